@@ -1,0 +1,37 @@
+"""The `chartkeeper` entry point: no command opens the window; a command runs headless."""
+
+from __future__ import annotations
+
+import sys
+
+
+def _wants_window(argv: list[str]) -> bool:
+    """True when the arguments hold nothing but --home: the user launched the app."""
+    rest = list(argv)
+    while rest:
+        current = rest.pop(0)
+        if current == "--home" and rest:
+            rest.pop(0)
+        elif not current.startswith("--home="):
+            return False
+    return True
+
+
+def main() -> int:
+    argv = sys.argv[1:]
+    if _wants_window(argv):
+        try:
+            from desktop.app import run_app
+        except ImportError as exc:
+            if exc.name and exc.name.startswith("desktop"):
+                raise
+            print(f"error: the desktop window cannot start ({exc}); the commands still work:", file=sys.stderr)
+        else:
+            return run_app(argv)
+    from desktop.cli import main as cli_main
+
+    return cli_main(argv or ["--help"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The local SQLite catalog: the only place with SQL; registries, snapshots, sync history, search."""

@@ -1,0 +1,89 @@
+"""Numbered schema migrations; the position in MIGRATIONS is the schema version they lead to."""
+
+from __future__ import annotations
+
+# Each migration is a list of statements applied in one transaction. Never edit a released one:
+# add the next. User-authored tables (registries, settings) are kept apart from re-fetchable
+# cache tables (snapshot rows, sync state), so the cache can be rebuilt without touching user work.
+# A snapshot is `charts` (one row per chart, with the chart's versions as the index lists them, in
+# `document`) and `chart_versions` (one row per valid version: what listings and search need).
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE registries (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            kind TEXT NOT NULL DEFAULT 'helm' CHECK (kind IN ('helm', 'oci')),
+            endpoint TEXT NOT NULL,
+            sync_enabled INTEGER NOT NULL DEFAULT 1,
+            username TEXT,
+            ca_pem TEXT,
+            insecure_skip_tls_verify INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL
+        )""",
+        """CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+        """CREATE TABLE sync_state (
+            registry_id INTEGER PRIMARY KEY REFERENCES registries(id) ON DELETE CASCADE,
+            etag TEXT,
+            last_modified TEXT,
+            content_digest TEXT,
+            api_version TEXT,
+            snapshot_at REAL,
+            last_success_at REAL,
+            last_attempt_at REAL,
+            last_error TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE TABLE chart_versions (
+            id INTEGER PRIMARY KEY,
+            registry_id INTEGER NOT NULL REFERENCES registries(id) ON DELETE CASCADE,
+            chart TEXT NOT NULL,
+            version TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            rank INTEGER NOT NULL,
+            prerelease INTEGER NOT NULL,
+            deprecated INTEGER NOT NULL,
+            app_version TEXT NOT NULL,
+            description TEXT NOT NULL,
+            UNIQUE (registry_id, chart, version)
+        )""",
+        """CREATE TABLE charts (
+            registry_id INTEGER NOT NULL REFERENCES registries(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            latest_version TEXT NOT NULL,
+            latest_stable_version TEXT,
+            version_count INTEGER NOT NULL,
+            search_text TEXT NOT NULL,
+            search_text_devel TEXT NOT NULL,
+            document TEXT NOT NULL,
+            document_hash BLOB NOT NULL,
+            PRIMARY KEY (registry_id, name)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE sync_runs (
+            id INTEGER PRIMARY KEY,
+            registry_id INTEGER NOT NULL REFERENCES registries(id) ON DELETE CASCADE,
+            trigger TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            finished_at REAL,
+            status TEXT NOT NULL CHECK (status IN ('running', 'updated', 'unchanged', 'failed', 'cancelled')),
+            http_status INTEGER,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            added INTEGER NOT NULL DEFAULT 0,
+            removed INTEGER NOT NULL DEFAULT 0,
+            changed INTEGER NOT NULL DEFAULT 0,
+            skipped INTEGER NOT NULL DEFAULT 0,
+            error TEXT
+        )""",
+        "CREATE INDEX sync_runs_by_registry ON sync_runs (registry_id, started_at)",
+        """CREATE TABLE sync_run_changes (
+            run_id INTEGER NOT NULL REFERENCES sync_runs(id) ON DELETE CASCADE,
+            change TEXT NOT NULL CHECK (change IN ('added', 'removed', 'changed')),
+            chart TEXT NOT NULL,
+            version TEXT NOT NULL
+        )""",
+        "CREATE INDEX sync_run_changes_by_run ON sync_run_changes (run_id)",
+    ],
+]

@@ -1,0 +1,152 @@
+"""Writing a registry's snapshot: only the charts whose document changed are rewritten, all in the
+caller's transaction, and the differences come back for the sync history."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from desktop.cancellation import CancelToken
+from desktop.helm.index import ChartDocument, IndexEntry, load_chart_document
+
+ChartVersionKey = tuple[str, str]
+
+
+@dataclass
+class SnapshotDiff:
+    added: list[ChartVersionKey] = field(default_factory=list)
+    removed: list[ChartVersionKey] = field(default_factory=list)
+    changed: list[ChartVersionKey] = field(default_factory=list)
+    duplicates: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+
+@dataclass(slots=True)
+class _Chart:
+    document: ChartDocument
+    digest: bytes
+    entries: list[IndexEntry]  # newest first, duplicates dropped
+
+
+def _prepare(documents: Iterable[ChartDocument], diff: SnapshotDiff) -> dict[str, _Chart]:
+    charts: dict[str, _Chart] = {}
+    for document in documents:
+        if not document.entries or document.name in charts:
+            continue
+        unique: dict[str, IndexEntry] = {}
+        for entry in document.entries:
+            if entry.version.text in unique:
+                diff.duplicates += 1  # Helm keeps the first of duplicated versions too
+            else:
+                unique[entry.version.text] = entry
+        ordered = sorted(unique.values(), key=lambda e: e.version.sort_key, reverse=True)
+        digest = hashlib.blake2b(document.json, digest_size=16).digest()
+        charts[document.name] = _Chart(document, digest, ordered)
+    return charts
+
+
+def write_snapshot(
+    db: sqlite3.Connection,
+    registry_id: int,
+    documents: Iterable[ChartDocument],
+    cancel: CancelToken | None = None,
+) -> SnapshotDiff:
+    """Make the stored snapshot equal `documents`. Call inside a transaction: an exception (a
+    cancel included) leaves the previous snapshot exactly as it was."""
+    diff = SnapshotDiff()
+    charts = _prepare(documents, diff)
+    stored = dict(db.execute("SELECT name, document_hash FROM charts WHERE registry_id = ?", (registry_id,)))
+    touched = [name for name, chart in charts.items() if stored.get(name) != chart.digest]
+    gone = [name for name in stored if name not in charts]
+    for name in touched:
+        if name in stored:
+            _compare_chart(db, registry_id, charts[name], diff)
+        else:
+            diff.added.extend((name, entry.version.text) for entry in charts[name].entries)
+    for name in gone:
+        diff.removed.extend((name, version) for version in _stored_positions(db, registry_id, name))
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+
+    replaced = [(registry_id, name) for name in [*touched, *gone] if name in stored]
+    db.executemany("DELETE FROM chart_versions WHERE registry_id = ? AND chart = ?", replaced)
+    db.executemany("DELETE FROM charts WHERE registry_id = ? AND name = ?", replaced)
+    db.executemany(
+        "INSERT INTO chart_versions (registry_id, chart, version, position, rank, prerelease, deprecated,"
+        " app_version, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        _version_rows(registry_id, [charts[name] for name in touched]),
+    )
+    db.executemany(
+        "INSERT INTO charts (registry_id, name, latest_version, latest_stable_version, version_count, search_text,"
+        " search_text_devel, document, document_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [_chart_row(registry_id, charts[name]) for name in touched],
+    )
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    return diff
+
+
+def _stored_positions(db: sqlite3.Connection, registry_id: int, chart: str) -> dict[str, int]:
+    return dict(
+        db.execute(
+            "SELECT version, position FROM chart_versions WHERE registry_id = ? AND chart = ?", (registry_id, chart)
+        )
+    )
+
+
+def _compare_chart(db: sqlite3.Connection, registry_id: int, chart: _Chart, diff: SnapshotDiff) -> None:
+    name = chart.document.name
+    before = _stored_positions(db, registry_id, name)
+    (old_document,) = db.execute(
+        "SELECT document FROM charts WHERE registry_id = ? AND name = ?", (registry_id, name)
+    ).fetchone()
+    old_items = load_chart_document(old_document)
+    new_items = load_chart_document(chart.document.json)
+    fresh = {entry.version.text: entry for entry in chart.entries}
+    for version, entry in fresh.items():
+        if version not in before:
+            diff.added.append((name, version))
+        elif before[version] >= len(old_items) or old_items[before[version]] != new_items[entry.position]:
+            diff.changed.append((name, version))
+    diff.removed.extend((name, version) for version in before if version not in fresh)
+
+
+def _version_rows(registry_id: int, charts: Sequence[_Chart]) -> Iterable[tuple]:
+    for chart in charts:
+        for rank, entry in enumerate(chart.entries):
+            yield (
+                registry_id,
+                entry.chart,
+                entry.version.text,
+                entry.position,
+                rank,
+                entry.version.is_prerelease,
+                entry.deprecated,
+                entry.app_version,
+                entry.description,
+            )
+
+
+def _search_text(entry: IndexEntry) -> str:
+    return f"{entry.chart}\t{entry.description}\t{entry.keywords}".lower()
+
+
+def _chart_row(registry_id: int, chart: _Chart) -> tuple:
+    latest = chart.entries[0]
+    stable = next((entry for entry in chart.entries if not entry.version.is_prerelease), None)
+    return (
+        registry_id,
+        chart.document.name,
+        latest.version.text,
+        stable.version.text if stable else None,
+        len(chart.entries),
+        _search_text(stable or latest),
+        _search_text(latest),
+        chart.document.json,
+        chart.digest,
+    )

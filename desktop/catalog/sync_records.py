@@ -1,0 +1,163 @@
+"""The record of syncs: each run with what it changed, and each registry's current sync state."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from desktop.catalog.db import transaction
+from desktop.catalog.snapshots import SnapshotDiff
+
+INTERRUPTED = "Interrupted: Chartkeeper stopped while this sync was running."
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """What the last fetches left behind: validators for conditional GET, times, the last error."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    content_digest: str | None = None
+    snapshot_at: float | None = None
+    last_success_at: float | None = None
+    last_attempt_at: float | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+
+
+@dataclass(frozen=True)
+class SyncRun:
+    id: int
+    registry_id: int
+    trigger: str
+    started_at: float
+    finished_at: float | None
+    status: str  # running | updated | unchanged | failed | cancelled
+    http_status: int | None
+    bytes: int
+    added: int
+    removed: int
+    changed: int
+    skipped: int
+    error: str | None
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a run ended, as the sync engine reports it."""
+
+    status: str
+    http_status: int | None = None
+    bytes: int = 0
+    diff: SnapshotDiff | None = None
+    skipped: int = 0
+    error: str | None = None
+
+
+def sync_state(db: sqlite3.Connection, registry_id: int) -> SyncState:
+    row = db.execute(
+        "SELECT etag, last_modified, content_digest, snapshot_at, last_success_at, last_attempt_at, last_error,"
+        " consecutive_failures FROM sync_state WHERE registry_id = ?",
+        (registry_id,),
+    ).fetchone()
+    return SyncState() if row is None else SyncState(*row)
+
+
+def insert_run(db: sqlite3.Connection, registry_id: int, trigger: str, now: float) -> int:
+    """A 'running' run, inside the caller's transaction."""
+    cursor = db.execute(
+        "INSERT INTO sync_runs (registry_id, trigger, started_at, status) VALUES (?, ?, ?, 'running')",
+        (registry_id, trigger, now),
+    )
+    db.execute("UPDATE sync_state SET last_attempt_at = ? WHERE registry_id = ?", (now, registry_id))
+    return int(cursor.lastrowid or 0)
+
+
+def start_run(db: sqlite3.Connection, registry_id: int, trigger: str, now: float) -> int:
+    """Record that a run began, in its own transaction, so a killed process still leaves a trace."""
+    with transaction(db):
+        return insert_run(db, registry_id, trigger, now)
+
+
+def finish_run(db: sqlite3.Connection, run_id: int, outcome: RunOutcome, now: float) -> None:
+    """Close the run inside the caller's transaction, with the list of what changed."""
+    diff = outcome.diff or SnapshotDiff()
+    db.execute(
+        "UPDATE sync_runs SET finished_at = ?, status = ?, http_status = ?, bytes = ?, added = ?, removed = ?,"
+        " changed = ?, skipped = ?, error = ? WHERE id = ?",
+        (
+            now,
+            outcome.status,
+            outcome.http_status,
+            outcome.bytes,
+            len(diff.added),
+            len(diff.removed),
+            len(diff.changed),
+            outcome.skipped,
+            outcome.error,
+            run_id,
+        ),
+    )
+    db.executemany(
+        "INSERT INTO sync_run_changes (run_id, change, chart, version) VALUES (?, ?, ?, ?)",
+        [
+            (run_id, change, chart, version)
+            for change, keys in (("added", diff.added), ("removed", diff.removed), ("changed", diff.changed))
+            for chart, version in keys
+        ],
+    )
+
+
+def record_success(
+    db: sqlite3.Connection,
+    registry_id: int,
+    now: float,
+    *,
+    etag: str | None,
+    last_modified: str | None,
+    content_digest: str | None,
+    api_version: str | None = None,
+    snapshot_written: bool,
+) -> None:
+    """Inside the caller's transaction: validators for the next conditional GET, and the due clock."""
+    db.execute(
+        "UPDATE sync_state SET etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),"
+        " content_digest = COALESCE(?, content_digest), api_version = COALESCE(?, api_version),"
+        " snapshot_at = CASE WHEN ? THEN ? ELSE COALESCE(snapshot_at, ?) END,"
+        " last_success_at = ?, last_error = NULL, consecutive_failures = 0 WHERE registry_id = ?",
+        (etag, last_modified, content_digest, api_version, snapshot_written, now, now, now, registry_id),
+    )
+
+
+def record_failure(db: sqlite3.Connection, registry_id: int, error: str) -> None:
+    db.execute(
+        "UPDATE sync_state SET last_error = ?, consecutive_failures = consecutive_failures + 1 WHERE registry_id = ?",
+        (error, registry_id),
+    )
+
+
+def mark_interrupted_runs(db: sqlite3.Connection) -> int:
+    """Runs left 'running' by a process that died: mark them failed so history tells the truth."""
+    with transaction(db):
+        cursor = db.execute(
+            "UPDATE sync_runs SET status = 'failed', finished_at = started_at, error = ? WHERE status = 'running'",
+            (INTERRUPTED,),
+        )
+    return cursor.rowcount
+
+
+def list_runs(db: sqlite3.Connection, registry_id: int, limit: int = 50) -> list[SyncRun]:
+    rows = db.execute(
+        "SELECT id, registry_id, trigger, started_at, finished_at, status, http_status, bytes, added, removed,"
+        " changed, skipped, error FROM sync_runs WHERE registry_id = ? ORDER BY started_at DESC, id DESC LIMIT ?",
+        (registry_id, limit),
+    ).fetchall()
+    return [SyncRun(*row) for row in rows]
+
+
+def run_changes(db: sqlite3.Connection, run_id: int) -> list[tuple[str, str, str]]:
+    """(change, chart, version) for one run, charts in name order."""
+    return db.execute(
+        "SELECT change, chart, version FROM sync_run_changes WHERE run_id = ? ORDER BY chart, change, version",
+        (run_id,),
+    ).fetchall()

@@ -1,0 +1,530 @@
+"""Headless commands shaped like Helm's: registries, sync, search and chart metadata over the catalog."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import json
+import logging
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from desktop import __version__
+from desktop.errors import UserError, ValidationError
+from desktop.paths import AppPaths, resolve_paths
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+DESCRIPTION_WIDTH = 50
+log = logging.getLogger("desktop.cli")
+
+
+class Context:
+    """What a command needs, built on first use so that read-only commands stay fast."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.paths: AppPaths = resolve_paths(args.home).ensure()
+        self._db: sqlite3.Connection | None = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            from desktop.catalog.db import open_catalog
+
+            self._db = open_catalog(self.paths.catalog)
+        return self._db
+
+    def engine(self) -> Any:
+        from desktop.catalog.settings_store import load_settings
+        from desktop.secrets import CredentialStore
+        from desktop.sync.engine import SyncEngine
+
+        settings = load_settings(self.db)
+        network = settings.network()
+        if getattr(self.args, "max_index_size", None):
+            from dataclasses import replace
+
+            network = replace(network, max_index_bytes=int(self.args.max_index_size * 1024 * 1024))
+        return SyncEngine(self.db, CredentialStore(), network)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+def _print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    cells = [[str(cell) for cell in row] for row in rows]
+    widths = [max([len(h), *(len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
+    for row in [list(headers), *cells]:
+        print("\t".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _clip(text: str, width: int = DESCRIPTION_WIDTH) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+# --- registry commands -------------------------------------------------------------------------
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    if not args.username:
+        if args.password_stdin:
+            raise ValidationError("--password-stdin needs --username.")
+        return None
+    if args.password_stdin:
+        password = sys.stdin.read().rstrip("\r\n")
+        if not password:
+            raise ValidationError("No password arrived on standard input.")
+        return password
+    if sys.stdin.isatty():
+        return getpass.getpass(f"Password for {args.username}: ")
+    raise ValidationError("Give the password on standard input with --password-stdin (never as an argument).")
+
+
+def _progress_printer(enabled: bool) -> Callable[[str, int, int | None], None] | None:
+    if not enabled:
+        return None
+    last = [0.0]
+
+    def report(phase: str, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if phase == "download" and now - last[0] < 0.2:
+            return
+        last[0] = now
+        amount = f"{done / 1048576:.1f} MB" + (f" of {total / 1048576:.1f} MB" if total else "")
+        label = {
+            "download": f"downloading index… {amount}",
+            "parse": "reading index…",
+            "write": "saving snapshot…",
+        }.get(phase, phase)
+        print(f"\r\033[K{label}", end="", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _end_progress(enabled: bool) -> None:
+    if enabled:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+def cmd_registry_add(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.registry import RegistryDraft
+
+    ca_pem = None
+    if args.ca_file:
+        from desktop.certificates import read_certificate_file
+
+        bundle = read_certificate_file(Path(args.ca_file))
+        ca_pem = bundle.pem
+        problem = bundle.leaf.validity_problem()
+        if problem:
+            _warn(f"the certificate in {args.ca_file} is {problem}")
+    draft = RegistryDraft(
+        name=args.name,
+        endpoint=args.url,
+        sync_enabled=not args.no_sync,
+        username=args.username,
+        password=_read_password(args),
+        ca_pem=ca_pem,
+        insecure_skip_tls_verify=args.insecure_skip_tls_verify,
+    )
+    show_progress = sys.stderr.isatty()
+    try:
+        result = ctx.engine().register(draft, progress=_progress_printer(show_progress))
+    finally:
+        _end_progress(show_progress)
+    for warning in result.warnings[:10]:
+        _warn(warning)
+    if result.skipped > 10:
+        _warn(f"… and {result.skipped - 10} more invalid versions skipped")
+    charts = len({chart for chart, _ in result.diff.added})
+    print(
+        f'"{result.registry.name}" has been added: {charts} charts, {len(result.diff.added)} versions'
+        f"{'' if result.registry.sync_enabled else ' (synchronization off: reference charts by exact version)'}."
+    )
+    return EXIT_OK
+
+
+def cmd_registry_list(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.catalog.registries import summaries
+    from desktop.timefmt import iso_time, local_time
+
+    items = summaries(ctx.db)
+    if args.output == "json":
+        _print_json(
+            [
+                {
+                    "name": s.registry.name,
+                    "url": s.registry.endpoint,
+                    "sync": s.registry.sync_enabled,
+                    "auth": "basic" if s.registry.is_private else "none",
+                    "charts": s.chart_count,
+                    "versions": s.version_count,
+                    "last_sync": iso_time(s.state.last_success_at),
+                    "status": "failed" if s.state.last_error else "ok",
+                    "error": s.state.last_error,
+                }
+                for s in items
+            ]
+        )
+        return EXIT_OK
+    if not items:
+        print("No registries yet: add one with `chartkeeper registry add NAME URL`.")
+        return EXIT_OK
+    _print_table(
+        ["NAME", "URL", "SYNC", "AUTH", "CHARTS", "LAST SYNC", "STATUS"],
+        [
+            [
+                s.registry.name,
+                s.registry.endpoint,
+                "on" if s.registry.sync_enabled else "off",
+                "private" if s.registry.is_private else "public",
+                s.chart_count,
+                local_time(s.state.last_success_at),
+                "failed: " + s.state.last_error if s.state.last_error else "ok",
+            ]
+            for s in items
+        ],
+    )
+    return EXIT_OK
+
+
+def cmd_registry_sync(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.catalog.registries import get_registry, list_registries
+
+    registries = (
+        [get_registry(ctx.db, name) for name in args.names]
+        if args.names
+        else [r for r in list_registries(ctx.db) if r.sync_enabled]
+    )
+    if not registries:
+        print("Nothing to synchronize: no registry has synchronization on (name one to sync it anyway).")
+        return EXIT_OK
+    engine = ctx.engine()
+    show_progress = sys.stderr.isatty() and args.output != "json"
+    results = []
+    for registry in registries:
+        started = time.monotonic()
+        try:
+            result = engine.sync(registry, "manual", progress=_progress_printer(show_progress))
+        finally:
+            _end_progress(show_progress)
+        results.append(result)
+        if args.output == "json":
+            continue
+        elapsed = time.monotonic() - started
+        if result.ok:
+            d = result.diff
+            detail = (
+                f"+{len(d.added)} -{len(d.removed)} ~{len(d.changed)}"
+                if result.status == "updated"
+                else ("304 Not Modified" if result.http_status == 304 else "same content")
+            )
+            print(f'"{registry.name}": {result.status} ({detail}) in {elapsed:.2f} s')
+            for warning in result.warnings[:10]:
+                _warn(f"{registry.name}: {warning}")
+        else:
+            print(f'error: "{registry.name}": {result.error}', file=sys.stderr)
+    if args.output == "json":
+        _print_json(
+            [
+                {
+                    "name": r.registry.name,
+                    "status": r.status,
+                    "http_status": r.http_status,
+                    "bytes": r.bytes,
+                    "added": len(r.diff.added),
+                    "removed": len(r.diff.removed),
+                    "changed": len(r.diff.changed),
+                    "error": r.error,
+                }
+                for r in results
+            ]
+        )
+    return EXIT_OK if all(r.ok for r in results) else EXIT_ERROR
+
+
+def cmd_registry_remove(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.catalog.registries import get_registry
+
+    registry = get_registry(ctx.db, args.name)
+    ctx.engine().remove(registry)
+    print(f'"{registry.name}" has been removed, with its snapshot and sync history.')
+    return EXIT_OK
+
+
+def cmd_registry_history(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.catalog.registries import get_registry
+    from desktop.catalog.sync_records import list_runs, run_changes
+    from desktop.timefmt import iso_time, local_time
+
+    registry = get_registry(ctx.db, args.name)
+    runs = list_runs(ctx.db, registry.id, args.limit)
+    if args.output == "json":
+        _print_json(
+            [
+                {
+                    "started": iso_time(run.started_at),
+                    "finished": iso_time(run.finished_at),
+                    "status": run.status,
+                    "trigger": run.trigger,
+                    "http_status": run.http_status,
+                    "bytes": run.bytes,
+                    "added": run.added,
+                    "removed": run.removed,
+                    "changed": run.changed,
+                    "skipped": run.skipped,
+                    "error": run.error,
+                    "changes": [
+                        {"change": change, "chart": chart, "version": version}
+                        for change, chart, version in run_changes(ctx.db, run.id)
+                    ]
+                    if args.changes
+                    else None,
+                }
+                for run in runs
+            ]
+        )
+        return EXIT_OK
+    if not runs:
+        print(f'"{registry.name}" has no sync history yet.')
+        return EXIT_OK
+    _print_table(
+        ["STARTED", "TRIGGER", "STATUS", "HTTP", "BYTES", "ADDED", "REMOVED", "CHANGED", "ERROR"],
+        [
+            [
+                local_time(run.started_at),
+                run.trigger,
+                run.status,
+                run.http_status or "",
+                run.bytes,
+                run.added,
+                run.removed,
+                run.changed,
+                run.error or "",
+            ]
+            for run in runs
+        ],
+    )
+    if args.changes:
+        for run in runs:
+            changes = run_changes(ctx.db, run.id)
+            if changes:
+                print(f"\n{local_time(run.started_at)}:")
+                for change, chart, version in changes:
+                    print(f"  {'+' if change == 'added' else '-' if change == 'removed' else '~'} {chart} {version}")
+    return EXIT_OK
+
+
+# --- search and show ---------------------------------------------------------------------------
+
+
+def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.catalog.charts import search_charts
+
+    constraint = None
+    if args.version:
+        from desktop.helm.versions import VersionConstraint
+
+        constraint = VersionConstraint(args.version).validate()
+    hits = search_charts(
+        ctx.db, args.keyword or "", all_versions=args.versions, devel=args.devel, constraint=constraint
+    )
+    if args.output == "json":
+        _print_json(
+            [
+                {
+                    "name": h.name,
+                    "version": h.version,
+                    "app_version": h.app_version,
+                    "description": h.description,
+                    "deprecated": h.deprecated,
+                }
+                for h in hits
+            ]
+        )
+        return EXIT_OK
+    if not hits:
+        print("No results found")
+        return EXIT_OK
+    _print_table(
+        ["NAME", "CHART VERSION", "APP VERSION", "DESCRIPTION"],
+        [
+            [h.name, h.version, h.app_version, ("DEPRECATED " if h.deprecated else "") + _clip(h.description)]
+            for h in hits
+        ],
+    )
+    return EXIT_OK
+
+
+def _split_reference(reference: str) -> tuple[str, str]:
+    registry, _, chart = reference.partition("/")
+    if not registry or not chart or "/" in chart:
+        raise ValidationError(f"'{reference}' is not a chart reference: write it as REGISTRY/CHART.")
+    return registry, chart
+
+
+def cmd_show_chart(ctx: Context, args: argparse.Namespace) -> int:
+    import yaml
+
+    from desktop.catalog.charts import get_chart_version
+    from desktop.catalog.registries import get_registry
+    from desktop.helm.urls import resolve_chart_url
+
+    registry_name, chart = _split_reference(args.chart)
+    registry = get_registry(ctx.db, registry_name)
+    if not registry.sync_enabled and not args.version:
+        raise ValidationError(
+            f'"{registry.name}" has synchronization off: reference its charts by exact name and version (--version).'
+        )
+    detail = get_chart_version(ctx.db, registry, chart, args.version)
+    meta = dict(detail.meta)
+    meta["urls"] = [resolve_chart_url(registry.endpoint, url) for url in meta.get("urls", [])]
+    sys.stdout.write(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000))
+    return EXIT_OK
+
+
+# --- parser ------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--home",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="keep all state under DIR (default: $CHARTKEEPER_HOME, or the platform's folders)",
+    )
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument("-o", "--output", choices=("table", "json"), default="table", help="output format")
+
+    parser = argparse.ArgumentParser(
+        prog="chartkeeper",
+        parents=[common],
+        description="Offline catalog of Helm chart registries. With no command, opens the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"chartkeeper {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    registry = commands.add_parser("registry", parents=[common], help="add, list, sync and remove registries")
+    registry_commands = registry.add_subparsers(dest="registry_command", metavar="COMMAND", required=True)
+
+    add = registry_commands.add_parser(
+        "add",
+        parents=[common],
+        help="register a Helm repository",
+        description="Check the endpoint and credentials and take the first snapshot.",
+    )
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("url", metavar="URL")
+    add.add_argument("--username", help="registry username (omit for No Authentication)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument("--ca-file", metavar="FILE", help="the registry's X509 certificate (PEM or DER)")
+    add.add_argument("--insecure-skip-tls-verify", action="store_true", help="skip the server certificate check")
+    add.add_argument(
+        "--no-sync",
+        action="store_true",
+        help="synchronization off: keep only this snapshot; charts referenced by exact version",
+    )
+    add.add_argument("--max-index-size", type=float, metavar="MB", help="largest index to accept (default 100)")
+    add.set_defaults(handler=cmd_registry_add)
+
+    listing = registry_commands.add_parser("list", aliases=["ls"], parents=[common, output], help="list registries")
+    listing.set_defaults(handler=cmd_registry_list)
+
+    sync = registry_commands.add_parser(
+        "sync",
+        aliases=["update"],
+        parents=[common, output],
+        help="refresh snapshots (all with synchronization on, or those named)",
+    )
+    sync.add_argument("names", nargs="*", metavar="NAME")
+    sync.add_argument("--max-index-size", type=float, metavar="MB", help="largest index to accept (default 100)")
+    sync.set_defaults(handler=cmd_registry_sync)
+
+    remove = registry_commands.add_parser(
+        "remove", aliases=["rm"], parents=[common], help="remove a registry with its snapshot"
+    )
+    remove.add_argument("name", metavar="NAME")
+    remove.set_defaults(handler=cmd_registry_remove)
+
+    history = registry_commands.add_parser("history", parents=[common, output], help="show a registry's sync runs")
+    history.add_argument("name", metavar="NAME")
+    history.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
+    history.add_argument("--changes", action="store_true", help="list the chart versions each run changed")
+    history.set_defaults(handler=cmd_registry_history)
+
+    search = commands.add_parser(
+        "search",
+        parents=[common, output],
+        help="search charts in the snapshots",
+        description="Search chart names, descriptions and keywords of registries with synchronization on.",
+    )
+    search.add_argument("keyword", nargs="?", metavar="KEYWORD")
+    search.add_argument("--versions", action="store_true", help="show every version, not only the latest")
+    search.add_argument("--devel", action="store_true", help="include prereleases")
+    search.add_argument("--version", metavar="CONSTRAINT", help="a version constraint such as ^1.2 or '>=1, <2'")
+    search.set_defaults(handler=cmd_search)
+
+    show = commands.add_parser("show", parents=[common], help="show a chart's metadata")
+    show_commands = show.add_subparsers(dest="show_command", metavar="WHAT", required=True)
+    show_chart = show_commands.add_parser("chart", parents=[common], help="the version's Chart.yaml metadata")
+    show_chart.add_argument("chart", metavar="REGISTRY/CHART")
+    show_chart.add_argument("--version", metavar="VERSION", help="exact version (default: latest stable)")
+    show_chart.set_defaults(handler=cmd_show_chart)
+    return parser
+
+
+@contextlib.contextmanager
+def _file_logging(paths: AppPaths) -> Iterator[None]:
+    from desktop.logs import configure_logging
+
+    configure_logging(paths.log_file)
+    yield
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "home"):
+        args.home = None
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    ctx: Context | None = None
+    try:
+        ctx = Context(args)
+        with _file_logging(ctx.paths):
+            return int(args.handler(ctx, args))
+    except UserError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("\nInterrupted: nothing was half-written.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # a bug: the user gets one line, the log gets the traceback
+        log.exception("unexpected error in %s", args.command)
+        where = ctx.paths.log_file if ctx else "the log"
+        print(f"error: internal error ({type(exc).__name__}); details are in {where}", file=sys.stderr)
+        return EXIT_BUG
+    finally:
+        if ctx is not None:
+            ctx.close()

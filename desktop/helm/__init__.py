@@ -1,0 +1,1 @@
+"""The Helm protocol without Qt: index parsing, versions and constraints, chart archives."""

@@ -1,0 +1,380 @@
+"""Helm repository index (index.yaml or its JSON form) → per-chart documents of validated versions.
+
+Ingest does only what Helm does when it loads an index (check name, version and type; skip invalid
+versions with a warning) and keeps each chart's versions as a JSON document. The per-field clean-up
+Helm applies (`entry_metadata`) runs when a version is read, so large indexes register quickly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from desktop.errors import IndexFormatError
+from desktop.helm.versions import ChartVersionNumber, parse_version
+from desktop.helm.yaml_tree import NumberText, YamlTree, quiet_native_errors, valid_unicode
+
+MAX_WARNINGS_KEPT = 200
+_CHART_TYPES = frozenset({"", "application", "library"})
+# Numbers in these fields are re-read as the exact text of the YAML. rapidyaml's JSON emitter writes
+# plain scalars as they are when they are JSON numbers already, but rewrites `1.` as `1.0` and `.5`
+# as `0.5`: a chart document holding such a number is written again with the exact text.
+_EXACT_FIELDS = ("version", "appVersion", "kubeVersion")
+# The JSON bridge passes YAML's other spellings of null through as text; Helm reads them as null.
+_YAML_NULLS = frozenset({"~", "Null", "NULL"})
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+
+
+@dataclass(slots=True)
+class IndexEntry:
+    """One valid chart version: where it sits in its chart document, and what listings show."""
+
+    chart: str
+    version: ChartVersionNumber
+    position: int
+    app_version: str
+    description: str
+    deprecated: bool
+    keywords: str  # space-separated, for search
+
+
+@dataclass(slots=True)
+class ChartDocument:
+    """A chart's versions as the index lists them: UTF-8 JSON `{"<chart>": [...]}`."""
+
+    name: str
+    json: bytes
+    entries: list[IndexEntry]
+
+
+@dataclass
+class ParsedIndex:
+    api_version: str
+    charts: list[ChartDocument] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    skipped: int = 0
+
+    def warn(self, message: str) -> None:
+        self.skipped += 1
+        if len(self.warnings) < MAX_WARNINGS_KEPT:
+            self.warnings.append(message)
+
+    @property
+    def entries(self) -> Iterator[IndexEntry]:
+        for chart in self.charts:
+            yield from chart.entries
+
+    @property
+    def version_count(self) -> int:
+        return sum(len(chart.entries) for chart in self.charts)
+
+
+def parse_index(data: bytes) -> ParsedIndex:
+    """Parse and validate an index; invalid versions are skipped with a warning, as Helm does."""
+    if not data.strip():
+        raise IndexFormatError("The index is empty: the server sent no content where index.yaml should be.")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IndexFormatError(
+            f"The index is not UTF-8 text (invalid byte at offset {exc.start}); is this really index.yaml?"
+        ) from None
+    first = text.lstrip("\ufeff \t\r\n")[:1]
+    if first == "<":
+        raise IndexFormatError(
+            "The server sent an HTML page, not a Helm index (a login page or a web UI?): "
+            "check that the endpoint is the repository URL that serves index.yaml."
+        )
+    if first in ("{", "["):
+        document = _try_json(text)
+        if document is not None:
+            return _from_json(document)
+    del text  # the parser reads the bytes; a decoded copy would only raise the memory peak
+    with quiet_native_errors():
+        return _from_yaml(YamlTree(data))
+
+
+def load_chart_document(document: str | bytes) -> list[Any]:
+    """The versions list of a stored chart document, numbers kept as their exact text."""
+    decoded = json.loads(document, parse_float=NumberText, parse_int=NumberText, strict=False)
+    return next(iter(decoded.values()), []) if isinstance(decoded, dict) else []
+
+
+def _try_json(text: str) -> Any:
+    try:
+        return json.loads(text, parse_float=NumberText, parse_int=NumberText)
+    except RecursionError:
+        raise IndexFormatError("The index nests too deeply to be a Helm index.") from None
+    except ValueError:
+        return None  # not JSON after all: Helm reads it as YAML then
+
+
+def _from_json(document: Any) -> ParsedIndex:
+    if not isinstance(document, dict):
+        raise IndexFormatError("The server sent JSON that is not a Helm index (not an object).")
+    parsed = ParsedIndex(_require_api_version(document.get("apiVersion"), document))
+    entries = document.get("entries") or {}
+    if not isinstance(entries, dict):
+        raise IndexFormatError("The index's 'entries' is not a mapping of chart names to versions.")
+    for chart, versions in entries.items():
+        if not isinstance(versions, list):
+            parsed.warn(f"skipped chart {chart!r}: its entry is not a list of versions")
+            continue
+        _add_chart(parsed, str(chart), versions, None)
+    return parsed
+
+
+def _from_yaml(tree: YamlTree) -> ParsedIndex:
+    root = tree.root
+    if not tree.is_map(root):
+        kind = "a list" if tree.is_seq(root) else "plain text"
+        raise IndexFormatError(f"The server sent YAML that is not a Helm index (it is {kind}, not a mapping).")
+    api_node = tree.find(root, "apiVersion")
+    parsed = ParsedIndex(_require_api_version(tree.scalar_text(api_node) if api_node is not None else None, None))
+    entries = tree.find(root, "entries")
+    if entries is None or tree.scalar_text(entries) is not None:
+        return parsed
+    if not tree.is_map(entries):
+        raise IndexFormatError("The index's 'entries' is not a mapping of chart names to versions.")
+    for chart_node in tree.children(entries):
+        chart = tree.key(chart_node)
+        if not tree.is_seq(chart_node):
+            parsed.warn(f"skipped chart {chart!r}: its entry is not a list of versions")
+            continue
+        document = tree.to_json(chart_node, exact_numbers=False)
+        if document is not None:
+            versions = next(iter(document[1].values()))
+            _add_chart(parsed, chart, versions, document[0], tree, chart_node)
+            continue
+        versions = []
+        for version_node in tree.children(chart_node):
+            try:
+                versions.append(tree.walk(version_node))
+            except IndexFormatError as exc:
+                parsed.warn(f"skipped a version of chart {chart!r}: {exc.message}")
+        _add_chart(parsed, chart, versions, None)
+    return parsed
+
+
+def _add_chart(
+    parsed: ParsedIndex,
+    chart: str,
+    versions: list[Any],
+    document: str | None,
+    tree: YamlTree | None = None,
+    chart_node: int | None = None,
+) -> None:
+    if not chart or not chart.isprintable():
+        parsed.warn(f"skipped chart {chart!r}: its name is not printable text")
+        return
+    entries: list[IndexEntry] = []
+    rewritten = False
+    for position, item in enumerate(versions):
+        if not isinstance(item, dict):
+            parsed.warn(f"skipped a version of chart {chart!r}: empty or not a mapping")
+            continue
+        if tree is not None and chart_node is not None:
+            rewritten |= _restore_exact_numbers(item, tree, chart_node, position)
+        try:
+            version = _validated_version(item)
+        except _InvalidEntry as exc:
+            parsed.warn(f"skipped chart {chart!r} version {_text(item.get('version'))!r}: {exc}")
+            continue
+        entries.append(
+            IndexEntry(
+                chart,
+                version,
+                position,
+                _display_text(item.get("appVersion")),
+                _display_text(item.get("description")),
+                _flag(item.get("deprecated")) is True,
+                " ".join(_text_list(item.get("keywords") or [])),
+            )
+        )
+    if document is None or rewritten:
+        document = valid_unicode(json.dumps({chart: versions}, ensure_ascii=False, separators=(",", ":")))
+    parsed.charts.append(ChartDocument(chart, document.encode(), entries))
+
+
+def _restore_exact_numbers(item: dict[str, Any], tree: YamlTree, chart_node: int, position: int) -> bool:
+    """Replace decoded numbers in the exact fields by their YAML text (`version: 1.10` is '1.10');
+    True when the chart document must be written again because the emitter changed the text."""
+    rewritten = False
+    for key in _EXACT_FIELDS:
+        value = item.get(key)
+        if type(value) is not float and type(value) is not int:
+            continue
+        version_node = tree.child(chart_node, position)
+        found = tree.find(version_node, key) if version_node is not None else None
+        exact = tree.scalar_text(found) if found is not None else None
+        if exact is None:
+            continue
+        item[key] = NumberText(exact)
+        rewritten |= _JSON_NUMBER.fullmatch(exact) is None
+    return rewritten
+
+
+def _require_api_version(value: Any, json_document: dict[str, Any] | None) -> str:
+    if value in (None, ""):
+        if json_document is not None and "entries" not in json_document:
+            detail = _json_error_detail(json_document)
+            raise IndexFormatError(f"The server sent JSON that is not a Helm index{detail}: check the endpoint URL.")
+        raise IndexFormatError(
+            "The index has no apiVersion, so it is not a valid Helm repository index (Helm refuses it too)."
+        )
+    return str(value)
+
+
+def _json_error_detail(document: dict[str, Any]) -> str:
+    for key in ("error", "message", "errors", "detail"):
+        if key in document:
+            detail = json.dumps(document[key], ensure_ascii=False)
+            return f" (it says {key}: {detail[:120]})"
+    return ""
+
+
+class _InvalidEntry(Exception):
+    pass
+
+
+def _validated_version(item: dict[str, Any]) -> ChartVersionNumber:
+    """Helm's checks when it loads an index: name, version and type."""
+    name = item.get("name")
+    if type(name) is not str:
+        name = _text(name)
+    if not name:
+        raise _InvalidEntry("chart.metadata.name is required")
+    if "/" in name or "\\" in name or name in (".", ".."):
+        raise _InvalidEntry(f"chart.metadata.name {name!r} is invalid")
+    version_text = item.get("version")
+    if type(version_text) is not str:
+        version_text = _text(version_text)
+    if not version_text:
+        raise _InvalidEntry("chart.metadata.version is required")
+    version = parse_version(version_text)
+    if version is None:
+        raise _InvalidEntry(f"chart.metadata.version {version_text!r} is invalid")
+    chart_type = item.get("type")
+    if chart_type is not None and chart_type not in _CHART_TYPES:
+        raise _InvalidEntry("chart.metadata.type must be application or library")
+    return version
+
+
+def entry_metadata(item: dict[str, Any]) -> dict[str, Any]:
+    """A version's metadata as Helm presents it: only the fields Helm knows, text sanitised."""
+    meta: dict[str, Any] = {}
+    for key, value in item.items():
+        kind = _FIELD_KINDS.get(key)
+        if kind is None or value is None or (type(value) is str and value in _YAML_NULLS):
+            continue
+        try:
+            cleaned = kind(value)
+        except _InvalidEntry:
+            continue
+        if cleaned not in (None, "", [], {}):
+            meta[key] = cleaned
+    meta.setdefault("apiVersion", "v1")
+    return meta
+
+
+def _sanitised_text(value: Any) -> str:
+    if type(value) is str and value.isprintable():
+        return value
+    return _sanitised(_text(value))
+
+
+def _display_text(value: Any) -> str:
+    """Sanitised text, or '' for a value that is not text at all."""
+    try:
+        return "" if value is None or (type(value) is str and value in _YAML_NULLS) else _sanitised_text(value)
+    except _InvalidEntry:
+        return ""
+
+
+def _plain_text(value: Any) -> str:
+    return _text(value)
+
+
+def _flag(value: Any) -> bool | None:
+    return True if value is True or value == "true" else None
+
+
+def _text_list(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        return []
+    return [_sanitised_text(v) for v in value if not isinstance(v, (dict, list))]
+
+
+def _plain_list(value: Any) -> list[str]:
+    return [_text(v) for v in _as_list(value) if not isinstance(v, (dict, list))]
+
+
+def _maintainers(value: Any) -> list[dict[str, str]]:
+    return [
+        {k: _sanitised_text(m[k]) for k in ("name", "email", "url") if m.get(k) is not None}
+        for m in _as_list(value)
+        if isinstance(m, dict)
+    ]
+
+
+def _dependencies(value: Any) -> list[dict[str, Any]]:
+    return [dict(d) for d in _as_list(value) if isinstance(d, dict) and d.get("name")]
+
+
+def _annotations(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise _InvalidEntry("annotations must be a mapping of strings")
+    return {str(k): _text(v) for k, v in value.items() if not isinstance(v, (dict, list))}
+
+
+def _as_list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise _InvalidEntry("not a list")
+    return value
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, (list, dict)):
+        raise _InvalidEntry("a text field holds a list or mapping")
+    return value if type(value) is str else str(value)
+
+
+def _sanitised(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(" " if ch.isspace() else ch for ch in text if ch.isspace() or ch.isprintable())
+
+
+# How each field Helm knows is cleaned. Helm sanitises some text when it loads an index
+# (whitespace becomes a space, unprintable characters go); others it keeps as they are.
+_FIELD_KINDS: dict[str, Any] = {
+    "name": _sanitised_text,
+    "description": _sanitised_text,
+    "home": _sanitised_text,
+    "icon": _sanitised_text,
+    "condition": _sanitised_text,
+    "tags": _sanitised_text,
+    "appVersion": _sanitised_text,
+    "kubeVersion": _sanitised_text,
+    "version": _plain_text,
+    "apiVersion": _plain_text,
+    "created": _plain_text,
+    "digest": _plain_text,
+    "type": _plain_text,
+    "deprecated": _flag,
+    "keywords": _text_list,
+    "sources": _text_list,
+    "urls": _plain_list,
+    "maintainers": _maintainers,
+    "dependencies": _dependencies,
+    "annotations": _annotations,
+}

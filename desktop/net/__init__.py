@@ -1,0 +1,1 @@
+"""HTTP access to registries: TLS per registry, credential scoping, size limits and error mapping."""

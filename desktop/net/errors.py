@@ -1,0 +1,116 @@
+"""Transport failures and HTTP statuses → one-line errors that say what happened and what to do."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from typing import TypeVar
+
+import httpx
+
+from desktop.errors import AuthError, NetworkError, RegistryResponseError, TLSError, UserError
+from desktop.net.urls import host_and_port, origin, redacted
+
+_E = TypeVar("_E", bound=BaseException)
+
+# OpenSSL verification codes (X509_V_ERR_*), grouped by what the user should do about them.
+_UNKNOWN_AUTHORITY = {2, 18, 19, 20, 21, 27}
+_EXPIRED = 10
+_NOT_YET_VALID = 9
+_NAME_MISMATCH = {62, 63, 64}  # host name, e-mail, IP address
+_TRUST_ADVICE = "add the registry's CA certificate, or enable Insecure Skip TLS Verify"
+
+
+def _find(exc: BaseException, kind: type[_E]) -> _E | None:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def transport_error(exc: Exception, url: str, timeout: float) -> UserError:
+    """A user-facing error for a request that got no HTTP answer."""
+    where = host_and_port(url)
+    host = origin(url)[1]
+    verification = _find(exc, ssl.SSLCertVerificationError)
+    if verification is not None:
+        return _certificate_error(verification, host)
+    if isinstance(exc, httpx.ConnectTimeout):
+        return NetworkError(
+            f"Could not connect to {where} within {timeout:g} s: check the network, firewall or proxy settings."
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return NetworkError(
+            f"{where} stopped answering for {timeout:g} s: try again later, or raise the request timeout."
+        )
+    tls = _find(exc, ssl.SSLError)
+    if tls is not None:
+        reason = getattr(tls, "reason", None) or str(tls)
+        if reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG"):
+            return TLSError(
+                f"{where} does not speak HTTPS: use an http:// endpoint, or the port where HTTPS is served."
+            )
+        return TLSError(f"The TLS handshake with {where} failed ({reason}): check the endpoint's port and scheme.")
+    if _find(exc, socket.gaierror) is not None:
+        return NetworkError(
+            f"The host name '{host}' does not resolve: check the endpoint's spelling, and your DNS or proxy settings."
+        )
+    if _find(exc, ConnectionRefusedError) is not None:
+        return NetworkError(f"Connection refused by {where}: is the registry running, and is the port right?")
+    if isinstance(exc, httpx.RemoteProtocolError) or _find(exc, ConnectionResetError) is not None:
+        return NetworkError(f"{where} closed the connection before the answer was complete: try again.")
+    if isinstance(exc, httpx.ProxyError):
+        return NetworkError(f"The proxy refused the connection to {where}: check the proxy settings.")
+    os_error = _find(exc, OSError)
+    detail = (os_error.strerror if os_error is not None and os_error.strerror else None) or type(exc).__name__
+    return NetworkError(f"Could not reach {where} ({detail}): check the endpoint and the network.")
+
+
+def _certificate_error(error: ssl.SSLCertVerificationError, host: str) -> TLSError:
+    code = error.verify_code
+    if code == _EXPIRED:
+        return TLSError(
+            f"The certificate of {host} has expired: ask the registry's administrator to renew it, "
+            "or enable Insecure Skip TLS Verify."
+        )
+    if code == _NOT_YET_VALID:
+        return TLSError(
+            f"The certificate of {host} is not valid yet: check this computer's clock and time zone, "
+            "or enable Insecure Skip TLS Verify."
+        )
+    if code in _NAME_MISMATCH:
+        return TLSError(
+            f"The certificate of the server is not valid for the name '{host}': use the host name the "
+            "certificate was issued for, or enable Insecure Skip TLS Verify."
+        )
+    if code in _UNKNOWN_AUTHORITY:
+        return TLSError(f"The certificate of {host} is signed by an unknown authority: {_TRUST_ADVICE}.")
+    message = error.verify_message or "verification failed"
+    return TLSError(f"The certificate of {host} was rejected ({message}): {_TRUST_ADVICE}.")
+
+
+def status_error(status: int, reason: str, url: str, *, sent_credentials: bool) -> UserError:
+    """A user-facing error for an HTTP answer that is not what was asked for."""
+    shown = redacted(url)
+    if status == 401:
+        if sent_credentials:
+            return AuthError("The registry refused the username or password (401 Unauthorized): check them.")
+        return AuthError(
+            "The registry requires a login (401 Unauthorized): turn off No Authentication and give a "
+            "username and password."
+        )
+    if status == 403:
+        return AuthError(
+            "Access denied (403 Forbidden): this account may not read the repository; check its permissions."
+        )
+    if status == 404:
+        return RegistryResponseError(
+            f"Nothing at {shown} (404 Not Found): the endpoint must be the repository URL that serves index.yaml."
+        )
+    if status == 429 or status >= 500:
+        return RegistryResponseError(f"The registry answered {status} {reason}: try again later.")
+    return RegistryResponseError(f"The registry answered {status} {reason} for {shown}.")

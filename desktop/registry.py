@@ -1,0 +1,110 @@
+"""The Helm registry as Palette defines it: fields, naming and endpoint rules."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from desktop.errors import ValidationError
+
+if TYPE_CHECKING:  # the HTTP stack costs 0.1 s to import; commands that only read the catalog skip it
+    from desktop.net.client import RegistryAccess
+
+NAME_MAX = 64
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+@dataclass(frozen=True)
+class Registry:
+    """A registered registry as the catalog keeps it; its password lives in the OS keyring."""
+
+    id: int
+    uid: str  # stable key for the keyring entry, so renaming keeps the password
+    name: str
+    endpoint: str
+    sync_enabled: bool
+    username: str | None  # None: No Authentication
+    ca_pem: str | None = field(default=None, repr=False)
+    insecure_skip_tls_verify: bool = False
+    kind: str = "helm"
+    created_at: float = 0.0
+
+    @property
+    def is_private(self) -> bool:
+        return self.username is not None
+
+    def access(self, password: str | None) -> RegistryAccess:
+        from desktop.net.client import RegistryAccess
+
+        return RegistryAccess(self.endpoint, self.username, password, self.ca_pem, self.insecure_skip_tls_verify)
+
+
+@dataclass(frozen=True)
+class RegistryDraft:
+    """What the user typed into Add / Edit Helm Registry (or the CLI's flags), before it is checked."""
+
+    name: str
+    endpoint: str
+    sync_enabled: bool = True
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_pem: str | None = field(default=None, repr=False)
+    insecure_skip_tls_verify: bool = False
+
+    def cleaned(self) -> RegistryDraft:
+        """Trimmed and validated; raises ValidationError naming the first problem."""
+        username = (self.username or "").strip() or None
+        if username is None and self.password:
+            raise ValidationError("A password needs a username: give both, or neither for No Authentication.")
+        if username is not None and not self.password:
+            raise ValidationError(f"Give the password for '{username}', or turn on No Authentication.")
+        return replace(
+            self,
+            name=validate_name(self.name),
+            endpoint=validate_endpoint(self.endpoint),
+            username=username,
+        )
+
+    def access(self) -> RegistryAccess:
+        from desktop.net.client import RegistryAccess
+
+        return RegistryAccess(self.endpoint, self.username, self.password, self.ca_pem, self.insecure_skip_tls_verify)
+
+
+def validate_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise ValidationError("Give the registry a name.")
+    if len(name) > NAME_MAX:
+        raise ValidationError(f"The name is {len(name)} characters long; keep it to {NAME_MAX}.")
+    if not _NAME.fullmatch(name):
+        raise ValidationError(
+            f"'{name}' is not a valid name: use letters, digits, '-', '_' and '.', starting with a letter or digit."
+        )
+    return name
+
+
+def validate_endpoint(endpoint: str) -> str:
+    """An http(s) URL with a host; its path and query are kept exactly as given."""
+    endpoint = endpoint.strip()
+    if not endpoint:
+        raise ValidationError("Give the registry's endpoint, such as https://charts.example.com/stable.")
+    parts = urlsplit(endpoint)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValidationError(
+            f"'{endpoint}' is not an http:// or https:// URL: give the repository URL, "
+            "such as https://charts.example.com/stable."
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ValidationError("Put the username and password in their own fields, not in the endpoint URL.")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise ValidationError(f"'{endpoint}' has an invalid port number.") from None
+    if not parts.hostname or any(ch.isspace() for ch in endpoint):
+        raise ValidationError(f"'{endpoint}' is not a valid URL: it needs a host name and no spaces.")
+    if parts.fragment:
+        raise ValidationError("Remove the '#…' part from the endpoint: Helm repositories do not use fragments.")
+    return endpoint

@@ -1,0 +1,69 @@
+"""Registry passwords in the OS keyring, and nowhere else; a clear error when no keyring works."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from desktop.errors import KeyringError
+
+SERVICE = "chartkeeper"
+_NO_KEYRING = (
+    "No OS keyring is available to keep the password, and Chartkeeper stores passwords nowhere else: "
+    "start a Secret Service (GNOME Keyring, KWallet) or use the macOS/Windows keychain, "
+    "or register the registry with No Authentication."
+)
+
+
+class CredentialStore:
+    """Passwords keyed by a registry's stable uid. `backend` is for tests and embedding; by default
+    the keyring library picks the platform's keyring."""
+
+    def __init__(self, backend: Any = None) -> None:
+        self._backend = backend
+
+    def _keyring(self) -> Any:
+        if self._backend is None:
+            import keyring  # imported here: it costs 0.1 s and most commands need no password
+
+            self._backend = keyring.get_keyring()
+        return self._backend
+
+    @staticmethod
+    def _account(registry_uid: str) -> str:
+        return f"registry/{registry_uid}"
+
+    def check_available(self) -> None:
+        backend = self._keyring()
+        if type(backend).__module__ in ("keyring.backends.fail", "keyring.backends.null"):
+            raise KeyringError(_NO_KEYRING)
+
+    def set_password(self, registry_uid: str, password: str) -> None:
+        self.check_available()
+        self._call("store", lambda: self._keyring().set_password(SERVICE, self._account(registry_uid), password))
+
+    def get_password(self, registry_uid: str) -> str | None:
+        self.check_available()
+        return self._call("read", lambda: self._keyring().get_password(SERVICE, self._account(registry_uid)))
+
+    def delete_password(self, registry_uid: str) -> None:
+        from keyring.errors import PasswordDeleteError
+
+        try:
+            self._call("remove", lambda: self._keyring().delete_password(SERVICE, self._account(registry_uid)))
+        except KeyringError as exc:
+            if isinstance(exc.__cause__, PasswordDeleteError):
+                return  # nothing stored: that is the state we wanted
+            raise
+
+    def _call(self, verb: str, action: Any) -> Any:
+        from keyring.errors import KeyringError as BackendError
+        from keyring.errors import NoKeyringError
+
+        try:
+            return action()
+        except NoKeyringError:
+            raise KeyringError(_NO_KEYRING) from None
+        except (BackendError, OSError, RuntimeError) as exc:
+            raise KeyringError(
+                f"The OS keyring did not {verb} the password ({type(exc).__name__}): unlock the keyring and try again."
+            ) from exc

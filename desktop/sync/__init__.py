@@ -1,0 +1,1 @@
+"""Keeping snapshots current: fetching indexes, applying them to the catalog, and the schedule."""

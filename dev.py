@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Set up and run Chartkeeper from a clone: `python3 dev.py app` launches it, `python3 dev.py test` tests it.
+
+Both create `.venv` on first use (and refresh it when pyproject.toml changes); `test` also installs
+the system programs the tests start for real (a D-Bus session with GNOME Keyring, a Docker
+distribution registry) when the machine is Debian or Ubuntu and allows it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".chartkeeper-installed"
+# program the tests run → the Debian package that provides it
+TEST_PROGRAMS = {
+    "dbus-daemon": "dbus-daemon",
+    "dbus-send": "dbus-bin",
+    "gnome-keyring-daemon": "gnome-keyring",
+    "docker-registry": "docker-registry",
+}
+# shared libraries the Qt offscreen platform loads → the Debian package that provides them
+QT_LIBRARIES = {
+    "libEGL.so.1": "libegl1",
+    "libGL.so.1": "libgl1",
+    "libxkbcommon.so.0": "libxkbcommon0",
+    "libfontconfig.so.1": "libfontconfig1",
+    "libdbus-1.so.3": "libdbus-1-3",
+}
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def ensure_venv(extra: str | None) -> Path:
+    python = venv_python()
+    if not python.exists():
+        print(f"Creating {VENV} …", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + (extra or "").encode()).hexdigest()
+    if not STAMP.exists() or STAMP.read_text() != wanted:
+        target = f".[{extra}]" if extra else "."
+        print(f"Installing Chartkeeper and its dependencies ({target}) …", flush=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "-e", target, "--config-settings", "editable_mode=compat"],
+            check=True,
+            cwd=ROOT,
+        )
+        STAMP.write_text(wanted)
+    return python
+
+
+def _missing_libraries() -> list[str]:
+    if not sys.platform.startswith("linux"):
+        return []
+    known = subprocess.run(["/sbin/ldconfig", "-p"], capture_output=True, text=True).stdout
+    return [package for library, package in QT_LIBRARIES.items() if library not in known]
+
+
+def ensure_system_packages() -> None:
+    missing = sorted(
+        {package for program, package in TEST_PROGRAMS.items() if shutil.which(program) is None}
+        | set(_missing_libraries())
+    )
+    if not missing:
+        return
+    apt = shutil.which("apt-get")
+    if apt is None:
+        sys.exit(
+            f"The tests need these programs, which this machine lacks: {', '.join(missing)} "
+            "(Debian package names). Install them and run again."
+        )
+    prefix: list[str] = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    print(f"Installing system packages for the tests: {' '.join(missing)} …", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    update = subprocess.run([*prefix, apt, "update", "-qq"], env=env)
+    install = subprocess.run([*prefix, apt, "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
+    if update.returncode or install.returncode:
+        sys.exit(f"Could not install {', '.join(missing)}: install them (as root) and run again.")
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "help"
+    if command == "app":
+        python = ensure_venv(None)
+        os.execv(str(python), [str(python), "-m", "desktop", *argv[1:]])
+    if command == "test":
+        python = ensure_venv("test")
+        ensure_system_packages()
+        lint = subprocess.run([str(python), "-m", "ruff", "check", "desktop", "tests", "dev.py"], cwd=ROOT)
+        if lint.returncode:
+            return lint.returncode
+        return subprocess.run([str(python), "-m", "pytest", *argv[1:]], cwd=ROOT).returncode
+    print(__doc__)
+    print("usage: python3 dev.py app [chartkeeper arguments] | python3 dev.py test [pytest arguments]")
+    return 0 if command in ("help", "-h", "--help") else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

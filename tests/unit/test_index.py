@@ -1,0 +1,305 @@
+"""Index parsing: exact versions, every Helm field, invalid entries skipped, hostile input refused."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import time
+
+import pytest
+import yaml
+
+from desktop.errors import IndexFormatError
+from desktop.helm.index import ParsedIndex, entry_metadata, load_chart_document, parse_index
+from tests.support.charts import chart_entry, index_yaml
+
+
+def _metadata(parsed: ParsedIndex, chart: str, version: str) -> dict:
+    document = next(d for d in parsed.charts if d.name == chart)
+    entry = next(e for e in document.entries if e.version.text == version)
+    return entry_metadata(load_chart_document(document.json)[entry.position])
+
+
+def _versions(parsed: ParsedIndex) -> dict[str, list[str]]:
+    return {doc.name: [e.version.text for e in doc.entries] for doc in parsed.charts}
+
+
+def test_version_strings_stay_exactly_as_written() -> None:
+    parsed = parse_index(b"""apiVersion: v1
+entries:
+  demo:
+  - name: demo
+    version: 1.10
+    appVersion: 0.6
+    kubeVersion: 1.
+  - name: demo
+    version: 0.6
+    appVersion: 1.24.001
+  - name: demo
+    version: '1.0'
+    appVersion: 010
+""")
+    assert _versions(parsed) == {"demo": ["1.10", "0.6", "1.0"]}
+    assert _metadata(parsed, "demo", "1.10")["appVersion"] == "0.6"
+    assert _metadata(parsed, "demo", "1.10")["kubeVersion"] == "1."
+    assert _metadata(parsed, "demo", "0.6")["appVersion"] == "1.24.001"
+    assert _metadata(parsed, "demo", "1.0")["appVersion"] == "010"
+
+
+def test_every_helm_field_is_kept() -> None:
+    entry = chart_entry(
+        "web",
+        "2.1.0",
+        keywords=["http", "proxy"],
+        home="https://web.example",
+        sources=["https://git.example/web"],
+        maintainers=[{"name": "Ana", "email": "ana@example.com", "url": "https://ana.example"}],
+        icon="https://web.example/icon.svg",
+        deprecated=True,
+        kubeVersion=">=1.23.0-0",
+        dependencies=[
+            {
+                "name": "common",
+                "version": "2.x.x",
+                "repository": "oci://r.example/c",
+                "condition": "common.enabled",
+                "tags": ["infra"],
+                "alias": "base",
+            }
+        ],
+        annotations={"category": "Networking", "licenses": "Apache-2.0"},
+    )
+    meta = _metadata(parse_index(index_yaml({"web": [entry]})), "web", "2.1.0")
+    for key, value in entry.items():
+        assert meta[key] == value, key
+
+
+def test_invalid_versions_are_skipped_with_warnings_as_helm_does() -> None:
+    parsed = parse_index(
+        index_yaml(
+            {
+                "good": [chart_entry("good", "1.0.0"), chart_entry("good", "latest"), {"name": "good"}],
+                "typed": [chart_entry("typed", "1.0.0", type="plugin")],
+                "slashed": [chart_entry("../evil", "1.0.0")],
+                "notalist": {"name": "x"},  # type: ignore[dict-item]
+                "nulls": [None],  # type: ignore[list-item]
+            }
+        )
+    )
+    assert _versions(parsed) == {"good": ["1.0.0"], "typed": [], "slashed": [], "nulls": []}
+    assert parsed.skipped == 6
+    text = "\n".join(parsed.warnings)
+    assert "'latest' is invalid" in text
+    assert "version is required" in text
+    assert "must be application or library" in text
+    assert "'../evil' is invalid" in text
+    assert "not a list of versions" in text
+
+
+def test_the_json_form_is_read_too() -> None:
+    document = {"apiVersion": "v1", "entries": {"api": [chart_entry("api", "1.2.3")]}, "generated": "x"}
+    parsed = parse_index(json.dumps(document).encode())
+    assert _versions(parsed) == {"api": ["1.2.3"]}
+    assert _metadata(parsed, "api", "1.2.3")["description"] == "A Helm chart for api"
+
+
+def test_yaml_aliases_in_a_normal_index_are_resolved() -> None:
+    parsed = parse_index(b"""apiVersion: v1
+entries:
+  a:
+  - &base
+    name: a
+    version: 1.0.0
+    description: shared
+    keywords: [x, y]
+  - <<: *base
+    version: 1.1.0
+""")
+    assert _versions(parsed) == {"a": ["1.0.0", "1.1.0"]}
+    assert _metadata(parsed, "a", "1.1.0")["description"] == "shared"
+
+
+@pytest.mark.timeout(10)
+def test_an_alias_bomb_is_refused_quickly() -> None:
+    lines = [b"apiVersion: v1", b"a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for level in range(1, 12):
+        refs = ", ".join([f"*a{level - 1}"] * 9).encode()
+        lines.append(f"a{level}: &a{level} [".encode() + refs + b"]")
+    lines.append(b"entries:\n  bomb:\n  - name: bomb\n    version: 1.0.0\n    description: *a11")
+    started = time.monotonic()
+    with pytest.raises(IndexFormatError, match="excessive aliasing"):
+        parse_index(b"\n".join(lines))
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize(
+    "nested",
+    [b" " + b"[" * 5000 + b"]" * 5000 + b"\n", b"\n" + b"".join(b"        " + b"  " * i + b"k:\n" for i in range(200))],
+)
+def test_deep_nesting_skips_the_version_in_bounded_time(nested: bytes) -> None:
+    body = (
+        b"apiVersion: v1\nentries:\n  deep:\n  - name: deep\n    version: 1.0.0\n    annotations:\n"
+        b"      x:" + nested + b"  - name: deep\n    version: 2.0.0\n"
+    )
+    parsed = parse_index(body)
+    assert _versions(parsed) == {"deep": ["2.0.0"]}
+    assert parsed.warnings == ["skipped a version of chart 'deep': The index nests deeper than 60 levels."]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"", "empty"),
+        (b"   \n", "empty"),
+        (b"apiVersion: v1\nentries:\n  x: [\xff\xfe]\n", "not UTF-8"),
+        (b"<!DOCTYPE html><html><body>Sign in</body></html>", "HTML page"),
+        (b'{"error": "token expired", "code": 401}', 'it says error: "token expired"'),
+        (b"entries:\n  a: []\n", "no apiVersion"),
+        (b"- just\n- a list\n", "not a Helm index"),
+        (b"apiVersion: v1\nentries:\n  a:\n    - name: a\n   bad: indent\n", "not valid YAML (line"),
+        (b"apiVersion: v1\nentries: [1, 2]\n", "not a mapping of chart names"),
+    ],
+)
+def test_input_that_is_not_an_index_gets_a_clear_error(body: bytes, message: str) -> None:
+    with pytest.raises(IndexFormatError) as caught:
+        parse_index(body)
+    assert message in str(caught.value)
+
+
+def test_truncated_gzip_bytes_are_not_an_index() -> None:
+    data = gzip.compress(index_yaml({"a": [chart_entry("a", "1.0.0")]}))[:40]
+    with pytest.raises(IndexFormatError):
+        parse_index(data)
+
+
+def test_unicode_escapes_and_unprintable_text_are_made_safe() -> None:
+    parsed = parse_index(
+        b"apiVersion: v1\nentries:\n  u:\n  - name: u\n    version: 1.0.0\n"
+        b'    description: "emoji \\ud83d\\ude00 and\\ttab, lone \\ud800 end"\n'
+    )
+    description = _metadata(parsed, "u", "1.0.0")["description"]
+    assert description.startswith("emoji ") and "tab" in description
+    description.encode("utf-8")  # no lone surrogates survive
+    assert "\t" not in description  # Helm turns whitespace into spaces
+
+
+def test_multi_document_files_use_the_first_document() -> None:
+    parsed = parse_index(index_yaml({"a": [chart_entry("a", "1.0.0")]}) + b"---\napiVersion: v1\nentries: {}\n")
+    assert _versions(parsed) == {"a": ["1.0.0"]}
+
+
+def _random_scalar(rng: random.Random) -> str:
+    # (YAML's null spellings are left out: Helm reads them as empty, BaseLoader as text)
+    pool = [
+        "1.10",
+        "0.6",
+        "010",
+        "1e3",
+        "yes",
+        "no",
+        "on",
+        "true",
+        "2022-01-01",
+        "12:30",
+        "0x1F",
+        "-.inf",
+        ".nan",
+        "+1",
+        "1_000",
+        "1.",
+        ".5",
+        "plain text",
+        "Björn 日本",
+        "a: b",
+        "x #y",
+        "'quoted'",
+        '"dq \\t"',
+        "*star",
+        "&amp",
+        "- dash",
+        "[x]",
+        "{y}",
+        "",
+        " lead",
+        "trail ",
+        "100%",
+    ]
+    return rng.choice(pool)
+
+
+def test_string_fields_match_pyyaml_base_loader_on_tricky_scalars() -> None:
+    """PyYAML's BaseLoader keeps every scalar as text, like Helm's typed decoding does for strings."""
+    rng = random.Random(11)
+    charts = {}
+    for index in range(60):
+        name = f"c{index}"
+        entries = []
+        for position in range(3):
+            fields = {
+                "description": _random_scalar(rng),
+                "appVersion": _random_scalar(rng),
+                "home": _random_scalar(rng),
+            }
+            entries.append({"name": name, "version": f"1.{position}.0", **fields})
+        charts[name] = entries
+    body = index_yaml(charts)
+    expected = yaml.load(body, Loader=yaml.BaseLoader)["entries"]
+    parsed = parse_index(body)
+    for name, entries in expected.items():
+        for entry in entries:
+            meta = _metadata(parsed, name, entry["version"])
+            for key in ("description", "appVersion", "home"):
+                assert meta.get(key, "") == entry[key].replace("\t", " "), (name, key, entry[key])
+
+
+def test_plain_scalars_keep_their_text_like_helms_typed_decoding() -> None:
+    scalars = [
+        "1.10",
+        "0.6",
+        "010",
+        "1e3",
+        "yes",
+        "no",
+        "on",
+        "true",
+        "False",
+        "2022-01-01",
+        "12:30",
+        "0x1F",
+        "-.inf",
+        ".nan",
+        "+1",
+        "1_000",
+        "1.",
+        ".5",
+        "-0",
+        "1e+3",
+        "plain text",
+        "Björn 日本",
+        "100%",
+    ]
+    lines = ["apiVersion: v1", "entries:", "  p:"]
+    for position, scalar in enumerate(scalars):
+        lines += [
+            "  - name: p",
+            f"    version: 1.0.{position}",
+            f"    description: {scalar}",
+            f"    appVersion: {scalar}",
+        ]
+    parsed = parse_index("\n".join(lines).encode())
+    base = yaml.load("\n".join(lines), Loader=yaml.BaseLoader)["entries"]["p"]
+    for position, scalar in enumerate(scalars):
+        meta = _metadata(parsed, "p", f"1.0.{position}")
+        assert meta["appVersion"] == scalar == base[position]["appVersion"]
+        assert meta["description"] == scalar
+
+
+def test_null_scalars_read_as_empty_text_as_in_helm() -> None:
+    parsed = parse_index(
+        b"apiVersion: v1\nentries:\n  n:\n  - name: n\n    version: 1.0.0\n"
+        b"    description: ~\n    appVersion: null\n    home:\n"
+    )
+    meta = _metadata(parsed, "n", "1.0.0")
+    assert "description" not in meta and "appVersion" not in meta and "home" not in meta
