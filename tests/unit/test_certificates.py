@@ -37,7 +37,7 @@ def test_pem_der_chain_and_pkcs7_are_read(ca: trustme.CA, tmp_path: Path) -> Non
 
 def test_private_keys_are_refused_and_say_why(ca: trustme.CA) -> None:
     leaf = ca.issue_cert("x.example")
-    with pytest.raises(ValidationError, match="private key. Chartkeeper never stores private keys"):
+    with pytest.raises(ValidationError, match=r"private key\. Chartkeeper never stores private keys"):
         parse_certificates(leaf.private_key_pem.bytes())
     with pytest.raises(ValidationError, match="private key"):
         parse_certificates(leaf.private_key_and_cert_chain_pem.bytes())
