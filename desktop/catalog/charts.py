@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from desktop.errors import NotFoundError
 from desktop.helm.index import entry_metadata, load_chart_document
@@ -13,8 +13,9 @@ from desktop.helm.versions import VersionConstraint, parse_version
 from desktop.registry import Registry
 
 
-@dataclass(frozen=True)
-class SearchHit:
+class SearchHit(NamedTuple):
+    """One result row (a tuple: as-you-type search builds hundreds of these per keystroke)."""
+
     registry: str
     chart: str
     version: str
@@ -48,17 +49,23 @@ def search_charts(
     devel: bool = False,
     constraint: VersionConstraint | None = None,
 ) -> list[SearchHit]:
-    """Charts of registries with synchronization on whose name, description or keywords contain
-    `keyword` (any case). Without flags: each chart's latest stable version."""
+    """Charts of registries with synchronization on whose name, `registry/name`, description or
+    keywords contain `keyword` (any case), ranked as `helm search repo` ranks them. Without flags:
+    each chart's latest stable version."""
     term = keyword.strip().lower()
     text_column = "c.search_text_devel" if devel and constraint is None else "c.search_text"
-    match = f"(instr({text_column}, :term) > 0 OR instr(lower(r.name || '/' || c.name), :term) > 0)"
-    if constraint is None and not all_versions:
-        latest = "c.latest_version" if devel else "c.latest_stable_version"
+    match, parameters = _match_clause(db, term, text_column)
+    if constraint is None and not all_versions and not devel:
+        sql = (  # the usual search: every column it needs is in `charts`
+            "SELECT r.name, c.name, c.latest_stable_version, c.app_version, c.description, c.deprecated,"
+            f" c.search_text FROM charts c JOIN registries r ON r.id = c.registry_id"
+            f" WHERE r.sync_enabled = 1 AND c.latest_stable_version IS NOT NULL AND {match}"
+        )
+    elif constraint is None and not all_versions:
         sql = (
             f"SELECT {_HIT_COLUMNS} FROM charts c JOIN registries r ON r.id = c.registry_id"
-            f" JOIN chart_versions v ON v.registry_id = c.registry_id AND v.chart = c.name AND v.version = {latest}"
-            f" WHERE r.sync_enabled = 1 AND {match}"
+            f" JOIN chart_versions v ON v.registry_id = c.registry_id AND v.chart = c.name"
+            f" AND v.version = c.latest_version WHERE r.sync_enabled = 1 AND {match}"
         )
     else:
         stable_only = " AND v.prerelease = 0" if constraint is None and not devel else ""
@@ -69,7 +76,7 @@ def search_charts(
         )
     hits: list[SearchHit] = []
     seen: set[tuple[str, str]] = set()
-    for registry, chart, version, app_version, description, deprecated, search_text in db.execute(sql, {"term": term}):
+    for registry, chart, version, app_version, description, deprecated, search_text in db.execute(sql, parameters):
         if constraint is not None:
             parsed = parse_version(version)
             if parsed is None or not constraint.allows(parsed):
@@ -78,20 +85,35 @@ def search_charts(
                 if (registry, chart) in seen:
                     continue
                 seen.add((registry, chart))
-        hits.append(
-            SearchHit(
-                registry,
-                chart,
-                version,
-                app_version,
-                description,
-                bool(deprecated),
-                _score(term, registry, chart, search_text),
-            )
-        )
-    rank = {id(hit): position for position, hit in enumerate(hits)}  # keeps newest-first within a chart
-    hits.sort(key=lambda hit: (hit.score, hit.registry.lower(), hit.chart, rank[id(hit)]))
+        score = _score(term, registry, chart, search_text)
+        hits.append(SearchHit(registry, chart, version, app_version, description, bool(deprecated), score))
+    order = {id(hit): position for position, hit in enumerate(hits)}  # keeps newest-first within a chart
+    hits.sort(key=lambda hit: (hit.score, hit.registry.lower(), hit.chart, order[id(hit)]))
     return hits
+
+
+def _match_clause(db: sqlite3.Connection, term: str, text_column: str) -> tuple[str, list[object]]:
+    """SQL matching `term` in the chart's search text or in `registry/chart`. The registry part is
+    decided here, per registry, so the scan compares one column per chart."""
+    if not term:
+        return "1", []
+    clauses, parameters = [f"{text_column} LIKE ? ESCAPE '\\'"], ["%" + _like_escaped(term) + "%"]
+    registries = db.execute("SELECT id, lower(name) FROM registries WHERE sync_enabled = 1").fetchall()
+    whole = [registry_id for registry_id, name in registries if term in name]
+    if whole:
+        clauses.append(f"c.registry_id IN ({', '.join('?' * len(whole))})")
+        parameters.extend(whole)
+    if term.count("/") == 1:
+        before, after = term.split("/")
+        for registry_id, name in registries:
+            if name.endswith(before):
+                clauses.append("(c.registry_id = ? AND c.name LIKE ? ESCAPE '\\')")
+                parameters.extend([registry_id, _like_escaped(after) + "%"])
+    return "(" + " OR ".join(clauses) + ")", parameters
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _score(term: str, registry: str, chart: str, search_text: str) -> int:
@@ -124,16 +146,17 @@ def get_chart_version(
     raise NotFoundError with the closest matches."""
     if version is None:
         row = db.execute(
-            "SELECT v.version, v.deprecated, v.position, c.document FROM charts c JOIN chart_versions v"
+            "SELECT v.version, v.deprecated, v.position, d.document FROM charts c JOIN chart_versions v"
             " ON v.registry_id = c.registry_id AND v.chart = c.name"
             " AND v.version = COALESCE(c.latest_stable_version, c.latest_version)"
+            " JOIN chart_documents d ON d.registry_id = c.registry_id AND d.name = c.name"
             " WHERE c.registry_id = ? AND c.name = ?",
             (registry.id, chart),
         ).fetchone()
     else:
         row = db.execute(
-            "SELECT v.version, v.deprecated, v.position, c.document FROM chart_versions v JOIN charts c"
-            " ON c.registry_id = v.registry_id AND c.name = v.chart"
+            "SELECT v.version, v.deprecated, v.position, d.document FROM chart_versions v JOIN chart_documents d"
+            " ON d.registry_id = v.registry_id AND d.name = v.chart"
             " WHERE v.registry_id = ? AND v.chart = ? AND v.version = ?",
             (registry.id, chart, version),
         ).fetchone()

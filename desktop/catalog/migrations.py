@@ -5,8 +5,11 @@ from __future__ import annotations
 # Each migration is a list of statements applied in one transaction. Never edit a released one:
 # add the next. User-authored tables (registries, settings) are kept apart from re-fetchable
 # cache tables (snapshot rows, sync state), so the cache can be rebuilt without touching user work.
-# A snapshot is `charts` (one row per chart, with the chart's versions as the index lists them, in
-# `document`) and `chart_versions` (one row per valid version: what listings and search need).
+# A snapshot is `charts` (one small row per chart, scanned by search; app_version, description and
+# deprecated are its latest stable version's, or its latest's when it has no stable one, so that
+# the usual search reads no other table), `chart_documents` (the chart's
+# versions as the index lists them, as JSON, read when one version is shown) and `chart_versions`
+# (one row per valid version: what listings need).
 MIGRATIONS: list[list[str]] = [
     [
         """CREATE TABLE registries (
@@ -56,12 +59,21 @@ MIGRATIONS: list[list[str]] = [
             latest_version TEXT NOT NULL,
             latest_stable_version TEXT,
             version_count INTEGER NOT NULL,
+            app_version TEXT NOT NULL,
+            description TEXT NOT NULL,
+            deprecated INTEGER NOT NULL,
             search_text TEXT NOT NULL,
             search_text_devel TEXT NOT NULL,
-            document TEXT NOT NULL,
-            document_hash BLOB NOT NULL,
             PRIMARY KEY (registry_id, name)
         ) WITHOUT ROWID""",
+        """CREATE TABLE chart_documents (
+            id INTEGER PRIMARY KEY,
+            registry_id INTEGER NOT NULL REFERENCES registries(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            document_hash BLOB NOT NULL,
+            document BLOB NOT NULL,
+            UNIQUE (registry_id, name)
+        )""",
         """CREATE TABLE sync_runs (
             id INTEGER PRIMARY KEY,
             registry_id INTEGER NOT NULL REFERENCES registries(id) ON DELETE CASCADE,

@@ -60,7 +60,7 @@ def write_snapshot(
     cancel included) leaves the previous snapshot exactly as it was."""
     diff = SnapshotDiff()
     charts = _prepare(documents, diff)
-    stored = dict(db.execute("SELECT name, document_hash FROM charts WHERE registry_id = ?", (registry_id,)))
+    stored = dict(db.execute("SELECT name, document_hash FROM chart_documents WHERE registry_id = ?", (registry_id,)))
     touched = [name for name, chart in charts.items() if stored.get(name) != chart.digest]
     gone = [name for name in stored if name not in charts]
     for name in touched:
@@ -76,15 +76,20 @@ def write_snapshot(
     replaced = [(registry_id, name) for name in [*touched, *gone] if name in stored]
     db.executemany("DELETE FROM chart_versions WHERE registry_id = ? AND chart = ?", replaced)
     db.executemany("DELETE FROM charts WHERE registry_id = ? AND name = ?", replaced)
+    db.executemany("DELETE FROM chart_documents WHERE registry_id = ? AND name = ?", replaced)
     db.executemany(
         "INSERT INTO chart_versions (registry_id, chart, version, position, rank, prerelease, deprecated,"
         " app_version, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         _version_rows(registry_id, [charts[name] for name in touched]),
     )
     db.executemany(
-        "INSERT INTO charts (registry_id, name, latest_version, latest_stable_version, version_count, search_text,"
-        " search_text_devel, document, document_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO charts (registry_id, name, latest_version, latest_stable_version, version_count, app_version,"
+        " description, deprecated, search_text, search_text_devel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [_chart_row(registry_id, charts[name]) for name in touched],
+    )
+    db.executemany(
+        "INSERT INTO chart_documents (registry_id, name, document_hash, document) VALUES (?, ?, ?, ?)",
+        [(registry_id, name, charts[name].digest, charts[name].document.json) for name in touched],
     )
     if cancel is not None:
         cancel.raise_if_cancelled()
@@ -103,7 +108,7 @@ def _compare_chart(db: sqlite3.Connection, registry_id: int, chart: _Chart, diff
     name = chart.document.name
     before = _stored_positions(db, registry_id, name)
     (old_document,) = db.execute(
-        "SELECT document FROM charts WHERE registry_id = ? AND name = ?", (registry_id, name)
+        "SELECT document FROM chart_documents WHERE registry_id = ? AND name = ?", (registry_id, name)
     ).fetchone()
     old_items = load_chart_document(old_document)
     new_items = load_chart_document(chart.document.json)
@@ -139,14 +144,16 @@ def _search_text(entry: IndexEntry) -> str:
 def _chart_row(registry_id: int, chart: _Chart) -> tuple:
     latest = chart.entries[0]
     stable = next((entry for entry in chart.entries if not entry.version.is_prerelease), None)
+    shown = stable or latest
     return (
         registry_id,
         chart.document.name,
         latest.version.text,
         stable.version.text if stable else None,
         len(chart.entries),
-        _search_text(stable or latest),
+        shown.app_version,
+        shown.description,
+        shown.deprecated,
+        _search_text(shown),
         _search_text(latest),
-        chart.document.json,
-        chart.digest,
     )

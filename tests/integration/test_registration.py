@@ -29,6 +29,7 @@ from desktop.secrets import SERVICE
 from desktop.sync.engine import SyncEngine
 from tests.conftest import server_context
 from tests.support.charts import chart_entry, index_yaml, simple_index
+from tests.support.keyring_session import stored_accounts
 from tests.support.repo_server import Fault, RepoServer
 
 MakeRepo = Callable[..., RepoServer]
@@ -148,6 +149,7 @@ def test_credentials_live_in_the_keyring_and_nowhere_else(
 
 
 def test_wrong_or_missing_credentials_are_told_apart(engine: SyncEngine, make_repo: MakeRepo) -> None:
+    accounts = stored_accounts(SERVICE)
     repo = make_repo(auth=("ana", "right"))
     repo.put("/index.yaml", INDEX)
     with pytest.raises(AuthError, match="refused the username or password"):
@@ -155,9 +157,7 @@ def test_wrong_or_missing_credentials_are_told_apart(engine: SyncEngine, make_re
     with pytest.raises(AuthError, match=r"requires a login.*turn off No Authentication"):
         engine.register(RegistryDraft("private", repo.url))
     _nothing_stored(engine)
-    import keyring
-
-    assert keyring.get_keyring().get_credential(SERVICE, None) is None  # no secret left behind
+    assert stored_accounts(SERVICE) == accounts  # no secret left behind
 
 
 @pytest.mark.parametrize(

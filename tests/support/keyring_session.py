@@ -90,3 +90,12 @@ class SecretServiceSession:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
         self._processes.clear()
+
+
+def stored_accounts(service: str) -> set[str]:
+    """The accounts the Secret Service holds for `service` (the keyring API can only look up one)."""
+    import keyring
+
+    collection = keyring.get_keyring().get_preferred_collection()
+    with contextlib.closing(collection.connection):
+        return {item.get_attributes().get("username", "") for item in collection.search_items({"service": service})}
