@@ -79,8 +79,10 @@ def start_run(db: sqlite3.Connection, registry_id: int, trigger: str, now: float
         return insert_run(db, registry_id, trigger, now)
 
 
-def finish_run(db: sqlite3.Connection, run_id: int, outcome: RunOutcome, now: float) -> None:
-    """Close the run inside the caller's transaction, with the list of what changed."""
+def finish_run(db: sqlite3.Connection, run_id: int, outcome: RunOutcome, now: float, *, list_changes: bool = True
+               ) -> None:
+    """Close the run inside the caller's transaction, with the list of what changed (not for a
+    registration, where everything is new and the counts say it all)."""
     diff = outcome.diff or SnapshotDiff()
     db.execute(
         "UPDATE sync_runs SET finished_at = ?, status = ?, http_status = ?, bytes = ?, added = ?, removed = ?,"
@@ -98,6 +100,8 @@ def finish_run(db: sqlite3.Connection, run_id: int, outcome: RunOutcome, now: fl
             run_id,
         ),
     )
+    if not list_changes:
+        return
     db.executemany(
         "INSERT INTO sync_run_changes (run_id, change, chart, version) VALUES (?, ?, ?, ?)",
         [

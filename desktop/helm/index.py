@@ -195,8 +195,8 @@ def _add_chart(
             )
         )
     if document is None or rewritten:
-        document = valid_unicode(json.dumps({chart: versions}, ensure_ascii=False, separators=(",", ":")))
-    parsed.charts.append(ChartDocument(chart, document.encode(), entries))
+        document = valid_unicode(json.dumps({chart: versions}, ensure_ascii=False, separators=(",", ":"))).encode()
+    parsed.charts.append(ChartDocument(chart, document, entries))
 
 
 def _restore_exact_numbers(item: dict[str, Any], tree: YamlTree, chart_node: int, position: int) -> bool:

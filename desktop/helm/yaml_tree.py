@@ -65,6 +65,7 @@ class YamlTree:
             ) from None
         except ryml.ExceptionBasic as exc:
             raise IndexFormatError(f"The index is not valid YAML ({_reason(exc)}).") from None
+        self._scratch = bytearray(1 << 20)
         self.root = self._first_document(self._tree.root_id())
         if _may_hold_aliases(data):
             self._expand_aliases()
@@ -115,29 +116,48 @@ class YamlTree:
         found = self._tree.child(node, position)
         return None if found == NONE else found
 
-    def to_json(self, node: int, *, exact_numbers: bool = True) -> tuple[str, Any] | None:
-        """The subtree as JSON text (`{"key": …}` for a mapping entry) and its decoded value; None
+    def to_json(self, node: int, *, exact_numbers: bool = True) -> tuple[bytes, Any] | None:
+        """The subtree as UTF-8 JSON (`{"key": …}` for a mapping entry) and its decoded value; None
         when the emitter cannot express it as JSON (then `walk` it).
 
-        The text keeps every scalar as written (`1.10` stays `1.10`). With `exact_numbers` the
+        The JSON keeps every scalar as written (`1.10` stays `1.10`). With `exact_numbers` the
         decoded numbers are NumberText too; without, they are int and float, decoded faster."""
-        tree = self._tree
-        keyed = tree.has_key(node)
-        try:
-            emitted = valid_unicode(ryml.emit_json_malloc(tree, node))
-        except ryml.ExceptionBasic:
+        text = self._emit_json(node)
+        if text is None:
             return None
-        text = "{" + emitted + "}" if keyed else emitted
-        try:
-            if exact_numbers:
-                value = json.loads(text, parse_float=NumberText, parse_int=NumberText, strict=False)
+        for attempt in range(2):
+            try:
+                if exact_numbers:
+                    value = json.loads(text, parse_float=NumberText, parse_int=NumberText, strict=False)
+                else:
+                    value = orjson.loads(text)
+            except (ValueError, RecursionError):
+                # Escapes of a surrogate pair come out as invalid UTF-8: repair once, then give up.
+                repaired = text.decode("utf-8", "replace").encode()
+                if attempt or repaired == text:
+                    return None
+                text = repaired
             else:
-                value = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            return self.to_json(node) if not exact_numbers else None
-        except (ValueError, RecursionError):
-            return None
-        return text, value
+                return text, value
+        return None
+
+    def _emit_json(self, node: int) -> bytes | None:
+        """rapidyaml's JSON for `node`, written into a reused buffer (no intermediate str)."""
+        keyed = bool(self._tree.has_key(node))
+        while True:
+            view = memoryview(self._scratch)
+            try:
+                failed, size = ryml.emit_json_to_substr(self._tree, node, view[1:-1] if keyed else view)
+            except ryml.ExceptionBasic:
+                return None
+            if not failed:
+                break
+            self._scratch = bytearray(size * 2 + 2)
+        if not keyed:
+            return bytes(self._scratch[:size])
+        self._scratch[0] = ord("{")
+        self._scratch[size + 1] = ord("}")
+        return bytes(self._scratch[: size + 2])
 
     def to_python(self, node: int) -> Any:
         """The subtree as Python values, through the fast JSON bridge when it can be used."""

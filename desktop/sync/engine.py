@@ -6,9 +6,9 @@ desktop app's sync thread)."""
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -90,7 +90,7 @@ class SyncEngine:
             self.credentials.check_available()
         fetched = fetch_index(draft.access(), self.settings, None, cancel, progress)
         assert fetched.parsed is not None  # a first fetch always parses
-        uid = uuid.uuid4().hex
+        uid = os.urandom(16).hex()
         if draft.username and draft.password:
             self.credentials.set_password(uid, draft.password)
         try:
