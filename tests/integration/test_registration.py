@@ -344,3 +344,26 @@ def test_the_password_is_not_in_sqlite_even_in_free_pages(
     raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     raw.close()
     assert b"another-Secret-9911" not in catalog_path.read_bytes()
+
+
+def test_credentials_never_go_to_chart_urls_on_other_hosts(make_repo: MakeRepo) -> None:
+    """Helm's CVE-2021-32690: a chart URL on another host gets no Authorization header."""
+    from desktop.net.client import RegistryAccess, RegistryHttp
+
+    registry = make_repo(auth=("ana", "pw"))
+    registry.put("/charts/app-1.0.0.tgz", b"archive")
+    cdn = make_repo(host="127.0.0.2")
+    cdn.put("/app-1.0.0.tgz", b"archive")
+    same_host_other_port = make_repo()
+    same_host_other_port.put("/app-1.0.0.tgz", b"archive")
+    access = RegistryAccess(registry.url + "/charts", "ana", "pw")
+    with RegistryHttp(access) as http:
+        assert http.get(registry.url + "/charts/app-1.0.0.tgz", max_bytes=1000).body == b"archive"
+        http.get(cdn.url + "/app-1.0.0.tgz", max_bytes=1000)
+        http.get(same_host_other_port.url + "/app-1.0.0.tgz", max_bytes=1000)
+    assert registry.requests[-1].headers["authorization"].startswith("Basic ")
+    assert "authorization" not in cdn.requests[-1].headers
+    assert "authorization" not in same_host_other_port.requests[-1].headers
+    with RegistryHttp(access, NetworkSettings(credentials_to_other_hosts=True)) as http:
+        http.get(cdn.url + "/app-1.0.0.tgz", max_bytes=1000)
+    assert "authorization" in cdn.requests[-1].headers  # only when the tenant setting allows it
