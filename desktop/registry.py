@@ -52,19 +52,21 @@ class RegistryDraft:
     password: str | None = field(default=None, repr=False)
     ca_pem: str | None = field(default=None, repr=False)
     insecure_skip_tls_verify: bool = False
+    keep_password: bool = False  # editing: an empty password means "keep the one in the keyring"
 
     def cleaned(self) -> RegistryDraft:
         """Trimmed and validated; raises ValidationError naming the first problem."""
         username = (self.username or "").strip() or None
         if username is None and self.password:
             raise ValidationError("A password needs a username: give both, or neither for No Authentication.")
-        if username is not None and not self.password:
+        if username is not None and not self.password and not self.keep_password:
             raise ValidationError(f"Give the password for '{username}', or turn on No Authentication.")
         return replace(
             self,
             name=validate_name(self.name),
             endpoint=validate_endpoint(self.endpoint),
             username=username,
+            password=self.password or None,
         )
 
     def access(self) -> RegistryAccess:

@@ -38,6 +38,7 @@ MIGRATIONS: list[list[str]] = [
             last_success_at REAL,
             last_attempt_at REAL,
             last_error TEXT,
+            last_error_kind TEXT,
             consecutive_failures INTEGER NOT NULL DEFAULT 0
         )""",
         """CREATE TABLE chart_versions (

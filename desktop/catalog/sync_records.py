@@ -23,6 +23,11 @@ class SyncState:
     last_attempt_at: float | None = None
     last_error: str | None = None
     consecutive_failures: int = 0
+    last_error_kind: str | None = None  # 'network' when the registry was unreachable
+
+    @property
+    def offline(self) -> bool:
+        return self.last_error is not None and self.last_error_kind == "network"
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,7 @@ class RunOutcome:
 def sync_state(db: sqlite3.Connection, registry_id: int) -> SyncState:
     row = db.execute(
         "SELECT etag, last_modified, content_digest, snapshot_at, last_success_at, last_attempt_at, last_error,"
-        " consecutive_failures FROM sync_state WHERE registry_id = ?",
+        " consecutive_failures, last_error_kind FROM sync_state WHERE registry_id = ?",
         (registry_id,),
     ).fetchone()
     return SyncState() if row is None else SyncState(*row)
@@ -79,8 +84,9 @@ def start_run(db: sqlite3.Connection, registry_id: int, trigger: str, now: float
         return insert_run(db, registry_id, trigger, now)
 
 
-def finish_run(db: sqlite3.Connection, run_id: int, outcome: RunOutcome, now: float, *, list_changes: bool = True
-               ) -> None:
+def finish_run(
+    db: sqlite3.Connection, run_id: int, outcome: RunOutcome, now: float, *, list_changes: bool = True
+) -> None:
     """Close the run inside the caller's transaction, with the list of what changed (not for a
     registration, where everything is new and the counts say it all)."""
     diff = outcome.diff or SnapshotDiff()
@@ -128,15 +134,17 @@ def record_success(
         "UPDATE sync_state SET etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified),"
         " content_digest = COALESCE(?, content_digest), api_version = COALESCE(?, api_version),"
         " snapshot_at = CASE WHEN ? THEN ? ELSE COALESCE(snapshot_at, ?) END,"
-        " last_success_at = ?, last_error = NULL, consecutive_failures = 0 WHERE registry_id = ?",
+        " last_success_at = ?, last_error = NULL, last_error_kind = NULL, consecutive_failures = 0"
+        " WHERE registry_id = ?",
         (etag, last_modified, content_digest, api_version, snapshot_written, now, now, now, registry_id),
     )
 
 
-def record_failure(db: sqlite3.Connection, registry_id: int, error: str) -> None:
+def record_failure(db: sqlite3.Connection, registry_id: int, error: str, kind: str = "other") -> None:
     db.execute(
-        "UPDATE sync_state SET last_error = ?, consecutive_failures = consecutive_failures + 1 WHERE registry_id = ?",
-        (error, registry_id),
+        "UPDATE sync_state SET last_error = ?, last_error_kind = ?, consecutive_failures = consecutive_failures + 1"
+        " WHERE registry_id = ?",
+        (error, kind, registry_id),
     )
 
 

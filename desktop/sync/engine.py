@@ -1,7 +1,8 @@
-"""Registration and sync: validate and snapshot a new registry, refresh one atomically, record runs.
+"""Registration and sync in two phases: fetching (network, keyring; any thread) and applying
+(catalog writes; only the thread that owns the writer connection).
 
-Plain blocking code for the one thread that owns catalog writes (the CLI's main thread, or the
-desktop app's sync thread)."""
+`SyncEngine.register` and `SyncEngine.sync` run both phases in turn for the CLI; the desktop app's
+worker runs the fetch phase on a pool and hands the result to its writer thread."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from desktop.cancellation import CancelToken
 from desktop.catalog.db import transaction
@@ -25,6 +26,7 @@ from desktop.catalog.registries import (
 from desktop.catalog.snapshots import SnapshotDiff, write_snapshot
 from desktop.catalog.sync_records import (
     RunOutcome,
+    SyncState,
     finish_run,
     insert_run,
     record_failure,
@@ -32,7 +34,7 @@ from desktop.catalog.sync_records import (
     start_run,
     sync_state,
 )
-from desktop.errors import CancelledError, UserError
+from desktop.errors import CancelledError, KeyringError, NetworkError, TLSError, UserError
 from desktop.net.client import NetworkSettings
 from desktop.registry import Registry, RegistryDraft
 from desktop.secrets import CredentialStore
@@ -54,10 +56,109 @@ class SyncResult:
     warnings: list[str] = field(default_factory=list)
     skipped: int = 0
     error: str | None = None
+    error_kind: str | None = None  # network | other, for the offline state
 
     @property
     def ok(self) -> bool:
         return self.status in ("updated", "unchanged")
+
+
+@dataclass
+class PreparedRegistration:
+    """A checked draft with its first index, its keyring entry already written."""
+
+    draft: RegistryDraft
+    uid: str
+    fetched: FetchedIndex
+
+
+@dataclass
+class SyncTicket:
+    """What the writer hands the fetch phase of a sync, and gets back with the result."""
+
+    registry: Registry
+    run_id: int
+    state: SyncState
+
+
+def error_kind(error: BaseException) -> str:
+    """'network' when the registry could not be reached (the app shows it offline), else 'other'."""
+    return "network" if isinstance(error, NetworkError) and not isinstance(error, TLSError) else "other"
+
+
+# --- fetch phase: network and keyring, no catalog -------------------------------------------------
+
+
+def prepare_registration(
+    draft: RegistryDraft,
+    credentials: CredentialStore,
+    settings: NetworkSettings,
+    cancel: CancelToken | None = None,
+    progress: ProgressCallback | None = None,
+) -> PreparedRegistration:
+    """Check the endpoint and credentials by fetching the first index; then keep the password."""
+    if draft.username:
+        credentials.check_available()
+    fetched = fetch_index(draft.access(), settings, None, cancel, progress)
+    uid = os.urandom(16).hex()
+    if draft.username and draft.password:
+        credentials.set_password(uid, draft.password)
+    return PreparedRegistration(draft, uid, fetched)
+
+
+def discard_registration(prepared: PreparedRegistration, credentials: CredentialStore) -> None:
+    """Undo `prepare_registration` when its commit failed or was cancelled."""
+    if prepared.draft.username:
+        try:
+            credentials.delete_password(prepared.uid)
+        except UserError as exc:
+            log.warning("could not remove an unused password from the keyring: %s", exc)
+
+
+def fetch_for_sync(
+    ticket: SyncTicket,
+    credentials: CredentialStore,
+    settings: NetworkSettings,
+    cancel: CancelToken | None = None,
+    progress: ProgressCallback | None = None,
+) -> FetchedIndex:
+    registry = ticket.registry
+    password = credentials.get_password(registry.uid) if registry.username else None
+    if registry.username and password is None:
+        raise KeyringError(
+            f"The keyring holds no password for '{registry.name}': edit the registry and enter it again."
+        )
+    return fetch_index(registry.access(password), settings, ticket.state, cancel, progress)
+
+
+def check_edit(
+    registry: Registry,
+    draft: RegistryDraft,
+    credentials: CredentialStore,
+    settings: NetworkSettings,
+    cancel: CancelToken | None = None,
+) -> None:
+    """Before an edit is saved: when it changes how the registry is reached, fetch the index with
+    the new settings; a new password is written to the keyring only once that worked."""
+    password = draft.password
+    if draft.username and password is None and draft.keep_password:
+        password = credentials.get_password(registry.uid)
+    reaches_differently = (
+        draft.endpoint != registry.endpoint
+        or draft.username != registry.username
+        or draft.ca_pem != registry.ca_pem
+        or draft.insecure_skip_tls_verify != registry.insecure_skip_tls_verify
+        or draft.password is not None
+    )
+    if reaches_differently:
+        fetch_index(replace(draft, password=password).access(), settings, None, cancel)
+    if draft.username and draft.password:
+        credentials.set_password(registry.uid, draft.password)
+    elif registry.username and not draft.username:
+        credentials.delete_password(registry.uid)
+
+
+# --- apply phase: the catalog's writer -------------------------------------------------------------
 
 
 class SyncEngine:
@@ -75,113 +176,63 @@ class SyncEngine:
         self.settings = settings or NetworkSettings()
         self.clock = clock
 
-    # --- registration ---------------------------------------------------------------------
-
-    def register(
-        self,
-        draft: RegistryDraft,
-        cancel: CancelToken | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> SyncResult:
-        """Check the endpoint and credentials by taking the first snapshot; store nothing on failure."""
+    def check_new(self, draft: RegistryDraft) -> RegistryDraft:
+        """The draft cleaned, with a name no registry has yet."""
         draft = draft.cleaned()
         ensure_name_free(self.db, draft.name)
-        if draft.username:
-            self.credentials.check_available()
-        fetched = fetch_index(draft.access(), self.settings, None, cancel, progress)
-        assert fetched.parsed is not None  # a first fetch always parses
-        uid = os.urandom(16).hex()
-        if draft.username and draft.password:
-            self.credentials.set_password(uid, draft.password)
-        try:
-            if progress is not None:
-                progress("write", 0, None)
-            now = self.clock()
-            with transaction(self.db):
-                registry_id = insert_registry(self.db, draft, uid, now)
-                run_id = insert_run(self.db, registry_id, "register", now)
-                _diff, outcome = self._apply(registry_id, fetched, cancel)
-                finish_run(self.db, run_id, outcome, self.clock())
-        except BaseException:
-            if draft.username:
-                self.credentials.delete_password(uid)
-            raise
-        registry = get_registry_by_id(self.db, registry_id)
-        return self._result(registry, run_id, outcome, fetched)
+        return draft
 
-    def update(self, registry: Registry, draft: RegistryDraft, cancel: CancelToken | None = None) -> Registry:
-        """Save edited fields. A new endpoint, certificate or login is checked against the server
-        first; the snapshot is kept either way."""
-        draft = draft.cleaned()
-        ensure_name_free(self.db, draft.name, except_id=registry.id)
-        reaches_differently = (
-            draft.endpoint != registry.endpoint
-            or draft.username != registry.username
-            or draft.ca_pem != registry.ca_pem
-            or draft.insecure_skip_tls_verify != registry.insecure_skip_tls_verify
-            or draft.password is not None
-        )
-        if reaches_differently:
-            fetch_index(draft.access(), self.settings, None, cancel)
-        if draft.username and draft.password:
-            self.credentials.set_password(registry.uid, draft.password)
-        elif registry.username and not draft.username:
-            self.credentials.delete_password(registry.uid)
+    def commit_registration(self, prepared: PreparedRegistration, cancel: CancelToken | None = None) -> SyncResult:
+        """Store the registry with its first snapshot in one transaction."""
+        now = self.clock()
+        with transaction(self.db):
+            registry_id = insert_registry(self.db, prepared.draft, prepared.uid, now)
+            run_id = insert_run(self.db, registry_id, "register", now)
+            outcome = self._apply(registry_id, prepared.fetched, cancel)
+            finish_run(self.db, run_id, outcome, self.clock(), list_changes=False)
+        registry = get_registry_by_id(self.db, registry_id)
+        return _result(registry, run_id, outcome, prepared.fetched)
+
+    def begin_sync(self, registry: Registry, trigger: str) -> SyncTicket:
+        run_id = start_run(self.db, registry.id, trigger, self.clock())
+        return SyncTicket(registry, run_id, sync_state(self.db, registry.id))
+
+    def finish_sync(self, ticket: SyncTicket, fetched: FetchedIndex, cancel: CancelToken | None = None) -> SyncResult:
+        try:
+            with transaction(self.db):
+                outcome = self._apply(ticket.registry.id, fetched, cancel)
+                finish_run(self.db, ticket.run_id, outcome, self.clock())
+        except BaseException as exc:
+            if isinstance(exc, sqlite3.IntegrityError):  # removed while it was syncing
+                return self.fail_sync(ticket, CancelledError("The registry was removed during the sync."))
+            if isinstance(exc, UserError):
+                return self.fail_sync(ticket, exc)
+            raise
+        return _result(ticket.registry, ticket.run_id, outcome, fetched)
+
+    def fail_sync(self, ticket: SyncTicket, error: BaseException) -> SyncResult:
+        """Record a failed or cancelled run; the snapshot is untouched."""
+        if isinstance(error, CancelledError):
+            outcome = RunOutcome("cancelled", error=error.message)
+        elif isinstance(error, UserError):
+            outcome = RunOutcome("failed", error=error.message)
+        else:
+            outcome = RunOutcome("failed", error="Internal error: see the log for details.")
+        kind = error_kind(error)
+        with transaction(self.db):
+            finish_run(self.db, ticket.run_id, outcome, self.clock())
+            if outcome.status == "failed" and outcome.error:
+                record_failure(self.db, ticket.registry.id, outcome.error, kind)
+        result = _result(ticket.registry, ticket.run_id, outcome, None)
+        result.error_kind = kind
+        return result
+
+    def save_edit(self, registry: Registry, draft: RegistryDraft) -> Registry:
         with transaction(self.db):
             update_registry(self.db, registry.id, draft)
         return get_registry_by_id(self.db, registry.id)
 
-    def remove(self, registry: Registry) -> None:
-        with transaction(self.db):
-            delete_registry(self.db, registry.id)
-        if registry.username:
-            try:
-                self.credentials.delete_password(registry.uid)
-            except UserError as exc:  # the registry is gone; a stale secret is not worth failing for
-                log.warning("could not remove the password of %s from the keyring: %s", registry.name, exc)
-
-    # --- sync -----------------------------------------------------------------------------
-
-    def sync(
-        self,
-        registry: Registry,
-        trigger: str = "manual",
-        cancel: CancelToken | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> SyncResult:
-        """Refresh the snapshot. Failures are recorded and returned; the previous snapshot stays."""
-        run_id = start_run(self.db, registry.id, trigger, self.clock())
-        fetched: FetchedIndex | None = None
-        try:
-            password = self.credentials.get_password(registry.uid) if registry.username else None
-            if registry.username and password is None:
-                raise UserError(
-                    f"The keyring holds no password for '{registry.name}': edit the registry and enter it again."
-                )
-            fetched = fetch_index(
-                registry.access(password), self.settings, sync_state(self.db, registry.id), cancel, progress
-            )
-            if progress is not None:
-                progress("write", 0, None)
-            with transaction(self.db):
-                _, outcome = self._apply(registry.id, fetched, cancel)
-                finish_run(self.db, run_id, outcome, self.clock())
-        except CancelledError:
-            outcome = RunOutcome("cancelled", error="Cancelled by the user.")
-            self._close_failed_run(registry, run_id, outcome, count_failure=False)
-        except UserError as exc:
-            outcome = RunOutcome("failed", error=exc.message)
-            self._close_failed_run(registry, run_id, outcome, count_failure=True)
-        except Exception:
-            log.exception("sync of %s failed unexpectedly", registry.name)
-            outcome = RunOutcome("failed", error="Internal error: see the log for details.")
-            self._close_failed_run(registry, run_id, outcome, count_failure=True)
-            raise
-        return self._result(registry, run_id, outcome, fetched)
-
-    def _apply(
-        self, registry_id: int, fetched: FetchedIndex, cancel: CancelToken | None
-    ) -> tuple[SnapshotDiff, RunOutcome]:
+    def _apply(self, registry_id: int, fetched: FetchedIndex, cancel: CancelToken | None) -> RunOutcome:
         """Inside a transaction: write what changed, and the new sync state."""
         download = fetched.download
         diff = SnapshotDiff()
@@ -199,29 +250,64 @@ class SyncEngine:
             snapshot_written=parsed is not None,
         )
         status = "unchanged" if diff.is_empty else "updated"
-        skipped = parsed.skipped if parsed else 0
-        return diff, RunOutcome(status, download.status, download.wire_bytes, diff, skipped)
+        return RunOutcome(status, download.status, download.wire_bytes, diff, parsed.skipped if parsed else 0)
 
-    def _close_failed_run(self, registry: Registry, run_id: int, outcome: RunOutcome, *, count_failure: bool) -> None:
+    # --- both phases in turn, for one thread (the CLI) -------------------------------------
+
+    def register(
+        self,
+        draft: RegistryDraft,
+        cancel: CancelToken | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> SyncResult:
+        """Check the endpoint and credentials by taking the first snapshot; store nothing on failure."""
+        draft = self.check_new(draft)
+        prepared = prepare_registration(draft, self.credentials, self.settings, cancel, progress)
+        try:
+            if progress is not None:
+                progress("write", 0, None)
+            return self.commit_registration(prepared, cancel)
+        except BaseException:
+            discard_registration(prepared, self.credentials)
+            raise
+
+    def sync(
+        self,
+        registry: Registry,
+        trigger: str = "manual",
+        cancel: CancelToken | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> SyncResult:
+        """Refresh the snapshot. Failures are recorded and returned; the previous snapshot stays."""
+        ticket = self.begin_sync(registry, trigger)
+        try:
+            fetched = fetch_for_sync(ticket, self.credentials, self.settings, cancel, progress)
+            if progress is not None:
+                progress("write", 0, None)
+        except UserError as exc:
+            return self.fail_sync(ticket, exc)
+        except Exception as exc:
+            log.exception("sync of %s failed unexpectedly", registry.name)
+            self.fail_sync(ticket, exc)
+            raise
+        return self.finish_sync(ticket, fetched, cancel)
+
+    def update(self, registry: Registry, draft: RegistryDraft, cancel: CancelToken | None = None) -> Registry:
+        """Save edited fields. A new endpoint, certificate or login is checked against the server
+        first; the snapshot is kept either way."""
+        draft = draft.cleaned()
+        ensure_name_free(self.db, draft.name, except_id=registry.id)
+        check_edit(registry, draft, self.credentials, self.settings, cancel)
+        return self.save_edit(registry, draft)
+
+    def remove(self, registry: Registry) -> None:
         with transaction(self.db):
-            finish_run(self.db, run_id, outcome, self.clock())
-            if count_failure and outcome.error:
-                record_failure(self.db, registry.id, outcome.error)
-
-    @staticmethod
-    def _result(registry: Registry, run_id: int, outcome: RunOutcome, fetched: FetchedIndex | None) -> SyncResult:
-        parsed = fetched.parsed if fetched else None
-        return SyncResult(
-            registry,
-            outcome.status,
-            run_id,
-            outcome.http_status,
-            outcome.bytes,
-            outcome.diff or SnapshotDiff(),
-            parsed.warnings if parsed else [],
-            outcome.skipped,
-            outcome.error,
-        )
+            delete_registry(self.db, registry.id)
+        if registry.username:
+            try:
+                self.credentials.delete_password(registry.uid)
+            except UserError as exc:  # the registry is gone; a stale secret is not worth failing for
+                log.warning("could not remove the password of %s from the keyring: %s", registry.name, exc)
 
     # --- schedule -------------------------------------------------------------------------
 
@@ -236,3 +322,18 @@ class SyncEngine:
             if state.last_success_at is None or now - state.last_success_at >= interval:
                 due.append(registry)
         return due
+
+
+def _result(registry: Registry, run_id: int, outcome: RunOutcome, fetched: FetchedIndex | None) -> SyncResult:
+    parsed = fetched.parsed if fetched else None
+    return SyncResult(
+        registry,
+        outcome.status,
+        run_id,
+        outcome.http_status,
+        outcome.bytes,
+        outcome.diff or SnapshotDiff(),
+        parsed.warnings if parsed else [],
+        outcome.skipped,
+        outcome.error,
+    )

@@ -252,3 +252,41 @@ def test_killing_a_sync_midway_leaves_a_whole_snapshot(make_repo: MakeRepo, home
         finally:
             db.close()
     assert 3000 in outcomes  # at least one kill landed before the commit
+
+
+def test_an_unreachable_registry_is_offline_a_refusing_one_is_not(engine: SyncEngine, make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    registry = _register(engine, repo, simple_index({"a": ["1.0.0"]}))
+    repo.faults["/index.yaml"] = Fault(status=500, body=b"boom")
+    engine.sync(registry)
+    assert not sync_state(engine.db, registry.id).offline
+    repo.stop()
+    result = engine.sync(registry)
+    assert result.error_kind == "network"
+    state = sync_state(engine.db, registry.id)
+    assert state.offline and state.consecutive_failures == 2
+    repo.restart()
+    repo.faults.clear()
+    assert engine.sync(registry).ok
+    assert not sync_state(engine.db, registry.id).offline
+
+
+def test_editing_keeps_the_snapshot_and_checks_a_new_endpoint(engine: SyncEngine, make_repo: MakeRepo) -> None:
+    from dataclasses import replace
+
+    from desktop.errors import UserError
+
+    repo = make_repo(auth=("ana", "pw"))
+    repo.put("/index.yaml", simple_index({"a": ["1.0.0"]}))
+    registry = engine.register(RegistryDraft("r", repo.url, username="ana", password="pw")).registry
+    draft = RegistryDraft("renamed", repo.url, sync_enabled=False, username="ana", keep_password=True)
+    edited = engine.update(registry, draft)
+    assert (edited.name, edited.sync_enabled, edited.uid) == ("renamed", False, registry.uid)
+    assert engine.credentials.get_password(registry.uid) == "pw"
+    assert _snapshot(engine, edited) == [("a", "1.0.0")]
+    with pytest.raises(UserError, match="Nothing at"):
+        engine.update(edited, replace(draft, endpoint=repo.url + "/moved"))
+    assert get_registry(engine.db, "renamed").endpoint == repo.url  # nothing saved when the check fails
+    with pytest.raises(UserError, match="refused the username or password"):
+        engine.update(edited, replace(draft, password="wrong", keep_password=False))
+    assert engine.credentials.get_password(registry.uid) == "pw"

@@ -62,6 +62,7 @@ class RepoServer:
         self._lock = threading.Lock()
         self._httpd: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._port = 0
 
     # --- content --------------------------------------------------------------------------
 
@@ -77,8 +78,7 @@ class RepoServer:
 
     @property
     def port(self) -> int:
-        assert self._httpd is not None
-        return self._httpd.server_address[1]
+        return self._port
 
     @property
     def url(self) -> str:
@@ -92,6 +92,7 @@ class RepoServer:
         if self.tls_context is not None:
             httpd.socket = self.tls_context.wrap_socket(httpd.socket, server_side=True)
         self._httpd = httpd
+        self._port = httpd.server_address[1]
         self._thread = threading.Thread(
             target=httpd.serve_forever, args=(0.05,), name=f"repo-server-{self.port}", daemon=True
         )
@@ -108,9 +109,8 @@ class RepoServer:
 
     def restart(self) -> None:
         """Stop and start again on the same port (for 'the server came back')."""
-        port = self.port
         self.stop()
-        self.start(port)
+        self.start(self._port)
 
 
 def _make_handler(server: RepoServer) -> type[http.server.BaseHTTPRequestHandler]:
