@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from desktop.errors import KeyringError
@@ -15,11 +16,13 @@ _NO_KEYRING = (
 
 
 class CredentialStore:
-    """Passwords keyed by a registry's stable uid. `backend` is for tests and embedding; by default
-    the keyring library picks the platform's keyring."""
+    """Passwords keyed by a registry's stable uid. `backend` is for embedding; by default the
+    keyring library picks the platform's keyring. Every call gives up after `timeout` seconds: a
+    locked keyring can sit waiting for an unlock prompt nobody sees."""
 
-    def __init__(self, backend: Any = None) -> None:
+    def __init__(self, backend: Any = None, timeout: float = 60.0) -> None:
         self._backend = backend
+        self.timeout = timeout
 
     def _keyring(self) -> Any:
         if self._backend is None:
@@ -59,8 +62,25 @@ class CredentialStore:
         from keyring.errors import KeyringError as BackendError
         from keyring.errors import NoKeyringError
 
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["value"] = action()
+            except BaseException as exc:
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=run, name="keyring", daemon=True)
+        worker.start()
+        worker.join(self.timeout)
+        if worker.is_alive():
+            raise KeyringError(
+                f"The OS keyring did not answer within {self.timeout:g} s: is it waiting for you to unlock it?"
+            )
         try:
-            return action()
+            if "error" in outcome:
+                raise outcome["error"]
+            return outcome.get("value")
         except NoKeyringError:
             raise KeyringError(_NO_KEYRING) from None
         except (BackendError, OSError, RuntimeError) as exc:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import socket
 import time
 import zlib
 from collections.abc import Callable
@@ -14,7 +16,7 @@ import httpx
 
 from desktop import __version__
 from desktop.cancellation import CancelToken
-from desktop.errors import IndexFormatError, NetworkError, RegistryResponseError
+from desktop.errors import IndexFormatError, NetworkError, RegistryResponseError, UserError
 from desktop.net.errors import status_error, transport_error
 from desktop.net.tls import ssl_context_for
 from desktop.net.urls import origin, redacted
@@ -77,6 +79,7 @@ class RegistryHttp:
         self.settings = settings or NetworkSettings()
         self._origin = origin(access.endpoint)
         self._clients: dict[str, httpx.Client] = {}
+        self._reading: httpx.Response | None = None
 
     def __enter__(self) -> Self:
         return self
@@ -88,6 +91,15 @@ class RegistryHttp:
         for client in self._clients.values():
             client.close()
         self._clients.clear()
+
+    def _abort(self) -> None:
+        """From another thread: wake a read blocked on the body's socket."""
+        response = self._reading
+        stream = response.extensions.get("network_stream") if response is not None else None
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def _client(self, scheme: str) -> httpx.Client:
         # TLS contexts cost tens of milliseconds: an http:// registry never builds one.
@@ -130,7 +142,26 @@ class RegistryHttp:
         cancel: CancelToken | None = None,
         progress: Progress | None = None,
     ) -> Download:
-        """GET `url`, following redirects; 200 and 304 return, anything else raises a UserError."""
+        """GET `url`, following redirects; 200 and 304 return, anything else raises a UserError.
+        A cancel shuts the socket of a body being read, so a slow download stops at once. (A
+        request still waiting for headers cannot be woken; the app's worker abandons it.)"""
+        if cancel is None:
+            return self._get(url, max_bytes, headers, None, progress)
+        with cancel.while_blocking(self._abort):
+            try:
+                return self._get(url, max_bytes, headers, cancel, progress)
+            except UserError:
+                cancel.raise_if_cancelled()  # the error was our own abort: report the cancel
+                raise
+
+    def _get(
+        self,
+        url: str,
+        max_bytes: int,
+        headers: dict[str, str] | None,
+        cancel: CancelToken | None,
+        progress: Progress | None,
+    ) -> Download:
         for _hop in range(MAX_REDIRECTS + 1):
             if cancel is not None:
                 cancel.raise_if_cancelled()
@@ -153,11 +184,15 @@ class RegistryHttp:
                         raise status_error(
                             response.status_code, response.reason_phrase, url, sent_credentials=sent_credentials
                         )
-                    body, wire = _read_body(response, max_bytes, self.settings.deadline, cancel, progress)
+                    self._reading = response
+                    try:
+                        body, wire = _read_body(response, max_bytes, self.settings.deadline, cancel, progress)
+                    finally:
+                        self._reading = None
                     return Download(
                         200, url, body, response.headers.get("etag"), response.headers.get("last-modified"), wire
                     )
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, OSError) as exc:
                 raise transport_error(exc, url, self.settings.timeout) from exc
         raise RegistryResponseError(f"The registry redirected more than {MAX_REDIRECTS} times: check the endpoint.")
 

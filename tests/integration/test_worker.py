@@ -1,0 +1,183 @@
+"""The desktop app's sync thread, without Qt: jobs, progress, cancel, schedule and stopping."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop.cancellation import CancelToken
+from desktop.catalog.charts import search_charts
+from desktop.catalog.db import open_catalog
+from desktop.catalog.registries import get_registry
+from desktop.catalog.sync_records import list_runs
+from desktop.errors import AuthError, CancelledError
+from desktop.registry import RegistryDraft
+from desktop.secrets import CredentialStore
+from desktop.sync.engine import SyncEngine, SyncResult
+from desktop.sync.worker import CatalogWorker
+from tests.support.charts import simple_index
+from tests.support.repo_server import Fault, RepoServer
+
+MakeRepo = Callable[..., RepoServer]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+        self.finished = threading.Event()
+
+    def sync_started(self, registry_id: int, trigger: str) -> None:
+        self.events.append(("started", registry_id, trigger))
+
+    def sync_progress(self, registry_id: int, phase: str, done: int, total: int | None) -> None:
+        self.events.append(("progress", registry_id, phase))
+
+    def sync_finished(self, result: SyncResult) -> None:
+        self.events.append(("finished", result.registry.id, result.status))
+        self.finished.set()
+
+    def catalog_changed(self) -> None:
+        self.events.append(("changed",))
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def worker(catalog_path: Path, credentials: CredentialStore, recorder: Recorder) -> Iterator[CatalogWorker]:
+    worker = CatalogWorker(catalog_path, credentials, recorder)
+    worker.start(schedule=False)
+    yield worker
+    assert worker.stop()
+
+
+def test_register_then_sync_reports_progress(
+    worker: CatalogWorker, recorder: Recorder, make_repo: MakeRepo, catalog_path: Path
+) -> None:
+    repo = make_repo()
+    repo.put("/index.yaml", simple_index({"a": ["1.0.0"]}))
+    result = worker.register(RegistryDraft("r", repo.url), CancelToken()).result(10)
+    assert result.ok and ("changed",) in recorder.events
+    repo.put("/index.yaml", simple_index({"a": ["1.0.0", "1.1.0"]}))
+    synced = worker.sync(result.registry.id).result(10)
+    assert synced.status == "updated" and synced.diff.added == [("a", "1.1.0")]
+    kinds = [event[0] for event in recorder.events]
+    assert kinds.index("started") < kinds.index("progress") < kinds.index("finished")
+    reader = open_catalog(catalog_path, readonly=True)
+    assert [h.version for h in search_charts(reader, "a")] == ["1.1.0"]
+    reader.close()
+
+
+def test_a_registration_error_comes_back_through_the_future(worker: CatalogWorker, make_repo: MakeRepo) -> None:
+    repo = make_repo(auth=("u", "p"))
+    repo.put("/index.yaml", simple_index({"a": ["1.0.0"]}))
+    with pytest.raises(AuthError, match="requires a login"):
+        worker.register(RegistryDraft("r", repo.url), CancelToken()).result(10)
+
+
+def test_cancel_stops_a_sync_waiting_on_a_silent_server(
+    worker: CatalogWorker, make_repo: MakeRepo, recorder: Recorder, catalog_path: Path
+) -> None:
+    repo = make_repo()
+    repo.put("/index.yaml", simple_index({"a": ["1.0.0"]}))
+    registry = worker.register(RegistryDraft("r", repo.url), CancelToken()).result(10).registry
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    port = silent.getsockname()[1]
+    db = open_catalog(catalog_path)
+    db.execute("UPDATE registries SET endpoint = ? WHERE id = ?", (f"http://127.0.0.1:{port}", registry.id))
+    db.close()
+    future = worker.sync(registry.id)
+    time.sleep(0.3)
+    started = time.monotonic()
+    worker.cancel_sync(registry.id)
+    assert future.result(5).status == "cancelled"
+    assert time.monotonic() - started < 2
+    silent.close()
+    reader = open_catalog(catalog_path, readonly=True)
+    assert list_runs(reader, registry.id)[0].status == "cancelled"
+    assert search_charts(reader, "a")  # the snapshot is still there
+    reader.close()
+
+
+def test_cancel_stops_a_slow_download(worker: CatalogWorker, make_repo: MakeRepo) -> None:
+    repo = make_repo(gzip_responses=False)
+    repo.put("/index.yaml", simple_index({"a": ["1.0.0"]}))
+    registry = worker.register(RegistryDraft("r", repo.url), CancelToken()).result(10).registry
+    repo.put("/index.yaml", simple_index({f"c{i}": ["1.0.0"] for i in range(2000)}))
+    repo.faults["/index.yaml"] = Fault(bytes_per_second=50_000)
+    future = worker.sync(registry.id)
+    time.sleep(0.5)
+    worker.cancel_sync(registry.id)
+    assert future.result(3).status == "cancelled"
+
+
+def test_the_schedule_syncs_due_registries_at_start(
+    catalog_path: Path, credentials: CredentialStore, make_repo: MakeRepo, recorder: Recorder
+) -> None:
+    repo = make_repo()
+    repo.put("/index.yaml", simple_index({"a": ["1.0.0"]}))
+    db = open_catalog(catalog_path)
+    engine = SyncEngine(db, credentials, clock=lambda: time.time() - 2 * 86400)
+    engine.register(RegistryDraft("stale", repo.url))
+    engine.register(RegistryDraft("manual", repo.url, sync_enabled=False))
+    db.close()
+    worker = CatalogWorker(catalog_path, credentials, recorder)
+    worker.start(schedule=True)
+    try:
+        assert recorder.finished.wait(10)
+        started = [event for event in recorder.events if event[0] == "started"]
+        assert [event[2] for event in started] == ["schedule"]
+        reader = open_catalog(catalog_path, readonly=True)
+        assert started[0][1] == get_registry(reader, "stale").id
+        reader.close()
+    finally:
+        assert worker.stop()
+
+
+def test_stopping_during_a_sync_is_clean(
+    catalog_path: Path, credentials: CredentialStore, make_repo: MakeRepo, recorder: Recorder
+) -> None:
+    repo = make_repo(gzip_responses=False)
+    repo.put("/index.yaml", simple_index({"a": ["1.0.0"]}))
+    worker = CatalogWorker(catalog_path, credentials, recorder)
+    worker.start(schedule=False)
+    registry = worker.register(RegistryDraft("r", repo.url), CancelToken()).result(10).registry
+    repo.put("/index.yaml", simple_index({f"c{i}": ["1.0.0"] for i in range(3000)}))
+    repo.faults["/index.yaml"] = Fault(bytes_per_second=100_000)
+    future = worker.sync(registry.id)
+    time.sleep(0.3)
+    started = time.monotonic()
+    assert worker.stop(timeout=5)
+    assert time.monotonic() - started < 3
+    assert future.result(1).status == "cancelled"
+    reader = open_catalog(catalog_path, readonly=True)
+    assert reader.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert [h.name for h in search_charts(reader, "a")] == ["r/a"]
+    assert list_runs(reader, registry.id)[0].status == "cancelled"
+    reader.close()
+
+
+def test_a_cancelled_registration_stores_nothing(
+    worker: CatalogWorker, make_repo: MakeRepo, catalog_path: Path
+) -> None:
+    repo = make_repo(gzip_responses=False)
+    repo.put("/index.yaml", simple_index({f"c{i}": ["1.0.0"] for i in range(3000)}))
+    repo.faults["/index.yaml"] = Fault(bytes_per_second=100_000)
+    token = CancelToken()
+    future = worker.register(RegistryDraft("r", repo.url), token)
+    time.sleep(0.3)
+    token.cancel()
+    with pytest.raises(CancelledError):
+        future.result(5)
+    reader = open_catalog(catalog_path, readonly=True)
+    assert reader.execute("SELECT COUNT(*) FROM registries").fetchone()[0] == 0
+    reader.close()
