@@ -335,6 +335,36 @@ def cmd_registry_history(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_registry_import_helm(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.catalog.registries import list_registries
+    from desktop.helm.repositories_file import default_repositories_file, read_repositories_file
+    from desktop.sync.helm_import import outcome_of, plan_import
+
+    path = Path(args.file) if args.file else default_repositories_file()
+    repositories = read_repositories_file(path)
+    engine = ctx.engine()
+    plans = plan_import(repositories, {r.name for r in list_registries(ctx.db)}, path.parent)
+    outcomes = []
+    for plan in plans:
+        if plan.draft is None:
+            assert plan.outcome is not None
+            outcomes.append(plan.outcome)
+            continue
+        try:
+            result = engine.register(plan.draft)
+        except UserError as exc:
+            outcomes.append(outcome_of(plan, exc))
+        else:
+            outcomes.append(outcome_of(plan, None, len(result.diff.added)))
+    if args.output == "json":
+        _print_json([vars(o) for o in outcomes])
+    elif outcomes:
+        _print_table(["NAME", "URL", "RESULT", "DETAIL"], [[o.name, o.url, o.status, o.detail] for o in outcomes])
+    else:
+        print(f"{path} lists no repositories.")
+    return EXIT_OK if all(o.status != "failed" for o in outcomes) else EXIT_ERROR
+
+
 # --- search and show ---------------------------------------------------------------------------
 
 
@@ -472,6 +502,15 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
     history.add_argument("--changes", action="store_true", help="list the chart versions each run changed")
     history.set_defaults(handler=cmd_registry_history)
+
+    import_helm = registry_commands.add_parser(
+        "import-helm",
+        parents=[common, output],
+        help="add the repositories Helm knows (repositories.yaml)",
+        description="Register each repository of Helm's repositories.yaml, checked like a new registry.",
+    )
+    import_helm.add_argument("file", nargs="?", metavar="FILE", help="default: Helm's own repositories.yaml")
+    import_helm.set_defaults(handler=cmd_registry_import_helm)
 
     search = commands.add_parser(
         "search",

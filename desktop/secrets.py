@@ -35,6 +35,14 @@ class CredentialStore:
     def _account(registry_uid: str) -> str:
         return f"registry/{registry_uid}"
 
+    def backend_name(self) -> str:
+        """The keyring in use, as its library names it (e.g. "SecretService Keyring")."""
+        backend = self._keyring()
+        name = getattr(backend, "name", None) or type(backend).__name__
+        if type(backend).__module__ in ("keyring.backends.fail", "keyring.backends.null"):
+            return "none available"
+        return str(name)
+
     def check_available(self) -> None:
         backend = self._keyring()
         if type(backend).__module__ in ("keyring.backends.fail", "keyring.backends.null"):

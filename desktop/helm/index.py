@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from desktop.errors import IndexFormatError
+from desktop.helm.index_pieces import split_index
 from desktop.helm.versions import ChartVersionNumber, parse_version
-from desktop.helm.yaml_tree import NumberText, YamlTree, quiet_native_errors, valid_unicode
+from desktop.helm.yaml_tree import NumberText, YamlTree, may_hold_aliases, quiet_native_errors, valid_unicode
 
 MAX_WARNINGS_KEPT = 200
 _CHART_TYPES = frozenset({"", "application", "library"})
@@ -26,6 +27,7 @@ _EXACT_FIELDS = ("version", "appVersion", "kubeVersion")
 # The JSON bridge passes YAML's other spellings of null through as text; Helm reads them as null.
 _YAML_NULLS = frozenset({"~", "Null", "NULL"})
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_FIRST_CHARACTER = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*(\S)")
 
 
 @dataclass(slots=True)
@@ -74,27 +76,33 @@ class ParsedIndex:
 
 def parse_index(data: bytes) -> ParsedIndex:
     """Parse and validate an index; invalid versions are skipped with a warning, as Helm does."""
-    if not data.strip():
+    first = _FIRST_CHARACTER.match(data)
+    if first is None:
         raise IndexFormatError("The index is empty: the server sent no content where index.yaml should be.")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise IndexFormatError(
-            f"The index is not UTF-8 text (invalid byte at offset {exc.start}); is this really index.yaml?"
-        ) from None
-    first = text.lstrip("\ufeff \t\r\n")[:1]
-    if first == "<":
+    if first.group(1) == b"<":
         raise IndexFormatError(
             "The server sent an HTML page, not a Helm index (a login page or a web UI?): "
             "check that the endpoint is the repository URL that serves index.yaml."
         )
-    if first in ("{", "["):
-        document = _try_json(text)
+    if first.group(1) in (b"{", b"["):
+        document = _try_json(_utf8(data))
         if document is not None:
             return _from_json(document)
-    del text  # the parser reads the bytes; a decoded copy would only raise the memory peak
     with quiet_native_errors():
+        pieces = _from_yaml_in_pieces(data)  # checks UTF-8 piece by piece
+        if pieces is not None:
+            return pieces
+        _utf8(data)
         return _from_yaml(YamlTree(data))
+
+
+def _utf8(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IndexFormatError(
+            f"The index is not UTF-8 text (invalid byte at offset {exc.start}); is this really index.yaml?"
+        ) from None
 
 
 def load_chart_document(document: str | bytes) -> list[Any]:
@@ -132,30 +140,65 @@ def _from_yaml(tree: YamlTree) -> ParsedIndex:
     if not tree.is_map(root):
         kind = "a list" if tree.is_seq(root) else "plain text"
         raise IndexFormatError(f"The server sent YAML that is not a Helm index (it is {kind}, not a mapping).")
-    api_node = tree.find(root, "apiVersion")
-    parsed = ParsedIndex(_require_api_version(tree.scalar_text(api_node) if api_node is not None else None, None))
+    parsed = _with_api_version(tree)
     entries = tree.find(root, "entries")
     if entries is None or tree.scalar_text(entries) is not None:
         return parsed
     if not tree.is_map(entries):
         raise IndexFormatError("The index's 'entries' is not a mapping of chart names to versions.")
     for chart_node in tree.children(entries):
-        chart = tree.key(chart_node)
-        if not tree.is_seq(chart_node):
-            parsed.warn(f"skipped chart {chart!r}: its entry is not a list of versions")
-            continue
-        document = tree.to_json(chart_node, exact_numbers=False)
-        if document is not None:
-            versions = next(iter(document[1].values()))
-            _add_chart(parsed, chart, versions, document[0], tree, chart_node)
-            continue
-        versions = []
-        for version_node in tree.children(chart_node):
-            try:
-                versions.append(tree.walk(version_node))
-            except IndexFormatError as exc:
-                parsed.warn(f"skipped a version of chart {chart!r}: {exc.message}")
-        _add_chart(parsed, chart, versions, None)
+        _read_chart(parsed, tree, chart_node)
+    return parsed
+
+
+def _with_api_version(tree: YamlTree) -> ParsedIndex:
+    api_node = tree.find(tree.root, "apiVersion")
+    return ParsedIndex(_require_api_version(tree.scalar_text(api_node) if api_node is not None else None, None))
+
+
+def _read_chart(parsed: ParsedIndex, tree: YamlTree, chart_node: int) -> None:
+    chart = tree.key(chart_node)
+    if not tree.is_seq(chart_node):
+        parsed.warn(f"skipped chart {chart!r}: its entry is not a list of versions")
+        return
+    document = tree.to_json(chart_node, exact_numbers=False)
+    if document is not None:
+        versions = next(iter(document[1].values()))
+        _add_chart(parsed, chart, versions, document[0], tree, chart_node)
+        return
+    versions = []
+    for version_node in tree.children(chart_node):
+        try:
+            versions.append(tree.walk(version_node))
+        except IndexFormatError as exc:
+            parsed.warn(f"skipped a version of chart {chart!r}: {exc.message}")
+    _add_chart(parsed, chart, versions, None)
+
+
+def _from_yaml_in_pieces(data: bytes) -> ParsedIndex | None:
+    """The usual index layout, parsed one chart at a time: small trees, little memory, and the
+    thread lets go of the interpreter between charts (a 15 MB tree would hold the window still
+    for a tenth of a second). None when the layout is not the usual one: then parse it whole."""
+    if may_hold_aliases(data):
+        return None
+    pieces = split_index(data)
+    if pieces is None:
+        return None
+    try:
+        pieces.header.decode("utf-8")
+        header = YamlTree(pieces.header)
+        if not header.is_map(header.root) or header.find(header.root, "entries") is not None:
+            return None
+        parsed = _with_api_version(header)
+        for chunk in pieces.charts:
+            chunk.decode("utf-8")
+            tree = YamlTree(chunk)
+            if not tree.is_map(tree.root):
+                return None
+            for chart_node in tree.children(tree.root):
+                _read_chart(parsed, tree, chart_node)
+    except (UnicodeDecodeError, IndexFormatError):
+        return None
     return parsed
 
 

@@ -65,9 +65,9 @@ class YamlTree:
             ) from None
         except ryml.ExceptionBasic as exc:
             raise IndexFormatError(f"The index is not valid YAML ({_reason(exc)}).") from None
-        self._scratch = bytearray(1 << 20)
+        self._scratch = bytearray(min(max(2 * len(data), 1 << 16), 1 << 22))
         self.root = self._first_document(self._tree.root_id())
-        if _may_hold_aliases(data):
+        if may_hold_aliases(data):
             self._expand_aliases()
 
     def _first_document(self, node: int) -> int:
@@ -240,7 +240,7 @@ def valid_unicode(text: str) -> str:
     return text
 
 
-def _may_hold_aliases(data: bytes) -> bool:
+def may_hold_aliases(data: bytes) -> bool:
     """A quick look for anchors and aliases; only then is the (slower) exact check worth it."""
     if b"&" not in data and b"*" not in data:
         return False

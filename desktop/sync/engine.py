@@ -139,10 +139,7 @@ def check_edit(
     cancel: CancelToken | None = None,
 ) -> None:
     """Before an edit is saved: when it changes how the registry is reached, fetch the index with
-    the new settings; a new password is written to the keyring only once that worked."""
-    password = draft.password
-    if draft.username and password is None and draft.keep_password:
-        password = credentials.get_password(registry.uid)
+    the new settings (a kept password is read from the keyring for that)."""
     reaches_differently = (
         draft.endpoint != registry.endpoint
         or draft.username != registry.username
@@ -150,8 +147,16 @@ def check_edit(
         or draft.insecure_skip_tls_verify != registry.insecure_skip_tls_verify
         or draft.password is not None
     )
-    if reaches_differently:
-        fetch_index(replace(draft, password=password).access(), settings, None, cancel)
+    if not reaches_differently:
+        return
+    password = draft.password
+    if draft.username and password is None and draft.keep_password:
+        password = credentials.get_password(registry.uid)
+    fetch_index(replace(draft, password=password).access(), settings, None, cancel)
+
+
+def store_edited_password(registry: Registry, draft: RegistryDraft, credentials: CredentialStore) -> None:
+    """After the check: keep a new password, or drop the old one when the login is gone."""
     if draft.username and draft.password:
         credentials.set_password(registry.uid, draft.password)
     elif registry.username and not draft.username:
@@ -298,6 +303,7 @@ class SyncEngine:
         draft = draft.cleaned()
         ensure_name_free(self.db, draft.name, except_id=registry.id)
         check_edit(registry, draft, self.credentials, self.settings, cancel)
+        store_edited_password(registry, draft, self.credentials)
         return self.save_edit(registry, draft)
 
     def remove(self, registry: Registry) -> None:

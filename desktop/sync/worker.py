@@ -6,13 +6,14 @@ worker threads (the Qt bridge re-emits them as signals)."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -35,8 +36,9 @@ from desktop.sync.engine import (
     discard_registration,
     fetch_for_sync,
     prepare_registration,
+    store_edited_password,
 )
-from desktop.sync.fetch import FetchedIndex
+from desktop.sync.fetch import FetchedIndex, ProgressCallback
 from desktop.sync.schedule import next_sync_at
 
 log = logging.getLogger(__name__)
@@ -132,9 +134,14 @@ class CatalogWorker:
 
     # --- jobs ---------------------------------------------------------------------------------
 
-    def register(self, draft: RegistryDraft, cancel: CancelToken) -> Future[SyncResult]:
-        """Validate and snapshot a new registry; the future fails with the user-facing error."""
+    def register(
+        self, draft: RegistryDraft, cancel: CancelToken, progress: ProgressCallback | None = None
+    ) -> Future[SyncResult]:
+        """Validate and snapshot a new registry; the future fails with the user-facing error, or
+        at once with CancelledError when `cancel` is set (a fetch still running is abandoned).
+        `progress` is called on a fetch thread."""
         outcome: Future[SyncResult] = Future()
+        cancel.on_cancel(lambda: _fail_if_pending(outcome, CancelledError()))
 
         def check() -> None:
             draft_checked = self._engine_now().check_new(draft)
@@ -142,17 +149,21 @@ class CatalogWorker:
 
         def fetch(checked: RegistryDraft) -> None:
             network = self._settings.network()
-            prepared = prepare_registration(checked, self._credentials, network, cancel, None)
+            prepared = prepare_registration(checked, self._credentials, network, cancel, progress)
+            if outcome.done():  # cancelled while fetching: forget the password just stored
+                discard_registration(prepared, self._credentials)
+                return
             self._put(USER, lambda: commit(prepared), outcome)
 
         def commit(prepared: PreparedRegistration) -> None:
             try:
-                cancel.raise_if_cancelled()
+                if outcome.done():
+                    raise CancelledError()
                 result = self._engine_now().commit_registration(prepared, cancel)
             except BaseException:
                 self._spawn(lambda: discard_registration(prepared, self._credentials), None)
                 raise
-            outcome.set_result(result)
+            _resolve_if_pending(outcome, result)
             self._listener.catalog_changed()
 
         self._put(USER, check, outcome)
@@ -160,6 +171,7 @@ class CatalogWorker:
 
     def update(self, registry_id: int, draft: RegistryDraft, cancel: CancelToken) -> Future[Registry]:
         outcome: Future[Registry] = Future()
+        cancel.on_cancel(lambda: _fail_if_pending(outcome, CancelledError()))
 
         def check() -> None:
             engine = self._engine_now()
@@ -170,11 +182,13 @@ class CatalogWorker:
 
         def fetch(registry: Registry, cleaned: RegistryDraft) -> None:
             check_edit(registry, cleaned, self._credentials, self._settings.network(), cancel)
+            if outcome.done():
+                return
+            store_edited_password(registry, cleaned, self._credentials)
             self._put(USER, lambda: save(registry, cleaned), outcome)
 
         def save(registry: Registry, cleaned: RegistryDraft) -> None:
-            cancel.raise_if_cancelled()
-            outcome.set_result(self._engine_now().save_edit(registry, cleaned))
+            _resolve_if_pending(outcome, self._engine_now().save_edit(registry, cleaned))
             self._listener.catalog_changed()
 
         self._put(USER, check, outcome)
@@ -304,32 +318,11 @@ class CatalogWorker:
         return self._engine
 
     def _put(self, priority: int, action: Callable[[], None], outcome: Future[Any] | None = None) -> None:
-        def guarded() -> None:
-            try:
-                action()
-            except BaseException as exc:
-                if outcome is None:
-                    log.exception("background job failed")
-                elif not outcome.done():
-                    if not isinstance(exc, UserError):
-                        log.exception("background job failed")
-                    outcome.set_exception(exc)
-
-        self._jobs.put(_Job(priority, next(self._sequence), guarded))
+        self._jobs.put(_Job(priority, next(self._sequence), _reporting(action, outcome)))
 
     def _spawn(self, action: Callable[[], None], outcome: Future[Any] | None) -> None:
         """Network and keyring work, off the writer thread."""
-
-        def run() -> None:
-            try:
-                action()
-            except BaseException as exc:
-                if outcome is not None and not outcome.done():
-                    if not isinstance(exc, UserError):
-                        log.exception("background fetch failed")
-                    outcome.set_exception(exc)
-
-        threading.Thread(target=run, name="fetch", daemon=True).start()
+        threading.Thread(target=_reporting(action, outcome), name="fetch", daemon=True).start()
 
     def _run(self) -> None:
         try:
@@ -381,3 +374,28 @@ class CatalogWorker:
             else:
                 soonest = min(soonest, due - now)
         return soonest
+
+
+def _fail_if_pending(future: Future[Any], error: BaseException) -> None:
+    with contextlib.suppress(InvalidStateError):
+        future.set_exception(error)
+
+
+def _resolve_if_pending(future: Future[T], value: T) -> None:
+    with contextlib.suppress(InvalidStateError):
+        future.set_result(value)
+
+
+def _reporting(action: Callable[[], None], outcome: Future[Any] | None) -> Callable[[], None]:
+    """`action`, with its failure handed to `outcome` (user errors) or the log (bugs)."""
+
+    def run() -> None:
+        try:
+            action()
+        except BaseException as exc:
+            if outcome is None or not isinstance(exc, UserError):
+                log.exception("background job failed")
+            if outcome is not None:
+                _fail_if_pending(outcome, exc)
+
+    return run

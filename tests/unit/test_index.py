@@ -303,3 +303,69 @@ def test_null_scalars_read_as_empty_text_as_in_helm() -> None:
     )
     meta = _metadata(parsed, "n", "1.0.0")
     assert "description" not in meta and "appVersion" not in meta and "home" not in meta
+
+
+def _whole(data: bytes) -> ParsedIndex:
+    from desktop.helm.index import _from_yaml
+    from desktop.helm.yaml_tree import YamlTree, quiet_native_errors
+
+    with quiet_native_errors():
+        return _from_yaml(YamlTree(data))
+
+
+def _summary(parsed: ParsedIndex) -> list[tuple[str, list[tuple[str, int]], list[object]]]:
+    return [
+        (d.name, [(e.version.text, e.position) for e in d.entries], load_chart_document(d.json)) for d in parsed.charts
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        index_yaml(
+            {
+                f"c{i}": [
+                    chart_entry(f"c{i}", f"1.{j}.0", description="line one\nline two\n  indented: no key")
+                    for j in range(3)
+                ]
+                for i in range(40)
+            }
+        ),
+        b"""# a comment before
+apiVersion: v1
+entries:
+  # comment inside entries
+  first:
+    - name: first
+      version: 1.0.0
+      description: |
+        block scalar
+          with: a colon line
+    - name: first
+      version: 0.9.0
+  "quoted-chart":
+  - name: quoted-chart
+    version: 2.0.0
+  inline: [{name: inline, version: 3.0.0}]
+  last:
+  - name: last
+    version: 4.0.0
+
+generated: "2026-01-01T00:00:00Z"
+serverInfo: {}
+""",
+    ],
+)
+def test_reading_chart_by_chart_gives_what_reading_it_whole_gives(body: bytes) -> None:
+    from desktop.helm.index_pieces import split_index
+
+    assert split_index(body) is not None  # the usual layout: the piecewise path is taken
+    assert _summary(parse_index(body)) == _summary(_whole(body))
+
+
+def test_unusual_layouts_are_read_whole() -> None:
+    from desktop.helm.index_pieces import split_index
+
+    assert split_index(b"apiVersion: v1\nentries: {a: [{name: a, version: 1.0.0}]}\n") is None
+    flow = b"apiVersion: v1\nentries: {a: [{name: a, version: 1.0.0}]}\n"
+    assert _versions(parse_index(flow)) == {"a": ["1.0.0"]}

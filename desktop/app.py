@@ -1,0 +1,115 @@
+"""The desktop app's composition root: Qt application, asyncio on Qt's loop, the sync thread, the
+window; and the ordered shutdown that stops the sync thread before the catalog closes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import traceback
+from dataclasses import dataclass
+from types import TracebackType
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from desktop.catalog.db import open_catalog
+from desktop.errors import UserError
+from desktop.logs import configure_logging
+from desktop.paths import AppPaths, resolve_paths
+from desktop.secrets import CredentialStore
+from desktop.sync.worker import CatalogWorker
+from desktop.ui.context import AppContext
+from desktop.ui.main_window import MainWindow
+from desktop.ui.resources import app_icon
+from desktop.ui.style import style_sheet
+from desktop.ui.worker_bridge import BridgeListener, WorkerBridge
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunningApp:
+    app: QApplication
+    context: AppContext
+    window: MainWindow
+
+    def shut_down(self) -> None:
+        """Stop the sync thread (cancelling what runs), then close the UI's catalog connection."""
+        if not self.context.worker.stop(timeout=5):
+            log.warning("the sync thread did not stop within 5 s; its pending download is abandoned")
+        self.context.reader.close()
+
+
+def home_from(argv: list[str]) -> str | None:
+    for position, argument in enumerate(argv):
+        if argument == "--home" and position + 1 < len(argv):
+            return argv[position + 1]
+        if argument.startswith("--home="):
+            return argument.split("=", 1)[1]
+    return None
+
+
+def create_application() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Chartkeeper")
+    app.setOrganizationName("Chartkeeper")
+    app.setDesktopFileName("chartkeeper")
+    app.setWindowIcon(app_icon())
+    app.setStyleSheet(style_sheet(app.palette()))
+    return app
+
+
+def build_app(paths: AppPaths, *, schedule: bool = True, credentials: CredentialStore | None = None) -> RunningApp:
+    """Everything the window needs, started; raises UserError when the catalog cannot be opened."""
+    app = create_application()
+    bridge = WorkerBridge()
+    credentials = credentials or CredentialStore()
+    worker = CatalogWorker(paths.catalog, credentials, BridgeListener(bridge))
+    worker.start(schedule=schedule)
+    try:
+        reader = open_catalog(paths.catalog, readonly=True)
+    except BaseException:
+        worker.stop()
+        raise
+    context = AppContext(paths, reader, worker, bridge, credentials)
+    window = MainWindow(context)
+    return RunningApp(app, context, window)
+
+
+def _install_excepthook(paths: AppPaths) -> None:
+    def show(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+        log.error("unexpected error:\n%s", "".join(traceback.format_exception(kind, error, trace)))
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            "Chartkeeper",
+            "Something went wrong inside Chartkeeper.",
+            QMessageBox.StandardButton.Ok,
+        )
+        box.setInformativeText(f"{kind.__name__}: {error}\n\nThe details are in {paths.log_file}.")
+        box.open()
+
+    sys.excepthook = show
+
+
+def run_app(argv: list[str]) -> int:
+    import qasync
+
+    paths = resolve_paths(home_from(argv)).ensure()
+    configure_logging(paths.log_file)
+    app = create_application()
+    try:
+        running = build_app(paths)
+    except UserError as exc:
+        QMessageBox.critical(None, "Chartkeeper cannot start", exc.message)
+        return 1
+    _install_excepthook(paths)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    closed = asyncio.Event()
+    app.aboutToQuit.connect(closed.set)
+    running.window.show()
+    with loop:
+        loop.run_until_complete(closed.wait())
+    running.shut_down()
+    return 0

@@ -1,0 +1,23 @@
+"""What the window's parts share: the app's folders, the UI's catalog reader, the sync thread."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from desktop.paths import AppPaths
+from desktop.secrets import CredentialStore
+from desktop.sync.worker import CatalogWorker
+from desktop.ui.worker_bridge import WorkerBridge
+
+
+@dataclass
+class AppContext:
+    paths: AppPaths
+    reader: sqlite3.Connection  # read-only; used on the UI thread only
+    worker: CatalogWorker
+    bridge: WorkerBridge
+    credentials: CredentialStore
+    clock: Callable[[], float] = field(default=time.time)

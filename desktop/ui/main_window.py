@@ -1,0 +1,206 @@
+"""The main window: Tenant settings · Helm registries · Profile editor, a menu, and a status bar
+that tells what the sync thread is doing and which registries are offline."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QTabWidget,
+    QToolButton,
+    QWidget,
+)
+
+from desktop import __version__
+from desktop.catalog.registries import summaries
+from desktop.sync.engine import SyncResult
+from desktop.ui.context import AppContext
+from desktop.ui.profiles_tab import ProfilesTab
+from desktop.ui.registries_tab import RegistriesTab
+from desktop.ui.resources import app_icon
+from desktop.ui.settings_tab import TenantSettingsTab
+
+SETTINGS_TAB, REGISTRIES_TAB, PROFILES_TAB = range(3)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, context: AppContext) -> None:
+        super().__init__()
+        self.context = context
+        self._state = QSettings(str(context.paths.config_dir / "window.ini"), QSettings.Format.IniFormat)
+        self._build_ui()
+        self._connect()
+        self._load()
+
+    # --- building -----------------------------------------------------------------------
+
+    def _build_ui(self) -> None:
+        self.setWindowTitle("Chartkeeper")
+        self.setWindowIcon(app_icon())
+        self.settings_tab = TenantSettingsTab(self.context)
+        self.registries_tab = RegistriesTab(self.context)
+        self.profiles_tab = ProfilesTab(self.context)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.settings_tab, "&Tenant settings")
+        self.tabs.addTab(self.registries_tab, "Helm &registries")
+        self.tabs.addTab(self.profiles_tab, "&Profile editor")
+        self.setCentralWidget(self.tabs)
+
+        file_menu = self.menuBar().addMenu("&File")
+        self.add_action = QAction("&Add Helm Registry…", self, shortcut=QKeySequence.StandardKey.New)
+        self.sync_all_action = QAction("&Synchronize All", self, shortcut=QKeySequence("Ctrl+Shift+R"))
+        self.import_action = QAction("&Import from Helm…", self)
+        self.quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        for action in (self.add_action, self.sync_all_action, self.import_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        view_menu = self.menuBar().addMenu("&View")
+        for index, name in enumerate(("Tenant settings", "Helm registries", "Profile editor")):
+            action = QAction(name, self, shortcut=QKeySequence(f"Ctrl+{index + 1}"))
+            action.triggered.connect(lambda _checked=False, index=index: self.tabs.setCurrentIndex(index))
+            view_menu.addAction(action)
+        help_menu = self.menuBar().addMenu("&Help")
+        self.about_action = QAction("&About Chartkeeper", self)
+        help_menu.addAction(self.about_action)
+
+        self.sync_label = QLabel()
+        self.sync_progress = QProgressBar()
+        self.sync_progress.setMaximumWidth(160)
+        self.sync_progress.setMaximumHeight(14)
+        self.sync_progress.setTextVisible(False)
+        self.cancel_sync_button = QToolButton()
+        self.cancel_sync_button.setText("Cancel")
+        self.cancel_sync_button.setToolTip("Cancel the running syncs")
+        activity = QWidget()
+        activity_layout = QHBoxLayout(activity)
+        activity_layout.setContentsMargins(0, 0, 6, 0)
+        activity_layout.addWidget(self.sync_label)
+        activity_layout.addWidget(self.sync_progress)
+        activity_layout.addWidget(self.cancel_sync_button)
+        self.network_label = QLabel()
+        self.statusBar().addPermanentWidget(self.network_label)
+        self.statusBar().addPermanentWidget(activity)
+
+    def _connect(self) -> None:
+        self.add_action.triggered.connect(self._on_add_triggered)
+        self.sync_all_action.triggered.connect(self._on_sync_all_triggered)
+        self.import_action.triggered.connect(self._on_import_triggered)
+        self.quit_action.triggered.connect(self.close)
+        self.about_action.triggered.connect(self._on_about_triggered)
+        self.cancel_sync_button.clicked.connect(self._on_cancel_sync_clicked)
+        self.registries_tab.status_message.connect(self.show_message)
+        self.settings_tab.status_message.connect(self.show_message)
+        bridge = self.context.bridge
+        bridge.sync_started.connect(self._update_activity)
+        bridge.sync_progress.connect(self._on_sync_progress)
+        bridge.sync_finished.connect(self._on_sync_finished)
+        bridge.catalog_changed.connect(self._update_network_state)
+
+    def _load(self) -> None:
+        geometry = self._state.value("geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1180, 740)
+        self.tabs.setCurrentIndex(int(self._state.value("tab", REGISTRIES_TAB)))
+        self._update_activity()
+        self._update_network_state()
+
+    # --- status -------------------------------------------------------------------------
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    def _update_activity(self) -> None:
+        running = self.context.worker.running()
+        busy = bool(running)
+        self.sync_progress.setVisible(busy)
+        self.cancel_sync_button.setVisible(busy)
+        if not busy:
+            self.sync_label.setText("")
+            return
+        names = [s.registry.name for s in summaries(self.context.reader) if s.registry.id in running]
+        shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
+        self.sync_label.setText(f"Syncing {shown}…" if shown else "Syncing…")
+        if self.sync_progress.maximum() != 0:
+            self.sync_progress.setRange(0, 0)
+
+    def _on_sync_progress(self, _registry_id: int, phase: str, done: int, total: int | None) -> None:
+        self._update_activity()
+        if phase == "download" and total and len(self.context.worker.running()) == 1:
+            self.sync_progress.setRange(0, total)
+            self.sync_progress.setValue(min(done, total))
+        elif self.sync_progress.maximum() != 0:
+            self.sync_progress.setRange(0, 0)
+
+    def _on_sync_finished(self, result: SyncResult) -> None:
+        self._update_activity()
+        self._update_network_state()
+        name = result.registry.name
+        if result.status == "updated":
+            d = result.diff
+            self.show_message(
+                f"“{name}” synchronized: {len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed."
+            )
+        elif result.status == "unchanged":
+            self.show_message(f"“{name}” is up to date.")
+        elif result.status == "cancelled":
+            self.show_message(f"Sync of “{name}” cancelled; its snapshot is unchanged.")
+        else:
+            self.show_message(f"Sync of “{name}” failed: {result.error}")
+
+    def _update_network_state(self) -> None:
+        offline = [s.registry.name for s in summaries(self.context.reader) if s.state.offline]
+        if offline:
+            self.network_label.setText(f"⚠ Offline: {', '.join(offline)} — using snapshots")
+            self.network_label.setToolTip("These registries could not be reached; their snapshots still work.")
+        else:
+            self.network_label.setText("")
+
+    # --- actions ------------------------------------------------------------------------
+
+    def _on_add_triggered(self) -> None:
+        self.tabs.setCurrentIndex(REGISTRIES_TAB)
+        self.registries_tab.open_add_dialog()
+
+    def _on_sync_all_triggered(self) -> None:
+        for summary in summaries(self.context.reader):
+            if summary.registry.sync_enabled:
+                self.context.worker.sync(summary.registry.id, "manual")
+
+    def _on_import_triggered(self) -> None:
+        self.tabs.setCurrentIndex(SETTINGS_TAB)
+        self.settings_tab.import_button.click()
+
+    def _on_cancel_sync_clicked(self) -> None:
+        for registry_id in self.context.worker.running():
+            self.context.worker.cancel_sync(registry_id)
+
+    def _on_about_triggered(self) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "About Chartkeeper",
+            f"Chartkeeper {__version__}",
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setIconPixmap(app_icon().pixmap(64, 64))
+        box.setInformativeText(
+            "An offline-first catalog of Helm chart registries and cluster profiles.\n\n"
+            f"Data: {self.context.paths.data_dir}\nLog: {self.context.paths.log_file}"
+        )
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.open()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._state.setValue("geometry", self.saveGeometry())
+        self._state.setValue("tab", self.tabs.currentIndex())
+        self._state.sync()
+        super().closeEvent(event)

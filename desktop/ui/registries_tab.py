@@ -1,0 +1,370 @@
+"""The Helm registries tab: the table with its ⋮ menus, the filter, the empty state, the offline banner."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from desktop.registry import Registry
+from desktop.sync.engine import SyncResult
+from desktop.timefmt import short_date
+from desktop.ui.context import AppContext
+from desktop.ui.registry_dialog import RegistryDialog
+from desktop.ui.registry_model import (
+    ACCESS,
+    ACTIONS,
+    CHARTS,
+    ENDPOINT,
+    LAST_SYNC,
+    NAME,
+    REGISTRY_ROLE,
+    SORT_ROLE,
+    STATUS,
+    SYNC,
+    LiveSync,
+    RegistryTableModel,
+)
+from desktop.ui.sync_history_dialog import SyncHistoryDialog
+
+log = logging.getLogger(__name__)
+
+
+class ActionsDelegate(QStyledItemDelegate):
+    """Draws the ⋮ cell as a button-like glyph and reports clicks on it."""
+
+    clicked = Signal(QModelIndex)
+
+    def editorEvent(self, event: QEvent, model: object, option: QStyleOptionViewItem, index: QModelIndex) -> bool:
+        if event.type() == QEvent.Type.MouseButtonRelease and index.column() == ACTIONS:
+            self.clicked.emit(index)
+            return True
+        return super().editorEvent(event, model, option, index)  # type: ignore[arg-type]
+
+
+class RegistriesTab(QWidget):
+    status_message = Signal(str)
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.model = RegistryTableModel(context.reader, context.clock, self)
+        self.proxy = QSortFilterProxyModel(self)
+        self._open_dialogs: list[QWidget] = []
+        self._build_ui()
+        self._connect()
+        self._load()
+
+    # --- building -----------------------------------------------------------------------
+
+    def _build_ui(self) -> None:
+        self.add_button = QPushButton("&Add New Helm Registry")
+        self.add_button.setToolTip("Register a Helm chart repository (Ctrl+N)")
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter registries (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setMinimumWidth(260)
+        self.filter_edit.setMaximumWidth(360)
+        toolbar = QHBoxLayout()
+        toolbar.addWidget(self.add_button)
+        toolbar.addStretch(1)
+        toolbar.addWidget(self.filter_edit)
+
+        self.offline_banner = QFrame()
+        self.offline_banner.setObjectName("offlineBanner")
+        self.offline_text = QLabel()
+        self.offline_text.setWordWrap(True)
+        banner_layout = QHBoxLayout(self.offline_banner)
+        banner_layout.addWidget(self.offline_text)
+        self.offline_banner.hide()
+
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setFilterKeyColumn(-1)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.setAccessibleName("Helm registries")
+        self.actions_delegate = ActionsDelegate(self.table)
+        self.table.setItemDelegateForColumn(ACTIONS, self.actions_delegate)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        for column, mode in (
+            (NAME, QHeaderView.ResizeMode.ResizeToContents),
+            (ENDPOINT, QHeaderView.ResizeMode.Stretch),
+            (SYNC, QHeaderView.ResizeMode.ResizeToContents),
+            (ACCESS, QHeaderView.ResizeMode.ResizeToContents),
+            (CHARTS, QHeaderView.ResizeMode.ResizeToContents),
+            (LAST_SYNC, QHeaderView.ResizeMode.ResizeToContents),
+            (STATUS, QHeaderView.ResizeMode.Interactive),
+            (ACTIONS, QHeaderView.ResizeMode.Fixed),
+        ):
+            header.setSectionResizeMode(column, mode)
+        header.resizeSection(STATUS, 280)
+        header.resizeSection(ACTIONS, 40)
+
+        self.empty_state = QWidget()
+        empty_title = QLabel("No Helm registries yet")
+        empty_title.setObjectName("emptyTitle")
+        empty_text = QLabel(
+            "Register a chart repository to keep a local snapshot of its charts:\n"
+            "they stay usable on this computer even when the registry cannot be reached."
+        )
+        empty_text.setObjectName("emptyText")
+        empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_add_button = QPushButton("Add New Helm Registry")
+        self.empty_add_button.setMinimumHeight(36)
+        empty_layout = QVBoxLayout(self.empty_state)
+        empty_layout.addStretch(1)
+        for widget in (empty_title, empty_text, self.empty_add_button):
+            empty_layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
+        empty_layout.addStretch(2)
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty_state)
+        self.stack.addWidget(self.table)
+        layout = QVBoxLayout(self)
+        layout.addLayout(toolbar)
+        layout.addWidget(self.offline_banner)
+        layout.addWidget(self.stack, 1)
+
+        for keys, handler in (
+            (QKeySequence.StandardKey.Delete, self._on_delete_pressed),
+            (QKeySequence("Return"), self._on_edit_pressed),
+            (QKeySequence("Enter"), self._on_edit_pressed),
+            (QKeySequence.StandardKey.Refresh, self._on_refresh_pressed),
+            (QKeySequence("Ctrl+R"), self._on_refresh_pressed),
+        ):
+            shortcut = QShortcut(keys, self.table, context=Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(handler)
+        find = QShortcut(QKeySequence.StandardKey.Find, self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        find.activated.connect(self.filter_edit.setFocus)
+
+    def _connect(self) -> None:
+        self.add_button.clicked.connect(self.open_add_dialog)
+        self.empty_add_button.clicked.connect(self.open_add_dialog)
+        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu)
+        self.table.doubleClicked.connect(self._on_table_double_clicked)
+        self.actions_delegate.clicked.connect(self._on_actions_clicked)
+        bridge = self.context.bridge
+        bridge.catalog_changed.connect(self.reload)
+        bridge.sync_started.connect(self._on_sync_started)
+        bridge.sync_progress.connect(self._on_sync_progress)
+        bridge.sync_finished.connect(self._on_sync_finished)
+
+    def _load(self) -> None:
+        for registry_id, trigger in self.context.worker.running().items():
+            self.model.set_live(registry_id, LiveSync(trigger))
+        self.reload()
+
+    def reload(self) -> None:
+        selected = self.selected_registry()
+        self.model.reload()
+        self.stack.setCurrentWidget(self.table if self.model.rowCount() else self.empty_state)
+        self._update_offline_banner()
+        if selected is not None:
+            self.select_registry(selected.id)
+
+    def _update_offline_banner(self) -> None:
+        offline = [s for s in self.model.summaries() if s.state.offline and self.model.live(s.registry.id) is None]
+        self.offline_banner.setVisible(bool(offline))
+        if not offline:
+            return
+        if len(offline) == 1:
+            summary = offline[0]
+            snapshot = short_date(summary.state.snapshot_at) if summary.state.snapshot_at else "its registration"
+            text = f"⚠ {summary.registry.name} is unreachable — using its snapshot of {snapshot}."
+        else:
+            parts = [
+                f"{s.registry.name} ({short_date(s.state.snapshot_at) if s.state.snapshot_at else '—'})"
+                for s in offline
+            ]
+            text = f"⚠ {len(offline)} registries are unreachable — using their snapshots: " + ", ".join(parts) + "."
+        self.offline_text.setText(text + " Everything in a snapshot keeps working offline.")
+
+    # --- selection ----------------------------------------------------------------------
+
+    def selected_registry(self) -> Registry | None:
+        index = self.table.currentIndex()
+        return index.data(REGISTRY_ROLE) if index.isValid() else None
+
+    def select_registry(self, registry_id: int) -> None:
+        row = self.model.row_of(registry_id)
+        if row is None:
+            return
+        index = self.proxy.mapFromSource(self.model.index(row, NAME))
+        if index.isValid():
+            self.table.setCurrentIndex(index)
+            self.table.selectRow(index.row())
+
+    # --- menus --------------------------------------------------------------------------
+
+    def actions_menu(self, registry: Registry) -> QMenu:
+        menu = QMenu(self)
+        syncing = self.model.live(registry.id) is not None
+        if syncing:
+            menu.addAction("&Cancel Sync", lambda: self.context.worker.cancel_sync(registry.id))
+        else:
+            menu.addAction("&Synchronize", lambda: self.synchronize(registry))
+        menu.addAction("&Edit…", lambda: self.open_edit_dialog(registry))
+        menu.addAction("Sync &History…", lambda: self.open_history(registry))
+        menu.addSeparator()
+        menu.addAction("&Remove…", lambda: self.confirm_remove(registry))
+        return menu
+
+    def _on_actions_clicked(self, index: QModelIndex) -> None:
+        registry = index.data(REGISTRY_ROLE)
+        rect = self.table.visualRect(index)
+        self.table.setCurrentIndex(index)
+        self.actions_menu(registry).popup(self.table.viewport().mapToGlobal(rect.bottomLeft()))
+
+    def _on_table_context_menu(self, position: QPoint) -> None:
+        index = self.table.indexAt(position)
+        if not index.isValid():
+            index = self.table.currentIndex()
+            if not index.isValid():
+                return
+            position = self.table.visualRect(index).center()
+        self.actions_menu(index.data(REGISTRY_ROLE)).popup(self.table.viewport().mapToGlobal(position))
+
+    def _on_table_double_clicked(self, index: QModelIndex) -> None:
+        if index.column() != ACTIONS:
+            self.open_edit_dialog(index.data(REGISTRY_ROLE))
+
+    def _on_delete_pressed(self) -> None:
+        registry = self.selected_registry()
+        if registry is not None:
+            self.confirm_remove(registry)
+
+    def _on_edit_pressed(self) -> None:
+        registry = self.selected_registry()
+        if registry is not None:
+            self.open_edit_dialog(registry)
+
+    def _on_refresh_pressed(self) -> None:
+        registry = self.selected_registry()
+        if registry is not None:
+            self.synchronize(registry)
+
+    # --- actions ------------------------------------------------------------------------
+
+    def open_add_dialog(self) -> RegistryDialog:
+        dialog = RegistryDialog(self.context, None, self)
+        dialog.accepted.connect(lambda: self._on_dialog_saved(dialog))
+        self._show(dialog)
+        return dialog
+
+    def open_edit_dialog(self, registry: Registry) -> RegistryDialog:
+        dialog = RegistryDialog(self.context, registry, self)
+        dialog.accepted.connect(lambda: self._on_dialog_saved(dialog))
+        self._show(dialog)
+        return dialog
+
+    def open_history(self, registry: Registry) -> SyncHistoryDialog:
+        dialog = SyncHistoryDialog(self.context.reader, registry, self)
+        self._show(dialog)
+        return dialog
+
+    def _show(self, dialog: QWidget) -> None:
+        self._open_dialogs.append(dialog)
+        dialog.finished.connect(lambda _code: self._open_dialogs.remove(dialog))  # type: ignore[attr-defined]
+        dialog.open()  # type: ignore[attr-defined]
+
+    def _on_dialog_saved(self, dialog: RegistryDialog) -> None:
+        self.reload()
+        registry = dialog.result_registry
+        if registry is None:
+            return
+        self.select_registry(registry.id)
+        result = dialog.sync_result
+        if result is not None:
+            charts = len({chart for chart, _ in result.diff.added})
+            self.status_message.emit(
+                f"Registry “{registry.name}” added: {charts:,} charts, {len(result.diff.added):,} versions."
+            )
+        else:
+            self.status_message.emit(f"Registry “{registry.name}” saved.")
+
+    def confirm_remove(self, registry: Registry) -> QMessageBox:
+        row = self.model.row_of(registry.id)
+        summary = self.model.summary(row) if row is not None else None
+        lost = (
+            f"its snapshot of {summary.chart_count:,} charts ({summary.version_count:,} versions) and its sync history"
+            if summary
+            else "its snapshot and sync history"
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Remove Helm Registry",
+            f"Remove “{registry.name}”?",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setInformativeText(
+            f"This deletes {lost} from this computer"
+            + (", and its password from the keyring" if registry.username else "")
+            + ". Adding it again needs the registry to be reachable."
+        )
+        remove_button = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.buttonClicked.connect(lambda button: self._remove(registry) if button is remove_button else None)
+        self._show(box)
+        return box
+
+    @asyncSlot()
+    async def _remove(self, registry: Registry) -> None:
+        try:
+            await asyncio.wrap_future(self.context.worker.remove(registry.id))
+        except Exception as exc:
+            log.exception("removing %s failed", registry.name)
+            self.status_message.emit(f"Could not remove “{registry.name}”: {exc}")
+            return
+        self.status_message.emit(f"Registry “{registry.name}” removed.")
+
+    def synchronize(self, registry: Registry) -> None:
+        self.context.worker.sync(registry.id, "manual")
+
+    # --- sync events --------------------------------------------------------------------
+
+    def _on_sync_started(self, registry_id: int, trigger: str) -> None:
+        self.model.set_live(registry_id, LiveSync(trigger))
+
+    def _on_sync_progress(self, registry_id: int, phase: str, done: int, total: int | None) -> None:
+        live = self.model.live(registry_id)
+        if live is not None:
+            live.phase, live.done, live.total = phase, done, total
+            self.model.set_live(registry_id, live)
+
+    def _on_sync_finished(self, result: SyncResult) -> None:
+        self.model.set_live(result.registry.id, None)
+        self.reload()

@@ -1,0 +1,301 @@
+"""Add / Edit Helm Registry: Palette's fields, checked as typed; Confirm validates against the server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.cancellation import CancelToken
+from desktop.catalog.registries import find_registry
+from desktop.errors import CancelledError, UserError, ValidationError
+from desktop.registry import Registry, RegistryDraft, validate_endpoint, validate_name
+from desktop.sync.engine import SyncResult
+from desktop.ui.certificate_field import CertificateField
+from desktop.ui.context import AppContext
+from desktop.ui.forms import add_row, error_label, stacked
+
+log = logging.getLogger(__name__)
+_PHASES = {"download": "Downloading the index", "parse": "Reading the index", "write": "Saving the snapshot"}
+
+
+class RegistryDialog(QDialog):
+    """Opened with `open()`; after `accepted`, `result_registry` holds the saved registry and, for a
+    new one, `sync_result` its first snapshot."""
+
+    progress_arrived = Signal(str, int, object)
+
+    def __init__(self, context: AppContext, registry: Registry | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.registry = registry
+        self.result_registry: Registry | None = None
+        self.sync_result: SyncResult | None = None
+        self._token: CancelToken | None = None
+        self._pending: asyncio.Future[None] | None = None
+        self._touched: set[str] = set()
+        self._build_ui()
+        self._connect()
+        self._load()
+
+    # --- building -----------------------------------------------------------------------
+
+    def _build_ui(self) -> None:
+        editing = self.registry is not None
+        self.setWindowTitle("Edit Helm Registry" if editing else "Add Helm Registry")
+        self.setMinimumWidth(560)
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("e.g. bitnami")
+        self.endpoint_edit = QLineEdit()
+        self.endpoint_edit.setPlaceholderText("https://charts.example.com/stable")
+        self.sync_check = QCheckBox("Keep this registry's charts in sync (every 24 hours)")
+        self.sync_hint = QLabel(
+            "Off: only the snapshot taken now is kept; its charts are referenced by exact name and version."
+        )
+        self.sync_hint.setObjectName("formHint")
+        self.sync_hint.setWordWrap(True)
+        self.no_auth_check = QCheckBox("The registry needs no login")
+        self.username_edit = QLineEdit()
+        self.password_edit = QLineEdit()
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        if editing:
+            self.password_edit.setPlaceholderText("Unchanged: type a new password to replace it")
+        self.certificate = CertificateField()
+        self.insecure_check = QCheckBox("Skip the server certificate check (not recommended)")
+        self.field_errors = {key: error_label() for key in ("name", "endpoint", "username", "password")}
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        add_row(form, "&Name:", stacked(self.name_edit, self.field_errors["name"]), self.name_edit)
+        add_row(form, "&Endpoint:", stacked(self.endpoint_edit, self.field_errors["endpoint"]), self.endpoint_edit)
+        add_row(form, "&Synchronization:", stacked(self.sync_check, self.sync_hint), self.sync_check)
+        add_row(form, "No &Authentication:", self.no_auth_check)
+        self.username_row = stacked(self.username_edit, self.field_errors["username"])
+        self.password_row = stacked(self.password_edit, self.field_errors["password"])
+        self.username_label = add_row(form, "&Username:", self.username_row, self.username_edit)
+        self.password_label = add_row(form, "Pass&word:", self.password_row, self.password_edit)
+        add_row(form, "&Certificate:", self.certificate, self.certificate.browse_button)
+        add_row(form, "&Insecure Skip TLS Verify:", self.insecure_check)
+        self._form = form
+
+        self.error_box = QFrame()
+        self.error_box.setObjectName("errorBox")
+        self.error_text = QLabel()
+        self.error_text.setObjectName("errorBoxText")
+        self.error_text.setWordWrap(True)
+        self.error_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        error_layout = QHBoxLayout(self.error_box)
+        error_layout.addWidget(self.error_text)
+        self.error_box.hide()
+
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setTextVisible(False)
+        self.busy_bar.setMaximumHeight(6)
+        self.busy_label = QLabel()
+        self.busy_label.setObjectName("formHint")
+        busy = QVBoxLayout()
+        busy.addWidget(self.busy_label)
+        busy.addWidget(self.busy_bar)
+        self.busy_widget = QWidget()
+        self.busy_widget.setLayout(busy)
+        self.busy_widget.hide()
+
+        self.buttons = QDialogButtonBox()
+        self.confirm_button = QPushButton("Confirm")
+        self.confirm_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.buttons.addButton(self.confirm_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error_box)
+        layout.addWidget(self.busy_widget)
+        layout.addWidget(self.buttons)
+
+    def _connect(self) -> None:
+        for key, edit in (
+            ("name", self.name_edit),
+            ("endpoint", self.endpoint_edit),
+            ("username", self.username_edit),
+            ("password", self.password_edit),
+        ):
+            edit.textEdited.connect(lambda _text, key=key: self._on_field_edited(key))
+        self.no_auth_check.toggled.connect(self._on_no_auth_toggled)
+        self.certificate.certificate_changed.connect(self._validate)
+        self.confirm_button.clicked.connect(self._on_confirm_clicked)
+        self.cancel_button.clicked.connect(self._on_cancel_clicked)
+        self.progress_arrived.connect(self._on_progress_arrived)
+
+    def _load(self) -> None:
+        registry = self.registry
+        if registry is None:
+            self.sync_check.setChecked(True)
+            self.no_auth_check.setChecked(True)
+        else:
+            self.name_edit.setText(registry.name)
+            self.endpoint_edit.setText(registry.endpoint)
+            self.sync_check.setChecked(registry.sync_enabled)
+            self.no_auth_check.setChecked(registry.username is None)
+            self.username_edit.setText(registry.username or "")
+            self.certificate.set_pem(registry.ca_pem)
+            self.insecure_check.setChecked(registry.insecure_skip_tls_verify)
+        self._on_no_auth_toggled(self.no_auth_check.isChecked())
+        self._validate()
+
+    # --- validation ---------------------------------------------------------------------
+
+    def _on_field_edited(self, key: str) -> None:
+        self._touched.add(key)
+        self.error_box.hide()
+        self._validate()
+
+    def _on_no_auth_toggled(self, no_auth: bool) -> None:
+        for widget in (self.username_label, self.username_row, self.password_label, self.password_row):
+            widget.setVisible(not no_auth)
+        self._validate()
+
+    def errors(self) -> dict[str, str]:
+        """Field → what is wrong with it, as the user would read it."""
+        problems: dict[str, str] = {}
+        try:
+            name = validate_name(self.name_edit.text())
+            existing = find_registry(self.context.reader, name)
+            if existing is not None and (self.registry is None or existing.id != self.registry.id):
+                problems["name"] = f"A registry named '{existing.name}' already exists."
+        except ValidationError as exc:
+            problems["name"] = exc.message
+        try:
+            validate_endpoint(self.endpoint_edit.text())
+        except ValidationError as exc:
+            problems["endpoint"] = exc.message
+        if not self.no_auth_check.isChecked():
+            if not self.username_edit.text().strip():
+                problems["username"] = "Give the username, or turn on No Authentication."
+            keeps = self.registry is not None and self.registry.username == self.username_edit.text().strip()
+            if not self.password_edit.text() and not keeps:
+                problems["password"] = "Give the password."
+        return problems
+
+    def _validate(self) -> None:
+        problems = self.errors()
+        for key, label in self.field_errors.items():
+            shown = problems.get(key) if key in self._touched else None
+            label.setText(shown or "")
+            label.setVisible(bool(shown))
+        self.confirm_button.setEnabled(not problems and self._token is None)
+
+    def draft(self) -> RegistryDraft:
+        private = not self.no_auth_check.isChecked()
+        return RegistryDraft(
+            name=self.name_edit.text(),
+            endpoint=self.endpoint_edit.text(),
+            sync_enabled=self.sync_check.isChecked(),
+            username=self.username_edit.text() if private else None,
+            password=(self.password_edit.text() or None) if private else None,
+            ca_pem=self.certificate.pem,
+            insecure_skip_tls_verify=self.insecure_check.isChecked(),
+            keep_password=self.registry is not None and private and not self.password_edit.text(),
+        )
+
+    # --- confirming ---------------------------------------------------------------------
+
+    def _on_confirm_clicked(self) -> None:
+        self._touched.update(self.field_errors)
+        self._validate()
+        if self.errors() or self._token is not None:
+            return
+        token = CancelToken()
+        self._set_busy(token, "Connecting to the registry…")
+        self._pending = asyncio.ensure_future(self._confirm(token))
+
+    async def _confirm(self, token: CancelToken) -> None:
+        """Runs on the asyncio loop (qasync's, on Qt's event loop): the window stays responsive."""
+        try:
+            if self.registry is None:
+                future = self.context.worker.register(self.draft(), token, self.progress_arrived.emit)
+                result = await asyncio.wrap_future(future)
+                self.sync_result, self.result_registry = result, result.registry
+            else:
+                future = self.context.worker.update(self.registry.id, self.draft(), token)
+                self.result_registry = await asyncio.wrap_future(future)
+        except CancelledError:
+            self._show_error("Cancelled: nothing was saved. Your entries are still here.")
+        except UserError as exc:
+            self._show_error(exc.message)
+        except Exception:
+            log.exception("saving the registry failed")
+            self._show_error(f"Something went wrong inside Chartkeeper; details are in {self.context.paths.log_file}.")
+        else:
+            self._set_busy(None)
+            self.accept()
+            return
+        self._set_busy(None)
+
+    def _set_busy(self, token: CancelToken | None, message: str = "") -> None:
+        self._token = token
+        busy = token is not None
+        for widget in (
+            self.name_edit,
+            self.endpoint_edit,
+            self.sync_check,
+            self.no_auth_check,
+            self.username_edit,
+            self.password_edit,
+            self.certificate,
+            self.insecure_check,
+        ):
+            widget.setEnabled(not busy)
+        self.busy_widget.setVisible(busy)
+        self.busy_label.setText(message)
+        self.busy_bar.setRange(0, 0)
+        if busy:
+            self.error_box.hide()
+        self._validate()
+
+    def _on_progress_arrived(self, phase: str, done: int, total: int | None) -> None:
+        if self._token is None:
+            return
+        label = _PHASES.get(phase, phase)
+        if phase == "download":
+            amount = f"{done / 1048576:.1f} MB" + (f" of {total / 1048576:.1f} MB" if total else "")
+            label = f"{label}… {amount}"
+            if total:
+                self.busy_bar.setRange(0, total)
+                self.busy_bar.setValue(min(done, total))
+        else:
+            label += "…"
+            self.busy_bar.setRange(0, 0)
+        self.busy_label.setText(label)
+
+    def _show_error(self, message: str) -> None:
+        self.error_text.setText(message)
+        self.error_box.show()
+
+    def _on_cancel_clicked(self) -> None:
+        if self._token is not None:
+            self._token.cancel()
+            self.busy_label.setText("Cancelling…")
+            return
+        self.reject()
+
+    def reject(self) -> None:
+        if self._token is not None:  # Escape or the window's close button while checking
+            self._token.cancel()
+        super().reject()

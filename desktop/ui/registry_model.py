@@ -1,0 +1,201 @@
+"""The Helm registries table: one row per registry with its snapshot and its live sync state."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+
+from desktop.catalog.registries import RegistrySummary, summaries
+from desktop.registry import Registry
+from desktop.timefmt import local_time, relative_time, short_date
+from desktop.ui.style import accent_colors
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+NAME, ENDPOINT, SYNC, ACCESS, CHARTS, LAST_SYNC, STATUS, ACTIONS = range(8)
+HEADERS = ("Name", "Endpoint", "Synchronization", "Access", "Charts", "Last synced", "Status", "")
+REGISTRY_ROLE = Qt.ItemDataRole.UserRole + 1
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+_PHASES = {"download": "downloading", "parse": "reading index", "write": "saving"}
+
+
+@dataclass
+class LiveSync:
+    """A sync in progress, as the sync thread last reported it."""
+
+    trigger: str
+    phase: str = "starting"
+    done: int = 0
+    total: int | None = None
+
+    @property
+    def percent(self) -> int | None:
+        if self.phase == "download" and self.total:
+            return min(99, int(self.done * 100 / self.total))
+        return None
+
+
+@dataclass(frozen=True)
+class RegistryStatus:
+    kind: str  # ok | never | syncing | failed | offline | cancelled
+    text: str
+    tooltip: str
+
+
+def registry_status(summary: RegistrySummary, live: LiveSync | None) -> RegistryStatus:
+    """How the Status column reads for a registry."""
+    state = summary.state
+    if live is not None:
+        percent = live.percent
+        step = _PHASES.get(live.phase, live.phase)
+        text = f"Syncing… {percent}%" if percent is not None else f"Syncing… ({step})"
+        return RegistryStatus("syncing", text, "A sync is running; the ⋮ menu can cancel it.")
+    if state.offline:
+        snapshot = short_date(state.snapshot_at) if state.snapshot_at else "registration"
+        return RegistryStatus(
+            "offline",
+            f"Offline: using snapshot of {snapshot}",
+            f"Registry unreachable: {state.last_error}\nIts charts still work from the snapshot of "
+            f"{local_time(state.snapshot_at)}.",
+        )
+    if state.last_error:
+        return RegistryStatus("failed", f"Failed: {state.last_error}", state.last_error)
+    if state.last_success_at is None:
+        return RegistryStatus("never", "Not synced yet", "No successful sync yet.")
+    return RegistryStatus("ok", "OK", f"Snapshot of {local_time(state.snapshot_at)}")
+
+
+class RegistryTableModel(QAbstractTableModel):
+    def __init__(self, reader: sqlite3.Connection, clock: Callable[[], float], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._reader = reader
+        self._clock = clock
+        self._rows: list[RegistrySummary] = []
+        self._live: dict[int, LiveSync] = {}
+
+    # --- loading ------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        self.beginResetModel()
+        self._rows = summaries(self._reader)
+        self.endResetModel()
+
+    def set_live(self, registry_id: int, live: LiveSync | None) -> None:
+        if live is None:
+            self._live.pop(registry_id, None)
+        else:
+            self._live[registry_id] = live
+        row = self.row_of(registry_id)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, ACTIONS))
+
+    def live(self, registry_id: int) -> LiveSync | None:
+        return self._live.get(registry_id)
+
+    def row_of(self, registry_id: int) -> int | None:
+        return next((i for i, s in enumerate(self._rows) if s.registry.id == registry_id), None)
+
+    def summary(self, row: int) -> RegistrySummary:
+        return self._rows[row]
+
+    def summaries(self) -> list[RegistrySummary]:
+        return list(self._rows)
+
+    # --- Qt model -----------------------------------------------------------------------
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        return None
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        summary = self._rows[index.row()]
+        registry = summary.registry
+        column = index.column()
+        if role == REGISTRY_ROLE:
+            return registry
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(summary, column)
+        if role == SORT_ROLE:
+            return self._sort_key(summary, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(summary, column)
+        if role == Qt.ItemDataRole.ForegroundRole and column == STATUS:
+            kind = registry_status(summary, self._live.get(registry.id)).kind
+            colors = accent_colors(QApplication.palette())
+            color = {
+                "ok": colors["ok"],
+                "failed": colors["error"],
+                "offline": colors["warning"],
+                "never": colors["muted"],
+            }.get(kind)
+            return color if color is not None else QApplication.palette().color(QPalette.ColorRole.Text)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (CHARTS, ACTIONS):
+            return int(
+                Qt.AlignmentFlag.AlignCenter
+                if column == ACTIONS
+                else Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+            )
+        if role == Qt.ItemDataRole.AccessibleTextRole and column == ACTIONS:
+            return f"Actions for {registry.name}"
+        return None
+
+    def _display(self, summary: RegistrySummary, column: int) -> str:
+        registry = summary.registry
+        if column == NAME:
+            return registry.name
+        if column == ENDPOINT:
+            return registry.endpoint
+        if column == SYNC:
+            return "On" if registry.sync_enabled else "Off"
+        if column == ACCESS:
+            return f"Private ({registry.username})" if registry.username else "Public"
+        if column == CHARTS:
+            return f"{summary.chart_count:,}"
+        if column == LAST_SYNC:
+            return relative_time(summary.state.last_success_at, self._clock())
+        if column == STATUS:
+            return registry_status(summary, self._live.get(registry.id)).text
+        return "⋮"
+
+    def _sort_key(self, summary: RegistrySummary, column: int) -> Any:
+        if column == CHARTS:
+            return summary.chart_count
+        if column == LAST_SYNC:
+            return summary.state.last_success_at or 0.0
+        return self._display(summary, column).lower()
+
+    def _tooltip(self, summary: RegistrySummary, column: int) -> str | None:
+        registry = summary.registry
+        if column == LAST_SYNC:
+            return f"Last successful sync: {local_time(summary.state.last_success_at)}"
+        if column == STATUS:
+            return registry_status(summary, self._live.get(registry.id)).tooltip
+        if column == CHARTS:
+            return f"{summary.chart_count:,} charts, {summary.version_count:,} versions in the snapshot"
+        if column == SYNC:
+            return (
+                "Synchronized every day; charts are searchable"
+                if registry.sync_enabled
+                else "Registration snapshot only; reference charts by exact name and version"
+            )
+        if column == ACTIONS:
+            return "Synchronize, Edit, Sync history, Remove"
+        return None
+
+    def registry(self, row: int) -> Registry:
+        return self._rows[row].registry

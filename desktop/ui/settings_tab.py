@@ -1,0 +1,283 @@
+"""Tenant settings: name, sync interval, network rules, where data lives; Import from Helm."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from desktop.catalog.registries import list_registries
+from desktop.errors import UserError
+from desktop.helm.repositories_file import default_repositories_file, read_repositories_file
+from desktop.settings import TenantSettings
+from desktop.sync.helm_import import ImportOutcome, outcome_of, plan_import
+from desktop.ui.context import AppContext
+from desktop.ui.forms import add_row, error_label, stacked
+from desktop.ui.helm_import_dialog import HelmImportDialog
+from desktop.ui.sync_history_dialog import human_size
+
+log = logging.getLogger(__name__)
+SAVE_DELAY_MS = 400
+
+
+class TenantSettingsTab(QWidget):
+    status_message = Signal(str)
+    keyring_named = Signal(str)
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(SAVE_DELAY_MS)
+        self._import_dialog: HelmImportDialog | None = None
+        self._build_ui()
+        self._connect()
+        self._load()
+
+    # --- building -----------------------------------------------------------------------
+
+    def _build_ui(self) -> None:
+        environment_proxy, environment_no_proxy = TenantSettings.environment_proxy()
+        self.tenant_edit = QLineEdit()
+        self.tenant_edit.setPlaceholderText("e.g. platform-team")
+        self.interval_spin = _spin(1, 24 * 14, " hours")
+        self.timeout_spin = _spin(5, 600, " s")
+        self.max_index_spin = _spin(1, 4000, " MB")
+        self.proxy_edit = QLineEdit()
+        self.proxy_edit.setPlaceholderText(f"from the environment: {environment_proxy or 'none'}")
+        self.no_proxy_edit = QLineEdit()
+        self.no_proxy_edit.setPlaceholderText(f"from the environment: {environment_no_proxy or 'none'}")
+        self.proxy_error = error_label()
+        self.credentials_check = QCheckBox("Send a registry's credentials to chart hosts other than its own")
+        credentials_hint = QLabel("Off (recommended): chart URLs on other hosts get no password, as in Helm 3.6.1+.")
+        credentials_hint.setObjectName("formHint")
+        self.data_path = QLabel(str(self.context.paths.data_dir))
+        self.data_path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.open_folder_button = QPushButton("Open &Folder")
+        data_row = QWidget()
+        data_layout = QHBoxLayout(data_row)
+        data_layout.setContentsMargins(0, 0, 0, 0)
+        data_layout.addWidget(self.data_path)
+        data_layout.addWidget(self.open_folder_button)
+        data_layout.addStretch(1)
+        self.keyring_label = QLabel("…")
+        self.size_label = QLabel()
+        helm_text = QLabel(
+            "Add the repositories Helm already knows (its repositories.yaml): names, URLs, CA files,\n"
+            "skip-verify and credentials, each checked like a new registry."
+        )
+        helm_text.setObjectName("formHint")
+        self.import_button = QPushButton("Import from &Helm…")
+        helm_row = QWidget()
+        helm_layout = QHBoxLayout(helm_row)
+        helm_layout.setContentsMargins(0, 0, 0, 0)
+        helm_layout.addWidget(self.import_button)
+        helm_layout.addStretch(1)
+
+        # One form for every section, so that all labels share one column.
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setVerticalSpacing(8)
+        _section(form, "Tenant", first=True)
+        add_row(form, "Tenant &name:", self.tenant_edit)
+        add_row(form, "Default synchronization &interval:", self.interval_spin)
+        _section(form, "Network")
+        add_row(form, "HTTP(S) &proxy:", stacked(self.proxy_edit, self.proxy_error), self.proxy_edit)
+        add_row(form, "N&o proxy for:", self.no_proxy_edit)
+        add_row(form, "Request &timeout:", self.timeout_spin)
+        add_row(form, "&Largest index accepted:", self.max_index_spin)
+        add_row(form, "&Credentials:", stacked(self.credentials_check, credentials_hint), self.credentials_check)
+        _section(form, "Storage")
+        add_row(form, "Data folder:", data_row, self.open_folder_button)
+        add_row(form, "Passwords kept in:", self.keyring_label)
+        add_row(form, "Catalog size:", self.size_label)
+        _section(form, "Import from Helm")
+        add_row(form, "", stacked(helm_text, helm_row), self.import_button)
+
+        self.saved_label = QLabel()
+        self.saved_label.setObjectName("savedIndicator")
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setContentsMargins(16, 8, 16, 16)
+        column.addLayout(form)
+        column.addWidget(self.saved_label)
+        column.addStretch(1)
+        content.setMaximumWidth(900)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(content)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+
+    def _connect(self) -> None:
+        for edit in (self.tenant_edit, self.proxy_edit, self.no_proxy_edit):
+            edit.textEdited.connect(self._on_setting_edited)
+        for spin in (self.interval_spin, self.timeout_spin, self.max_index_spin):
+            spin.valueChanged.connect(self._on_setting_edited)
+        self.credentials_check.toggled.connect(self._on_setting_edited)
+        self._save_timer.timeout.connect(self._save)
+        self.open_folder_button.clicked.connect(self._on_open_folder_clicked)
+        self.import_button.clicked.connect(self._on_import_clicked)
+        self.keyring_named.connect(self.keyring_label.setText)
+        self.context.bridge.catalog_changed.connect(self._update_size)
+
+    def _load(self) -> None:
+        settings = self.context.worker.settings
+        self.tenant_edit.setText(settings.tenant_name)
+        self.interval_spin.setValue(round(settings.sync_interval_hours))
+        self.timeout_spin.setValue(round(settings.request_timeout_seconds))
+        self.max_index_spin.setValue(round(settings.max_index_mb))
+        self.proxy_edit.setText(settings.proxy)
+        self.no_proxy_edit.setText(settings.no_proxy)
+        self.credentials_check.setChecked(settings.credentials_to_other_hosts)
+        self._save_timer.stop()  # loading is not editing
+        self._update_size()
+        threading.Thread(target=self._name_keyring, name="keyring-name", daemon=True).start()
+
+    def _name_keyring(self) -> None:
+        try:
+            name = self.context.credentials.backend_name()
+        except Exception as exc:  # the label is informative only
+            name = f"unknown ({type(exc).__name__})"
+        self.keyring_named.emit(name)
+
+    def _update_size(self) -> None:
+        catalog = self.context.paths.catalog
+        total = sum(p.stat().st_size for p in catalog.parent.glob(catalog.name + "*") if p.is_file())
+        self.size_label.setText(human_size(total))
+
+    # --- editing ------------------------------------------------------------------------
+
+    def settings(self) -> TenantSettings:
+        return replace(
+            self.context.worker.settings,
+            tenant_name=self.tenant_edit.text().strip(),
+            sync_interval_hours=float(self.interval_spin.value()),
+            request_timeout_seconds=float(self.timeout_spin.value()),
+            max_index_mb=float(self.max_index_spin.value()),
+            proxy=self.proxy_edit.text().strip(),
+            no_proxy=self.no_proxy_edit.text().strip(),
+            credentials_to_other_hosts=self.credentials_check.isChecked(),
+        )
+
+    def proxy_problem(self) -> str | None:
+        proxy = self.proxy_edit.text().strip()
+        if not proxy:
+            return None
+        parts = urlsplit(proxy)
+        if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
+            return "Give the proxy as a URL, such as http://proxy.example.com:3128."
+        return None
+
+    def _on_setting_edited(self) -> None:
+        problem = self.proxy_problem()
+        self.proxy_error.setText(problem or "")
+        self.proxy_error.setVisible(problem is not None)
+        self.saved_label.setText("" if problem is None else "Not saved: fix the proxy first.")
+        if problem is None:
+            self._save_timer.start()
+
+    @asyncSlot()
+    async def _save(self) -> None:
+        if self.proxy_problem() is not None:
+            return
+        try:
+            await asyncio.wrap_future(self.context.worker.save_settings(self.settings()))
+        except Exception:
+            log.exception("saving settings failed")
+            self.saved_label.setText(f"Not saved: see {self.context.paths.log_file}.")
+            return
+        self.saved_label.setText("✓ Saved")
+
+    def _on_open_folder_clicked(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.context.paths.data_dir)))
+
+    # --- Import from Helm ----------------------------------------------------------------
+
+    def _on_import_clicked(self) -> None:
+        start = default_repositories_file()
+        dialog = QFileDialog(
+            self, "Helm's repositories.yaml", str(start.parent if start.parent.exists() else Path.home())
+        )
+        dialog.setNameFilter("Helm repositories (repositories.yaml *.yaml *.yml);;All files (*)")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        if start.exists():
+            dialog.selectFile(str(start))
+        dialog.fileSelected.connect(lambda name: self.import_from(Path(name)))
+        dialog.open()
+
+    @asyncSlot(object)
+    async def import_from(self, path: Path) -> list[ImportOutcome]:
+        dialog = HelmImportDialog(path, self)
+        self._import_dialog = dialog
+        dialog.open()
+        outcomes: list[ImportOutcome] = []
+        try:
+            repositories = read_repositories_file(path)
+        except UserError as exc:
+            dialog.fail(exc.message)
+            return outcomes
+        existing = {registry.name for registry in list_registries(self.context.reader)}
+        plans = plan_import(repositories, existing, path.parent)
+        dialog.start(len(plans))
+        for plan in plans:
+            if dialog.cancelled:
+                break
+            if plan.draft is None:
+                assert plan.outcome is not None
+                outcome = plan.outcome
+            else:
+                dialog.working_on(plan.repository.name)
+                try:
+                    result = await asyncio.wrap_future(self.context.worker.register(plan.draft, dialog.token))
+                except Exception as exc:  # each failure is reported, the rest still import
+                    if not isinstance(exc, UserError):
+                        log.exception("importing %s failed", plan.repository.name)
+                    outcome = outcome_of(plan, exc)
+                else:
+                    outcome = outcome_of(plan, None, len(result.diff.added))
+            outcomes.append(outcome)
+            dialog.add_outcome(outcome)
+        dialog.finish()
+        imported = sum(1 for o in outcomes if o.status == "imported")
+        self.status_message.emit(f"Imported {imported} of {len(plans)} Helm repositories.")
+        return outcomes
+
+
+def _spin(low: int, high: int, suffix: str) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(low, high)
+    spin.setSuffix(suffix)
+    spin.setMinimumWidth(120)
+    return spin
+
+
+def _section(form: QFormLayout, title: str, *, first: bool = False) -> None:
+    heading = QLabel(title)
+    heading.setObjectName("sectionHeading")
+    if not first:
+        heading.setContentsMargins(0, 14, 0, 0)
+    form.addRow(heading)

@@ -1,0 +1,127 @@
+"""Sync history of one registry: each run's time, outcome, size and what it changed."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.catalog.sync_records import SyncRun, list_runs, run_changes
+from desktop.registry import Registry
+from desktop.timefmt import local_time
+
+COLUMNS = ("When", "Trigger", "Outcome", "Size", "Added", "Removed", "Changed", "Details")
+_TRIGGERS = {"register": "Registration", "manual": "Manual", "schedule": "Schedule"}
+_OUTCOMES = {
+    "updated": "Updated",
+    "unchanged": "No change",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+    "running": "Running",
+}
+
+
+def human_size(count: int) -> str:
+    size = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{count} B"
+
+
+class SyncHistoryDialog(QDialog):
+    def __init__(self, reader: sqlite3.Connection, registry: Registry, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.reader = reader
+        self.registry = registry
+        self.runs: list[SyncRun] = []
+        self._build_ui()
+        self._connect()
+        self._load()
+
+    def _build_ui(self) -> None:
+        self.setWindowTitle(f"Sync history — {self.registry.name}")
+        self.resize(860, 520)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.changes_label = QLabel("Select a run to see the chart versions it changed.")
+        self.changes = QListWidget()
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addWidget(self.changes_label)
+        lower_layout.addWidget(self.changes)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(lower)
+        splitter.setSizes([300, 180])
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        layout.addWidget(buttons)
+
+    def _connect(self) -> None:
+        self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
+
+    def _load(self) -> None:
+        self.runs = list_runs(self.reader, self.registry.id, limit=200)
+        self.table.setRowCount(len(self.runs))
+        for row, run in enumerate(self.runs):
+            values = (
+                local_time(run.started_at),
+                _TRIGGERS.get(run.trigger, run.trigger),
+                _OUTCOMES.get(run.status, run.status) + (f" ({run.http_status})" if run.http_status else ""),
+                human_size(run.bytes),
+                str(run.added),
+                str(run.removed),
+                str(run.changed),
+                run.error or (f"{run.skipped} invalid versions skipped" if run.skipped else ""),
+            )
+            for column, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if column in (3, 4, 5, 6):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if column == len(values) - 1 and value:
+                    item.setToolTip(value)
+                self.table.setItem(row, column, item)
+        if self.runs:
+            self.table.selectRow(0)
+
+    def _on_table_selection_changed(self) -> None:
+        rows = {index.row() for index in self.table.selectedIndexes()}
+        self.changes.clear()
+        if not rows:
+            return
+        run = self.runs[min(rows)]
+        changes = run_changes(self.reader, run.id)
+        if run.trigger == "register":
+            self.changes_label.setText(f"Registration: {run.added:,} versions in the first snapshot.")
+            return
+        self.changes_label.setText(
+            f"{len(changes)} chart versions changed in this run." if changes else "This run changed nothing."
+        )
+        symbols = {"added": "+ added", "removed": "− removed", "changed": "~ changed"}
+        for change, chart, version in changes:
+            self.changes.addItem(f"{symbols[change]}   {chart} {version}")

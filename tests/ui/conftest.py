@@ -1,0 +1,44 @@
+"""Fixtures for the window under pytest-qt: asyncio on Qt's loop, and the whole app built for real."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from desktop.app import RunningApp, build_app
+from desktop.paths import AppPaths
+from desktop.secrets import CredentialStore
+
+
+@pytest.fixture
+def qt_loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
+    """qasync's loop on the QApplication pytest-qt runs, so `asyncSlot` coroutines make progress
+    whenever the test waits with qtbot."""
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    yield loop
+    asyncio.events._set_running_loop(None)
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def app_paths(home: Path) -> AppPaths:
+    return AppPaths.under(home).ensure()
+
+
+@pytest.fixture
+def running_app(
+    qt_loop: qasync.QEventLoop, app_paths: AppPaths, credentials: CredentialStore, qtbot: object
+) -> Iterator[RunningApp]:
+    running = build_app(app_paths, schedule=False, credentials=credentials)
+    running.window.resize(1280, 800)
+    running.window.show()
+    yield running
+    running.window.close()
+    running.shut_down()
+    running.window.deleteLater()

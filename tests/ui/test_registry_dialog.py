@@ -1,0 +1,233 @@
+"""Add Helm Registry: inline validation, Confirm against a real HTTPS repository, the certificate
+dropped from the file manager (real drag-enter and drop events), and every refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import trustme
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from desktop.app import RunningApp
+from desktop.catalog.registries import find_registry
+from desktop.ui.certificate_field import CertificateField
+from desktop.ui.registry_dialog import RegistryDialog
+from tests.support.charts import simple_index
+from tests.support.repo_server import RepoServer
+
+MakeRepo = Callable[..., RepoServer]
+
+
+def drop_files(widget: QWidget, *paths: Path | str) -> bool:
+    """Drag files onto `widget` the way a file manager does: text/uri-list with file:// URLs."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) if isinstance(p, Path) else QUrl(p) for p in paths])
+    center = QPointF(widget.rect().center())
+    enter = QDragEnterEvent(
+        center, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(widget, enter)
+    if not enter.isAccepted():
+        return False
+    drop = QDropEvent(center, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, drop)
+    return True
+
+
+def open_add_dialog(running: RunningApp) -> RegistryDialog:
+    return running.window.registries_tab.open_add_dialog()
+
+
+def fill(
+    dialog: RegistryDialog, qtbot: QtBot, name: str, endpoint: str, username: str = "", password: str = ""
+) -> None:
+    qtbot.keyClicks(dialog.name_edit, name)
+    qtbot.keyClicks(dialog.endpoint_edit, endpoint)
+    if username:
+        dialog.no_auth_check.setChecked(False)
+        qtbot.keyClicks(dialog.username_edit, username)
+        qtbot.keyClicks(dialog.password_edit, password)
+
+
+def test_fields_are_checked_as_typed(running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo) -> None:
+    dialog = open_add_dialog(running_app)
+    assert not dialog.confirm_button.isEnabled()
+    qtbot.keyClicks(dialog.name_edit, "bad name!")
+    assert "not a valid name" in dialog.field_errors["name"].text()
+    dialog.name_edit.clear()
+    qtbot.keyClicks(dialog.name_edit, "good-name")
+    assert dialog.field_errors["name"].isHidden()
+    qtbot.keyClicks(dialog.endpoint_edit, "ftp://x")
+    assert "not an http:// or https:// URL" in dialog.field_errors["endpoint"].text()
+    assert not dialog.confirm_button.isEnabled()
+    dialog.endpoint_edit.clear()
+    qtbot.keyClicks(dialog.endpoint_edit, "https://charts.example.com")
+    assert dialog.confirm_button.isEnabled()
+    dialog.no_auth_check.setChecked(False)
+    assert dialog.username_edit.isVisibleTo(dialog) and dialog.password_edit.isVisibleTo(dialog)
+    assert not dialog.confirm_button.isEnabled()
+    dialog.no_auth_check.setChecked(True)
+    assert not dialog.username_edit.isVisibleTo(dialog)
+    assert dialog.confirm_button.isEnabled()
+
+
+def test_a_taken_name_is_refused_inline(running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    repo.put("/index.yaml", simple_index({"a": ["1.0.0"]}))
+    first = open_add_dialog(running_app)
+    fill(first, qtbot, "taken", repo.url)
+    with qtbot.waitSignal(first.accepted, timeout=10000):
+        qtbot.mouseClick(first.confirm_button, Qt.MouseButton.LeftButton)
+    second = open_add_dialog(running_app)
+    qtbot.keyClicks(second.name_edit, "TAKEN")
+    assert "already exists" in second.field_errors["name"].text()
+
+
+def test_confirm_adds_the_registry_without_freezing(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo, ca: trustme.CA
+) -> None:
+    repo = make_repo(tls=True, auth=("ana", "right"))
+    repo.put("/index.yaml", simple_index({"nginx": ["1.0.0", "1.1.0"]}))
+    dialog = open_add_dialog(running_app)
+    fill(dialog, qtbot, "secure", repo.url, "ana", "wrong")
+    dialog.certificate.take_text(ca.cert_pem.bytes().decode())
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert dialog.busy_widget.isVisibleTo(dialog) and not dialog.name_edit.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.error_box.isHidden(), timeout=10000)
+    assert "refused the username or password" in dialog.error_text.text()
+    assert dialog.name_edit.text() == "secure" and dialog.username_edit.text() == "ana"  # nothing lost
+    assert dialog.isVisible()
+    dialog.password_edit.clear()
+    qtbot.keyClicks(dialog.password_edit, "right")
+    with qtbot.waitSignal(dialog.accepted, timeout=10000):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    registry = find_registry(running_app.context.reader, "secure")
+    assert registry is not None and registry.username == "ana"
+    table = running_app.window.registries_tab
+    qtbot.waitUntil(lambda: table.model.rowCount() == 1)
+    assert table.stack.currentWidget() is table.table
+
+
+def test_an_unknown_ca_works_once_its_file_is_dropped(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo, ca_file: Path
+) -> None:
+    repo = make_repo(tls=True)
+    repo.put("/index.yaml", simple_index({"a": ["1.0.0"]}))
+    dialog = open_add_dialog(running_app)
+    fill(dialog, qtbot, "selfsigned", repo.url)
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.error_box.isHidden(), timeout=10000)
+    assert "signed by an unknown authority" in dialog.error_text.text()
+    assert drop_files(dialog.certificate, ca_file)
+    assert dialog.certificate.bundle is not None
+    assert "Testing CA" in dialog.certificate.details.text()
+    assert "SHA-256" in dialog.certificate.details.text()
+    with qtbot.waitSignal(dialog.accepted, timeout=10000):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    registry = find_registry(running_app.context.reader, "selfsigned")
+    assert registry is not None and registry.ca_pem and "BEGIN CERTIFICATE" in registry.ca_pem
+
+
+def test_cancel_stops_the_check_and_keeps_the_entries(running_app: RunningApp, qtbot: QtBot) -> None:
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    dialog = open_add_dialog(running_app)
+    fill(dialog, qtbot, "slow", f"http://127.0.0.1:{silent.getsockname()[1]}")
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.wait(200)
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.error_box.isHidden(), timeout=5000)
+    assert "nothing was saved" in dialog.error_text.text()
+    assert dialog.isVisible() and dialog.name_edit.isEnabled() and dialog.name_edit.text() == "slow"
+    silent.close()
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+
+
+@pytest.fixture
+def field(qtbot: QtBot) -> CertificateField:
+    widget = CertificateField()
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def test_refusals_say_why_and_keep_the_current_certificate(
+    field: CertificateField, tmp_path: Path, ca: trustme.CA, ca_file: Path
+) -> None:
+    assert drop_files(field, ca_file)
+    kept = field.bundle
+    notes = tmp_path / "notes.txt"
+    notes.write_text("just some notes")
+    key = tmp_path / "server.key"
+    key.write_bytes(ca.issue_cert("x.example").private_key_pem.bytes())
+    big = tmp_path / "huge.pem"
+    big.write_bytes(b"-" * (1024 * 1024 + 10))
+    cases = [
+        ((notes,), "is not an X509 certificate"),
+        ((key,), "holds a private key. Chartkeeper never stores private keys"),
+        ((big,), "limit 1 MB"),
+        ((ca_file, notes), "2 files were dropped"),
+        ((tmp_path,), "is a folder"),
+        ((tmp_path / "gone.pem",), "does not exist"),
+        ((Path("/proc/self/mem"),), "cannot be read"),
+        (("https://example.com/ca.pem",), "Only files on this computer"),
+    ]
+    for paths, message in cases:
+        assert drop_files(field, *paths)
+        assert message in field.error.text(), (paths, field.error.text())
+        assert field.bundle is kept
+    assert key.read_bytes() not in (field.pem or "").encode()
+
+
+def test_a_certificate_can_be_removed_replaced_and_pasted(
+    field: CertificateField, qtbot: QtBot, ca: trustme.CA, ca_file: Path
+) -> None:
+    assert drop_files(field, ca_file)
+    assert field.remove_button.isVisibleTo(field)
+    qtbot.mouseClick(field.remove_button, Qt.MouseButton.LeftButton)
+    assert field.bundle is None and field.prompt.isVisibleTo(field)
+    QApplication.clipboard().setText(ca.cert_pem.bytes().decode())
+    qtbot.mouseClick(field.paste_button, Qt.MouseButton.LeftButton)
+    assert field.bundle is not None and field.bundle.leaf.is_ca
+    other = trustme.CA()
+    QApplication.clipboard().setText(other.cert_pem.bytes().decode())
+    qtbot.mouseClick(field.paste_button, Qt.MouseButton.LeftButton)
+    assert field.bundle.leaf.subject != parse_subject(ca)
+
+
+def parse_subject(ca: trustme.CA) -> str:
+    from desktop.certificates import parse_certificates
+
+    return parse_certificates(ca.cert_pem.bytes()).leaf.subject
+
+
+def test_an_expired_certificate_is_accepted_with_a_warning(field: CertificateField, ca: trustme.CA) -> None:
+    import datetime as dt
+
+    old = ca.issue_cert(
+        "old.example",
+        not_before=dt.datetime(2019, 1, 1, tzinfo=dt.UTC),
+        not_after=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+    )
+    assert field.take_text(old.cert_chain_pems[0].bytes().decode())
+    assert field.warning.isVisibleTo(field)
+    assert "expired on 01 Jan 2020" in field.warning.text()
+
+
+def test_labels_have_mnemonics_for_every_field(running_app: RunningApp) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    dialog = open_add_dialog(running_app)
+    labels = [label for label in dialog.findChildren(QLabel) if label.buddy() is not None]
+    texts = sorted(label.text() for label in labels)
+    assert len(texts) == 8 and all("&" in text for text in texts), texts
+    dialog.reject()
