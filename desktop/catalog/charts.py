@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from desktop.errors import NotFoundError
-from desktop.helm.index import entry_metadata, load_chart_document
+from desktop.helm.metadata import entry_metadata, load_chart_document
 from desktop.helm.versions import VersionConstraint, parse_version
 from desktop.registry import Registry
 

@@ -9,7 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from desktop.cancellation import CancelToken
-from desktop.helm.index import ChartDocument, IndexEntry, load_chart_document
+from desktop.helm.index import ChartDocument, IndexEntry
+from desktop.helm.metadata import load_chart_document
 
 ChartVersionKey = tuple[str, str]
 

@@ -15,8 +15,16 @@ from typing import Any
 
 from desktop.errors import IndexFormatError
 from desktop.helm.index_pieces import split_index
+from desktop.helm.metadata import (
+    InvalidEntry,
+    NumberText,
+    as_text,
+    display_text,
+    flag,
+    text_list,
+)
 from desktop.helm.versions import ChartVersionNumber, parse_version
-from desktop.helm.yaml_tree import NumberText, YamlTree, may_hold_aliases, quiet_native_errors, valid_unicode
+from desktop.helm.yaml_tree import YamlTree, may_hold_aliases, quiet_native_errors, valid_unicode
 
 MAX_WARNINGS_KEPT = 200
 _CHART_TYPES = frozenset({"", "application", "library"})
@@ -24,8 +32,6 @@ _CHART_TYPES = frozenset({"", "application", "library"})
 # plain scalars as they are when they are JSON numbers already, but rewrites `1.` as `1.0` and `.5`
 # as `0.5`: a chart document holding such a number is written again with the exact text.
 _EXACT_FIELDS = ("version", "appVersion", "kubeVersion")
-# The JSON bridge passes YAML's other spellings of null through as text; Helm reads them as null.
-_YAML_NULLS = frozenset({"~", "Null", "NULL"})
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _FIRST_CHARACTER = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*(\S)")
 
@@ -103,12 +109,6 @@ def _utf8(data: bytes) -> str:
         raise IndexFormatError(
             f"The index is not UTF-8 text (invalid byte at offset {exc.start}); is this really index.yaml?"
         ) from None
-
-
-def load_chart_document(document: str | bytes) -> list[Any]:
-    """The versions list of a stored chart document, numbers kept as their exact text."""
-    decoded = json.loads(document, parse_float=NumberText, parse_int=NumberText, strict=False)
-    return next(iter(decoded.values()), []) if isinstance(decoded, dict) else []
 
 
 def _try_json(text: str) -> Any:
@@ -223,18 +223,18 @@ def _add_chart(
             rewritten |= _restore_exact_numbers(item, tree, chart_node, position)
         try:
             version = _validated_version(item)
-        except _InvalidEntry as exc:
-            parsed.warn(f"skipped chart {chart!r} version {_text(item.get('version'))!r}: {exc}")
+        except InvalidEntry as exc:
+            parsed.warn(f"skipped chart {chart!r} version {as_text(item.get('version'))!r}: {exc}")
             continue
         entries.append(
             IndexEntry(
                 chart,
                 version,
                 position,
-                _display_text(item.get("appVersion")),
-                _display_text(item.get("description")),
-                _flag(item.get("deprecated")) is True,
-                " ".join(_text_list(item.get("keywords") or [])),
+                display_text(item.get("appVersion")),
+                display_text(item.get("description")),
+                flag(item.get("deprecated")) is True,
+                " ".join(text_list(item.get("keywords") or [])),
             )
         )
     if document is None or rewritten:
@@ -279,145 +279,24 @@ def _json_error_detail(document: dict[str, Any]) -> str:
     return ""
 
 
-class _InvalidEntry(Exception):
-    pass
-
-
 def _validated_version(item: dict[str, Any]) -> ChartVersionNumber:
     """Helm's checks when it loads an index: name, version and type."""
     name = item.get("name")
     if type(name) is not str:
-        name = _text(name)
+        name = as_text(name)
     if not name:
-        raise _InvalidEntry("chart.metadata.name is required")
+        raise InvalidEntry("chart.metadata.name is required")
     if "/" in name or "\\" in name or name in (".", ".."):
-        raise _InvalidEntry(f"chart.metadata.name {name!r} is invalid")
+        raise InvalidEntry(f"chart.metadata.name {name!r} is invalid")
     version_text = item.get("version")
     if type(version_text) is not str:
-        version_text = _text(version_text)
+        version_text = as_text(version_text)
     if not version_text:
-        raise _InvalidEntry("chart.metadata.version is required")
+        raise InvalidEntry("chart.metadata.version is required")
     version = parse_version(version_text)
     if version is None:
-        raise _InvalidEntry(f"chart.metadata.version {version_text!r} is invalid")
+        raise InvalidEntry(f"chart.metadata.version {version_text!r} is invalid")
     chart_type = item.get("type")
     if chart_type is not None and chart_type not in _CHART_TYPES:
-        raise _InvalidEntry("chart.metadata.type must be application or library")
+        raise InvalidEntry("chart.metadata.type must be application or library")
     return version
-
-
-def entry_metadata(item: dict[str, Any]) -> dict[str, Any]:
-    """A version's metadata as Helm presents it: only the fields Helm knows, text sanitised."""
-    meta: dict[str, Any] = {}
-    for key, value in item.items():
-        kind = _FIELD_KINDS.get(key)
-        if kind is None or value is None or (type(value) is str and value in _YAML_NULLS):
-            continue
-        try:
-            cleaned = kind(value)
-        except _InvalidEntry:
-            continue
-        if cleaned not in (None, "", [], {}):
-            meta[key] = cleaned
-    meta.setdefault("apiVersion", "v1")
-    return meta
-
-
-def _sanitised_text(value: Any) -> str:
-    if type(value) is str and value.isprintable():
-        return value
-    return _sanitised(_text(value))
-
-
-def _display_text(value: Any) -> str:
-    """Sanitised text, or '' for a value that is not text at all."""
-    try:
-        return "" if value is None or (type(value) is str and value in _YAML_NULLS) else _sanitised_text(value)
-    except _InvalidEntry:
-        return ""
-
-
-def _plain_text(value: Any) -> str:
-    return _text(value)
-
-
-def _flag(value: Any) -> bool | None:
-    return True if value is True or value == "true" else None
-
-
-def _text_list(value: Any) -> list[str]:
-    if not isinstance(value, list):
-        return []
-    return [_sanitised_text(v) for v in value if not isinstance(v, (dict, list))]
-
-
-def _plain_list(value: Any) -> list[str]:
-    return [_text(v) for v in _as_list(value) if not isinstance(v, (dict, list))]
-
-
-def _maintainers(value: Any) -> list[dict[str, str]]:
-    return [
-        {k: _sanitised_text(m[k]) for k in ("name", "email", "url") if m.get(k) is not None}
-        for m in _as_list(value)
-        if isinstance(m, dict)
-    ]
-
-
-def _dependencies(value: Any) -> list[dict[str, Any]]:
-    return [dict(d) for d in _as_list(value) if isinstance(d, dict) and d.get("name")]
-
-
-def _annotations(value: Any) -> dict[str, str]:
-    if not isinstance(value, dict):
-        raise _InvalidEntry("annotations must be a mapping of strings")
-    return {str(k): _text(v) for k, v in value.items() if not isinstance(v, (dict, list))}
-
-
-def _as_list(value: Any) -> list[Any]:
-    if not isinstance(value, list):
-        raise _InvalidEntry("not a list")
-    return value
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, (list, dict)):
-        raise _InvalidEntry("a text field holds a list or mapping")
-    return value if type(value) is str else str(value)
-
-
-def _sanitised(text: str) -> str:
-    if text.isprintable():
-        return text
-    return "".join(" " if ch.isspace() else ch for ch in text if ch.isspace() or ch.isprintable())
-
-
-# How each field Helm knows is cleaned. Helm sanitises some text when it loads an index
-# (whitespace becomes a space, unprintable characters go); others it keeps as they are.
-_FIELD_KINDS: dict[str, Any] = {
-    "name": _sanitised_text,
-    "description": _sanitised_text,
-    "home": _sanitised_text,
-    "icon": _sanitised_text,
-    "condition": _sanitised_text,
-    "tags": _sanitised_text,
-    "appVersion": _sanitised_text,
-    "kubeVersion": _sanitised_text,
-    "version": _plain_text,
-    "apiVersion": _plain_text,
-    "created": _plain_text,
-    "digest": _plain_text,
-    "type": _plain_text,
-    "deprecated": _flag,
-    "keywords": _text_list,
-    "sources": _text_list,
-    "urls": _plain_list,
-    "maintainers": _maintainers,
-    "dependencies": _dependencies,
-    "annotations": _annotations,
-}

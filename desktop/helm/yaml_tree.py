@@ -14,6 +14,7 @@ import orjson
 import ryml
 
 from desktop.errors import IndexFormatError
+from desktop.helm.metadata import NumberText
 
 MAX_DEPTH = 60  # rapidyaml's emitter stops at 64 levels; an index entry needs fewer than ten
 _ALIAS_BUDGET_FLOOR = 100_000
@@ -23,12 +24,6 @@ _ALIAS_CANDIDATE = re.compile(rb"[&*][A-Za-z0-9_.-]")
 _ALIAS_CONTEXT = re.compile(rb"(?:[:-][ \t]+|[\[{,][ \t]*)$")
 _STDERR_LOCK = threading.Lock()
 NONE = ryml.NONE
-
-
-class NumberText(str):
-    """A scalar the JSON bridge saw as a number: its text may have been normalised (`1.` → `1.0`)."""
-
-    __slots__ = ()
 
 
 @contextlib.contextmanager

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from desktop.errors import IndexFormatError
-from desktop.helm.index import ParsedIndex, entry_metadata, load_chart_document, parse_index
+from desktop.helm.index import ParsedIndex, parse_index
+from desktop.helm.metadata import entry_metadata, load_chart_document
 from tests.support.charts import chart_entry, index_yaml
 
 
