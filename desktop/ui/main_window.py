@@ -126,7 +126,10 @@ class MainWindow(QMainWindow):
         if not busy:
             self.sync_label.setText("")
             return
-        names = [s.registry.name for s in summaries(self.context.reader) if s.registry.id in running]
+        # Names come from the table's rows: no catalog query here, as this runs on every progress
+        # event while the sync thread is busiest.
+        model = self.registries_tab.model
+        names = [s.registry.name for s in model.summaries() if s.registry.id in running]
         shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
         self.sync_label.setText(f"Syncing {shown}…" if shown else "Syncing…")
         if self.sync_progress.maximum() != 0:
