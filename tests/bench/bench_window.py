@@ -22,7 +22,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tests.bench.bench_core import generate_index  # noqa: E402
+from tests.bench.bench_core import generate_index
 
 PROBE = """
 import sys, time
@@ -81,14 +81,12 @@ def bench_startup(workdir: Path, rounds: int) -> None:
 def bench_stall(workdir: Path) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from desktop.app import build_app
+    from desktop.app import UI_SWITCH_INTERVAL, build_app
     from desktop.cancellation import CancelToken
     from desktop.paths import AppPaths
     from desktop.registry import RegistryDraft
     from tests.support.charts import simple_index
     from tests.support.repo_server import RepoServer
-
-    from desktop.app import UI_SWITCH_INTERVAL
 
     sys.setswitchinterval(UI_SWITCH_INTERVAL)  # as run_app sets it
     index = generate_index(workdir / "stall.yaml", 1000, 20).read_bytes()
