@@ -58,6 +58,8 @@ def create_application() -> QApplication:
     app.setDesktopFileName("chartkeeper")
     app.setWindowIcon(app_icon())
     app.setStyleSheet(style_sheet(app.palette()))
+    # Follow the desktop when it switches between light and dark while the app runs.
+    app.styleHints().colorSchemeChanged.connect(lambda _scheme: app.setStyleSheet(style_sheet(app.palette())))
     return app
 
 

@@ -433,6 +433,15 @@ def cmd_show_chart(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_install_desktop_entry(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.desktop_entry import install_desktop_entry
+
+    prefix = Path(args.prefix) if args.prefix else Path.home() / ".local" / "share"
+    for path in install_desktop_entry(prefix):
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
 # --- parser ------------------------------------------------------------------------------------
 
 
@@ -523,6 +532,15 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--devel", action="store_true", help="include prereleases")
     search.add_argument("--version", metavar="CONSTRAINT", help="a version constraint such as ^1.2 or '>=1, <2'")
     search.set_defaults(handler=cmd_search)
+
+    entry = commands.add_parser(
+        "install-desktop-entry",
+        parents=[common],
+        help="add Chartkeeper to the desktop's application menu",
+        description="Write chartkeeper.desktop and the icon under ~/.local/share (or --prefix).",
+    )
+    entry.add_argument("--prefix", metavar="DIR", help="instead of ~/.local/share (e.g. /usr/share)")
+    entry.set_defaults(handler=cmd_install_desktop_entry)
 
     show = commands.add_parser("show", parents=[common], help="show a chart's metadata")
     show_commands = show.add_subparsers(dest="show_command", metavar="WHAT", required=True)

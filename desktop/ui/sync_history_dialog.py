@@ -119,9 +119,12 @@ class SyncHistoryDialog(QDialog):
         if run.trigger == "register":
             self.changes_label.setText(f"Registration: {run.added:,} versions in the first snapshot.")
             return
-        self.changes_label.setText(
-            f"{len(changes)} chart versions changed in this run." if changes else "This run changed nothing."
-        )
+        if run.status in ("failed", "cancelled"):
+            self.changes_label.setText(f"This run {run.status}: the snapshot stayed as it was.")
+        else:
+            self.changes_label.setText(
+                f"{len(changes)} chart versions changed in this run." if changes else "This run changed nothing."
+            )
         symbols = {"added": "+ added", "removed": "− removed", "changed": "~ changed"}
         for change, chart, version in changes:
             self.changes.addItem(f"{symbols[change]}   {chart} {version}")

@@ -198,3 +198,25 @@ def test_remove_takes_the_snapshot_with_it(run_cli: RunCli, make_repo: MakeRepo)
     removed = run_cli("registry", "remove", "gone")
     assert removed.returncode == 0 and "removed, with its snapshot and sync history" in removed.stdout
     assert json.loads(run_cli("search", "-o", "json").stdout) == []
+
+
+def test_install_desktop_entry_writes_a_launcher_and_icon(run_cli: RunCli, tmp_path: Path) -> None:
+    result = run_cli("install-desktop-entry", "--prefix", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    entry = (tmp_path / "applications" / "chartkeeper.desktop").read_text()
+    assert "Exec=" in entry and "Icon=chartkeeper" in entry and "Name=Chartkeeper" in entry
+    assert (tmp_path / "icons" / "hicolor" / "scalable" / "apps" / "chartkeeper.svg").read_text().startswith("<svg")
+
+
+def test_import_helm_from_the_command_line(run_cli: RunCli, make_repo: MakeRepo, tmp_path: Path) -> None:
+    repo = make_repo()
+    repo.put("/index.yaml", INDEX)
+    repositories = tmp_path / "repositories.yaml"
+    repositories.write_text(
+        yaml.safe_dump({"repositories": [{"name": "good", "url": repo.url}, {"name": "bad name", "url": repo.url}]})
+    )
+    result = run_cli("registry", "import-helm", str(repositories), "-o", "json")
+    assert result.returncode == 1  # one of them failed
+    outcomes = {o["name"]: o for o in json.loads(result.stdout)}
+    assert outcomes["good"]["status"] == "imported" and "5 versions" in outcomes["good"]["detail"]
+    assert outcomes["bad name"]["status"] == "failed" and "not a valid name" in outcomes["bad name"]["detail"]
