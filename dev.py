@@ -45,13 +45,19 @@ def ensure_venv(extra: str | None) -> Path:
     if not python.exists():
         print(f"Creating {VENV} …", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + (extra or "").encode()).hexdigest()
-    if not STAMP.exists() or STAMP.read_text() != wanted:
+    # Strict editable installs link each module (no import hook to slow every start), so a module
+    # added or removed means installing again: the list of files is part of the stamp.
+    modules = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "desktop").rglob("*") if p.is_file()
+                     and "__pycache__" not in p.parts)
+    stamp_source = (ROOT / "pyproject.toml").read_bytes() + (extra or "").encode() + "\n".join(modules).encode()
+    wanted = hashlib.sha256(stamp_source).hexdigest()
+    links = ROOT / "build"  # the strict editable install's module links live here
+    if not STAMP.exists() or STAMP.read_text() != wanted or not links.exists():
         target = f".[{extra}]" if extra else "."
         print(f"Installing Chartkeeper and its dependencies ({target}) …", flush=True)
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
         subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "-e", target, "--config-settings", "editable_mode=compat"],
+            [str(python), "-m", "pip", "install", "--quiet", "-e", target, "--config-settings", "editable_mode=strict"],
             check=True,
             cwd=ROOT,
         )
