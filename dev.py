@@ -36,6 +36,20 @@ QT_LIBRARIES = {
 }
 
 
+# shared libraries Qt's X11 (xcb) platform plugin needs beyond the offscreen ones
+X11_LIBRARIES = {
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+}
+
+
 def venv_python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
@@ -47,8 +61,9 @@ def ensure_venv(extra: str | None) -> Path:
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     # Strict editable installs link each module (no import hook to slow every start), so a module
     # added or removed means installing again: the list of files is part of the stamp.
-    modules = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "desktop").rglob("*") if p.is_file()
-                     and "__pycache__" not in p.parts)
+    modules = sorted(
+        str(p.relative_to(ROOT)) for p in (ROOT / "desktop").rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    )
     stamp_source = (ROOT / "pyproject.toml").read_bytes() + (extra or "").encode() + "\n".join(modules).encode()
     wanted = hashlib.sha256(stamp_source).hexdigest()
     links = ROOT / "build"  # the strict editable install's module links live here
@@ -98,10 +113,11 @@ def main(argv: list[str]) -> int:
     command = argv[0] if argv else "help"
     if command == "app":
         python = ensure_venv(None)
+        ensure_window_packages()
         os.execv(str(python), [str(python), "-m", "desktop", *argv[1:]])
     if command == "test":
         python = ensure_venv("test")
-        ensure_system_packages()
+        ensure_test_packages()
         lint = subprocess.run([str(python), "-m", "ruff", "check", "desktop", "tests", "dev.py"], cwd=ROOT)
         if lint.returncode:
             return lint.returncode
