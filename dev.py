@@ -80,33 +80,42 @@ def ensure_venv(extra: str | None) -> Path:
     return python
 
 
-def _missing_libraries() -> list[str]:
+def _missing_libraries(libraries: dict[str, str]) -> list[str]:
     if not sys.platform.startswith("linux"):
         return []
     known = subprocess.run(["/sbin/ldconfig", "-p"], capture_output=True, text=True).stdout
-    return [package for library, package in QT_LIBRARIES.items() if library not in known]
+    return [package for library, package in libraries.items() if library not in known]
 
 
-def ensure_system_packages() -> None:
-    missing = sorted(
-        {package for program, package in TEST_PROGRAMS.items() if shutil.which(program) is None}
-        | set(_missing_libraries())
-    )
+def install_debian_packages(missing: list[str], purpose: str, *, required: bool) -> None:
+    """apt-get install `missing` (as root, or with password-less sudo); say what to do otherwise."""
     if not missing:
         return
     apt = shutil.which("apt-get")
-    if apt is None:
-        sys.exit(
-            f"The tests need these programs, which this machine lacks: {', '.join(missing)} "
-            "(Debian package names). Install them and run again."
-        )
     prefix: list[str] = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    print(f"Installing system packages for the tests: {' '.join(missing)} …", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    update = subprocess.run([*prefix, apt, "update", "-qq"], env=env)
-    install = subprocess.run([*prefix, apt, "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
-    if update.returncode or install.returncode:
-        sys.exit(f"Could not install {', '.join(missing)}: install them (as root) and run again.")
+    ok = False
+    if apt is not None:
+        print(f"Installing system packages {purpose}: {' '.join(missing)} …", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        update = subprocess.run([*prefix, apt, "update", "-qq"], env=env)
+        install = subprocess.run([*prefix, apt, "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
+        ok = update.returncode == 0 and install.returncode == 0
+    if not ok:
+        message = f"Could not install {', '.join(missing)} (Debian package names) {purpose}: install them as root."
+        if required:
+            sys.exit(message)
+        print(message, file=sys.stderr)
+
+
+def ensure_test_packages() -> None:
+    missing = {package for program, package in TEST_PROGRAMS.items() if shutil.which(program) is None}
+    missing |= set(_missing_libraries(QT_LIBRARIES))
+    install_debian_packages(sorted(missing), "for the tests", required=True)
+
+
+def ensure_window_packages() -> None:
+    """The libraries Qt's X11 platform plugin loads, which minimal desktop installs may lack."""
+    install_debian_packages(_missing_libraries({**QT_LIBRARIES, **X11_LIBRARIES}), "for the window", required=False)
 
 
 def main(argv: list[str]) -> int:
