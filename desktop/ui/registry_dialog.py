@@ -63,7 +63,9 @@ class RegistryDialog(QDialog):
         self.name_edit.setPlaceholderText("e.g. bitnami")
         self.endpoint_edit = QLineEdit()
         self.endpoint_edit.setPlaceholderText("https://charts.example.com/stable")
-        self.sync_check = QCheckBox("Keep this registry's charts in sync (every 24 hours)")
+        hours = self.context.worker.settings.sync_interval_hours
+        every = "every 24 hours" if hours == 24 else f"every {hours:g} hours (Tenant settings)"
+        self.sync_check = QCheckBox(f"Keep this registry's charts in sync ({every})")
         self.sync_hint = QLabel(
             "Off: only the snapshot taken now is kept; its charts are referenced by exact name and version."
         )

@@ -231,3 +231,46 @@ def test_labels_have_mnemonics_for_every_field(running_app: RunningApp) -> None:
     texts = sorted(label.text() for label in labels)
     assert len(texts) == 8 and all("&" in text for text in texts), texts
     dialog.reject()
+
+
+def test_editing_keeps_the_snapshot_and_rechecks_a_new_endpoint(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo
+) -> None:
+    from desktop.cancellation import CancelToken
+    from desktop.catalog.charts import search_charts
+    from desktop.registry import RegistryDraft
+
+    repo = make_repo()
+    repo.put("/index.yaml", simple_index({"kept": ["1.0.0"]}))
+    registry = (
+        running_app.context.worker.register(RegistryDraft("edit-me", repo.url), CancelToken()).result(10).registry
+    )
+    dialog = running_app.window.registries_tab.open_edit_dialog(registry)
+    assert dialog.windowTitle() == "Edit Helm Registry" and dialog.name_edit.text() == "edit-me"
+    dialog.endpoint_edit.clear()
+    qtbot.keyClicks(dialog.endpoint_edit, repo.url + "/nowhere")
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.error_box.isHidden(), timeout=10000)
+    assert "404 Not Found" in dialog.error_text.text()
+    assert find_registry(running_app.context.reader, "edit-me").endpoint == repo.url  # nothing saved
+    dialog.endpoint_edit.clear()
+    qtbot.keyClicks(dialog.endpoint_edit, repo.url)
+    dialog.name_edit.clear()
+    qtbot.keyClicks(dialog.name_edit, "edited")
+    with qtbot.waitSignal(dialog.accepted, timeout=10000):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    assert find_registry(running_app.context.reader, "edited") is not None
+    assert [h.name for h in search_charts(running_app.context.reader, "kept")] == ["edited/kept"]
+
+
+def test_the_window_remembers_its_geometry_and_tab(running_app: RunningApp, qtbot: QtBot) -> None:
+    from desktop.ui.main_window import MainWindow
+
+    window = running_app.window
+    window.resize(700, 500)  # within the offscreen platform's 800x600 screen
+    window.tabs.setCurrentIndex(0)
+    window.close()
+    again = MainWindow(running_app.context)
+    qtbot.addWidget(again)
+    assert again.tabs.currentIndex() == 0
+    assert (again.width(), again.height()) == (700, 500)
