@@ -99,4 +99,49 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX sync_run_changes_by_run ON sync_run_changes (run_id)",
     ],
+    [
+        """CREATE TABLE profiles (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            version TEXT NOT NULL DEFAULT '1.0.0',
+            description TEXT NOT NULL DEFAULT '',
+            tags TEXT NOT NULL DEFAULT '[]',
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        """CREATE TABLE profile_layers (
+            id INTEGER PRIMARY KEY,
+            profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            registry_uid TEXT NOT NULL,
+            registry_name TEXT NOT NULL,
+            registry_endpoint TEXT NOT NULL,
+            chart TEXT NOT NULL,
+            version TEXT NOT NULL,
+            namespace TEXT NOT NULL DEFAULT 'default',
+            install_priority INTEGER NOT NULL DEFAULT 0,
+            values_override TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX profile_layers_by_profile ON profile_layers (profile_id, position)",
+        """CREATE TABLE pins (
+            registry_uid TEXT NOT NULL,
+            chart TEXT NOT NULL,
+            version TEXT NOT NULL,
+            pinned_at REAL NOT NULL,
+            PRIMARY KEY (registry_uid, chart, version)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE chart_archives (
+            id INTEGER PRIMARY KEY,
+            registry_uid TEXT NOT NULL,
+            chart TEXT NOT NULL,
+            version TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            fetched_at REAL NOT NULL,
+            used_at REAL NOT NULL,
+            data BLOB NOT NULL,
+            UNIQUE (registry_uid, chart, version)
+        )""",
+    ],
 ]

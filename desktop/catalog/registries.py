@@ -53,6 +53,11 @@ def get_registry(db: sqlite3.Connection, name: str) -> Registry:
     return registry
 
 
+def find_registry_by_uid(db: sqlite3.Connection, uid: str) -> Registry | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM registries WHERE uid = ?", (uid,)).fetchone()
+    return None if row is None else _registry(row)
+
+
 def get_registry_by_id(db: sqlite3.Connection, registry_id: int) -> Registry:
     row = db.execute(f"SELECT {_COLUMNS} FROM registries WHERE id = ?", (registry_id,)).fetchone()
     if row is None:

@@ -22,6 +22,7 @@ from desktop.net.tls import ssl_context_for
 from desktop.net.urls import origin, redacted
 
 MB = 1024 * 1024
+CHART_ARCHIVE_LIMIT = 50 * MB
 MAX_REDIRECTS = 10
 _CHUNK = 256 * 1024
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -211,8 +212,12 @@ def _read_body(
     declared = response.headers.get("content-length")
     expected = int(declared) if declared and declared.isdigit() else None
     too_large = IndexFormatError(
-        f"The download is larger than the {max_bytes / MB:g} MB limit: raise the limit in Tenant settings "
-        "(or --max-index-size) if this registry really is that large."
+        f"The download is larger than the {max_bytes / MB:g} MB limit"
+        + (
+            ": raise the limit in Tenant settings (or --max-index-size) if this registry really is that large."
+            if max_bytes != CHART_ARCHIVE_LIMIT
+            else ": no chart is that large, so it was refused."
+        )
     )
     if encoding in ("identity", "") and expected is not None and expected > max_bytes:
         raise too_large

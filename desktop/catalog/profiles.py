@@ -1,0 +1,139 @@
+"""Profile rows and their layers: the user's own work, kept apart from the re-fetchable snapshot."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import replace
+
+from desktop.catalog.db import transaction
+from desktop.errors import NotFoundError, ValidationError
+from desktop.profiles.model import Layer, Profile
+
+_PROFILE = "id, uid, name, version, description, tags, updated_at"
+_LAYER = (
+    "id, registry_uid, registry_name, registry_endpoint, chart, version, namespace, install_priority, values_override"
+)
+
+
+def _layer(row: sqlite3.Row | tuple) -> Layer:
+    return Layer(
+        registry_uid=row[1],
+        registry_name=row[2],
+        registry_endpoint=row[3],
+        chart=row[4],
+        version=row[5],
+        namespace=row[6],
+        install_priority=row[7],
+        values_override=row[8],
+        id=row[0],
+    )
+
+
+def _profile(db: sqlite3.Connection, row: sqlite3.Row | tuple) -> Profile:
+    layers = db.execute(
+        f"SELECT {_LAYER} FROM profile_layers WHERE profile_id = ? ORDER BY position", (row[0],)
+    ).fetchall()
+    return Profile(
+        uid=row[1],
+        name=row[2],
+        version=row[3],
+        description=row[4],
+        tags=tuple(json.loads(row[5])),
+        layers=tuple(_layer(layer) for layer in layers),
+        id=row[0],
+        updated_at=row[6],
+    )
+
+
+def list_profiles(db: sqlite3.Connection) -> list[Profile]:
+    rows = db.execute(f"SELECT {_PROFILE} FROM profiles ORDER BY name COLLATE NOCASE").fetchall()
+    return [_profile(db, row) for row in rows]
+
+
+def find_profile(db: sqlite3.Connection, name: str) -> Profile | None:
+    row = db.execute(f"SELECT {_PROFILE} FROM profiles WHERE name = ?", (name,)).fetchone()
+    return None if row is None else _profile(db, row)
+
+
+def get_profile(db: sqlite3.Connection, name: str) -> Profile:
+    profile = find_profile(db, name)
+    if profile is None:
+        known = ", ".join(p.name for p in list_profiles(db)) or "none yet"
+        raise NotFoundError(f"There is no profile named '{name}' (profiles: {known}).")
+    return profile
+
+
+def get_profile_by_id(db: sqlite3.Connection, profile_id: int) -> Profile:
+    row = db.execute(f"SELECT {_PROFILE} FROM profiles WHERE id = ?", (profile_id,)).fetchone()
+    if row is None:
+        raise NotFoundError("That profile has been deleted.")
+    return _profile(db, row)
+
+
+def ensure_profile_name_free(db: sqlite3.Connection, name: str, *, except_id: int | None = None) -> None:
+    row = db.execute("SELECT id, name FROM profiles WHERE name = ?", (name,)).fetchone()
+    if row is not None and row[0] != except_id:
+        raise ValidationError(f"A profile named '{row[1]}' already exists: choose another name.")
+
+
+def save_profile(db: sqlite3.Connection, profile: Profile, now: float) -> Profile:
+    """Insert or update the profile with exactly these layers, in one transaction."""
+    with transaction(db):
+        ensure_profile_name_free(db, profile.name, except_id=profile.id)
+        fields = (profile.name, profile.version, profile.description, json.dumps(list(profile.tags)), now)
+        if profile.id is None:
+            uid = profile.uid or os.urandom(16).hex()
+            cursor = db.execute(
+                "INSERT INTO profiles (name, version, description, tags, updated_at, uid, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*fields, uid, now),
+            )
+            profile = replace(profile, id=int(cursor.lastrowid or 0), uid=uid)
+        else:
+            db.execute(
+                "UPDATE profiles SET name = ?, version = ?, description = ?, tags = ?, updated_at = ? WHERE id = ?",
+                (*fields, profile.id),
+            )
+        _write_layers(db, profile.id or 0, profile.layers)
+    return get_profile_by_id(db, profile.id or 0)
+
+
+def _write_layers(db: sqlite3.Connection, profile_id: int, layers: Sequence[Layer]) -> None:
+    db.execute("DELETE FROM profile_layers WHERE profile_id = ?", (profile_id,))
+    db.executemany(
+        "INSERT INTO profile_layers (profile_id, position, registry_uid, registry_name, registry_endpoint, chart,"
+        " version, namespace, install_priority, values_override) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                profile_id,
+                position,
+                layer.registry_uid,
+                layer.registry_name,
+                layer.registry_endpoint,
+                layer.chart,
+                layer.version,
+                layer.namespace,
+                layer.install_priority,
+                layer.values_override,
+            )
+            for position, layer in enumerate(layers)
+        ],
+    )
+
+
+def delete_profile(db: sqlite3.Connection, profile_id: int) -> None:
+    with transaction(db):
+        db.execute("DELETE FROM profiles WHERE id = ?", (profile_id,))
+
+
+def free_copy_name(db: sqlite3.Connection, name: str) -> str:
+    """'name-copy', 'name-copy-2', … : the first that no profile has."""
+    candidate = f"{name}-copy"
+    number = 2
+    while db.execute("SELECT 1 FROM profiles WHERE name = ?", (candidate,)).fetchone() is not None:
+        candidate = f"{name}-copy-{number}"
+        number += 1
+    return candidate

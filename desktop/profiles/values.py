@@ -1,0 +1,110 @@
+"""A layer's values: YAML checked as typed, validated against the chart's values.schema.json with
+each error pointing at its line, and diffs (override against defaults, one version's defaults
+against another's)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class ValuesProblem:
+    line: int  # 1-based; 0 when it concerns the whole document
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+
+def parse_values(text: str) -> tuple[Any, ValuesProblem | None]:
+    """The YAML as data, or the first syntax problem with its line."""
+    try:
+        data = yaml.safe_load(text) if text.strip() else {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        return None, ValuesProblem(line, f"{exc.problem or exc.context or 'invalid YAML'}".strip())
+    except yaml.YAMLError as exc:
+        return None, ValuesProblem(0, str(exc))
+    if data is not None and not isinstance(data, dict):
+        return None, ValuesProblem(1, "values must be a mapping (key: value lines), not a single value or a list")
+    return data or {}, None
+
+
+def schema_problems(text: str, schema_text: str | None, limit: int = 50) -> list[ValuesProblem]:
+    """Problems against the chart's JSON schema (draft chosen by its $schema, else 2020-12's
+    validator), each at the line of the value that breaks it."""
+    data, problem = parse_values(text)
+    if problem is not None:
+        return [problem]
+    if not schema_text:
+        return []
+    import jsonschema
+
+    try:
+        schema = json.loads(schema_text)
+        validator_class = jsonschema.validators.validator_for(schema)
+        validator_class.check_schema(schema)
+    except (ValueError, jsonschema.SchemaError) as exc:
+        return [ValuesProblem(0, f"the chart's values.schema.json is itself invalid ({str(exc).splitlines()[0]})")]
+    validator = validator_class(schema)
+    lines = _line_finder(text)
+    problems = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        path = list(error.absolute_path)
+        where = ".".join(str(p) for p in path) or "(top level)"
+        line_path = path
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = set(error.schema.get("properties", {}))
+            extra = next((key for key in error.instance if key not in allowed), None)
+            line_path = [*path, extra] if extra is not None else path  # point at the unexpected key
+        problems.append(ValuesProblem(lines(line_path), f"{where}: {error.message}"))
+        if len(problems) >= limit:
+            break
+    return sorted(problems, key=lambda p: p.line)
+
+
+def _line_finder(text: str) -> Any:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        root = None
+
+    def find(path: Sequence[Any]) -> int:
+        node = root
+        line = 1
+        for part in path:
+            if isinstance(node, yaml.MappingNode):
+                match = next(((k, v) for k, v in node.value if getattr(k, "value", None) == str(part)), None)
+                if match is None:
+                    break
+                line = match[0].start_mark.line + 1
+                node = match[1]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                node = node.value[part]
+                line = node.start_mark.line + 1
+            else:
+                break
+        return line
+
+    return find
+
+
+def values_diff(before: str, after: str, before_label: str, after_label: str) -> str:
+    """A unified diff, empty when the two texts are the same."""
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True), after.splitlines(keepends=True), before_label, after_label
+        )
+    )
+
+
+def override_values(defaults: str | None, current: str) -> str:
+    """The override as a diff against the chart's defaults (what the user changed)."""
+    return values_diff(defaults or "", current, "chart defaults", "this layer")

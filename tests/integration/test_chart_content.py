@@ -1,0 +1,145 @@
+"""Chart content from real servers: values, README and schema exactly as archived; digests checked;
+pinned versions readable with the server gone; profiles exported and imported by the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import CliResult
+from tests.support.charts import chart_archive, chart_entry, index_yaml, publish_charts
+from tests.support.repo_server import RepoServer
+
+MakeRepo = Callable[..., RepoServer]
+RunCli = Callable[..., CliResult]
+VALUES = '# Default values for web.\nreplicaCount: 1\nimage:\n  tag: "1.10"\n'
+README = "# web\n\nA *small* chart.\n"
+SCHEMA = '{"type": "object", "properties": {"replicaCount": {"type": "integer"}}}\n'
+
+
+def _publish(repo: RepoServer) -> None:
+    publish_charts(
+        repo,
+        {
+            "web": {
+                "1.0.0": chart_archive("web", "1.0.0", values=VALUES, readme=README, schema=SCHEMA),
+                "0.9.0": chart_archive("web", "0.9.0", values="replicaCount: 1\n"),
+            }
+        },
+    )
+
+
+def test_values_readme_and_schema_come_out_exactly(run_cli: RunCli, make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    _publish(repo)
+    assert run_cli("registry", "add", "r", repo.url).returncode == 0
+    assert run_cli("show", "values", "r/web").stdout == VALUES
+    assert run_cli("show", "readme", "r/web", "--version", "1.0.0").stdout == README
+    assert run_cli("show", "schema", "r/web").stdout == SCHEMA
+    missing = run_cli("show", "readme", "r/web", "--version", "0.9.0")
+    assert missing.returncode == 1 and "has no README" in missing.stderr
+    downloads = len(repo.requests_for("/web-1.0.0.tgz"))
+    assert downloads == 1  # the archive was fetched once, then read from the content cache
+
+
+def test_a_pinned_version_stays_readable_offline(run_cli: RunCli, make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    _publish(repo)
+    run_cli("registry", "add", "r", repo.url)
+    pinned = run_cli("pin", "r/web", "--version", "0.9.0")
+    assert pinned.returncode == 0 and "kept offline" in pinned.stdout
+    repo.stop()
+    assert run_cli("show", "values", "r/web", "--version", "0.9.0").stdout == "replicaCount: 1\n"
+    offline = run_cli("show", "values", "r/web", "--version", "1.0.0")
+    assert offline.returncode == 1 and "Connection refused" in offline.stderr
+
+
+def test_a_digest_mismatch_is_refused(run_cli: RunCli, make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    archive = chart_archive("web", "1.0.0")
+    repo.put("/web-1.0.0.tgz", chart_archive("web", "1.0.0", values="tampered: true\n"))
+    repo.put(
+        "/index.yaml", index_yaml({"web": [chart_entry("web", "1.0.0", digest=hashlib.sha256(archive).hexdigest())]})
+    )
+    run_cli("registry", "add", "r", repo.url)
+    result = run_cli("show", "values", "r/web")
+    assert result.returncode == 1 and "does not match the digest in the index" in result.stderr
+
+
+def test_profile_export_import_round_trip(run_cli: RunCli, make_repo: MakeRepo, tmp_path: Path) -> None:
+    repo = make_repo()
+    _publish(repo)
+    run_cli("registry", "add", "r", repo.url + "/")
+    export = {
+        "metadata": {"name": "edge", "description": "Edge sites", "tags": ["site"]},
+        "spec": {
+            "version": "2.0.0",
+            "template": {
+                "type": "add-on",
+                "packs": [
+                    {
+                        "name": "web",
+                        "tag": "1.0.0",
+                        "type": "helm",
+                        "registry": {"name": "elsewhere-name", "endpoint": repo.url},
+                        "values": 'pack:\n  namespace: web\n  spectrocloud.com/install-priority: "5"\nreplicaCount: 2\n',
+                    }
+                ],
+            },
+        },
+    }
+    source = tmp_path / "edge.json"
+    source.write_text(json.dumps(export))
+    imported = run_cli("profile", "import", str(source))
+    assert imported.returncode == 0, imported.stderr
+    again = run_cli("profile", "import", str(source))
+    assert again.returncode == 1 and "exists already" in again.stderr and "Nothing was imported" in again.stderr
+    listing = json.loads(run_cli("profile", "list", "-o", "json").stdout)
+    assert listing == [
+        {"name": "edge", "version": "2.0.0", "description": "Edge sites", "tags": ["site"], "layers": 1, "problems": []}
+    ]
+    shown = yaml.safe_load(run_cli("profile", "show", "edge").stdout)
+    assert shown["layers"][0] | {"values": None} == {
+        "registry": "r",
+        "chart": "web",
+        "version": "1.0.0",
+        "namespace": "web",
+        "installPriority": 5,
+        "values": None,
+    }
+    out = tmp_path / "helmfile.yaml"
+    assert run_cli("profile", "export", "edge", "--format", "helmfile", "-o", str(out)).returncode == 0
+    helmfile = yaml.safe_load(out.read_text())
+    assert helmfile["releases"][0]["values"] == [{"replicaCount": 2}]
+    palette = json.loads(run_cli("profile", "export", "edge").stdout)
+    assert palette["spec"]["template"]["packs"][0]["registry"] == {"name": "r", "endpoint": repo.url}
+
+
+def test_import_with_an_unknown_registry_imports_nothing(run_cli: RunCli, tmp_path: Path) -> None:
+    source = tmp_path / "p.json"
+    source.write_text(
+        json.dumps(
+            {
+                "metadata": {"name": "x"},
+                "spec": {
+                    "template": {
+                        "packs": [
+                            {
+                                "name": "a",
+                                "tag": "1.0.0",
+                                "registry": {"name": "gone", "endpoint": "https://gone.example"},
+                            }
+                        ]
+                    }
+                },
+            }
+        )
+    )
+    result = run_cli("profile", "import", str(source))
+    assert result.returncode == 1
+    assert "needs registry 'gone' at https://gone.example, which is not registered here" in result.stderr
+    assert json.loads(run_cli("profile", "list", "-o", "json").stdout) == []
