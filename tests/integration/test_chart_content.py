@@ -18,6 +18,7 @@ MakeRepo = Callable[..., RepoServer]
 RunCli = Callable[..., CliResult]
 VALUES = '# Default values for web.\nreplicaCount: 1\nimage:\n  tag: "1.10"\n'
 README = "# web\n\nA *small* chart.\n"
+PACK_VALUES = 'pack:\n  namespace: web\n  spectrocloud.com/install-priority: "5"\nreplicaCount: 2\n'
 SCHEMA = '{"type": "object", "properties": {"replicaCount": {"type": "integer"}}}\n'
 
 
@@ -86,7 +87,7 @@ def test_profile_export_import_round_trip(run_cli: RunCli, make_repo: MakeRepo, 
                         "tag": "1.0.0",
                         "type": "helm",
                         "registry": {"name": "elsewhere-name", "endpoint": repo.url},
-                        "values": 'pack:\n  namespace: web\n  spectrocloud.com/install-priority: "5"\nreplicaCount: 2\n',
+                        "values": PACK_VALUES,
                     }
                 ],
             },

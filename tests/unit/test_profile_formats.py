@@ -89,12 +89,13 @@ def test_import_round_trip_restores_the_profile() -> None:
         "Web tier",
         ("env:prod", "web"),
     )
-    assert [
-        (l.registry_uid, l.chart, l.version, l.namespace, l.install_priority, l.values_override)
-        for l in restored.layers
-    ] == [
-        (l.registry_uid, l.chart, l.version, l.namespace, l.install_priority, l.values_override) for l in PROFILE.layers
-    ]
+
+    def fields(layers: tuple[Layer, ...]) -> list[tuple]:
+        return [
+            (a.registry_uid, a.chart, a.version, a.namespace, a.install_priority, a.values_override) for a in layers
+        ]
+
+    assert fields(restored.layers) == fields(PROFILE.layers)
 
 
 def test_import_lists_everything_missing_and_imports_nothing() -> None:
