@@ -36,6 +36,7 @@ class RunningApp:
 
     def shut_down(self) -> None:
         """Stop the sync thread (cancelling what runs), then close the UI's catalog connection."""
+        self.context.bridge.close()
         if not self.context.worker.stop(timeout=5):
             log.warning("the sync thread did not stop within 5 s; its pending download is abandoned")
         self.context.reader.close()

@@ -464,8 +464,22 @@ def _resolve_version(ctx: Context, reference: str, version: str | None) -> tuple
 
 
 def cmd_show_file(ctx: Context, args: argparse.Namespace) -> int:
-    registry, chart, version = _resolve_version(ctx, args.chart, args.version)
-    files = _content(ctx).files(registry, chart, version)
+    from desktop.catalog.archives import ChartRef, cached_archive
+    from desktop.catalog.registries import get_registry
+    from desktop.errors import NotFoundError
+    from desktop.helm.chart_archive import read_chart_files
+
+    try:
+        registry, chart, version = _resolve_version(ctx, args.chart, args.version)
+        files = _content(ctx).files(registry, chart, version)
+    except NotFoundError:
+        # A kept (pinned) version still reads after it has left the registry's index.
+        registry_name, chart = _split_reference(args.chart)
+        registry = get_registry(ctx.db, registry_name)
+        cached = cached_archive(ctx.db, ChartRef(registry.uid, chart, args.version or ""))
+        if cached is None:
+            raise
+        version, files = args.version, read_chart_files(cached)
     content = {"values": files.values, "readme": files.readme, "schema": files.schema}[args.show_command]
     if content is None:
         label = {"values": "values.yaml", "readme": "README", "schema": "values.schema.json"}[args.show_command]

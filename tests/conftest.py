@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
+# Before anything imports Qt: the offscreen platform, with a desktop-sized screen (its default
+# screen is 800x600, smaller than the window's minimum size).
+_SCREEN = os.path.join(tempfile.gettempdir(), "chartkeeper-test-screen.json")
+with open(_SCREEN, "w", encoding="utf-8") as _file:
+    json.dump(
+        {
+            "screens": [
+                {
+                    "name": "test",
+                    "x": 0,
+                    "y": 0,
+                    "width": 1920,
+                    "height": 1200,
+                    "logicalDpiX": 96,
+                    "logicalDpiY": 96,
+                    "dpr": 1,
+                }
+            ]
+        },
+        _file,
+    )
+os.environ.setdefault("QT_QPA_PLATFORM", f"offscreen:configfile={_SCREEN}")
 
 import ssl
 import subprocess

@@ -134,6 +134,24 @@ def chart_versions(db: sqlite3.Connection, registry: Registry, chart: str) -> li
     return [row[0] for row in rows]
 
 
+@dataclass(frozen=True)
+class VersionRow:
+    version: str
+    prerelease: bool
+    deprecated: bool
+    app_version: str
+
+
+def version_rows(db: sqlite3.Connection, registry: Registry, chart: str) -> list[VersionRow]:
+    """Every version of a chart, newest first, with what a version picker shows."""
+    rows = db.execute(
+        "SELECT version, prerelease, deprecated, app_version FROM chart_versions WHERE registry_id = ? AND chart = ?"
+        " ORDER BY rank",
+        (registry.id, chart),
+    ).fetchall()
+    return [VersionRow(row[0], bool(row[1]), bool(row[2]), row[3]) for row in rows]
+
+
 def chart_names(db: sqlite3.Connection, registry: Registry) -> list[str]:
     rows = db.execute("SELECT name FROM charts WHERE registry_id = ? ORDER BY name", (registry.id,))
     return [row[0] for row in rows]

@@ -77,10 +77,10 @@ class ChartContent:
         self.clock = clock
 
     def archive(self, registry: Registry, chart: str, version: str, cancel: CancelToken | None = None) -> bytes:
-        source = archive_source(self.db, registry, chart, version)
-        cached = cached_archive(self.db, source.ref)
+        cached = cached_archive(self.db, ChartRef(registry.uid, chart, version))
         if cached is not None:
-            return cached
+            return cached  # even when the version has since left the snapshot
+        source = archive_source(self.db, registry, chart, version)
         data = download_archive(registry, source, self.credentials, self.settings, cancel)
         store_archive(self.db, source.ref, source.digest, data, self.clock())
         return data

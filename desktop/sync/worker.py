@@ -19,14 +19,17 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from desktop.cancellation import CancelToken
+from desktop.catalog.archives import ChartRef, cached_archive, missing_offline, store_archive
 from desktop.catalog.db import open_catalog
-from desktop.catalog.registries import ensure_name_free, get_registry_by_id, list_registries
+from desktop.catalog.registries import ensure_name_free, find_registry_by_uid, get_registry_by_id, list_registries
 from desktop.catalog.settings_store import load_settings, save_settings
 from desktop.catalog.sync_records import mark_interrupted_runs, sync_state
 from desktop.errors import CancelledError, UserError
+from desktop.helm.chart_archive import ChartFiles, read_chart_files
 from desktop.registry import Registry, RegistryDraft
 from desktop.secrets import CredentialStore
 from desktop.settings import TenantSettings
+from desktop.sync.chart_content import ArchiveSource, archive_source, download_archive
 from desktop.sync.engine import (
     PreparedRegistration,
     SyncEngine,
@@ -101,6 +104,7 @@ class CatalogWorker:
         self._schedule_enabled = True
         self._ready = threading.Event()
         self._start_error: BaseException | None = None
+        self._fetching: set[tuple[int, str, str]] = set()  # writer thread only
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -231,6 +235,69 @@ class CatalogWorker:
         self._put(USER, run, outcome)
         return outcome
 
+    def chart_files(
+        self, registry_id: int, chart: str, version: str, cancel: CancelToken | None = None
+    ) -> Future[ChartFiles]:
+        """A chart version's files: from the content cache, else downloaded (and then cached)."""
+        outcome: Future[ChartFiles] = Future()
+
+        def locate() -> None:
+            engine = self._engine_now()
+            registry = get_registry_by_id(engine.db, registry_id)
+            # The cache first: a version removed upstream is no longer in the snapshot, but its
+            # kept archive still is here.
+            cached = cached_archive(engine.db, ChartRef(registry.uid, chart, version))
+            if cached is not None:
+                _resolve_if_pending(outcome, read_chart_files(cached))
+                return
+            source = archive_source(engine.db, registry, chart, version)
+            self._spawn(lambda: download(registry, source), outcome)
+
+        def download(registry: Registry, source: ArchiveSource) -> None:
+            data = download_archive(registry, source, self._credentials, self._settings.network(), cancel)
+            self._put(USER, lambda: store(source, data), outcome)
+
+        def store(source: ArchiveSource, data: bytes) -> None:
+            store_archive(self._engine_now().db, source.ref, source.digest, data, self._clock())
+            _resolve_if_pending(outcome, read_chart_files(data))
+
+        self._put(USER, locate, outcome)
+        return outcome
+
+    def keep_offline(self) -> None:
+        """Fetch, in the background, every pinned or profile-used version not yet cached; a
+        registry that cannot be reached is tried again after its next sync."""
+
+        def find() -> None:
+            engine = self._engine_now()
+            for ref in missing_offline(engine.db):
+                registry = find_registry_by_uid(engine.db, ref.registry_uid)
+                if registry is None or (registry.id, ref.chart, ref.version) in self._fetching:
+                    continue
+                try:
+                    source = archive_source(engine.db, registry, ref.chart, ref.version)
+                except UserError:
+                    continue  # no longer in the snapshot: the layer is flagged, nothing to fetch
+                self._fetching.add((registry.id, ref.chart, ref.version))
+                self._spawn(lambda registry=registry, source=source: download(registry, source), None)
+
+        def download(registry: Registry, source: ArchiveSource) -> None:
+            key = (registry.id, source.ref.chart, source.ref.version)
+            try:
+                data = download_archive(registry, source, self._credentials, self._settings.network())
+            except UserError as exc:
+                log.info("could not keep %s %s offline yet: %s", source.ref.chart, source.ref.version, exc)
+                self._put(SYSTEM, lambda: self._fetching.discard(key))
+                return
+            self._put(SYSTEM, lambda: store(key, source, data))
+
+        def store(key: tuple[int, str, str], source: ArchiveSource, data: bytes) -> None:
+            self._fetching.discard(key)
+            store_archive(self._engine_now().db, source.ref, source.digest, data, self._clock())
+            self._listener.catalog_changed()
+
+        self._put(SYSTEM, find)
+
     def sync(self, registry_id: int, trigger: str = "manual") -> Future[SyncResult]:
         """Start a sync (or return the one already running for this registry)."""
         with self._lock:
@@ -306,6 +373,8 @@ class CatalogWorker:
         running.future.set_result(result)
         self._listener.sync_finished(result)
         self._listener.catalog_changed()
+        if result.ok:
+            self.keep_offline()  # the registry answers: fetch what profiles and pins still lack
 
     def _forget(self, registry_id: int) -> None:
         with self._lock:

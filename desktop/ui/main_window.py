@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         self.cancel_sync_button.clicked.connect(self._on_cancel_sync_clicked)
         self.registries_tab.status_message.connect(self.show_message)
         self.settings_tab.status_message.connect(self.show_message)
+        self.profiles_tab.status_message.connect(self.show_message)
         bridge = self.context.bridge
         bridge.sync_started.connect(self._update_activity)
         bridge.sync_progress.connect(self._on_sync_progress)
@@ -203,6 +204,7 @@ class MainWindow(QMainWindow):
         box.open()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.profiles_tab.flush()  # the last edit is saved before the sync thread stops
         self._state.setValue("geometry", self.saveGeometry())
         self._state.setValue("tab", self.tabs.currentIndex())
         self._state.sync()

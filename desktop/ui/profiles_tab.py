@@ -1,28 +1,370 @@
-"""The Profile editor tab (its own issue): until then it says what it will hold."""
+"""The Profile editor tab: the profiles (with their health), and the profile being edited.
+
+Every edit is saved by itself a moment later, through the sync thread; quitting saves what is
+pending first, so nothing typed is lost."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+import asyncio
+import logging
+import time
+from concurrent.futures import Future
+from pathlib import Path
 
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from desktop.catalog.profiles import delete_profile, free_copy_name, list_profiles, save_profile
+from desktop.catalog.registries import list_registries
+from desktop.errors import UserError
+from desktop.profiles.formats import helmfile_text, palette_json_text, plan_palette_import
+from desktop.profiles.health import problems
+from desktop.profiles.model import Profile
 from desktop.ui.context import AppContext
+from desktop.ui.profile_editor import ProfileEditor
+
+log = logging.getLogger(__name__)
+SAVE_DELAY_MS = 300
+PROFILE_ID = Qt.ItemDataRole.UserRole + 1
 
 
 class ProfilesTab(QWidget):
+    status_message = Signal(str)
+
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
-        title = QLabel("Profile editor")
+        self._pending: Profile | None = None
+        self._saving: Future[Profile] | None = None
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(SAVE_DELAY_MS)
+        self._dialogs: list[QWidget] = []
+        self._tasks: set[asyncio.Future[None]] = set()
+        self._build_ui()
+        self._connect()
+        self._load()
+
+    # --- building -----------------------------------------------------------------------
+
+    def _build_ui(self) -> None:
+        self.profile_list = QListWidget()
+        self.profile_list.setAccessibleName("Cluster profiles")
+        self.new_button = QPushButton("&New Profile")
+        self.duplicate_button = QPushButton("D&uplicate")
+        self.delete_button = QPushButton("De&lete…")
+        self.import_button = QPushButton("&Import…")
+        self.export_button = QPushButton("E&xport")
+        export_menu = QMenu(self.export_button)
+        export_menu.addAction("As Palette &JSON…", lambda: self.export_current("palette"))
+        export_menu.addAction("As &helmfile.yaml…", lambda: self.export_current("helmfile"))
+        self.export_button.setMenu(export_menu)
+        buttons = QVBoxLayout()
+        row_one, row_two = QHBoxLayout(), QHBoxLayout()
+        for button in (self.new_button, self.duplicate_button, self.delete_button):
+            row_one.addWidget(button)
+        for button in (self.import_button, self.export_button):
+            row_two.addWidget(button)
+        buttons.addLayout(row_one)
+        buttons.addLayout(row_two)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        heading = QLabel("Add-on cluster profiles")
+        heading.setObjectName("sectionHeading")
+        left_layout.addWidget(heading)
+        left_layout.addWidget(self.profile_list, 1)
+        left_layout.addLayout(buttons)
+
+        self.editor = ProfileEditor(self.context)
+        empty = QWidget()
+        empty_layout = QVBoxLayout(empty)
+        title = QLabel("No profile selected")
         title.setObjectName("emptyTitle")
         text = QLabel(
-            "Build add-on cluster profiles here: layers of Helm charts from your registries, each with its\n"
-            "version, namespace and values overrides, exported as Palette JSON or helmfile.yaml.\n"
-            "This part of Chartkeeper is being built; registries and their snapshots work today."
+            "Create an add-on cluster profile, then add Helm charts from your registries as its layers.\n"
+            "Profiles export as Palette JSON or helmfile.yaml."
         )
         text.setObjectName("emptyText")
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_new_button = QPushButton("New Profile")
+        empty_layout.addStretch(1)
+        for widget in (title, text, self.empty_new_button):
+            empty_layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
+        empty_layout.addStretch(2)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(empty)
+        self.stack.addWidget(self.editor)
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(self.stack)
+        splitter.setSizes([280, 1000])
         layout = QVBoxLayout(self)
-        layout.addStretch(1)
-        layout.addWidget(title, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addWidget(text, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addStretch(2)
+        layout.addWidget(splitter)
+        delete = QShortcut(
+            QKeySequence.StandardKey.Delete, self.profile_list, context=Qt.ShortcutContext.WidgetShortcut
+        )
+        delete.activated.connect(self.confirm_delete)
+
+    def _connect(self) -> None:
+        self.new_button.clicked.connect(self.new_profile)
+        self.empty_new_button.clicked.connect(self.new_profile)
+        self.duplicate_button.clicked.connect(self.duplicate_current)
+        self.delete_button.clicked.connect(self.confirm_delete)
+        self.import_button.clicked.connect(self._on_import_clicked)
+        self.profile_list.currentItemChanged.connect(self._on_profile_selected)
+        self.editor.profile_edited.connect(self._on_profile_edited)
+        self._save_timer.timeout.connect(self._save_pending)
+        self.context.bridge.catalog_changed.connect(self._refresh_health)
+
+    def _load(self, select_id: int | None = None) -> None:
+        profiles = list_profiles(self.context.reader)
+        current = select_id if select_id is not None else self.current_id()
+        self.profile_list.blockSignals(True)
+        self.profile_list.clear()
+        for profile in profiles:
+            self.profile_list.addItem(self._item(profile))
+        self.profile_list.blockSignals(False)
+        rows = [i for i in range(self.profile_list.count()) if self.profile_list.item(i).data(PROFILE_ID) == current]
+        if rows:
+            self.profile_list.setCurrentRow(rows[0])
+        elif profiles:
+            self.profile_list.setCurrentRow(0)
+        else:
+            self._on_profile_selected()
+        has = bool(profiles)
+        for button in (self.duplicate_button, self.delete_button, self.export_button):
+            button.setEnabled(has)
+
+    def _item(self, profile: Profile) -> QListWidgetItem:
+        issues = problems(self.context.reader, profile)
+        mark = "⚠ " if issues else ""
+        item = QListWidgetItem(f"{mark}{profile.name}  {profile.version}\n   {len(profile.layers)} layers")
+        item.setData(PROFILE_ID, profile.id)
+        item.setToolTip("\n".join(issues) if issues else profile.description or profile.name)
+        return item
+
+    def current_id(self) -> int | None:
+        item = self.profile_list.currentItem()
+        return int(item.data(PROFILE_ID)) if item is not None else None
+
+    def _on_profile_selected(self) -> None:
+        self.flush()
+        profile_id = self.current_id()
+        profile = next((p for p in list_profiles(self.context.reader) if p.id == profile_id), None)
+        if profile is None:
+            self.stack.setCurrentIndex(0)
+            return
+        self.stack.setCurrentWidget(self.editor)
+        self.editor.edit(profile)
+
+    def _refresh_health(self) -> None:
+        """After syncs: flags on profiles whose layers went away upstream or were deprecated."""
+        by_id = {p.id: p for p in list_profiles(self.context.reader)}
+        for row in range(self.profile_list.count()):
+            item = self.profile_list.item(row)
+            profile = by_id.get(item.data(PROFILE_ID))
+            if profile is not None and self._pending is None:
+                fresh = self._item(profile)
+                item.setText(fresh.text())
+                item.setToolTip(fresh.toolTip())
+
+    # --- saving -------------------------------------------------------------------------
+
+    def _on_profile_edited(self, profile: Profile) -> None:
+        self._pending = profile
+        self._save_timer.start()
+
+    def _save_pending(self) -> Future[Profile] | None:
+        profile, self._pending = self._pending, None
+        if profile is None:
+            return None
+        future = self.context.worker.call(lambda engine: save_profile(engine.db, profile, time.time()))
+        self._saving = future
+        future.add_done_callback(lambda f: self.context.worker.keep_offline() if not f.exception() else None)
+        task = asyncio.ensure_future(self._after_save(future))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return future
+
+    async def _after_save(self, future: Future[Profile]) -> None:
+        try:
+            saved = await asyncio.wrap_future(future)
+        except UserError as exc:
+            self.status_message.emit(f"Not saved: {exc.message}")
+            return
+        except Exception:
+            log.exception("saving a profile failed")
+            self.status_message.emit(f"Not saved: see {self.context.paths.log_file}")
+            return
+        row = self.profile_list.currentRow()
+        item = self.profile_list.item(row) if row >= 0 else None
+        if item is not None and item.data(PROFILE_ID) == saved.id:
+            fresh = self._item(saved)
+            item.setText(fresh.text())
+            item.setToolTip(fresh.toolTip())
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Save what is pending now and wait for it (quitting, switching profiles)."""
+        self._save_timer.stop()
+        future = self._save_pending() or self._saving
+        if future is not None:
+            try:
+                future.result(timeout)
+            except Exception:
+                log.exception("saving a profile before quitting failed")
+
+    # --- actions ------------------------------------------------------------------------
+
+    @asyncSlot()
+    async def new_profile(self) -> None:
+        self.flush()
+        names = {p.name for p in list_profiles(self.context.reader)}
+        name = "new-profile"
+        number = 2
+        while name in names:
+            name, number = f"new-profile-{number}", number + 1
+        saved = await self._save_now(Profile(uid="", name=name))
+        if saved is not None:
+            self._load(saved.id)
+            self.editor.name_edit.setFocus()
+            self.editor.name_edit.selectAll()
+
+    @asyncSlot()
+    async def duplicate_current(self) -> None:
+        self.flush()
+        profile = self.editor.profile
+        if profile is None:
+            return
+        copy = Profile(
+            uid="",
+            name=free_copy_name(self.context.reader, profile.name),
+            version=profile.version,
+            description=profile.description,
+            tags=profile.tags,
+            layers=profile.layers,
+        )
+        saved = await self._save_now(copy)
+        if saved is not None:
+            self._load(saved.id)
+
+    async def _save_now(self, profile: Profile) -> Profile | None:
+        try:
+            return await asyncio.wrap_future(
+                self.context.worker.call(lambda engine: save_profile(engine.db, profile, time.time()))
+            )
+        except UserError as exc:
+            self.status_message.emit(exc.message)
+            return None
+
+    def confirm_delete(self) -> QMessageBox | None:
+        profile = self.editor.profile
+        if profile is None:
+            return None
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Delete Profile",
+            f"Delete “{profile.name}”?",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setInformativeText(
+            f"Its {len(profile.layers)} layers and their values overrides are deleted. "
+            "Export it first if you may want it back."
+        )
+        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.buttonClicked.connect(lambda button: self._delete(profile) if button is delete else None)
+        self._dialogs.append(box)
+        box.open()
+        return box
+
+    @asyncSlot()
+    async def _delete(self, profile: Profile) -> None:
+        self._save_timer.stop()
+        self._pending = None
+        profile_id = profile.id or 0
+        await asyncio.wrap_future(self.context.worker.call(lambda engine: delete_profile(engine.db, profile_id)))
+        self._load()
+        self.status_message.emit(f"Profile “{profile.name}” deleted.")
+
+    def export_current(self, kind: str) -> None:
+        self.flush()
+        profile = self.editor.profile
+        if profile is None:
+            return
+        suffix = "json" if kind == "palette" else "yaml"
+        default = f"{profile.name}-{profile.version}.{suffix}" if kind == "palette" else "helmfile.yaml"
+        dialog = QFileDialog(self, "Export profile", str(Path.home() / default))
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix(suffix)
+        dialog.fileSelected.connect(lambda name: self.export_to(profile, kind, Path(name)))
+        self._dialogs.append(dialog)
+        dialog.open()
+
+    def export_to(self, profile: Profile, kind: str, path: Path) -> bool:
+        registries = {r.uid: r for r in list_registries(self.context.reader)}
+        try:
+            text = (palette_json_text if kind == "palette" else helmfile_text)(profile, registries)
+            path.write_text(text, encoding="utf-8")
+        except UserError as exc:
+            self.status_message.emit(f"Not exported: {exc.message}")
+            return False
+        except OSError as exc:
+            self.status_message.emit(f"Not exported: {path} cannot be written ({exc.strerror or exc}).")
+            return False
+        self.status_message.emit(f"Exported “{profile.name}” to {path}.")
+        return True
+
+    def _on_import_clicked(self) -> None:
+        dialog = QFileDialog(
+            self, "Import a Palette profile export", str(Path.home()), "Profile exports (*.json);;All files (*)"
+        )
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(lambda name: self.import_from(Path(name)))
+        self._dialogs.append(dialog)
+        dialog.open()
+
+    @asyncSlot(object)
+    async def import_from(self, path: Path) -> list[str]:
+        """Import, or say everything that stops it; nothing half-imported is left behind."""
+        try:
+            plan = plan_palette_import(
+                path.read_text(encoding="utf-8"),
+                list_registries(self.context.reader),
+                lambda name: any(p.name == name for p in list_profiles(self.context.reader)),
+            )
+        except (UserError, OSError) as exc:
+            message = exc.message if isinstance(exc, UserError) else f"{path} cannot be read ({exc})."
+            self._show_import_problems([message])
+            return [message]
+        if plan.problems:
+            self._show_import_problems(plan.problems)
+            return plan.problems
+        saved = await self._save_now(plan.profile)
+        if saved is not None:
+            self._load(saved.id)
+            self.status_message.emit(f"Imported “{saved.name}” with {len(saved.layers)} layers.")
+        return []
+
+    def _show_import_problems(self, found: list[str]) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "Import Profile", "Nothing was imported.", QMessageBox.StandardButton.Ok, self
+        )
+        box.setInformativeText("\n".join(f"• {problem}" for problem in found))
+        self._dialogs.append(box)
+        box.open()

@@ -42,7 +42,6 @@ SAVE_DELAY_MS = 400
 
 class TenantSettingsTab(QWidget):
     status_message = Signal(str)
-    keyring_named = Signal(str)
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -141,7 +140,6 @@ class TenantSettingsTab(QWidget):
         self._save_timer.timeout.connect(self._save)
         self.open_folder_button.clicked.connect(self._on_open_folder_clicked)
         self.import_button.clicked.connect(self._on_import_clicked)
-        self.keyring_named.connect(self.keyring_label.setText)
         self.context.bridge.catalog_changed.connect(self._update_size)
 
     def _load(self) -> None:
@@ -155,14 +153,23 @@ class TenantSettingsTab(QWidget):
         self.credentials_check.setChecked(settings.credentials_to_other_hosts)
         self._save_timer.stop()  # loading is not editing
         self._update_size()
+        self._keyring_name: list[str] = []
         threading.Thread(target=self._name_keyring, name="keyring-name", daemon=True).start()
+        QTimer.singleShot(50, self._show_keyring_name)
 
     def _name_keyring(self) -> None:
+        """On its own thread (the keyring library may talk to D-Bus); it touches no Qt object."""
         try:
             name = self.context.credentials.backend_name()
         except Exception as exc:  # the label is informative only
             name = f"unknown ({type(exc).__name__})"
-        self.keyring_named.emit(name)
+        self._keyring_name.append(name)
+
+    def _show_keyring_name(self) -> None:
+        if self._keyring_name:
+            self.keyring_label.setText(self._keyring_name[0])
+        else:
+            QTimer.singleShot(100, self._show_keyring_name)
 
     def _update_size(self) -> None:
         catalog = self.context.paths.catalog

@@ -32,10 +32,19 @@ class WorkerBridge(QObject):
         self._pending: list[tuple[str, tuple[Any, ...]]] = []
         self._progress: dict[int, tuple[Any, ...]] = {}
         self._woken = False
+        self._closed = False
+
+    def close(self) -> None:
+        """Before shutting down: late events from threads still running are dropped, so no thread
+        enters Qt while the interpreter finalizes."""
+        with self._lock:
+            self._closed = True
 
     def deliver(self, name: str, *args: Any) -> None:
         """Called on any thread: queue the event for the UI thread."""
         with self._lock:
+            if self._closed:
+                return
             if name == "sync_progress":
                 self._progress[args[0]] = args
             else:
@@ -57,6 +66,8 @@ class WorkerBridge(QObject):
             pending, self._pending = self._pending, []
             progress, self._progress = self._progress, {}
             self._woken = False
+            if self._closed:
+                return  # shutting down: the window's parts may already be gone
         for args in progress.values():
             registry_id = args[0]
             if any(name == "sync_finished" and a[0].registry.id == registry_id for name, a in pending):

@@ -144,3 +144,15 @@ def test_import_with_an_unknown_registry_imports_nothing(run_cli: RunCli, tmp_pa
     assert result.returncode == 1
     assert "needs registry 'gone' at https://gone.example, which is not registered here" in result.stderr
     assert json.loads(run_cli("profile", "list", "-o", "json").stdout) == []
+
+
+def test_a_pinned_version_reads_after_it_left_the_index(run_cli: RunCli, make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    _publish(repo)
+    run_cli("registry", "add", "r", repo.url)
+    assert run_cli("pin", "r/web", "--version", "0.9.0").returncode == 0
+    publish_charts(repo, {"web": {"1.0.0": chart_archive("web", "1.0.0", values=VALUES)}})
+    assert run_cli("registry", "sync", "r").returncode == 0
+    assert run_cli("show", "values", "r/web", "--version", "0.9.0").stdout == "replicaCount: 1\n"
+    gone = run_cli("show", "values", "r/web", "--version", "0.8.0")
+    assert gone.returncode == 1 and "no version '0.8.0'" in gone.stderr

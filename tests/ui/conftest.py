@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import qasync
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication
 
 from desktop.app import RunningApp, build_app
@@ -41,4 +42,6 @@ def running_app(
     yield running
     running.window.close()
     running.shut_down()
+    running.app.processEvents()  # events queued for this window run now, not in the next test
     running.window.deleteLater()
+    running.app.sendPostedEvents(None, QEvent.Type.DeferredDelete)

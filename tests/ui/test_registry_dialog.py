@@ -267,10 +267,10 @@ def test_the_window_remembers_its_geometry_and_tab(running_app: RunningApp, qtbo
     from desktop.ui.main_window import MainWindow
 
     window = running_app.window
-    window.resize(700, 500)  # within the offscreen platform's 800x600 screen
+    window.resize(1000, 640)
     window.tabs.setCurrentIndex(0)
     window.close()
     again = MainWindow(running_app.context)
     qtbot.addWidget(again)
     assert again.tabs.currentIndex() == 0
-    assert (again.width(), again.height()) == (700, 500)
+    assert (again.width(), again.height()) == (1000, 640)

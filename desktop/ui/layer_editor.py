@@ -1,0 +1,246 @@
+"""One layer of a profile: version, namespace, install priority, and its values override — checked
+as YAML and against the chart's schema as typed, shown as a diff against the chart's defaults, and
+with what changed in the defaults when the version changes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.catalog.charts import version_rows
+from desktop.catalog.registries import find_registry_by_uid
+from desktop.errors import UserError, ValidationError
+from desktop.helm.chart_archive import ChartFiles
+from desktop.profiles.health import layer_health
+from desktop.profiles.model import Layer, validate_namespace
+from desktop.profiles.values import override_values, schema_problems, values_diff
+from desktop.ui.chart_details import monospace_editor
+from desktop.ui.context import AppContext
+from desktop.ui.forms import add_row, error_label, stacked
+from desktop.ui.yaml_highlighter import YamlHighlighter
+
+log = logging.getLogger(__name__)
+
+
+class LayerEditor(QWidget):
+    """Edits a copy of a layer; `layer_edited` carries every valid change (to be saved)."""
+
+    layer_edited = Signal(object)  # Layer
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.layer: Layer | None = None
+        self.defaults: ChartFiles | None = None
+        self._loading = False
+        self._request = 0
+        self._pending: asyncio.Future[None] | None = None
+        self._build_ui()
+        self._connect()
+
+    def _build_ui(self) -> None:
+        self.heading = QLabel()
+        self.heading.setObjectName("sectionHeading")
+        self.health = QLabel()
+        self.health.setObjectName("certificateWarning")
+        self.health.setWordWrap(True)
+        self.version_combo = QComboBox()
+        self.version_combo.setMinimumWidth(180)
+        self.namespace_edit = QLineEdit()
+        self.namespace_error = error_label()
+        self.priority_spin = QSpinBox()
+        self.priority_spin.setRange(-1000, 1000)
+        self.priority_spin.setToolTip("Lower numbers install first (spectrocloud.com/install-priority)")
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        add_row(form, "Chart &version:", self.version_combo)
+        add_row(form, "&Namespace:", stacked(self.namespace_edit, self.namespace_error), self.namespace_edit)
+        add_row(form, "Install &priority:", self.priority_spin)
+
+        self.values_edit = monospace_editor(read_only=False)
+        self.values_edit.setTabChangesFocus(True)
+        self.values_edit.setAccessibleName("Values override (YAML)")
+        self._highlighter = YamlHighlighter(self.values_edit.document())
+        self.problems = QListWidget()
+        self.problems.setMaximumHeight(110)
+        self.problems.setAccessibleName("Problems in the values")
+        self.values_status = QLabel()
+        self.values_status.setObjectName("formHint")
+        values_page = QWidget()
+        values_layout = QVBoxLayout(values_page)
+        values_layout.setContentsMargins(0, 0, 0, 0)
+        values_layout.addWidget(self.values_edit, 1)
+        values_layout.addWidget(self.values_status)
+        values_layout.addWidget(self.problems)
+        self.override_view = monospace_editor(read_only=True)
+        self.version_diff_view = monospace_editor(read_only=True)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(values_page, "&Values")
+        self.tabs.addTab(self.override_view, "Changes from &defaults")
+        self.tabs.addTab(self.version_diff_view, "Defaults between versions")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.health)
+        layout.addLayout(form)
+        layout.addWidget(self.tabs, 1)
+
+    def _connect(self) -> None:
+        self.version_combo.currentIndexChanged.connect(self._on_version_changed)
+        self.namespace_edit.textEdited.connect(self._on_namespace_edited)
+        self.priority_spin.valueChanged.connect(self._on_priority_changed)
+        self.values_edit.textChanged.connect(self._on_values_changed)
+        self.problems.itemActivated.connect(self._on_problem_activated)
+
+    # --- loading ------------------------------------------------------------------------
+
+    def edit(self, layer: Layer) -> None:
+        self._loading = True
+        try:
+            self.layer = layer
+            self.defaults = None
+            registry = find_registry_by_uid(self.context.reader, layer.registry_uid)
+            registry_name = registry.name if registry is not None else f"{layer.registry_name} (removed)"
+            self.heading.setText(f"{layer.chart} — {registry_name}")
+            health = layer_health(self.context.reader, layer)
+            self.health.setText("" if health.ok else f"⚠ {health.message} Its pinned files still work offline.")
+            self.health.setVisible(not health.ok)
+            self.version_combo.clear()
+            versions = (
+                [row.version for row in version_rows(self.context.reader, registry, layer.chart)]
+                if (registry is not None)
+                else []
+            )
+            if layer.version not in versions:
+                versions.insert(0, layer.version)
+            for version in versions:
+                self.version_combo.addItem(version, version)
+            self.version_combo.setCurrentIndex(versions.index(layer.version))
+            self.namespace_edit.setText(layer.namespace)
+            self.namespace_error.hide()
+            self.priority_spin.setValue(layer.install_priority)
+            self.values_edit.setPlainText(layer.values_override)
+            self.version_diff_view.setPlainText("Change the chart version to see what changed in its defaults.")
+        finally:
+            self._loading = False
+        self._check_values()
+        self._load_defaults(layer.version)
+
+    def _load_defaults(self, version: str, previous: str | None = None) -> None:
+        layer = self.layer
+        registry = find_registry_by_uid(self.context.reader, layer.registry_uid) if layer else None
+        if layer is None or registry is None:
+            self.values_status.setText("The registry was removed: the chart's defaults are not available.")
+            return
+        self._request += 1
+        self._pending = asyncio.ensure_future(
+            self._fetch_defaults(self._request, registry.id, layer.chart, version, previous)
+        )
+
+    async def _fetch_defaults(
+        self, request: int, registry_id: int, chart: str, version: str, previous: str | None
+    ) -> None:
+        worker = self.context.worker
+        try:
+            files = await asyncio.wrap_future(worker.chart_files(registry_id, chart, version))
+            before = await asyncio.wrap_future(worker.chart_files(registry_id, chart, previous)) if previous else None
+        except UserError as exc:
+            if request == self._request:
+                self.values_status.setText(f"The chart's defaults are not available: {exc.message}")
+            return
+        except Exception:
+            log.exception("loading a chart's defaults failed")
+            return
+        if request != self._request or self.layer is None:
+            return
+        self.defaults = files
+        if not self.values_edit.toPlainText().strip() and files.values:
+            self.values_edit.setPlainText(files.values)  # a new layer starts from the chart's defaults
+        if before is not None:
+            diff = values_diff(before.values or "", files.values or "", f"{chart} {previous}", f"{chart} {version}")
+            self.version_diff_view.setPlainText(diff or f"The default values of {previous} and {version} are the same.")
+            self.tabs.setCurrentIndex(2)
+        self._check_values()
+
+    # --- editing ------------------------------------------------------------------------
+
+    def _emit(self, layer: Layer) -> None:
+        self.layer = layer
+        if not self._loading:
+            self.layer_edited.emit(layer)
+
+    def _on_version_changed(self) -> None:
+        version = self.version_combo.currentData()
+        if self._loading or self.layer is None or version is None or version == self.layer.version:
+            return
+        previous = self.layer.version
+        self._emit(replace(self.layer, version=str(version)))
+        self.health.hide()
+        self._load_defaults(str(version), previous)
+
+    def _on_namespace_edited(self, text: str) -> None:
+        if self.layer is None:
+            return
+        try:
+            namespace = validate_namespace(text)
+        except ValidationError as exc:
+            self.namespace_error.setText(exc.message)
+            self.namespace_error.show()
+            return
+        self.namespace_error.hide()
+        self._emit(replace(self.layer, namespace=namespace))
+
+    def _on_priority_changed(self, value: int) -> None:
+        if self.layer is not None and value != self.layer.install_priority:
+            self._emit(replace(self.layer, install_priority=value))
+
+    def _on_values_changed(self) -> None:
+        if self.layer is None or self._loading:
+            return
+        self._emit(replace(self.layer, values_override=self.values_edit.toPlainText()))
+        self._check_values()
+
+    def _check_values(self) -> None:
+        text = self.values_edit.toPlainText()
+        schema = self.defaults.schema if self.defaults is not None else None
+        found = schema_problems(text, schema)
+        self.problems.clear()
+        for problem in found:
+            item = QListWidgetItem(f"⚠ {problem}")
+            item.setData(Qt.ItemDataRole.UserRole, problem.line)
+            self.problems.addItem(item)
+        self.problems.setVisible(bool(found))
+        checked = "YAML and the chart's values.schema.json" if schema else "YAML"
+        self.values_status.setText(f"✓ Valid ({checked})" if not found else f"{len(found)} problem(s) ({checked})")
+        defaults = self.defaults.values if self.defaults is not None else None
+        self.override_view.setPlainText(override_values(defaults, text) or "No changes from the chart's defaults.")
+
+    def _on_problem_activated(self, item: QListWidgetItem) -> None:
+        line = int(item.data(Qt.ItemDataRole.UserRole) or 0)
+        if line <= 0:
+            return
+        block = self.values_edit.document().findBlockByLineNumber(line - 1)
+        cursor = QTextCursor(block)
+        self.values_edit.setTextCursor(cursor)
+        self.values_edit.setFocus()
+        self.tabs.setCurrentIndex(0)
+
+    def problem_lines(self) -> list[int]:
+        return [int(self.problems.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.problems.count())]

@@ -1,0 +1,232 @@
+"""The profile editor flow in the window: search → select → add layer → values with a schema error →
+fix → reorder → export; pinned content with the server gone; autosave and health flags."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+from PySide6.QtCore import QModelIndex, Qt
+from pytestqt.qtbot import QtBot
+
+from desktop.app import RunningApp
+from desktop.cancellation import CancelToken
+from desktop.catalog.db import open_catalog
+from desktop.catalog.profiles import find_profile
+from desktop.registry import Registry, RegistryDraft
+from desktop.ui.profiles_tab import ProfilesTab
+from tests.support.charts import chart_archive, publish_charts
+from tests.support.repo_server import RepoServer
+
+MakeRepo = Callable[..., RepoServer]
+SCHEMA = json.dumps({"type": "object", "properties": {"replicaCount": {"type": "integer", "minimum": 1}}})
+WEB_VALUES = "replicaCount: 1\nimage:\n  tag: stable\n"
+
+
+def publish(repo: RepoServer) -> None:
+    publish_charts(
+        repo,
+        {
+            "web": {
+                "1.0.0": chart_archive(
+                    "web", "1.0.0", values=WEB_VALUES, readme="# Web chart\n\nServes **pages**.\n", schema=SCHEMA
+                ),
+                "1.1.0": chart_archive("web", "1.1.0", values=WEB_VALUES + "resources: {}\n", schema=SCHEMA),
+            },
+            "db": {"2.0.0": chart_archive("db", "2.0.0", values="persistence: true\n")},
+        },
+    )
+
+
+def register(running: RunningApp, repo: RepoServer, name: str = "stable", **fields: object) -> Registry:
+    draft = RegistryDraft(name, repo.url, **fields)  # type: ignore[arg-type]
+    return running.context.worker.register(draft, CancelToken()).result(10).registry
+
+
+def stored(running: RunningApp, name: str) -> object:
+    db = open_catalog(running.context.paths.catalog, readonly=True)
+    try:
+        return find_profile(db, name)
+    finally:
+        db.close()
+
+
+def new_profile(tab: ProfilesTab, qtbot: QtBot) -> None:
+    tab.new_profile()
+    qtbot.waitUntil(lambda: tab.editor.profile is not None, timeout=5000)
+
+
+def test_the_whole_flow(running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo, tmp_path: Path) -> None:
+    repo = make_repo()
+    publish(repo)
+    register(running_app, repo)
+    private = make_repo()
+    publish(private)
+    register(running_app, private, "airgap", sync_enabled=False)
+    tab = running_app.window.profiles_tab
+    running_app.window.tabs.setCurrentWidget(tab)
+    new_profile(tab, qtbot)
+    editor = tab.editor
+    editor.name_edit.clear()
+    qtbot.keyClicks(editor.name_edit, "web-stack")
+
+    # Public: search as you type, select, see details, add.
+    dialog = editor.open_add_chart()
+    qtbot.keyClicks(dialog.search_edit, "we")
+    qtbot.waitUntil(lambda: dialog.results.count() == 1, timeout=2000)
+    assert dialog.results.item(0).text().startswith("stable/web  1.1.0")
+    details = dialog.details
+    qtbot.waitUntil(lambda: details.files is not None, timeout=10000)
+    assert details.values_view.toPlainText() == WEB_VALUES + "resources: {}\n"
+    details.version_combo.setCurrentIndex(details.version_combo.findData("1.0.0"))
+    qtbot.waitUntil(
+        lambda: details.files is not None and details.values_view.toPlainText() == WEB_VALUES, timeout=10000
+    )
+    assert "Serves pages." in details.readme_view.toPlainText()  # rendered markdown, not the source
+    assert "minimum" in details.schema_view.toPlainText()
+    qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: editor.profile is not None and len(editor.profile.layers) == 1)
+    layer_editor = editor.layer_editor
+    assert layer_editor.values_edit.toPlainText() == WEB_VALUES  # starts from the chart's defaults
+
+    # Values with a schema error, pointed at its line; then fixed.
+    qtbot.waitUntil(lambda: layer_editor.defaults is not None, timeout=10000)
+    layer_editor.values_edit.setPlainText("image:\n  tag: stable\nreplicaCount: 0\n")
+    assert layer_editor.problem_lines() == [3]
+    assert "less than the minimum of 1" in layer_editor.problems.item(0).text()
+    layer_editor.values_edit.setPlainText("image:\n  tag: stable\nreplicaCount: 3\n")
+    assert layer_editor.problem_lines() == []
+    assert "+replicaCount: 3" in layer_editor.override_view.toPlainText()
+
+    # Private: registry + exact name and version, checked against the snapshot.
+    dialog = editor.open_add_chart()
+    dialog.tabs.setCurrentIndex(1)
+    dialog.registry_combo.setCurrentIndex(dialog.registry_combo.findData("airgap"))
+    qtbot.keyClicks(dialog.name_edit, "dbb")
+    assert "Did you mean db?" in dialog.private_error.text()
+    dialog.name_edit.clear()
+    qtbot.keyClicks(dialog.name_edit, "db")
+    qtbot.keyClicks(dialog.version_edit, "2.0")
+    assert "closest: 2.0.0" in dialog.private_error.text() and not dialog.add_button.isEnabled()
+    qtbot.keyClicks(dialog.version_edit, ".0")
+    assert dialog.add_button.isEnabled()
+    qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(editor.profile.layers) == 2)
+    qtbot.waitUntil(lambda: layer_editor.values_edit.toPlainText() == "persistence: true\n", timeout=10000)
+
+    # Reorder by dragging (the list's own move), then namespace and priority.
+    model = editor.layers.model()
+    assert model.moveRow(QModelIndex(), 1, QModelIndex(), 0)
+    assert [layer.chart for layer in editor.profile.layers] == ["db", "web"]
+    editor.layers.setCurrentRow(1)
+    layer_editor.namespace_edit.clear()
+    qtbot.keyClicks(layer_editor.namespace_edit, "Web_NS")
+    assert "is not a Kubernetes namespace" in layer_editor.namespace_error.text()
+    layer_editor.namespace_edit.clear()
+    qtbot.keyClicks(layer_editor.namespace_edit, "web")
+    layer_editor.priority_spin.setValue(10)
+
+    # Autosaved.
+    def saved_layers() -> list[tuple]:
+        profile = stored(running_app, "web-stack")
+        return [] if profile is None else [(a.chart, a.namespace, a.install_priority) for a in profile.layers]
+
+    qtbot.waitUntil(lambda: saved_layers() == [("db", "default", 0), ("web", "web", 10)], timeout=5000)
+
+    # Export, and read the files back as other tools would.
+    profile = editor.profile
+    assert tab.export_to(profile, "helmfile", tmp_path / "helmfile.yaml")
+    helmfile = yaml.safe_load((tmp_path / "helmfile.yaml").read_text())
+    assert [(r["name"], r["chart"], r["version"], r.get("needs")) for r in helmfile["releases"]] == [
+        ("db", "airgap/db", "2.0.0", None),
+        ("web", "stable/web", "1.0.0", ["default/db"]),
+    ]
+    assert helmfile["releases"][1]["values"] == [{"image": {"tag": "stable"}, "replicaCount": 3}]
+    assert tab.export_to(profile, "palette", tmp_path / "palette.json")
+    packs = json.loads((tmp_path / "palette.json").read_text())["spec"]["template"]["packs"]
+    assert [(p["name"], p["registry"]["name"]) for p in packs] == [("db", "airgap"), ("web", "stable")]
+
+
+def test_pinned_layers_show_their_files_with_the_server_gone(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo
+) -> None:
+    repo = make_repo()
+    publish(repo)
+    register(running_app, repo)
+    tab = running_app.window.profiles_tab
+    new_profile(tab, qtbot)
+    dialog = tab.editor.open_add_chart()
+    qtbot.keyClicks(dialog.search_edit, "web")
+    qtbot.waitUntil(lambda: dialog.details.chart == "web" and dialog.details.files is not None, timeout=10000)
+    qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.editor.profile is not None and len(tab.editor.profile.layers) == 1)
+    tab.flush()
+    repo.stop()
+    tab._load()  # select the profile afresh: every file now comes from the content cache
+    qtbot.waitUntil(lambda: tab.editor.layer_editor.defaults is not None, timeout=10000)
+    assert tab.editor.layer_editor.defaults.values == WEB_VALUES + "resources: {}\n"
+    assert tab.editor.layer_editor.values_status.text().startswith("✓ Valid (YAML and the chart's values.schema")
+
+
+def test_an_edit_is_saved_when_the_window_closes_at_once(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo
+) -> None:
+    tab = running_app.window.profiles_tab
+    new_profile(tab, qtbot)
+    tab.editor.description_edit.setText("typed just before quitting")
+    tab.editor._on_fields_edited()
+    running_app.window.close()  # before the autosave delay has passed
+    profile = stored(running_app, tab.editor.profile.name)
+    assert profile is not None and profile.description == "typed just before quitting"
+
+
+def test_a_layer_removed_upstream_is_flagged(running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    publish(repo)
+    registry = register(running_app, repo)
+    tab = running_app.window.profiles_tab
+    new_profile(tab, qtbot)
+    dialog = tab.editor.open_add_chart()
+    qtbot.keyClicks(dialog.search_edit, "db")
+    qtbot.waitUntil(lambda: dialog.details.chart == "db" and dialog.details.version() == "2.0.0", timeout=5000)
+    qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(tab.editor.profile.layers) == 1)
+    tab.flush()
+    publish_charts(repo, {"web": {"1.0.0": chart_archive("web", "1.0.0")}})  # db is gone upstream
+    running_app.context.worker.sync(registry.id).result(10)
+    qtbot.waitUntil(lambda: tab.profile_list.item(0).text().startswith("⚠ "), timeout=5000)
+    assert "removed upstream" in tab.profile_list.item(0).toolTip()
+    tab._load()
+    assert tab.editor.layers.item(0).text().startswith("⚠ db 2.0.0")
+    qtbot.waitUntil(lambda: tab.editor.layer_editor.defaults is not None, timeout=10000)
+    assert tab.editor.layer_editor.defaults.values == "persistence: true\n"  # pinned content still works
+
+
+def test_import_lists_problems_and_imports_nothing(running_app: RunningApp, qtbot: QtBot, tmp_path: Path) -> None:
+    export = tmp_path / "p.json"
+    export.write_text(
+        json.dumps(
+            {
+                "metadata": {"name": "x"},
+                "spec": {
+                    "template": {
+                        "packs": [
+                            {
+                                "name": "a",
+                                "tag": "1.0.0",
+                                "registry": {"name": "gone", "endpoint": "https://gone.example"},
+                            }
+                        ]
+                    }
+                },
+            }
+        )
+    )
+    tab = running_app.window.profiles_tab
+    tab.import_from(export)
+    qtbot.waitUntil(lambda: any(getattr(d, "informativeText", lambda: "")() for d in tab._dialogs), timeout=5000)
+    text = tab._dialogs[-1].informativeText()
+    assert "needs registry 'gone'" in text
+    assert tab.profile_list.count() == 0
