@@ -48,32 +48,43 @@ def search_charts(
     all_versions: bool = False,
     devel: bool = False,
     constraint: VersionConstraint | None = None,
+    limit: int | None = None,
 ) -> list[SearchHit]:
     """Charts of registries with synchronization on whose name, `registry/name`, description or
     keywords contain `keyword` (any case), ranked as `helm search repo` ranks them. Without flags:
-    each chart's latest stable version."""
+    each chart's latest stable version. `limit` keeps the best-ranked ones (as you type)."""
     term = keyword.strip().lower()
     text_column = "c.search_text_devel" if devel and constraint is None else "c.search_text"
     match, parameters = _match_clause(db, term, text_column)
-    if constraint is None and not all_versions and not devel:
-        sql = (  # the usual search: every column it needs is in `charts`
-            "SELECT r.name, c.name, c.latest_stable_version, c.app_version, c.description, c.deprecated,"
-            f" c.search_text FROM charts c JOIN registries r ON r.id = c.registry_id"
-            f" WHERE r.sync_enabled = 1 AND c.latest_stable_version IS NOT NULL AND {match}"
-        )
-    elif constraint is None and not all_versions:
-        sql = (
-            f"SELECT {_HIT_COLUMNS} FROM charts c JOIN registries r ON r.id = c.registry_id"
-            f" JOIN chart_versions v ON v.registry_id = c.registry_id AND v.chart = c.name"
-            f" AND v.version = c.latest_version WHERE r.sync_enabled = 1 AND {match}"
-        )
-    else:
-        stable_only = " AND v.prerelease = 0" if constraint is None and not devel else ""
-        sql = (
-            f"SELECT {_HIT_COLUMNS} FROM charts c JOIN registries r ON r.id = c.registry_id"
-            f" JOIN chart_versions v ON v.registry_id = c.registry_id AND v.chart = c.name"
-            f" WHERE r.sync_enabled = 1 AND {match}{stable_only} ORDER BY v.rank"
-        )
+    if constraint is None and not all_versions:
+        # One row per chart: ranked and cut in SQL, so a one-letter search stays fast.
+        if devel:
+            columns = f"{_HIT_COLUMNS}, {_score_sql(text_column)}"
+            source = (
+                " FROM charts c JOIN registries r ON r.id = c.registry_id JOIN chart_versions v"
+                " ON v.registry_id = c.registry_id AND v.chart = c.name AND v.version = c.latest_version"
+                f" WHERE r.sync_enabled = 1 AND {match}"
+            )
+        else:  # every column the usual search needs is in `charts`
+            columns = (
+                "r.name, c.name, c.latest_stable_version, c.app_version, c.description, c.deprecated,"
+                f" c.search_text, {_score_sql(text_column)}"
+            )
+            source = (
+                " FROM charts c JOIN registries r ON r.id = c.registry_id"
+                f" WHERE r.sync_enabled = 1 AND c.latest_stable_version IS NOT NULL AND {match}"
+            )
+        sql = f"SELECT {columns}{source} ORDER BY 8, lower(r.name), c.name"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = db.execute(sql, [term, term, term, term, *parameters])  # the score's come first in the text
+        return [SearchHit(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[7]) for r in rows]
+    stable_only = " AND v.prerelease = 0" if constraint is None and not devel else ""
+    sql = (
+        f"SELECT {_HIT_COLUMNS} FROM charts c JOIN registries r ON r.id = c.registry_id"
+        f" JOIN chart_versions v ON v.registry_id = c.registry_id AND v.chart = c.name"
+        f" WHERE r.sync_enabled = 1 AND {match}{stable_only} ORDER BY v.rank"
+    )
     hits: list[SearchHit] = []
     seen: set[tuple[str, str]] = set()
     for registry, chart, version, app_version, description, deprecated, search_text in db.execute(sql, parameters):
@@ -89,7 +100,20 @@ def search_charts(
         hits.append(SearchHit(registry, chart, version, app_version, description, bool(deprecated), score))
     order = {id(hit): position for position, hit in enumerate(hits)}  # keeps newest-first within a chart
     hits.sort(key=lambda hit: (hit.score, hit.registry.lower(), hit.chart, order[id(hit)]))
-    return hits
+    return hits[:limit] if limit is not None else hits
+
+
+def _score_sql(text_column: str) -> str:
+    """Where the keyword matched, as Helm ranks it: 0 the chart's name, 1 `registry/name`,
+    2 the description, 3 the keywords. The search text is `name<TAB>description<TAB>keywords`."""
+    description_end = (
+        f"instr({text_column}, char(9)) + instr(substr({text_column}, instr({text_column}, char(9)) + 1), char(9)) - 1"
+    )
+    return (
+        "CASE WHEN ? = '' OR instr(lower(c.name), ?) > 0 THEN 0"
+        " WHEN instr(lower(r.name || '/' || c.name), ?) > 0 THEN 1"
+        f" WHEN instr(substr({text_column}, 1, {description_end}), ?) > 0 THEN 2 ELSE 3 END"
+    )
 
 
 def _match_clause(db: sqlite3.Connection, term: str, text_column: str) -> tuple[str, list[object]]:

@@ -5,8 +5,17 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from typing import Any
 
-from PySide6.QtCore import QStringListModel, Qt, QTimer
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QStringListModel,
+    Qt,
+    QTimer,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -15,8 +24,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
+    QListView,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -32,8 +40,34 @@ from desktop.ui.chart_details import ChartDetails
 from desktop.ui.context import AppContext
 from desktop.ui.forms import add_row, error_label, stacked
 
-SEARCH_DELAY_MS = 30
+SEARCH_DELAY_MS = 0  # coalesces the keystrokes of one event-loop pass; the search itself is fast
 MAX_RESULTS = 500
+
+
+class SearchResultsModel(QAbstractListModel):
+    """The hits of the last search (a plain list: only the visible rows are ever asked for)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.hits: list[SearchHit] = []
+
+    def set_hits(self, hits: list[SearchHit]) -> None:
+        self.beginResetModel()
+        self.hits = hits
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.hits)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.hits):
+            return None
+        hit = self.hits[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{hit.name}  {hit.version}" + ("  (deprecated)" if hit.deprecated else "")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return hit.description
+        return None
 
 
 @dataclass(frozen=True)
@@ -51,7 +85,10 @@ class AddChartDialog(QDialog):
         super().__init__(parent)
         self.context = context
         self.chosen: ChosenChart | None = None
-        self._hits: list[SearchHit] = []
+        self.results_model = SearchResultsModel(self)
+        self._details_timer = QTimer(self)
+        self._details_timer.setSingleShot(True)
+        self._details_timer.setInterval(0)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
@@ -68,7 +105,9 @@ class AddChartDialog(QDialog):
         self.search_edit = QLineEdit()
         self.search_edit.setPlaceholderText("Search charts by name, description or keyword")
         self.search_edit.setClearButtonEnabled(True)
-        self.results = QListWidget()
+        self.results = QListView()
+        self.results.setModel(self.results_model)
+        self.results.setUniformItemSizes(True)
         self.results.setAccessibleName("Matching charts")
         self.result_count = QLabel()
         self.result_count.setObjectName("formHint")
@@ -141,8 +180,9 @@ class AddChartDialog(QDialog):
     def _connect(self) -> None:
         self.search_edit.textChanged.connect(lambda _text: self._search_timer.start())
         self._search_timer.timeout.connect(self.run_search)
-        self.results.currentItemChanged.connect(self._on_result_changed)
-        self.results.itemActivated.connect(lambda _item: self.add_button.click())
+        self.results.selectionModel().currentChanged.connect(lambda *_: self._details_timer.start())
+        self._details_timer.timeout.connect(self._on_result_changed)
+        self.results.activated.connect(lambda _index: self.add_button.click())
         self.registry_combo.currentIndexChanged.connect(self._on_private_changed)
         self.name_edit.textChanged.connect(self._on_private_changed)
         self.version_edit.textChanged.connect(self._on_private_changed)
@@ -162,30 +202,29 @@ class AddChartDialog(QDialog):
     # --- public -------------------------------------------------------------------------
 
     def run_search(self) -> None:
-        self._hits = search_charts(self.context.reader, self.search_edit.text())[:MAX_RESULTS]
-        self.results.blockSignals(True)
-        self.results.clear()
-        for hit in self._hits:
-            text = f"{hit.name}  {hit.version}" + ("  (deprecated)" if hit.deprecated else "")
-            item = QListWidgetItem(text)
-            item.setToolTip(hit.description)
-            self.results.addItem(item)
-        self.results.blockSignals(False)
+        hits = search_charts(self.context.reader, self.search_edit.text(), limit=MAX_RESULTS)
+        self.results_model.set_hits(hits)
         searchable = sum(1 for r in list_registries(self.context.reader) if r.sync_enabled)
-        shown = f"{len(self._hits)} charts" if len(self._hits) < MAX_RESULTS else f"first {MAX_RESULTS} charts"
+        shown = f"{len(hits)} charts" if len(hits) < MAX_RESULTS else f"the best {MAX_RESULTS} charts"
         self.result_count.setText(f"{shown} from {searchable} searchable registries (synchronization on)")
-        if self._hits:
-            self.results.setCurrentRow(0)
+        if hits:
+            self.results.setCurrentIndex(self.results_model.index(0))  # details follow once the list is shown
         else:
             self.details.hide()
             self.no_selection.show()
             self._update_add_button()
 
     def _on_result_changed(self) -> None:
-        row = self.results.currentRow()
-        if not 0 <= row < len(self._hits):
+        row = self.results.currentIndex().row()
+        hits = self.results_model.hits
+        if not 0 <= row < len(hits):
             return
-        hit = self._hits[row]
+        hit = hits[row]
+        if self.details.isVisibleTo(self) and (self.details.registry, self.details.chart) == (
+            find_registry(self.context.reader, hit.registry),
+            hit.chart,
+        ):
+            return  # the same chart: keep its details as they are
         registry = find_registry(self.context.reader, hit.registry)
         if registry is None:
             return
@@ -238,6 +277,11 @@ class AddChartDialog(QDialog):
         else:
             enabled = self.private_problem() is None
         self.add_button.setEnabled(enabled)
+
+    def done(self, result: int) -> None:
+        self._search_timer.stop()
+        self._details_timer.stop()
+        super().done(result)
 
     def _on_add_clicked(self) -> None:
         if self.tabs.currentIndex() == 0:

@@ -82,11 +82,15 @@ class LayerEditor(QWidget):
         self.problems.setAccessibleName("Problems in the values")
         self.values_status = QLabel()
         self.values_status.setObjectName("formHint")
+        self.defaults_status = QLabel()
+        self.defaults_status.setObjectName("formHint")
+        self.defaults_status.setWordWrap(True)
         values_page = QWidget()
         values_layout = QVBoxLayout(values_page)
         values_layout.setContentsMargins(0, 0, 0, 0)
         values_layout.addWidget(self.values_edit, 1)
         values_layout.addWidget(self.values_status)
+        values_layout.addWidget(self.defaults_status)
         values_layout.addWidget(self.problems)
         self.override_view = monospace_editor(read_only=True)
         self.version_diff_view = monospace_editor(read_only=True)
@@ -147,8 +151,9 @@ class LayerEditor(QWidget):
         layer = self.layer
         registry = find_registry_by_uid(self.context.reader, layer.registry_uid) if layer else None
         if layer is None or registry is None:
-            self.values_status.setText("The registry was removed: the chart's defaults are not available.")
+            self.defaults_status.setText("The registry was removed: the chart's defaults are not available.")
             return
+        self.defaults_status.setText("Loading the chart's defaults…")
         self._request += 1
         self._pending = asyncio.ensure_future(
             self._fetch_defaults(self._request, registry.id, layer.chart, version, previous)
@@ -163,7 +168,9 @@ class LayerEditor(QWidget):
             before = await asyncio.wrap_future(worker.chart_files(registry_id, chart, previous)) if previous else None
         except UserError as exc:
             if request == self._request:
-                self.values_status.setText(f"The chart's defaults are not available: {exc.message}")
+                self.defaults_status.setText(
+                    f"The chart's defaults are not available ({exc.message}); the values are checked as YAML only."
+                )
             return
         except Exception:
             log.exception("loading a chart's defaults failed")
@@ -171,6 +178,7 @@ class LayerEditor(QWidget):
         if request != self._request or self.layer is None:
             return
         self.defaults = files
+        self.defaults_status.setText("")
         if not self.values_edit.toPlainText().strip() and files.values:
             self.values_edit.setPlainText(files.values)  # a new layer starts from the chart's defaults
         if before is not None:

@@ -76,6 +76,33 @@ def bench_startup(workdir: Path, rounds: int) -> None:
         f"launch to usable window, catalog of {versions:,} versions in {rows} registries: "
         f"min {min(samples):.3f} s, median {statistics.median(samples):.3f} s"
     )
+    bench_type_ahead(home)
+
+
+def bench_type_ahead(home: Path) -> None:
+    from desktop.app import build_app
+    from desktop.paths import AppPaths
+    from desktop.ui.add_chart_dialog import AddChartDialog
+
+    running = build_app(AppPaths.under(home), schedule=False)
+    try:
+        dialog = AddChartDialog(running.context)
+        dialog.show()
+        samples: dict[str, float] = {}
+        for term in ("n", "ng", "ngi", "ngin", "nginx", "k", "ka", "kaf", "zzz", ""):
+            started = time.perf_counter()
+            dialog.search_edit.setText(term)
+            dialog.run_search()  # what the zero-delay timer calls once the keystroke's events are in
+            running.app.processEvents()
+            samples[term] = (time.perf_counter() - started) * 1000
+        print(
+            "Add Helm Chart search as you type, keystroke to results shown (ms): "
+            + ", ".join(f"{term or '(all)'} {ms:.1f}" for term, ms in samples.items())
+            + f"; worst {max(samples.values()):.0f} ms"
+        )
+        dialog.done(0)
+    finally:
+        running.shut_down()
 
 
 def bench_stall(workdir: Path) -> None:

@@ -46,6 +46,43 @@ def dark_palette() -> object:
     return palette
 
 
+def _make_profile(running: object, big_registry: object, stable_url: str) -> None:
+    """A profile with two layers from the large registry, the second with edited values."""
+    import time as clock
+
+    from desktop.catalog.charts import search_charts
+    from desktop.catalog.profiles import save_profile
+    from desktop.catalog.registries import find_registry
+    from desktop.profiles.model import Layer, Profile
+
+    context = running.context  # type: ignore[attr-defined]
+    registry = find_registry(context.reader, "stable")
+    hits = search_charts(context.reader, "nginx")[:2]
+    layers = tuple(
+        Layer(
+            registry.uid,
+            registry.name,
+            registry.endpoint,
+            hit.chart,
+            hit.version,
+            namespace=f"web-{i}",
+            install_priority=10 * i,
+            values_override="replicaCount: 2\nservice:\n  type: ClusterIP\n",
+        )
+        for i, hit in enumerate(hits)
+    )
+    profile = Profile(
+        uid="",
+        name="edge-web",
+        version="1.2.0",
+        description="Web tier for edge sites",
+        tags=("env:prod", "edge"),
+        layers=layers,
+    )
+    context.worker.call(lambda engine: save_profile(engine.db, profile, clock.time())).result(10)
+    running.window.profiles_tab._load()  # type: ignore[attr-defined]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("output", type=Path)
@@ -86,6 +123,7 @@ def main() -> None:
         worker.sync(edge_registry.id).result(30)
         flaky.faults["/index.yaml"] = Fault(status=503, body=b"maintenance")
         worker.sync(flaky_registry.id).result(30)
+        _make_profile(running, big_registry=worker, stable_url=big.url)
         window = running.window
         window.resize(1280, 800)
         window.show()
@@ -106,6 +144,17 @@ def main() -> None:
         _settle(app)
         dialog.grab().save(str(args.output / f"add-registry{suffix}.png"))
         dialog.reject()
+        window.tabs.setCurrentIndex(2)
+        _settle(app, 20)
+        chooser = window.profiles_tab.editor.open_add_chart()
+        chooser.search_edit.setText("elastic")
+        for _ in range(40):
+            _settle(app, 1)
+            if chooser.details.files is not None:
+                break
+        _settle(app)
+        chooser.grab().save(str(args.output / f"add-chart{suffix}.png"))
+        chooser.reject()
         history = window.registries_tab.open_history(flaky_registry)
         _settle(app)
         history.grab().save(str(args.output / f"history{suffix}.png"))

@@ -75,8 +75,8 @@ def test_the_whole_flow(running_app: RunningApp, qtbot: QtBot, make_repo: MakeRe
     # Public: search as you type, select, see details, add.
     dialog = editor.open_add_chart()
     qtbot.keyClicks(dialog.search_edit, "we")
-    qtbot.waitUntil(lambda: dialog.results.count() == 1, timeout=2000)
-    assert dialog.results.item(0).text().startswith("stable/web  1.1.0")
+    qtbot.waitUntil(lambda: dialog.results_model.rowCount() == 1, timeout=2000)
+    assert dialog.results_model.index(0).data().startswith("stable/web  1.1.0")
     details = dialog.details
     qtbot.waitUntil(lambda: details.files is not None, timeout=10000)
     assert details.values_view.toPlainText() == WEB_VALUES + "resources: {}\n"
