@@ -138,6 +138,9 @@ def cmd_registry_add(ctx: Context, args: argparse.Namespace) -> int:
         problem = bundle.leaf.validity_problem()
         if problem:
             _warn(f"the certificate in {args.ca_file} is {problem}")
+    oci = args.url.strip().lower().startswith("oci://")
+    if (args.plain_http or args.charts) and not oci:
+        raise ValidationError("--plain-http and --charts are for OCI registries (oci:// endpoints).")
     draft = RegistryDraft(
         name=args.name,
         endpoint=args.url,
@@ -146,6 +149,9 @@ def cmd_registry_add(ctx: Context, args: argparse.Namespace) -> int:
         password=_read_password(args),
         ca_pem=ca_pem,
         insecure_skip_tls_verify=args.insecure_skip_tls_verify,
+        kind="oci" if oci else "helm",
+        plain_http=args.plain_http,
+        chart_names=tuple((args.charts or "").split(",")),
     )
     show_progress = sys.stderr.isatty()
     try:
@@ -174,6 +180,7 @@ def cmd_registry_list(ctx: Context, args: argparse.Namespace) -> int:
             [
                 {
                     "name": s.registry.name,
+                    "type": s.registry.kind,
                     "url": s.registry.endpoint,
                     "sync": s.registry.sync_enabled,
                     "auth": "basic" if s.registry.is_private else "none",
@@ -644,6 +651,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="synchronization off: keep only this snapshot; charts referenced by exact version",
     )
     add.add_argument("--max-index-size", type=float, metavar="MB", help="largest index to accept (default 100)")
+    add.add_argument("--plain-http", action="store_true", help="OCI: talk plain HTTP, without TLS (like helm)")
+    add.add_argument(
+        "--charts",
+        metavar="NAMES",
+        help="OCI: comma-separated chart names, when the registry does not list its repositories",
+    )
     add.set_defaults(handler=cmd_registry_add)
 
     listing = registry_commands.add_parser("list", aliases=["ls"], parents=[common, output], help="list registries")

@@ -11,6 +11,7 @@ from desktop.errors import ValidationError
 
 if TYPE_CHECKING:  # the HTTP stack costs 0.1 s to import; commands that only read the catalog skip it
     from desktop.net.client import RegistryAccess
+    from desktop.net.oci import OciAccess
 
 NAME_MAX = 64
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -28,12 +29,25 @@ class Registry:
     username: str | None  # None: No Authentication
     ca_pem: str | None = field(default=None, repr=False)
     insecure_skip_tls_verify: bool = False
-    kind: str = "helm"
+    kind: str = "helm"  # helm (index.yaml) | oci
     created_at: float = 0.0
+    plain_http: bool = False  # OCI only: no TLS, when the user asks for it (helm --plain-http)
+    chart_names: tuple[str, ...] = ()  # OCI only: the charts to read when the registry lists none
 
     @property
     def is_private(self) -> bool:
         return self.username is not None
+
+    @property
+    def is_oci(self) -> bool:
+        return self.kind == "oci"
+
+    def oci_access(self, password: str | None) -> OciAccess:
+        from desktop.net.oci import OciAccess
+
+        return OciAccess(
+            self.endpoint, self.username, password, self.ca_pem, self.insecure_skip_tls_verify, self.plain_http
+        )
 
     def access(self, password: str | None) -> RegistryAccess:
         from desktop.net.client import RegistryAccess
@@ -53,6 +67,9 @@ class RegistryDraft:
     ca_pem: str | None = field(default=None, repr=False)
     insecure_skip_tls_verify: bool = False
     keep_password: bool = False  # editing: an empty password means "keep the one in the keyring"
+    kind: str = "helm"
+    plain_http: bool = False
+    chart_names: tuple[str, ...] = ()
 
     def cleaned(self) -> RegistryDraft:
         """Trimmed and validated; raises ValidationError naming the first problem."""
@@ -61,12 +78,24 @@ class RegistryDraft:
             raise ValidationError("A password needs a username: give both, or neither for No Authentication.")
         if username is not None and not self.password and not self.keep_password:
             raise ValidationError(f"Give the password for '{username}', or turn on No Authentication.")
+        if self.kind not in ("helm", "oci"):
+            raise ValidationError(f"'{self.kind}' is not a registry type: use helm or oci.")
+        oci = self.kind == "oci"
         return replace(
             self,
             name=validate_name(self.name),
-            endpoint=validate_endpoint(self.endpoint),
+            endpoint=validate_oci_endpoint(self.endpoint) if oci else validate_endpoint(self.endpoint),
             username=username,
             password=self.password or None,
+            plain_http=self.plain_http and oci,
+            chart_names=validate_chart_names(self.chart_names) if oci else (),
+        )
+
+    def oci_access(self) -> OciAccess:
+        from desktop.net.oci import OciAccess
+
+        return OciAccess(
+            self.endpoint, self.username, self.password, self.ca_pem, self.insecure_skip_tls_verify, self.plain_http
         )
 
     def access(self) -> RegistryAccess:
@@ -110,3 +139,43 @@ def validate_endpoint(endpoint: str) -> str:
     if parts.fragment:
         raise ValidationError("Remove the '#…' part from the endpoint: Helm repositories do not use fragments.")
     return endpoint
+
+
+_CHART_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
+
+
+def validate_oci_endpoint(endpoint: str) -> str:
+    """`oci://host[:port][/base/path]`: where Helm pushed the charts (`helm push chart.tgz oci://…`)."""
+    endpoint = endpoint.strip().rstrip("/")
+    if not endpoint:
+        raise ValidationError("Give the registry's endpoint, such as oci://registry.example.com/charts.")
+    parts = urlsplit(endpoint)
+    if parts.scheme.lower() != "oci":
+        raise ValidationError(
+            f"'{endpoint}' is not an oci:// address: OCI registries are written like oci://registry.example.com/charts."
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ValidationError("Put the username and password in their own fields, not in the endpoint.")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise ValidationError(f"'{endpoint}' has an invalid port number.") from None
+    if not parts.hostname or parts.query or parts.fragment or any(ch.isspace() for ch in endpoint):
+        raise ValidationError(f"'{endpoint}' is not a valid OCI address: a host, an optional path, nothing else.")
+    path = parts.path.strip("/")
+    if path and not _CHART_NAME.fullmatch(path):
+        raise ValidationError(f"'{path}' is not a valid repository path: lowercase letters, digits, . _ - and /.")
+    return endpoint
+
+
+def validate_chart_names(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    cleaned: list[str] = []
+    for raw in names:
+        name = raw.strip().strip("/")
+        if not name:
+            continue
+        if not _CHART_NAME.fullmatch(name):
+            raise ValidationError(f"'{name}' is not a chart name an OCI registry accepts (lowercase, digits, . _ -).")
+        if name not in cleaned:
+            cleaned.append(name)
+    return tuple(cleaned)

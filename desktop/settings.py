@@ -29,6 +29,7 @@ class TenantSettings:
     request_timeout_seconds: float = 30.0
     credentials_to_other_hosts: bool = False
     max_index_mb: float = 100.0
+    oci_versions_per_sync: int = 50
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> TenantSettings:
@@ -60,6 +61,7 @@ class TenantSettings:
             no_proxy=no_proxy,
             credentials_to_other_hosts=self.credentials_to_other_hosts,
             max_index_bytes=int(self.max_index_mb * MB),
+            oci_versions_per_chart=self.oci_versions_per_sync,
         )
 
     @staticmethod

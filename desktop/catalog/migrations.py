@@ -144,4 +144,10 @@ MIGRATIONS: list[list[str]] = [
             UNIQUE (registry_uid, chart, version)
         )""",
     ],
+    [
+        # OCI registries: plain HTTP when asked for, and the chart names to read when the registry
+        # does not list its repositories.
+        "ALTER TABLE registries ADD COLUMN plain_http INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE registries ADD COLUMN chart_names TEXT NOT NULL DEFAULT '[]'",
+    ],
 ]

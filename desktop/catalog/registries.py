@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 
@@ -9,7 +10,10 @@ from desktop.catalog.sync_records import SyncState, sync_state
 from desktop.errors import NotFoundError, ValidationError
 from desktop.registry import Registry, RegistryDraft
 
-_COLUMNS = "id, uid, name, endpoint, sync_enabled, username, ca_pem, insecure_skip_tls_verify, kind, created_at"
+_COLUMNS = (
+    "id, uid, name, endpoint, sync_enabled, username, ca_pem, insecure_skip_tls_verify, kind, created_at, plain_http,"
+    " chart_names"
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ def _registry(row: sqlite3.Row | tuple) -> Registry:
         insecure_skip_tls_verify=bool(row[7]),
         kind=row[8],
         created_at=row[9],
+        plain_http=bool(row[10]),
+        chart_names=tuple(json.loads(row[11])),
     )
 
 
@@ -76,7 +82,7 @@ def insert_registry(db: sqlite3.Connection, draft: RegistryDraft, uid: str, now:
     ensure_name_free(db, draft.name)
     cursor = db.execute(
         "INSERT INTO registries (uid, name, endpoint, sync_enabled, username, ca_pem, insecure_skip_tls_verify,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " created_at, kind, plain_http, chart_names) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             uid,
             draft.name,
@@ -86,6 +92,9 @@ def insert_registry(db: sqlite3.Connection, draft: RegistryDraft, uid: str, now:
             draft.ca_pem,
             int(draft.insecure_skip_tls_verify),
             now,
+            draft.kind,
+            int(draft.plain_http),
+            json.dumps(list(draft.chart_names)),
         ),
     )
     registry_id = int(cursor.lastrowid or 0)
@@ -98,7 +107,7 @@ def update_registry(db: sqlite3.Connection, registry_id: int, draft: RegistryDra
     ensure_name_free(db, draft.name, except_id=registry_id)
     db.execute(
         "UPDATE registries SET name = ?, endpoint = ?, sync_enabled = ?, username = ?, ca_pem = ?,"
-        " insecure_skip_tls_verify = ? WHERE id = ?",
+        " insecure_skip_tls_verify = ?, plain_http = ?, chart_names = ? WHERE id = ?",
         (
             draft.name,
             draft.endpoint,
@@ -106,6 +115,8 @@ def update_registry(db: sqlite3.Connection, registry_id: int, draft: RegistryDra
             draft.username,
             draft.ca_pem,
             int(draft.insecure_skip_tls_verify),
+            int(draft.plain_http),
+            json.dumps(list(draft.chart_names)),
             registry_id,
         ),
     )

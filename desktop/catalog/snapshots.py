@@ -7,6 +7,7 @@ import hashlib
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from desktop.cancellation import CancelToken
 from desktop.helm.index import ChartDocument, IndexEntry
@@ -158,3 +159,13 @@ def _chart_row(registry_id: int, chart: _Chart) -> tuple:
         _search_text(shown),
         _search_text(latest),
     )
+
+
+def stored_items(db: sqlite3.Connection, registry_id: int) -> dict[str, list[Any]]:
+    """Each chart's stored index items (an OCI sync reads only what is new)."""
+    return {
+        name: load_chart_document(document)
+        for name, document in db.execute(
+            "SELECT name, document FROM chart_documents WHERE registry_id = ?", (registry_id,)
+        )
+    }

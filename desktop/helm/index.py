@@ -120,6 +120,11 @@ def _try_json(text: str) -> Any:
         return None  # not JSON after all: Helm reads it as YAML then
 
 
+def parse_entries(entries: dict[str, list[Any]]) -> ParsedIndex:
+    """Validate entries gathered elsewhere (an OCI registry's chart configs) as an index's."""
+    return _from_json({"apiVersion": "v1", "entries": entries})
+
+
 def _from_json(document: Any) -> ParsedIndex:
     if not isinstance(document, dict):
         raise IndexFormatError("The server sent JSON that is not a Helm index (not an object).")

@@ -39,6 +39,7 @@ class NetworkSettings:
     no_proxy: tuple[str, ...] = ()
     credentials_to_other_hosts: bool = False
     max_index_bytes: int = 100 * MB
+    oci_versions_per_chart: int = 50  # an OCI sync reads at most this many new versions of a chart
 
     @property
     def deadline(self) -> float:
@@ -187,7 +188,7 @@ class RegistryHttp:
                         )
                     self._reading = response
                     try:
-                        body, wire = _read_body(response, max_bytes, self.settings.deadline, cancel, progress)
+                        body, wire = read_body(response, max_bytes, self.settings.deadline, cancel, progress)
                     finally:
                         self._reading = None
                     return Download(
@@ -198,7 +199,7 @@ class RegistryHttp:
         raise RegistryResponseError(f"The registry redirected more than {MAX_REDIRECTS} times: check the endpoint.")
 
 
-def _read_body(
+def read_body(
     response: httpx.Response,
     max_bytes: int,
     deadline_seconds: float,

@@ -16,6 +16,7 @@ from desktop.errors import NotFoundError
 from desktop.helm.chart_archive import ChartArchiveError, ChartFiles, read_chart_files
 from desktop.helm.urls import resolve_chart_url
 from desktop.net.client import CHART_ARCHIVE_LIMIT, NetworkSettings, RegistryHttp
+from desktop.net.oci import OciClient
 from desktop.registry import Registry
 from desktop.secrets import CredentialStore
 
@@ -34,11 +35,8 @@ def archive_source(db: sqlite3.Connection, registry: Registry, chart: str, versi
     urls = detail.meta.get("urls") or []
     if not urls:
         raise NotFoundError(f"{registry.name}/{chart} {version} lists no download URL in its index.")
-    return ArchiveSource(
-        ChartRef(registry.uid, chart, version),
-        resolve_chart_url(registry.endpoint, urls[0]),
-        str(detail.meta.get("digest", "")),
-    )
+    url = urls[0] if registry.is_oci else resolve_chart_url(registry.endpoint, urls[0])
+    return ArchiveSource(ChartRef(registry.uid, chart, version), url, str(detail.meta.get("digest", "")))
 
 
 def download_archive(
@@ -50,8 +48,12 @@ def download_archive(
 ) -> bytes:
     """The archive's bytes, checked: digest as the index states it, and readable as a chart."""
     password = credentials.get_password(registry.uid) if registry.username else None
-    with RegistryHttp(registry.access(password), settings) as http:
-        body = http.get(source.url, max_bytes=CHART_ARCHIVE_LIMIT, cancel=cancel).body
+    if registry.is_oci:
+        with OciClient(registry.oci_access(password), settings, cancel=cancel) as client:
+            body = client.blob(source.ref.chart, f"sha256:{source.digest}", max_bytes=CHART_ARCHIVE_LIMIT)
+    else:
+        with RegistryHttp(registry.access(password), settings) as http:
+            body = http.get(source.url, max_bytes=CHART_ARCHIVE_LIMIT, cancel=cancel).body
     if source.digest and hashlib.sha256(body).hexdigest() != source.digest.lower():
         raise ChartArchiveError(
             f"The downloaded archive of {source.ref.chart} {source.ref.version} does not match the digest in "

@@ -12,6 +12,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from desktop.cancellation import CancelToken
 from desktop.catalog.db import transaction
@@ -23,7 +24,7 @@ from desktop.catalog.registries import (
     list_registries,
     update_registry,
 )
-from desktop.catalog.snapshots import SnapshotDiff, write_snapshot
+from desktop.catalog.snapshots import SnapshotDiff, stored_items, write_snapshot
 from desktop.catalog.sync_records import (
     RunOutcome,
     SyncState,
@@ -36,9 +37,11 @@ from desktop.catalog.sync_records import (
 )
 from desktop.errors import CancelledError, KeyringError, NetworkError, TLSError, UserError
 from desktop.net.client import NetworkSettings
+from desktop.net.oci import OciClient
 from desktop.registry import Registry, RegistryDraft
 from desktop.secrets import CredentialStore
 from desktop.sync.fetch import FetchedIndex, ProgressCallback, fetch_index
+from desktop.sync.oci_fetch import fetch_oci
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,7 @@ class SyncTicket:
     registry: Registry
     run_id: int
     state: SyncState
+    existing: dict[str, list[Any]] = field(default_factory=dict)  # OCI: the stored items, read incrementally
 
 
 def error_kind(error: BaseException) -> str:
@@ -99,7 +103,10 @@ def prepare_registration(
     """Check the endpoint and credentials by fetching the first index; then keep the password."""
     if draft.username:
         credentials.check_available()
-    fetched = fetch_index(draft.access(), settings, None, cancel, progress)
+    if draft.kind == "oci":
+        fetched = fetch_oci(draft.oci_access(), settings, draft.chart_names, {}, cancel, progress)
+    else:
+        fetched = fetch_index(draft.access(), settings, None, cancel, progress)
     uid = os.urandom(16).hex()
     if draft.username and draft.password:
         credentials.set_password(uid, draft.password)
@@ -128,6 +135,10 @@ def fetch_for_sync(
         raise KeyringError(
             f"The keyring holds no password for '{registry.name}': edit the registry and enter it again."
         )
+    if registry.is_oci:
+        return fetch_oci(
+            registry.oci_access(password), settings, registry.chart_names, ticket.existing, cancel, progress
+        )
     return fetch_index(registry.access(password), settings, ticket.state, cancel, progress)
 
 
@@ -152,7 +163,14 @@ def check_edit(
     password = draft.password
     if draft.username and password is None and draft.keep_password:
         password = credentials.get_password(registry.uid)
-    fetch_index(replace(draft, password=password).access(), settings, None, cancel)
+    checked = replace(draft, password=password)
+    if draft.kind == "oci":
+        with OciClient(checked.oci_access(), settings, cancel=cancel) as client:
+            client.ping()
+            for chart in draft.chart_names[:1] or ():
+                client.tags(chart)
+        return
+    fetch_index(checked.access(), settings, None, cancel)
 
 
 def store_edited_password(registry: Registry, draft: RegistryDraft, credentials: CredentialStore) -> None:
@@ -200,7 +218,8 @@ class SyncEngine:
 
     def begin_sync(self, registry: Registry, trigger: str) -> SyncTicket:
         run_id = start_run(self.db, registry.id, trigger, self.clock())
-        return SyncTicket(registry, run_id, sync_state(self.db, registry.id))
+        existing = stored_items(self.db, registry.id) if registry.is_oci else {}
+        return SyncTicket(registry, run_id, sync_state(self.db, registry.id), existing)
 
     def finish_sync(self, ticket: SyncTicket, fetched: FetchedIndex, cancel: CancelToken | None = None) -> SyncResult:
         try:

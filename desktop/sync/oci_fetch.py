@@ -1,0 +1,125 @@
+"""Fetching an OCI registry's charts: discover the repositories (catalog, or the names given), list
+each one's semver tags (`_` stands for `+`), and read the chart metadata from each new version's
+config blob — never the chart itself. Only versions not yet in the snapshot are read.
+No catalog access here, so this can run on any thread."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from desktop.cancellation import CancelToken
+from desktop.errors import NotFoundError, ValidationError
+from desktop.helm.index import parse_entries
+from desktop.helm.versions import newest_first, parse_version
+from desktop.net.client import Download, NetworkSettings
+from desktop.net.oci import HELM_CHART, HELM_CONFIG, OciAccess, OciClient
+from desktop.sync.fetch import FetchedIndex, ProgressCallback
+
+Existing = dict[str, list[dict[str, Any]]]  # chart → its stored index items
+
+
+def tag_version(tag: str) -> str:
+    return tag.replace("_", "+")  # OCI tags cannot hold `+`: Helm writes `_`
+
+
+def version_tag(version: str) -> str:
+    return version.replace("+", "_")
+
+
+def chart_reference(access: OciAccess, chart: str, version: str) -> str:
+    """What `helm pull` takes: oci://host/base/chart:tag."""
+    return f"oci://{urlsplit(access.endpoint).netloc}/{access.repository(chart)}:{version_tag(version)}"
+
+
+def fetch_oci(
+    access: OciAccess,
+    settings: NetworkSettings,
+    chart_names: tuple[str, ...],
+    existing: Existing,
+    cancel: CancelToken | None = None,
+    progress: ProgressCallback | None = None,
+) -> FetchedIndex:
+    warnings: list[str] = []
+    with OciClient(access, settings, cancel=cancel) as client:
+        client.ping()
+        charts = list(chart_names) or client.catalog()
+        if charts is None:
+            raise ValidationError(
+                "This registry does not list its repositories (its catalog is closed to this account): "
+                "give the names of the charts to read."
+            )
+        entries: dict[str, list[dict[str, Any]]] = {}
+        for position, chart in enumerate(charts):
+            if progress is not None:
+                progress("download", position, len(charts))
+            try:
+                tags = client.tags(chart)
+            except NotFoundError:
+                if chart_names:
+                    raise  # a name the user typed: say it is wrong
+                warnings.append(f"skipped {chart}: the registry lists it but has no tags for it")
+                continue
+            entries[chart] = _chart_items(
+                client, access, chart, tags, existing.get(chart, []), settings.oci_versions_per_chart, warnings
+            )
+    parsed = parse_entries(entries)
+    for warning in warnings:
+        parsed.warn(warning)
+    return FetchedIndex(Download(200, access.endpoint, b"", wire_bytes=client.wire_bytes), None, parsed)
+
+
+def _chart_items(
+    client: OciClient,
+    access: OciAccess,
+    chart: str,
+    tags: Iterable[str],
+    stored: list[dict[str, Any]],
+    cap: int,
+    warnings: list[str],
+) -> list[dict[str, Any]]:
+    by_version = {}
+    for tag in tags:
+        parsed = parse_version(tag_version(tag))
+        if parsed is not None:
+            by_version[parsed.text] = parsed
+    known = {str(item.get("version")): item for item in stored if isinstance(item, dict)}
+    ordered = newest_first(list(by_version.values()))
+    new = [version for version in ordered if version.text not in known][: max(cap, 0)]
+    fresh = {version.text: _read_version(client, access, chart, version.text, warnings) for version in new}
+    items = []
+    for version in ordered:  # still listed: what we had, or what was read now
+        item = known.get(version.text) or fresh.get(version.text)
+        if item is not None:
+            items.append(item)
+    return items
+
+
+def _read_version(
+    client: OciClient, access: OciAccess, chart: str, version: str, warnings: list[str]
+) -> dict[str, Any] | None:
+    manifest = client.manifest(chart, version_tag(version))
+    config = manifest.get("config") or {}
+    layer = next((layer for layer in manifest.get("layers") or [] if layer.get("mediaType") == HELM_CHART), None)
+    if config.get("mediaType") != HELM_CONFIG or layer is None:
+        warnings.append(f"skipped {chart} {version}: that tag is not a Helm chart (another kind of artifact)")
+        return None
+    try:
+        metadata = json.loads(client.blob(chart, str(config["digest"])))
+    except ValueError:
+        warnings.append(f"skipped {chart} {version}: its chart metadata is not JSON")
+        return None
+    if not isinstance(metadata, dict):
+        return None
+    created = (manifest.get("annotations") or {}).get("org.opencontainers.image.created")
+    item = {
+        **metadata,
+        "version": version,
+        "urls": [chart_reference(access, chart, version)],
+        "digest": str(layer.get("digest", "")).removeprefix("sha256:"),
+    }
+    if created and "created" not in item:
+        item["created"] = created
+    return item
