@@ -8,6 +8,7 @@ import logging
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -24,7 +25,14 @@ from PySide6.QtWidgets import (
 from desktop.cancellation import CancelToken
 from desktop.catalog.registries import find_registry
 from desktop.errors import CancelledError, UserError, ValidationError
-from desktop.registry import Registry, RegistryDraft, validate_endpoint, validate_name
+from desktop.registry import (
+    Registry,
+    RegistryDraft,
+    validate_chart_names,
+    validate_endpoint,
+    validate_name,
+    validate_oci_endpoint,
+)
 from desktop.sync.engine import SyncResult
 from desktop.ui.certificate_field import CertificateField
 from desktop.ui.context import AppContext
@@ -59,6 +67,10 @@ class RegistryDialog(QDialog):
         editing = self.registry is not None
         self.setWindowTitle("Edit Helm Registry" if editing else "Add Helm Registry")
         self.setMinimumWidth(560)
+        self.kind_combo = QComboBox()
+        self.kind_combo.addItem("Helm repository (index.yaml)", "helm")
+        self.kind_combo.addItem("OCI registry (helm push oci://…)", "oci")
+        self.kind_combo.setEnabled(not editing)  # a registry keeps its kind; add another for the other
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("e.g. bitnami")
         self.endpoint_edit = QLineEdit()
@@ -79,11 +91,15 @@ class RegistryDialog(QDialog):
             self.password_edit.setPlaceholderText("Unchanged: type a new password to replace it")
         self.certificate = CertificateField()
         self.insecure_check = QCheckBox("Skip the server certificate check (not recommended)")
-        self.field_errors = {key: error_label() for key in ("name", "endpoint", "username", "password")}
+        self.plain_http_check = QCheckBox("Plain HTTP, without TLS (like helm --plain-http)")
+        self.charts_edit = QLineEdit()
+        self.charts_edit.setPlaceholderText("web, database (only when the registry does not list its charts)")
+        self.field_errors = {key: error_label() for key in ("name", "endpoint", "username", "password", "charts")}
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        add_row(form, "&Type:", self.kind_combo)
         add_row(form, "&Name:", stacked(self.name_edit, self.field_errors["name"]), self.name_edit)
         add_row(form, "&Endpoint:", stacked(self.endpoint_edit, self.field_errors["endpoint"]), self.endpoint_edit)
         add_row(form, "&Synchronization:", stacked(self.sync_check, self.sync_hint), self.sync_check)
@@ -94,6 +110,9 @@ class RegistryDialog(QDialog):
         self.password_label = add_row(form, "Pass&word:", self.password_row, self.password_edit)
         add_row(form, "&Certificate:", self.certificate, self.certificate.browse_button)
         add_row(form, "&Insecure Skip TLS Verify:", self.insecure_check)
+        self.plain_http_label = add_row(form, "Plain &HTTP:", self.plain_http_check)
+        self.charts_row = stacked(self.charts_edit, self.field_errors["charts"])
+        self.charts_label = add_row(form, "Chart na&mes:", self.charts_row, self.charts_edit)
         self._form = form
 
         self.error_box = QFrame()
@@ -140,6 +159,9 @@ class RegistryDialog(QDialog):
         ):
             edit.textEdited.connect(lambda _text, key=key: self._on_field_edited(key))
         self.no_auth_check.toggled.connect(self._on_no_auth_toggled)
+        self.kind_combo.currentIndexChanged.connect(self._on_kind_changed)
+        self.plain_http_check.toggled.connect(self._validate)
+        self.charts_edit.textEdited.connect(lambda _text: self._on_field_edited("charts"))
         self.certificate.certificate_changed.connect(self._validate)
         self.confirm_button.clicked.connect(self._on_confirm_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
@@ -151,6 +173,9 @@ class RegistryDialog(QDialog):
             self.sync_check.setChecked(True)
             self.no_auth_check.setChecked(True)
         else:
+            self.kind_combo.setCurrentIndex(self.kind_combo.findData(registry.kind))
+            self.plain_http_check.setChecked(registry.plain_http)
+            self.charts_edit.setText(", ".join(registry.chart_names))
             self.name_edit.setText(registry.name)
             self.endpoint_edit.setText(registry.endpoint)
             self.sync_check.setChecked(registry.sync_enabled)
@@ -159,7 +184,7 @@ class RegistryDialog(QDialog):
             self.certificate.set_pem(registry.ca_pem)
             self.insecure_check.setChecked(registry.insecure_skip_tls_verify)
         self._on_no_auth_toggled(self.no_auth_check.isChecked())
-        self._validate()
+        self._on_kind_changed()
 
     # --- validation ---------------------------------------------------------------------
 
@@ -173,6 +198,18 @@ class RegistryDialog(QDialog):
             widget.setVisible(not no_auth)
         self._validate()
 
+    def kind(self) -> str:
+        return str(self.kind_combo.currentData())
+
+    def _on_kind_changed(self) -> None:
+        oci = self.kind() == "oci"
+        for widget in (self.plain_http_label, self.plain_http_check, self.charts_label, self.charts_row):
+            widget.setVisible(oci)
+        self.endpoint_edit.setPlaceholderText(
+            "oci://registry.example.com/charts" if oci else "https://charts.example.com/stable"
+        )
+        self._validate()
+
     def errors(self) -> dict[str, str]:
         """Field → what is wrong with it, as the user would read it."""
         problems: dict[str, str] = {}
@@ -183,10 +220,16 @@ class RegistryDialog(QDialog):
                 problems["name"] = f"A registry named '{existing.name}' already exists."
         except ValidationError as exc:
             problems["name"] = exc.message
+        oci = self.kind() == "oci"
         try:
-            validate_endpoint(self.endpoint_edit.text())
+            (validate_oci_endpoint if oci else validate_endpoint)(self.endpoint_edit.text())
         except ValidationError as exc:
             problems["endpoint"] = exc.message
+        if oci:
+            try:
+                validate_chart_names(self.charts_edit.text().split(","))
+            except ValidationError as exc:
+                problems["charts"] = exc.message
         if not self.no_auth_check.isChecked():
             if not self.username_edit.text().strip():
                 problems["username"] = "Give the username, or turn on No Authentication."
@@ -214,6 +257,9 @@ class RegistryDialog(QDialog):
             ca_pem=self.certificate.pem,
             insecure_skip_tls_verify=self.insecure_check.isChecked(),
             keep_password=self.registry is not None and private and not self.password_edit.text(),
+            kind=self.kind(),
+            plain_http=self.kind() == "oci" and self.plain_http_check.isChecked(),
+            chart_names=tuple(self.charts_edit.text().split(",")) if self.kind() == "oci" else (),
         )
 
     # --- confirming ---------------------------------------------------------------------
@@ -262,8 +308,11 @@ class RegistryDialog(QDialog):
             self.password_edit,
             self.certificate,
             self.insecure_check,
+            self.plain_http_check,
+            self.charts_edit,
         ):
             widget.setEnabled(not busy)
+        self.kind_combo.setEnabled(not busy and self.registry is None)  # a registry keeps its kind
         self.busy_widget.setVisible(busy)
         self.busy_label.setText(message)
         self.busy_bar.setRange(0, 0)

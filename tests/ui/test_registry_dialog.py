@@ -229,7 +229,9 @@ def test_labels_have_mnemonics_for_every_field(running_app: RunningApp) -> None:
     dialog = open_add_dialog(running_app)
     labels = [label for label in dialog.findChildren(QLabel) if label.buddy() is not None]
     texts = sorted(label.text() for label in labels)
-    assert len(texts) == 8 and all("&" in text for text in texts), texts
+    assert len(texts) == 11 and all("&" in text for text in texts), texts
+    keys = [text[text.index("&") + 1].lower() for text in texts]
+    assert len(set(keys)) == len(keys), texts
     dialog.reject()
 
 
@@ -274,3 +276,34 @@ def test_the_window_remembers_its_geometry_and_tab(running_app: RunningApp, qtbo
     qtbot.addWidget(again)
     assert again.tabs.currentIndex() == 0
     assert (again.width(), again.height()) == (1000, 640)
+
+
+def test_an_oci_registry_is_added_from_the_dialog(running_app: RunningApp, qtbot: QtBot, tmp_path: Path) -> None:
+    from desktop.catalog.charts import search_charts
+    from tests.support.charts import chart_archive
+    from tests.support.oci_registry import DistributionRegistry
+
+    registry = DistributionRegistry(tmp_path / "oci", users={"ana": "an4-s3cret"}).start()
+    try:
+        registry.push_chart("charts/web", "1.2.0", chart_archive("web", "1.2.0"), user="ana")
+        dialog = open_add_dialog(running_app)
+        assert not dialog.charts_edit.isVisibleTo(dialog) and not dialog.plain_http_check.isVisibleTo(dialog)
+        dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findData("oci"))
+        assert dialog.charts_edit.isVisibleTo(dialog) and dialog.plain_http_check.isVisibleTo(dialog)
+        fill(dialog, qtbot, "oci-web", f"https://{registry.endpoint_host}", "ana", "an4-s3cret")
+        assert "oci://" in dialog.field_errors["endpoint"].text()
+        dialog.endpoint_edit.clear()
+        qtbot.keyClicks(dialog.endpoint_edit, f"oci://{registry.endpoint_host}/charts")
+        qtbot.keyClicks(dialog.charts_edit, "web, Bad Name")
+        assert not dialog.field_errors["charts"].isHidden()
+        dialog.charts_edit.clear()
+        qtbot.keyClicks(dialog.charts_edit, "web")
+        dialog.plain_http_check.setChecked(True)
+        with qtbot.waitSignal(dialog.accepted, timeout=20000):
+            qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+        saved = find_registry(running_app.context.reader, "oci-web")
+        assert saved is not None and saved.kind == "oci" and saved.plain_http and saved.chart_names == ("web",)
+        hits = search_charts(running_app.context.reader, "web")
+        assert [(hit.chart, hit.version) for hit in hits] == [("web", "1.2.0")]
+    finally:
+        registry.stop()
