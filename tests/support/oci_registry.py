@@ -27,6 +27,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from tests.support.quiet_server import QuietHTTPServer
+
 HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
 HELM_CHART = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -58,7 +60,7 @@ class TokenService:
         self.signer = self.ca.issue_cert("token-signer")
         self.key = serialization.load_pem_private_key(self.signer.private_key_pem.bytes(), password=None)
         self.certificate = x509.load_pem_x509_certificate(self.signer.cert_chain_pems[0].bytes())
-        self._httpd: http.server.ThreadingHTTPServer | None = None
+        self._httpd: QuietHTTPServer | None = None
 
     def root_bundle(self, path: Path) -> Path:
         self.ca.cert_pem.write_to_path(str(path))
@@ -122,7 +124,7 @@ class TokenService:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = QuietHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True).start()
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/token"
 
@@ -331,7 +333,7 @@ class RateLimitingProxy:
         self.retry_after = retry_after
         self.limited_at: list[float] = []
         self.forwarded_at: list[float] = []
-        self._httpd: http.server.ThreadingHTTPServer | None = None
+        self._httpd: QuietHTTPServer | None = None
 
     def start(self) -> str:
         proxy = self
@@ -366,7 +368,7 @@ class RateLimitingProxy:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = QuietHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True).start()
         return f"127.0.0.1:{self._httpd.server_address[1]}"
 

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.support.quiet_server import QuietHTTPServer
+
 
 @dataclass
 class Recorded:
@@ -60,7 +62,7 @@ class RepoServer:
         self.requests: list[Recorded] = []
         self.etags = True
         self._lock = threading.Lock()
-        self._httpd: http.server.ThreadingHTTPServer | None = None
+        self._httpd: QuietHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._port = 0
 
@@ -87,7 +89,7 @@ class RepoServer:
 
     def start(self, port: int = 0) -> RepoServer:
         handler = _make_handler(self)
-        httpd = http.server.ThreadingHTTPServer((self.host, port), handler)
+        httpd = QuietHTTPServer((self.host, port), handler)
         httpd.daemon_threads = True
         if self.tls_context is not None:
             httpd.socket = self.tls_context.wrap_socket(httpd.socket, server_side=True)
