@@ -233,7 +233,8 @@ class OciClient:
             if value
         }
         token, lifetime = self._fetch_token(realm, params)
-        self._tokens[scope or ""] = (token, time.monotonic() + max(lifetime - 10, 10))
+        margin = 10 if lifetime > 20 else lifetime / 2  # renew a little before the registry would refuse it
+        self._tokens[scope or ""] = (token, time.monotonic() + lifetime - margin)
 
     def _fetch_token(self, realm: str, params: dict[str, str]) -> tuple[str, float]:
         headers = {}

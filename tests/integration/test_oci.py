@@ -5,6 +5,7 @@ Helm's OCI layout."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -136,6 +137,20 @@ def test_token_auth_and_incremental_sync(
     assert list_runs(engine.db, registry.id)[0].status == "updated"
     unchanged = engine.sync(registry)
     assert unchanged.status == "unchanged"
+
+
+def test_an_expired_token_is_renewed(token_registry: DistributionRegistry, token_service: TokenService) -> None:
+    push(token_registry, "web", "1.0.0")
+    token_service.lifetime = 2
+    access = OciAccess(f"oci://{token_registry.endpoint_host}/charts", "ana", "an4-s3cret", plain_http=True)
+    with OciClient(access) as client:
+        assert client.tags("web") == ["1.0.0"]
+        assert client.tags("web") == ["1.0.0"]
+        issued = len(token_service.requests)
+        assert issued == 1  # the token is reused while it lasts
+        time.sleep(1.2)
+        assert client.tags("web") == ["1.0.0"]
+        assert len(token_service.requests) == issued + 1  # renewed once it was about to expire
 
 
 def test_only_new_tags_are_read_and_the_cap_holds(engine: SyncEngine, token_registry: DistributionRegistry) -> None:
