@@ -24,10 +24,6 @@ class AppPaths:
         return self.data_dir / "catalog.sqlite3"
 
     @property
-    def charts_cache(self) -> Path:
-        return self.cache_dir / "charts"
-
-    @property
     def log_file(self) -> Path:
         return self.log_dir / "chartkeeper.log"
 

@@ -68,22 +68,6 @@ def pin(db: sqlite3.Connection, ref: ChartRef, now: float) -> None:
         )
 
 
-def unpin(db: sqlite3.Connection, ref: ChartRef) -> None:
-    with transaction(db):
-        db.execute(
-            "DELETE FROM pins WHERE registry_uid = ? AND chart = ? AND version = ?",
-            (ref.registry_uid, ref.chart, ref.version),
-        )
-
-
-def is_pinned(db: sqlite3.Connection, ref: ChartRef) -> bool:
-    row = db.execute(
-        "SELECT 1 FROM pins WHERE registry_uid = ? AND chart = ? AND version = ?",
-        (ref.registry_uid, ref.chart, ref.version),
-    ).fetchone()
-    return row is not None
-
-
 def kept_offline(db: sqlite3.Connection) -> list[ChartRef]:
     """Versions to keep offline: pinned by hand, or used by a profile layer."""
     rows = db.execute(

@@ -21,7 +21,6 @@ class SnapshotDiff:
     added: list[ChartVersionKey] = field(default_factory=list)
     removed: list[ChartVersionKey] = field(default_factory=list)
     changed: list[ChartVersionKey] = field(default_factory=list)
-    duplicates: int = 0
 
     @property
     def is_empty(self) -> bool:
@@ -42,10 +41,7 @@ def _prepare(documents: Iterable[ChartDocument], diff: SnapshotDiff) -> dict[str
             continue
         unique: dict[str, IndexEntry] = {}
         for entry in document.entries:
-            if entry.version.text in unique:
-                diff.duplicates += 1  # Helm keeps the first of duplicated versions too
-            else:
-                unique[entry.version.text] = entry
+            unique.setdefault(entry.version.text, entry)  # Helm keeps the first of duplicated versions too
         ordered = sorted(unique.values(), key=lambda e: e.version.sort_key, reverse=True)
         digest = hashlib.blake2b(document.json, digest_size=16).digest()
         charts[document.name] = _Chart(document, digest, ordered)

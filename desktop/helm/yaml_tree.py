@@ -41,7 +41,8 @@ def quiet_native_errors() -> Iterator[None]:
 
 
 class YamlTree:
-    """A parsed YAML document held in rapidyaml's tree; convert the parts you need with `to_python`.
+    """A parsed YAML document held in rapidyaml's tree; convert the parts you need with
+    `to_json` (fast) or `walk` (exact).
 
     Build and convert it inside `quiet_native_errors()`.
     """
@@ -153,16 +154,6 @@ class YamlTree:
         self._scratch[0] = ord("{")
         self._scratch[size + 1] = ord("}")
         return bytes(self._scratch[: size + 2])
-
-    def to_python(self, node: int) -> Any:
-        """The subtree as Python values, through the fast JSON bridge when it can be used."""
-        converted = self.to_json(node)
-        if converted is None:
-            return self.walk(node)
-        value = converted[1]
-        if self._tree.has_key(node):
-            (value,) = value.values()
-        return value
 
     def walk(self, node: int, depth: int = 0) -> Any:
         """Exact conversion by visiting every node; raises IndexFormatError past MAX_DEPTH."""

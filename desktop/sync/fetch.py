@@ -26,10 +26,6 @@ class FetchedIndex:
     digest: str | None = None
     parsed: ParsedIndex | None = None  # None when nothing new arrived (304 or same digest)
 
-    @property
-    def unchanged(self) -> bool:
-        return self.parsed is None
-
 
 def content_digest(body: bytes) -> str:
     """SHA-256 of the index without its top-level `generated:` timestamp (YAML or JSON form)."""

@@ -113,7 +113,6 @@ class RegistryDialog(QDialog):
         self.plain_http_label = add_row(form, "Plain &HTTP:", self.plain_http_check)
         self.charts_row = stacked(self.charts_edit, self.field_errors["charts"])
         self.charts_label = add_row(form, "Chart na&mes:", self.charts_row, self.charts_edit)
-        self._form = form
 
         self.error_box = QFrame()
         self.error_box.setObjectName("errorBox")
