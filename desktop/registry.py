@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from desktop.errors import ValidationError
 
@@ -117,6 +117,16 @@ def validate_name(name: str) -> str:
     return name
 
 
+def _check_authority(endpoint: str, parts: SplitResult) -> None:
+    """What both kinds of endpoint refuse: credentials written into it, a port out of range."""
+    if parts.username is not None or parts.password is not None:
+        raise ValidationError("Put the username and password in their own fields, not in the endpoint URL.")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise ValidationError(f"'{endpoint}' has an invalid port number.") from None
+
+
 def validate_endpoint(endpoint: str) -> str:
     """An http(s) URL with a host; its path and query are kept exactly as given."""
     endpoint = endpoint.strip()
@@ -128,12 +138,7 @@ def validate_endpoint(endpoint: str) -> str:
             f"'{endpoint}' is not an http:// or https:// URL: give the repository URL, "
             "such as https://charts.example.com/stable."
         )
-    if parts.username is not None or parts.password is not None:
-        raise ValidationError("Put the username and password in their own fields, not in the endpoint URL.")
-    try:
-        parts.port  # noqa: B018 - raises ValueError for a port out of range
-    except ValueError:
-        raise ValidationError(f"'{endpoint}' has an invalid port number.") from None
+    _check_authority(endpoint, parts)
     if not parts.hostname or any(ch.isspace() for ch in endpoint):
         raise ValidationError(f"'{endpoint}' is not a valid URL: it needs a host name and no spaces.")
     if parts.fragment:
@@ -154,12 +159,7 @@ def validate_oci_endpoint(endpoint: str) -> str:
         raise ValidationError(
             f"'{endpoint}' is not an oci:// address: OCI registries are written like oci://registry.example.com/charts."
         )
-    if parts.username is not None or parts.password is not None:
-        raise ValidationError("Put the username and password in their own fields, not in the endpoint.")
-    try:
-        parts.port  # noqa: B018 - raises ValueError for a port out of range
-    except ValueError:
-        raise ValidationError(f"'{endpoint}' has an invalid port number.") from None
+    _check_authority(endpoint, parts)
     if not parts.hostname or parts.query or parts.fragment or any(ch.isspace() for ch in endpoint):
         raise ValidationError(f"'{endpoint}' is not a valid OCI address: a host, an optional path, nothing else.")
     path = parts.path.strip("/")

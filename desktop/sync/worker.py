@@ -199,30 +199,18 @@ class CatalogWorker:
         return outcome
 
     def remove(self, registry_id: int) -> Future[None]:
-        outcome: Future[None] = Future()
-
-        def remove() -> None:
+        def remove(engine: SyncEngine) -> None:
             self.cancel_sync(registry_id)
-            engine = self._engine_now()
-            registry = get_registry_by_id(engine.db, registry_id)
-            engine.remove(registry)
-            outcome.set_result(None)
-            self._listener.catalog_changed()
+            engine.remove(get_registry_by_id(engine.db, registry_id))
 
-        self._put(USER, remove, outcome)
-        return outcome
+        return self.call(remove)
 
     def save_settings(self, settings: TenantSettings) -> Future[None]:
-        outcome: Future[None] = Future()
-
-        def save() -> None:
-            save_settings(self._engine_now().db, settings)
+        def save(engine: SyncEngine) -> None:
+            save_settings(engine.db, settings)
             self._settings = settings
-            outcome.set_result(None)
-            self._listener.catalog_changed()
 
-        self._put(USER, save, outcome)
-        return outcome
+        return self.call(save)
 
     def call(self, action: Callable[[SyncEngine], T]) -> Future[T]:
         """Run `action(engine)` on the writer thread: for writes other modules own (profiles)."""

@@ -1,8 +1,9 @@
-"""Small helpers for the app's forms: labelled rows with mnemonics, a field with a note under it."""
+"""Small helpers for the app's forms: labelled rows with mnemonics, a field with a note under it, empty states."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 
 def add_row(form: QFormLayout, text: str, field: QWidget, buddy: QWidget | None = None) -> QLabel:
@@ -32,3 +33,20 @@ def error_label() -> QLabel:
     label.setWordWrap(True)
     label.hide()
     return label
+
+
+def empty_state(title: str, text: str, action: QPushButton) -> QWidget:
+    """What a list shows while it has nothing: a title, a line of guidance, the action that fills it."""
+    page = QWidget()
+    title_label = QLabel(title)
+    title_label.setObjectName("emptyTitle")
+    text_label = QLabel(text)
+    text_label.setObjectName("emptyText")
+    text_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    action.setMinimumHeight(36)
+    layout = QVBoxLayout(page)
+    layout.addStretch(1)
+    for widget in (title_label, text_label, action):
+        layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
+    layout.addStretch(2)
+    return page

@@ -36,6 +36,7 @@ from desktop.profiles.formats import helmfile_text, palette_json_text, plan_pale
 from desktop.profiles.health import problems
 from desktop.profiles.model import Profile
 from desktop.ui.context import AppContext
+from desktop.ui.forms import empty_state
 from desktop.ui.profile_editor import ProfileEditor
 
 log = logging.getLogger(__name__)
@@ -91,21 +92,13 @@ class ProfilesTab(QWidget):
         left_layout.addLayout(buttons)
 
         self.editor = ProfileEditor(self.context)
-        empty = QWidget()
-        empty_layout = QVBoxLayout(empty)
-        title = QLabel("No profile selected")
-        title.setObjectName("emptyTitle")
-        text = QLabel(
-            "Create an add-on cluster profile, then add Helm charts from your registries as its layers.\n"
-            "Profiles export as Palette JSON or helmfile.yaml."
-        )
-        text.setObjectName("emptyText")
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_new_button = QPushButton("New Profile")
-        empty_layout.addStretch(1)
-        for widget in (title, text, self.empty_new_button):
-            empty_layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
-        empty_layout.addStretch(2)
+        empty = empty_state(
+            "No profile selected",
+            "Create an add-on cluster profile, then add Helm charts from your registries as its layers.\n"
+            "Profiles export as Palette JSON or helmfile.yaml.",
+            self.empty_new_button,
+        )
         self.stack = QStackedWidget()
         self.stack.addWidget(empty)
         self.stack.addWidget(self.editor)

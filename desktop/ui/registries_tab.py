@@ -30,6 +30,7 @@ from desktop.registry import Registry
 from desktop.sync.engine import SyncResult
 from desktop.timefmt import short_date
 from desktop.ui.context import AppContext
+from desktop.ui.forms import empty_state
 from desktop.ui.registry_dialog import RegistryDialog
 from desktop.ui.registry_model import (
     ACCESS,
@@ -132,22 +133,13 @@ class RegistriesTab(QWidget):
         header.resizeSection(STATUS, 280)
         header.resizeSection(ACTIONS, 40)
 
-        self.empty_state = QWidget()
-        empty_title = QLabel("No Helm registries yet")
-        empty_title.setObjectName("emptyTitle")
-        empty_text = QLabel(
-            "Register a chart repository to keep a local snapshot of its charts:\n"
-            "they stay usable on this computer even when the registry cannot be reached."
-        )
-        empty_text.setObjectName("emptyText")
-        empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_add_button = QPushButton("Add New Helm Registry")
-        self.empty_add_button.setMinimumHeight(36)
-        empty_layout = QVBoxLayout(self.empty_state)
-        empty_layout.addStretch(1)
-        for widget in (empty_title, empty_text, self.empty_add_button):
-            empty_layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
-        empty_layout.addStretch(2)
+        self.empty_state = empty_state(
+            "No Helm registries yet",
+            "Register a chart repository to keep a local snapshot of its charts:\n"
+            "they stay usable on this computer even when the registry cannot be reached.",
+            self.empty_add_button,
+        )
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty_state)

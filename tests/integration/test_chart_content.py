@@ -12,6 +12,7 @@ import yaml
 
 from tests.conftest import CliResult
 from tests.support.charts import chart_archive, chart_entry, index_yaml, publish_charts
+from tests.support.exports import write_palette_export
 from tests.support.repo_server import RepoServer
 
 MakeRepo = Callable[..., RepoServer]
@@ -121,25 +122,7 @@ def test_profile_export_import_round_trip(run_cli: RunCli, make_repo: MakeRepo, 
 
 
 def test_import_with_an_unknown_registry_imports_nothing(run_cli: RunCli, tmp_path: Path) -> None:
-    source = tmp_path / "p.json"
-    source.write_text(
-        json.dumps(
-            {
-                "metadata": {"name": "x"},
-                "spec": {
-                    "template": {
-                        "packs": [
-                            {
-                                "name": "a",
-                                "tag": "1.0.0",
-                                "registry": {"name": "gone", "endpoint": "https://gone.example"},
-                            }
-                        ]
-                    }
-                },
-            }
-        )
-    )
+    source = write_palette_export(tmp_path / "p.json", "gone", "https://gone.example")
     result = run_cli("profile", "import", str(source))
     assert result.returncode == 1
     assert "needs registry 'gone' at https://gone.example, which is not registered here" in result.stderr

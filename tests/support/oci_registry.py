@@ -13,7 +13,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from tests.support.quiet_server import QuietHTTPServer
+from tests.support.quiet_server import QuietHTTPServer, serve_in_background
 
 HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
 HELM_CHART = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
@@ -124,14 +123,12 @@ class TokenService:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self._httpd = QuietHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True).start()
+        self._httpd = serve_in_background(Handler)
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/token"
 
     def stop(self) -> None:
         if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+            self._httpd.stop()
 
 
 class DistributionRegistry:
@@ -368,11 +365,9 @@ class RateLimitingProxy:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self._httpd = QuietHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True).start()
+        self._httpd = serve_in_background(Handler)
         return f"127.0.0.1:{self._httpd.server_address[1]}"
 
     def stop(self) -> None:
         if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+            self._httpd.stop()

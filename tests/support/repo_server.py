@@ -90,7 +90,6 @@ class RepoServer:
     def start(self, port: int = 0) -> RepoServer:
         handler = _make_handler(self)
         httpd = QuietHTTPServer((self.host, port), handler)
-        httpd.daemon_threads = True
         if self.tls_context is not None:
             httpd.socket = self.tls_context.wrap_socket(httpd.socket, server_side=True)
         self._httpd = httpd
@@ -103,8 +102,7 @@ class RepoServer:
 
     def stop(self) -> None:
         if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+            self._httpd.stop()
             self._httpd = None
         if self._thread is not None:
             self._thread.join(timeout=5)

@@ -18,6 +18,7 @@ from desktop.catalog.profiles import find_profile
 from desktop.registry import Registry, RegistryDraft
 from desktop.ui.profiles_tab import ProfilesTab
 from tests.support.charts import chart_archive, publish_charts
+from tests.support.exports import write_palette_export
 from tests.support.repo_server import RepoServer
 
 MakeRepo = Callable[..., RepoServer]
@@ -205,25 +206,7 @@ def test_a_layer_removed_upstream_is_flagged(running_app: RunningApp, qtbot: QtB
 
 
 def test_import_lists_problems_and_imports_nothing(running_app: RunningApp, qtbot: QtBot, tmp_path: Path) -> None:
-    export = tmp_path / "p.json"
-    export.write_text(
-        json.dumps(
-            {
-                "metadata": {"name": "x"},
-                "spec": {
-                    "template": {
-                        "packs": [
-                            {
-                                "name": "a",
-                                "tag": "1.0.0",
-                                "registry": {"name": "gone", "endpoint": "https://gone.example"},
-                            }
-                        ]
-                    }
-                },
-            }
-        )
-    )
+    export = write_palette_export(tmp_path / "p.json", "gone", "https://gone.example")
     tab = running_app.window.profiles_tab
     tab.import_from(export)
     qtbot.waitUntil(lambda: any(getattr(d, "informativeText", lambda: "")() for d in tab._dialogs), timeout=5000)
