@@ -1,0 +1,56 @@
+"""Headless commands shaped like Helm's; `main` runs one and turns every failure into one line."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+
+from desktop.errors import UserError
+from desktop.paths import AppPaths
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+log = logging.getLogger("desktop.cli")
+
+
+@contextlib.contextmanager
+def _file_logging(paths: AppPaths) -> Iterator[None]:
+    from desktop.logs import configure_logging
+
+    configure_logging(paths.log_file)
+    yield
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from desktop.cli.context import Context
+    from desktop.cli.parser import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "home"):
+        args.home = None
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_USAGE
+    ctx: Context | None = None
+    try:
+        ctx = Context(args)
+        with _file_logging(ctx.paths):
+            return int(args.handler(ctx, args))
+    except UserError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("\nInterrupted: nothing was half-written.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # a bug: the user gets one line, the log gets the traceback
+        log.exception("unexpected error in %s", args.command)
+        where = ctx.paths.log_file if ctx else "the log"
+        print(f"error: internal error ({type(exc).__name__}); details are in {where}", file=sys.stderr)
+        return EXIT_BUG
+    finally:
+        if ctx is not None:
+            ctx.close()

@@ -1,0 +1,165 @@
+"""`chartkeeper search`, `show` and `pin`: reading the snapshots like `helm search repo` and `helm show`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from desktop.cli import EXIT_OK
+from desktop.cli.context import Context
+from desktop.cli.output import clip, print_json, print_table
+from desktop.errors import ValidationError
+
+
+def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.catalog.charts import search_charts
+
+    constraint = None
+    if args.version:
+        from desktop.helm.versions import VersionConstraint
+
+        constraint = VersionConstraint(args.version).validate()
+    hits = search_charts(
+        ctx.db, args.keyword or "", all_versions=args.versions, devel=args.devel, constraint=constraint
+    )
+    if args.output == "json":
+        print_json(
+            [
+                {
+                    "name": h.name,
+                    "version": h.version,
+                    "app_version": h.app_version,
+                    "description": h.description,
+                    "deprecated": h.deprecated,
+                }
+                for h in hits
+            ]
+        )
+        return EXIT_OK
+    if not hits:
+        print("No results found")
+        return EXIT_OK
+    print_table(
+        ["NAME", "CHART VERSION", "APP VERSION", "DESCRIPTION"],
+        [
+            [h.name, h.version, h.app_version, ("DEPRECATED " if h.deprecated else "") + clip(h.description)]
+            for h in hits
+        ],
+    )
+    return EXIT_OK
+
+
+def split_reference(reference: str) -> tuple[str, str]:
+    registry, _, chart = reference.partition("/")
+    if not registry or not chart or "/" in chart:
+        raise ValidationError(f"'{reference}' is not a chart reference: write it as REGISTRY/CHART.")
+    return registry, chart
+
+
+def cmd_show_chart(ctx: Context, args: argparse.Namespace) -> int:
+    import yaml
+
+    from desktop.catalog.charts import get_chart_version
+    from desktop.catalog.registries import get_registry
+    from desktop.helm.urls import resolve_chart_url
+
+    registry_name, chart = split_reference(args.chart)
+    registry = get_registry(ctx.db, registry_name)
+    if not registry.sync_enabled and not args.version:
+        raise ValidationError(
+            f'"{registry.name}" has synchronization off: reference its charts by exact name and version (--version).'
+        )
+    detail = get_chart_version(ctx.db, registry, chart, args.version)
+    meta = dict(detail.meta)
+    meta["urls"] = [resolve_chart_url(registry.endpoint, url) for url in meta.get("urls", [])]
+    sys.stdout.write(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000))
+    return EXIT_OK
+
+
+def _content(ctx: Context) -> Any:
+    from desktop.catalog.settings_store import load_settings
+    from desktop.secrets import CredentialStore
+    from desktop.sync.chart_content import ChartContent
+
+    return ChartContent(ctx.db, CredentialStore(), load_settings(ctx.db).network())
+
+
+def _resolve_version(ctx: Context, reference: str, version: str | None) -> tuple[Any, str, str]:
+    from desktop.catalog.charts import get_chart_version
+    from desktop.catalog.registries import get_registry
+
+    registry_name, chart = split_reference(reference)
+    registry = get_registry(ctx.db, registry_name)
+    if not registry.sync_enabled and not version:
+        raise ValidationError(
+            f'"{registry.name}" has synchronization off: reference its charts by exact name and version (--version).'
+        )
+    return registry, chart, get_chart_version(ctx.db, registry, chart, version).version
+
+
+def cmd_show_file(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.catalog.archives import ChartRef, cached_archive
+    from desktop.catalog.registries import get_registry
+    from desktop.errors import NotFoundError
+    from desktop.helm.chart_archive import read_chart_files
+
+    try:
+        registry, chart, version = _resolve_version(ctx, args.chart, args.version)
+        files = _content(ctx).files(registry, chart, version)
+    except NotFoundError:
+        # A kept (pinned) version still reads after it has left the registry's index.
+        registry_name, chart = split_reference(args.chart)
+        registry = get_registry(ctx.db, registry_name)
+        cached = cached_archive(ctx.db, ChartRef(registry.uid, chart, args.version or ""))
+        if cached is None:
+            raise
+        version, files = args.version, read_chart_files(cached)
+    content = {"values": files.values, "readme": files.readme, "schema": files.schema}[args.show_command]
+    if content is None:
+        label = {"values": "values.yaml", "readme": "README", "schema": "values.schema.json"}[args.show_command]
+        raise ValidationError(f"{registry.name}/{chart} {version} has no {label}.")
+    sys.stdout.write(content)
+    return EXIT_OK
+
+
+def cmd_pin(ctx: Context, args: argparse.Namespace) -> int:
+    registry, chart, version = _resolve_version(ctx, args.chart, args.version)
+    _content(ctx).pin(registry, chart, version)
+    print(f"{registry.name}/{chart} {version} is kept offline.")
+    return EXIT_OK
+
+
+def add_commands(commands: Any, common: argparse.ArgumentParser, output: argparse.ArgumentParser) -> None:
+    search = commands.add_parser(
+        "search",
+        parents=[common, output],
+        help="search charts in the snapshots",
+        description="Search chart names, descriptions and keywords of registries with synchronization on.",
+    )
+    search.add_argument("keyword", nargs="?", metavar="KEYWORD")
+    search.add_argument("--versions", action="store_true", help="show every version, not only the latest")
+    search.add_argument("--devel", action="store_true", help="include prereleases")
+    search.add_argument("--version", metavar="CONSTRAINT", help="a version constraint such as ^1.2 or '>=1, <2'")
+    search.set_defaults(handler=cmd_search)
+
+    show = commands.add_parser("show", parents=[common], help="show a chart's metadata")
+    show_commands = show.add_subparsers(dest="show_command", metavar="WHAT", required=True)
+    show_chart = show_commands.add_parser("chart", parents=[common], help="the version's Chart.yaml metadata")
+    show_chart.add_argument("chart", metavar="REGISTRY/CHART")
+    show_chart.add_argument("--version", metavar="VERSION", help="exact version (default: latest stable)")
+    show_chart.set_defaults(handler=cmd_show_chart)
+    for what, text in (
+        ("values", "the chart's values.yaml"),
+        ("readme", "the chart's README"),
+        ("schema", "the chart's values.schema.json"),
+    ):
+        show_file = show_commands.add_parser(what, parents=[common], help=f"{text}, exactly as in the archive")
+        show_file.add_argument("chart", metavar="REGISTRY/CHART")
+        show_file.add_argument("--version", metavar="VERSION", help="exact version (default: latest stable)")
+        show_file.set_defaults(handler=cmd_show_file)
+
+    pin = commands.add_parser("pin", parents=[common], help="keep a chart version's files offline")
+    pin.add_argument("chart", metavar="REGISTRY/CHART")
+    pin.add_argument("--version", metavar="VERSION", required=True)
+    pin.set_defaults(handler=cmd_pin)

@@ -1,0 +1,341 @@
+"""`chartkeeper registry …`: add, list, sync, remove registries, their history, and import from Helm."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from desktop.cli import EXIT_ERROR, EXIT_OK
+from desktop.cli.context import Context
+from desktop.cli.output import end_progress, print_json, print_table, progress_printer, warn
+from desktop.errors import UserError, ValidationError
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    if not args.username:
+        if args.password_stdin:
+            raise ValidationError("--password-stdin needs --username.")
+        return None
+    if args.password_stdin:
+        password = sys.stdin.read().rstrip("\r\n")
+        if not password:
+            raise ValidationError("No password arrived on standard input.")
+        return password
+    if sys.stdin.isatty():
+        return getpass.getpass(f"Password for {args.username}: ")
+    raise ValidationError("Give the password on standard input with --password-stdin (never as an argument).")
+
+
+def cmd_registry_add(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.registry import RegistryDraft
+
+    ca_pem = None
+    if args.ca_file:
+        from desktop.certificates import read_certificate_file
+
+        bundle = read_certificate_file(Path(args.ca_file))
+        ca_pem = bundle.pem
+        problem = bundle.leaf.validity_problem()
+        if problem:
+            warn(f"the certificate in {args.ca_file} is {problem}")
+    oci = args.url.strip().lower().startswith("oci://")
+    if (args.plain_http or args.charts) and not oci:
+        raise ValidationError("--plain-http and --charts are for OCI registries (oci:// endpoints).")
+    draft = RegistryDraft(
+        name=args.name,
+        endpoint=args.url,
+        sync_enabled=not args.no_sync,
+        username=args.username,
+        password=_read_password(args),
+        ca_pem=ca_pem,
+        insecure_skip_tls_verify=args.insecure_skip_tls_verify,
+        kind="oci" if oci else "helm",
+        plain_http=args.plain_http,
+        chart_names=tuple((args.charts or "").split(",")),
+    )
+    show_progress = sys.stderr.isatty()
+    try:
+        result = ctx.engine().register(draft, progress=progress_printer(show_progress))
+    finally:
+        end_progress(show_progress)
+    for warning in result.warnings[:10]:
+        warn(warning)
+    if result.skipped > 10:
+        warn(f"… and {result.skipped - 10} more invalid versions skipped")
+    charts = len({chart for chart, _ in result.diff.added})
+    print(
+        f'"{result.registry.name}" has been added: {charts} charts, {len(result.diff.added)} versions'
+        f"{'' if result.registry.sync_enabled else ' (synchronization off: reference charts by exact version)'}."
+    )
+    return EXIT_OK
+
+
+def cmd_registry_list(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.catalog.registries import summaries
+    from desktop.timefmt import iso_time, local_time
+
+    items = summaries(ctx.db)
+    if args.output == "json":
+        print_json(
+            [
+                {
+                    "name": s.registry.name,
+                    "type": s.registry.kind,
+                    "url": s.registry.endpoint,
+                    "sync": s.registry.sync_enabled,
+                    "auth": "basic" if s.registry.is_private else "none",
+                    "charts": s.chart_count,
+                    "versions": s.version_count,
+                    "last_sync": iso_time(s.state.last_success_at),
+                    "status": "failed" if s.state.last_error else "ok",
+                    "error": s.state.last_error,
+                }
+                for s in items
+            ]
+        )
+        return EXIT_OK
+    if not items:
+        print("No registries yet: add one with `chartkeeper registry add NAME URL`.")
+        return EXIT_OK
+    print_table(
+        ["NAME", "URL", "SYNC", "AUTH", "CHARTS", "LAST SYNC", "STATUS"],
+        [
+            [
+                s.registry.name,
+                s.registry.endpoint,
+                "on" if s.registry.sync_enabled else "off",
+                "private" if s.registry.is_private else "public",
+                s.chart_count,
+                local_time(s.state.last_success_at),
+                "failed: " + s.state.last_error if s.state.last_error else "ok",
+            ]
+            for s in items
+        ],
+    )
+    return EXIT_OK
+
+
+def cmd_registry_sync(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.catalog.registries import get_registry, list_registries
+
+    registries = (
+        [get_registry(ctx.db, name) for name in args.names]
+        if args.names
+        else [r for r in list_registries(ctx.db) if r.sync_enabled]
+    )
+    if not registries:
+        print("Nothing to synchronize: no registry has synchronization on (name one to sync it anyway).")
+        return EXIT_OK
+    engine = ctx.engine()
+    show_progress = sys.stderr.isatty() and args.output != "json"
+    results = []
+    for registry in registries:
+        started = time.monotonic()
+        try:
+            result = engine.sync(registry, "manual", progress=progress_printer(show_progress))
+        finally:
+            end_progress(show_progress)
+        results.append(result)
+        if args.output == "json":
+            continue
+        elapsed = time.monotonic() - started
+        if result.ok:
+            d = result.diff
+            detail = (
+                f"+{len(d.added)} -{len(d.removed)} ~{len(d.changed)}"
+                if result.status == "updated"
+                else ("304 Not Modified" if result.http_status == 304 else "same content")
+            )
+            print(f'"{registry.name}": {result.status} ({detail}) in {elapsed:.2f} s')
+            for warning in result.warnings[:10]:
+                warn(f"{registry.name}: {warning}")
+        else:
+            print(f'error: "{registry.name}": {result.error}', file=sys.stderr)
+    if args.output == "json":
+        print_json(
+            [
+                {
+                    "name": r.registry.name,
+                    "status": r.status,
+                    "http_status": r.http_status,
+                    "bytes": r.bytes,
+                    "added": len(r.diff.added),
+                    "removed": len(r.diff.removed),
+                    "changed": len(r.diff.changed),
+                    "error": r.error,
+                }
+                for r in results
+            ]
+        )
+    return EXIT_OK if all(r.ok for r in results) else EXIT_ERROR
+
+
+def cmd_registry_remove(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.catalog.registries import get_registry
+
+    registry = get_registry(ctx.db, args.name)
+    ctx.engine().remove(registry)
+    print(f'"{registry.name}" has been removed, with its snapshot and sync history.')
+    return EXIT_OK
+
+
+def cmd_registry_history(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.catalog.registries import get_registry
+    from desktop.catalog.sync_records import list_runs, run_changes
+    from desktop.timefmt import iso_time, local_time
+
+    registry = get_registry(ctx.db, args.name)
+    runs = list_runs(ctx.db, registry.id, args.limit)
+    if args.output == "json":
+        print_json(
+            [
+                {
+                    "started": iso_time(run.started_at),
+                    "finished": iso_time(run.finished_at),
+                    "status": run.status,
+                    "trigger": run.trigger,
+                    "http_status": run.http_status,
+                    "bytes": run.bytes,
+                    "added": run.added,
+                    "removed": run.removed,
+                    "changed": run.changed,
+                    "skipped": run.skipped,
+                    "error": run.error,
+                    "changes": [
+                        {"change": change, "chart": chart, "version": version}
+                        for change, chart, version in run_changes(ctx.db, run.id)
+                    ]
+                    if args.changes
+                    else None,
+                }
+                for run in runs
+            ]
+        )
+        return EXIT_OK
+    if not runs:
+        print(f'"{registry.name}" has no sync history yet.')
+        return EXIT_OK
+    print_table(
+        ["STARTED", "TRIGGER", "STATUS", "HTTP", "BYTES", "ADDED", "REMOVED", "CHANGED", "ERROR"],
+        [
+            [
+                local_time(run.started_at),
+                run.trigger,
+                run.status,
+                run.http_status or "",
+                run.bytes,
+                run.added,
+                run.removed,
+                run.changed,
+                run.error or "",
+            ]
+            for run in runs
+        ],
+    )
+    if args.changes:
+        for run in runs:
+            changes = run_changes(ctx.db, run.id)
+            if changes:
+                print(f"\n{local_time(run.started_at)}:")
+                for change, chart, version in changes:
+                    print(f"  {'+' if change == 'added' else '-' if change == 'removed' else '~'} {chart} {version}")
+    return EXIT_OK
+
+
+def cmd_registry_import_helm(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.catalog.registries import list_registries
+    from desktop.helm.repositories_file import default_repositories_file, read_repositories_file
+    from desktop.sync.helm_import import outcome_of, plan_import
+
+    path = Path(args.file) if args.file else default_repositories_file()
+    repositories = read_repositories_file(path)
+    engine = ctx.engine()
+    plans = plan_import(repositories, {r.name for r in list_registries(ctx.db)}, path.parent)
+    outcomes = []
+    for plan in plans:
+        if plan.draft is None:
+            assert plan.outcome is not None
+            outcomes.append(plan.outcome)
+            continue
+        try:
+            result = engine.register(plan.draft)
+        except UserError as exc:
+            outcomes.append(outcome_of(plan, exc))
+        else:
+            outcomes.append(outcome_of(plan, None, len(result.diff.added)))
+    if args.output == "json":
+        print_json([vars(o) for o in outcomes])
+    elif outcomes:
+        print_table(["NAME", "URL", "RESULT", "DETAIL"], [[o.name, o.url, o.status, o.detail] for o in outcomes])
+    else:
+        print(f"{path} lists no repositories.")
+    return EXIT_OK if all(o.status != "failed" for o in outcomes) else EXIT_ERROR
+
+
+def add_commands(commands: Any, common: argparse.ArgumentParser, output: argparse.ArgumentParser) -> None:
+    registry = commands.add_parser("registry", parents=[common], help="add, list, sync and remove registries")
+    registry_commands = registry.add_subparsers(dest="registry_command", metavar="COMMAND", required=True)
+
+    add = registry_commands.add_parser(
+        "add",
+        parents=[common],
+        help="register a Helm repository",
+        description="Check the endpoint and credentials and take the first snapshot.",
+    )
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("url", metavar="URL")
+    add.add_argument("--username", help="registry username (omit for No Authentication)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument("--ca-file", metavar="FILE", help="the registry's X509 certificate (PEM or DER)")
+    add.add_argument("--insecure-skip-tls-verify", action="store_true", help="skip the server certificate check")
+    add.add_argument(
+        "--no-sync",
+        action="store_true",
+        help="synchronization off: keep only this snapshot; charts referenced by exact version",
+    )
+    add.add_argument("--max-index-size", type=float, metavar="MB", help="largest index to accept (default 100)")
+    add.add_argument("--plain-http", action="store_true", help="OCI: talk plain HTTP, without TLS (like helm)")
+    add.add_argument(
+        "--charts",
+        metavar="NAMES",
+        help="OCI: comma-separated chart names, when the registry does not list its repositories",
+    )
+    add.set_defaults(handler=cmd_registry_add)
+
+    listing = registry_commands.add_parser("list", aliases=["ls"], parents=[common, output], help="list registries")
+    listing.set_defaults(handler=cmd_registry_list)
+
+    sync = registry_commands.add_parser(
+        "sync",
+        aliases=["update"],
+        parents=[common, output],
+        help="refresh snapshots (all with synchronization on, or those named)",
+    )
+    sync.add_argument("names", nargs="*", metavar="NAME")
+    sync.add_argument("--max-index-size", type=float, metavar="MB", help="largest index to accept (default 100)")
+    sync.set_defaults(handler=cmd_registry_sync)
+
+    remove = registry_commands.add_parser(
+        "remove", aliases=["rm"], parents=[common], help="remove a registry with its snapshot"
+    )
+    remove.add_argument("name", metavar="NAME")
+    remove.set_defaults(handler=cmd_registry_remove)
+
+    history = registry_commands.add_parser("history", parents=[common, output], help="show a registry's sync runs")
+    history.add_argument("name", metavar="NAME")
+    history.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
+    history.add_argument("--changes", action="store_true", help="list the chart versions each run changed")
+    history.set_defaults(handler=cmd_registry_history)
+
+    import_helm = registry_commands.add_parser(
+        "import-helm",
+        parents=[common, output],
+        help="add the repositories Helm knows (repositories.yaml)",
+        description="Register each repository of Helm's repositories.yaml, checked like a new registry.",
+    )
+    import_helm.add_argument("file", nargs="?", metavar="FILE", help="default: Helm's own repositories.yaml")
+    import_helm.set_defaults(handler=cmd_registry_import_helm)
