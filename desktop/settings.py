@@ -6,8 +6,6 @@ import os
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from desktop.net.client import MB, NetworkSettings
-
 
 def _proxy_from_environment() -> str:
     for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
@@ -52,17 +50,6 @@ class TenantSettings:
     @property
     def sync_interval_seconds(self) -> float:
         return self.sync_interval_hours * 3600
-
-    def network(self) -> NetworkSettings:
-        no_proxy = tuple(h.strip() for h in self.no_proxy.split(",") if h.strip())
-        return NetworkSettings(
-            timeout=self.request_timeout_seconds,
-            proxy=self.proxy or None,
-            no_proxy=no_proxy,
-            credentials_to_other_hosts=self.credentials_to_other_hosts,
-            max_index_bytes=int(self.max_index_mb * MB),
-            oci_versions_per_chart=self.oci_versions_per_sync,
-        )
 
     @staticmethod
     def environment_proxy() -> tuple[str, str]:

@@ -40,7 +40,7 @@ import pytest
 import trustme
 
 from desktop.catalog.db import open_catalog
-from desktop.net.client import NetworkSettings
+from desktop.net.settings import NetworkSettings
 from desktop.secrets import CredentialStore
 from desktop.sync.engine import SyncEngine
 from tests.support.keyring_session import SecretServiceSession

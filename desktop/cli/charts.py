@@ -79,10 +79,11 @@ def cmd_show_chart(ctx: Context, args: argparse.Namespace) -> int:
 
 def _content(ctx: Context) -> Any:
     from desktop.catalog.settings_store import load_settings
+    from desktop.net.settings import network_settings
     from desktop.secrets import CredentialStore
     from desktop.sync.chart_content import ChartContent
 
-    return ChartContent(ctx.db, CredentialStore(), load_settings(ctx.db).network())
+    return ChartContent(ctx.db, CredentialStore(), network_settings(load_settings(ctx.db)))
 
 
 def _resolve_version(ctx: Context, reference: str, version: str | None) -> tuple[Any, str, str]:

@@ -28,13 +28,14 @@ class Context:
     def engine(self) -> Any:
         from desktop.catalog.settings_store import load_settings
         from desktop.catalog.sync_records import mark_interrupted_runs
+        from desktop.net.settings import network_settings
         from desktop.secrets import CredentialStore
         from desktop.sync.engine import SyncEngine
 
         mark_interrupted_runs(self.db)  # runs a killed process left 'running'
 
         settings = load_settings(self.db)
-        network = settings.network()
+        network = network_settings(settings)
         if getattr(self.args, "max_index_size", None):
             from dataclasses import replace
 

@@ -18,33 +18,16 @@ from desktop import __version__
 from desktop.cancellation import CancelToken
 from desktop.errors import IndexFormatError, NetworkError, RegistryResponseError, UserError
 from desktop.net.errors import status_error, transport_error
+from desktop.net.settings import MB, NetworkSettings
 from desktop.net.tls import ssl_context_for
 from desktop.net.urls import origin, redacted
 
-MB = 1024 * 1024
 CHART_ARCHIVE_LIMIT = 50 * MB
 MAX_REDIRECTS = 10
 _CHUNK = 256 * 1024
 _REDIRECTS = {301, 302, 303, 307, 308}
 
 Progress = Callable[[int, int | None], None]
-
-
-@dataclass(frozen=True)
-class NetworkSettings:
-    """Tenant-wide network rules; the defaults suit a workstation behind the environment's proxy."""
-
-    timeout: float = 30.0
-    proxy: str | None = None  # None: take HTTP(S)_PROXY / NO_PROXY from the environment
-    no_proxy: tuple[str, ...] = ()
-    credentials_to_other_hosts: bool = False
-    max_index_bytes: int = 100 * MB
-    oci_versions_per_chart: int = 50  # an OCI sync reads at most this many new versions of a chart
-
-    @property
-    def deadline(self) -> float:
-        """The longest a single download may take, however steadily the bytes trickle in."""
-        return max(self.timeout * 20, 60.0)
 
 
 @dataclass(frozen=True)

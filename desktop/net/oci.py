@@ -19,8 +19,9 @@ import httpx
 from desktop import __version__
 from desktop.cancellation import CancelToken
 from desktop.errors import AuthError, NetworkError, NotFoundError, RegistryResponseError, UserError
-from desktop.net.client import MB, NetworkSettings, read_body
+from desktop.net.client import read_body
 from desktop.net.errors import transport_error
+from desktop.net.settings import MB, NetworkSettings
 from desktop.net.tls import ssl_context_for
 from desktop.net.urls import origin, redacted
 

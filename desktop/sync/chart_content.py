@@ -15,8 +15,9 @@ from desktop.catalog.charts import get_chart_version
 from desktop.errors import NotFoundError
 from desktop.helm.chart_archive import ChartArchiveError, ChartFiles, read_chart_files
 from desktop.helm.urls import resolve_chart_url
-from desktop.net.client import CHART_ARCHIVE_LIMIT, NetworkSettings, RegistryHttp
+from desktop.net.client import CHART_ARCHIVE_LIMIT, RegistryHttp
 from desktop.net.oci import OciClient
+from desktop.net.settings import NetworkSettings
 from desktop.registry import Registry
 from desktop.secrets import CredentialStore
 

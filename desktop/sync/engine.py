@@ -36,8 +36,8 @@ from desktop.catalog.sync_records import (
     sync_state,
 )
 from desktop.errors import CancelledError, KeyringError, NetworkError, TLSError, UserError
-from desktop.net.client import NetworkSettings
 from desktop.net.oci import OciClient
+from desktop.net.settings import NetworkSettings
 from desktop.registry import Registry, RegistryDraft
 from desktop.secrets import CredentialStore
 from desktop.sync.fetch import FetchedIndex, ProgressCallback, fetch_index

@@ -12,7 +12,8 @@ from desktop.cancellation import CancelToken
 from desktop.catalog.sync_records import SyncState
 from desktop.helm.index import ParsedIndex, parse_index
 from desktop.helm.urls import index_url
-from desktop.net.client import Download, NetworkSettings, RegistryAccess, RegistryHttp
+from desktop.net.client import Download, RegistryAccess, RegistryHttp
+from desktop.net.settings import NetworkSettings
 
 # Helm rewrites `generated:` every time it rebuilds an index; it says nothing about the charts.
 _GENERATED_JSON = re.compile(rb'"generated"\s*:\s*"[^"]*"')

@@ -14,8 +14,9 @@ from desktop.cancellation import CancelToken
 from desktop.errors import NotFoundError, ValidationError
 from desktop.helm.index import parse_entries
 from desktop.helm.versions import newest_first, parse_version
-from desktop.net.client import Download, NetworkSettings
+from desktop.net.client import Download
 from desktop.net.oci import HELM_CHART, HELM_CONFIG, OciAccess, OciClient
+from desktop.net.settings import NetworkSettings
 from desktop.sync.fetch import FetchedIndex, ProgressCallback
 
 Existing = dict[str, list[dict[str, Any]]]  # chart → its stored index items

@@ -26,6 +26,7 @@ from desktop.catalog.settings_store import load_settings, save_settings
 from desktop.catalog.sync_records import mark_interrupted_runs, sync_state
 from desktop.errors import CancelledError, UserError
 from desktop.helm.chart_archive import ChartFiles, read_chart_files
+from desktop.net.settings import network_settings
 from desktop.registry import Registry, RegistryDraft
 from desktop.secrets import CredentialStore
 from desktop.settings import TenantSettings
@@ -152,7 +153,7 @@ class CatalogWorker:
             self._spawn(lambda: fetch(draft_checked), outcome)
 
         def fetch(checked: RegistryDraft) -> None:
-            network = self._settings.network()
+            network = network_settings(self._settings)
             prepared = prepare_registration(checked, self._credentials, network, cancel, progress)
             if outcome.done():  # cancelled while fetching: forget the password just stored
                 discard_registration(prepared, self._credentials)
@@ -185,7 +186,7 @@ class CatalogWorker:
             self._spawn(lambda: fetch(registry, cleaned), outcome)
 
         def fetch(registry: Registry, cleaned: RegistryDraft) -> None:
-            check_edit(registry, cleaned, self._credentials, self._settings.network(), cancel)
+            check_edit(registry, cleaned, self._credentials, network_settings(self._settings), cancel)
             if outcome.done():
                 return
             store_edited_password(registry, cleaned, self._credentials)
@@ -242,7 +243,7 @@ class CatalogWorker:
             self._spawn(lambda: download(registry, source), outcome)
 
         def download(registry: Registry, source: ArchiveSource) -> None:
-            data = download_archive(registry, source, self._credentials, self._settings.network(), cancel)
+            data = download_archive(registry, source, self._credentials, network_settings(self._settings), cancel)
             self._put(USER, lambda: store(source, data), outcome)
 
         def store(source: ArchiveSource, data: bytes) -> None:
@@ -272,7 +273,7 @@ class CatalogWorker:
         def download(registry: Registry, source: ArchiveSource) -> None:
             key = (registry.id, source.ref.chart, source.ref.version)
             try:
-                data = download_archive(registry, source, self._credentials, self._settings.network())
+                data = download_archive(registry, source, self._credentials, network_settings(self._settings))
             except UserError as exc:
                 log.info("could not keep %s %s offline yet: %s", source.ref.chart, source.ref.version, exc)
                 self._put(SYSTEM, lambda: self._fetching.discard(key))
@@ -325,7 +326,9 @@ class CatalogWorker:
 
         def fetch() -> None:
             try:
-                fetched = fetch_for_sync(ticket, self._credentials, self._settings.network(), running.token, progress)
+                fetched = fetch_for_sync(
+                    ticket, self._credentials, network_settings(self._settings), running.token, progress
+                )
             except BaseException as exc:
                 if not running.abandoned:
                     failure = exc  # the except block unbinds `exc`; the job runs later
@@ -386,7 +389,7 @@ class CatalogWorker:
             db = open_catalog(self._catalog_path)
             mark_interrupted_runs(db)
             self._settings = load_settings(db)
-            self._engine = SyncEngine(db, self._credentials, self._settings.network(), self._clock)
+            self._engine = SyncEngine(db, self._credentials, network_settings(self._settings), self._clock)
         except BaseException as exc:
             self._start_error = exc
             self._ready.set()

@@ -16,8 +16,8 @@ import yaml
 from desktop.catalog.charts import get_chart_version, search_charts
 from desktop.catalog.sync_records import list_runs
 from desktop.errors import AuthError, NotFoundError, ValidationError
-from desktop.net.client import NetworkSettings
 from desktop.net.oci import OciAccess, OciClient
+from desktop.net.settings import NetworkSettings
 from desktop.registry import RegistryDraft
 from desktop.sync.chart_content import ChartContent
 from desktop.sync.engine import SyncEngine

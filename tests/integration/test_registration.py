@@ -23,7 +23,7 @@ from desktop.errors import (
     TLSError,
     UserError,
 )
-from desktop.net.client import NetworkSettings
+from desktop.net.settings import NetworkSettings
 from desktop.registry import RegistryDraft
 from desktop.secrets import SERVICE
 from desktop.sync.engine import SyncEngine

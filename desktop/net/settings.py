@@ -1,0 +1,39 @@
+"""Network rules for every request: the tenant's settings turned into timeouts, proxies, limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from desktop.settings import TenantSettings
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    """Tenant-wide network rules; the defaults suit a workstation behind the environment's proxy."""
+
+    timeout: float = 30.0
+    proxy: str | None = None  # None: take HTTP(S)_PROXY / NO_PROXY from the environment
+    no_proxy: tuple[str, ...] = ()
+    credentials_to_other_hosts: bool = False
+    max_index_bytes: int = 100 * MB
+    oci_versions_per_chart: int = 50  # an OCI sync reads at most this many new versions of a chart
+
+    @property
+    def deadline(self) -> float:
+        """The longest a single download may take, however steadily the bytes trickle in."""
+        return max(self.timeout * 20, 60.0)
+
+
+def network_settings(tenant: TenantSettings) -> NetworkSettings:
+    """The network rules the tenant's settings ask for."""
+    no_proxy = tuple(h.strip() for h in tenant.no_proxy.split(",") if h.strip())
+    return NetworkSettings(
+        timeout=tenant.request_timeout_seconds,
+        proxy=tenant.proxy or None,
+        no_proxy=no_proxy,
+        credentials_to_other_hosts=tenant.credentials_to_other_hosts,
+        max_index_bytes=int(tenant.max_index_mb * MB),
+        oci_versions_per_chart=tenant.oci_versions_per_sync,
+    )
