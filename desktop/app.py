@@ -17,7 +17,7 @@ from desktop.errors import UserError
 from desktop.logs import configure_logging
 from desktop.paths import AppPaths, resolve_paths
 from desktop.secrets import CredentialStore
-from desktop.sync.worker import CatalogWorker
+from desktop.sync.worker import BackgroundWorker
 from desktop.ui.context import AppContext
 from desktop.ui.main_window import MainWindow
 from desktop.ui.resources import app_icon
@@ -69,7 +69,7 @@ def build_app(paths: AppPaths, *, schedule: bool = True, credentials: Credential
     app = create_application()
     bridge = WorkerBridge()
     credentials = credentials or CredentialStore()
-    worker = CatalogWorker(paths.catalog, credentials, BridgeListener(bridge))
+    worker = BackgroundWorker(paths.catalog, credentials, BridgeListener(bridge))
     worker.start(schedule=schedule)
     try:
         reader = open_catalog(paths.catalog, readonly=True)

@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 
-from desktop.errors import CancelledError
+from desktop.errors import OperationCancelled
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class CancelToken:
 
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
-            raise CancelledError()
+            raise OperationCancelled()
 
     def on_cancel(self, abort: Callable[[], None]) -> None:
         """Run `abort` when the token is cancelled (at once if it already is)."""
@@ -54,7 +54,7 @@ class CancelToken:
         """Run `abort` if the token is cancelled while the block runs."""
         with self._lock:
             if self._event.is_set():
-                raise CancelledError()
+                raise OperationCancelled()
             self._aborts.append(abort)
         try:
             yield

@@ -50,7 +50,7 @@ class CatalogError(UserError):
     """The local catalog cannot be opened or migrated (a newer version, a damaged file)."""
 
 
-class CancelledError(UserError):
+class OperationCancelled(UserError):
     """The user cancelled the operation."""
 
     def __init__(self, message: str = "Cancelled.") -> None:

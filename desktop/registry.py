@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, urlsplit
 
 from desktop.errors import ValidationError
-
-if TYPE_CHECKING:  # the HTTP stack costs 0.1 s to import; commands that only read the catalog skip it
-    from desktop.net.client import RegistryAccess
-    from desktop.net.oci import OciAccess
 
 NAME_MAX = 64
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -42,17 +37,6 @@ class Registry:
     def is_oci(self) -> bool:
         return self.kind == "oci"
 
-    def oci_access(self, password: str | None) -> OciAccess:
-        from desktop.net.oci import OciAccess
-
-        return OciAccess(
-            self.endpoint, self.username, password, self.ca_pem, self.insecure_skip_tls_verify, self.plain_http
-        )
-
-    def access(self, password: str | None) -> RegistryAccess:
-        from desktop.net.client import RegistryAccess
-
-        return RegistryAccess(self.endpoint, self.username, password, self.ca_pem, self.insecure_skip_tls_verify)
 
 
 @dataclass(frozen=True)
@@ -90,18 +74,6 @@ class RegistryDraft:
             plain_http=self.plain_http and oci,
             chart_names=validate_chart_names(self.chart_names) if oci else (),
         )
-
-    def oci_access(self) -> OciAccess:
-        from desktop.net.oci import OciAccess
-
-        return OciAccess(
-            self.endpoint, self.username, self.password, self.ca_pem, self.insecure_skip_tls_verify, self.plain_http
-        )
-
-    def access(self) -> RegistryAccess:
-        from desktop.net.client import RegistryAccess
-
-        return RegistryAccess(self.endpoint, self.username, self.password, self.ca_pem, self.insecure_skip_tls_verify)
 
 
 def validate_name(name: str) -> str:

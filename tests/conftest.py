@@ -42,7 +42,7 @@ import trustme
 from desktop.catalog.db import open_catalog
 from desktop.net.settings import NetworkSettings
 from desktop.secrets import CredentialStore
-from desktop.sync.engine import SyncEngine
+from tests.support.catalog_harness import CatalogHarness
 from tests.support.keyring_session import SecretServiceSession
 from tests.support.repo_server import RepoServer
 
@@ -83,9 +83,10 @@ def catalog_path(home: Path) -> Path:
 
 
 @pytest.fixture
-def engine(catalog_path: Path, credentials: CredentialStore) -> Iterator[SyncEngine]:
+def engine(catalog_path: Path, credentials: CredentialStore) -> Iterator[CatalogHarness]:
+    """Operations run as the CLI runs them, on one catalog connection."""
     db = open_catalog(catalog_path)
-    yield SyncEngine(db, credentials, NetworkSettings(timeout=5))
+    yield CatalogHarness(db, credentials, NetworkSettings(timeout=5))
     db.close()
 
 

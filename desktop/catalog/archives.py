@@ -87,3 +87,13 @@ def cached_archive_size(db: sqlite3.Connection, ref: ChartRef) -> int | None:
         (ref.registry_uid, ref.chart, ref.version),
     ).fetchone()
     return None if row is None else int(row[0])
+
+
+def unpin(db: sqlite3.Connection, ref: ChartRef) -> bool:
+    """Forget a pin; the archive stays in the cache until evicted. True when there was one."""
+    with transaction(db):
+        cursor = db.execute(
+            "DELETE FROM pins WHERE registry_uid = ? AND chart = ? AND version = ?",
+            (ref.registry_uid, ref.chart, ref.version),
+        )
+    return cursor.rowcount > 0

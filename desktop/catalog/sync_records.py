@@ -49,7 +49,7 @@ class SyncRun:
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """How a run ended, as the sync engine reports it."""
+    """How a run ended, as the sync operation reports it."""
 
     status: str
     http_status: int | None = None
@@ -173,3 +173,17 @@ def run_changes(db: sqlite3.Connection, run_id: int) -> list[tuple[str, str, str
         "SELECT change, chart, version FROM sync_run_changes WHERE run_id = ? ORDER BY chart, change, version",
         (run_id,),
     ).fetchall()
+
+
+def run_status(db: sqlite3.Connection, run_id: int) -> str | None:
+    row = db.execute("SELECT status FROM sync_runs WHERE id = ?", (run_id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def get_run(db: sqlite3.Connection, run_id: int) -> SyncRun | None:
+    row = db.execute(
+        "SELECT id, registry_id, trigger, started_at, finished_at, status, http_status, bytes, added, removed,"
+        " changed, skipped, error FROM sync_runs WHERE id = ?",
+        (run_id,),
+    ).fetchone()
+    return None if row is None else SyncRun(*row)

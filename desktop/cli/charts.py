@@ -77,45 +77,28 @@ def cmd_show_chart(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _content(ctx: Context) -> Any:
-    from desktop.catalog.settings_store import load_settings
-    from desktop.net.settings import network_settings
-    from desktop.secrets import CredentialStore
-    from desktop.sync.chart_content import ChartContent
-
-    return ChartContent(ctx.db, CredentialStore(), network_settings(load_settings(ctx.db)))
-
-
 def _resolve_version(ctx: Context, reference: str, version: str | None) -> tuple[Any, str, str]:
+    """Registry, chart and exact version: the one given (checked by the operation, which also finds
+    kept archives of versions that left the index), else the latest stable one in the snapshot."""
     from desktop.catalog.charts import get_chart_version
     from desktop.catalog.registries import get_registry
 
     registry_name, chart = split_reference(reference)
     registry = get_registry(ctx.db, registry_name)
-    if not registry.sync_enabled and not version:
+    if version:
+        return registry, chart, version
+    if not registry.sync_enabled:
         raise ValidationError(
             f'"{registry.name}" has synchronization off: reference its charts by exact name and version (--version).'
         )
-    return registry, chart, get_chart_version(ctx.db, registry, chart, version).version
+    return registry, chart, get_chart_version(ctx.db, registry, chart, None).version
 
 
 def cmd_show_file(ctx: Context, args: argparse.Namespace) -> int:
-    from desktop.catalog.archives import ChartRef, cached_archive
-    from desktop.catalog.registries import get_registry
-    from desktop.errors import NotFoundError
-    from desktop.helm.chart_archive import read_chart_files
+    from desktop.operations.chart_files import chart_files
 
-    try:
-        registry, chart, version = _resolve_version(ctx, args.chart, args.version)
-        files = _content(ctx).files(registry, chart, version)
-    except NotFoundError:
-        # A kept (pinned) version still reads after it has left the registry's index.
-        registry_name, chart = split_reference(args.chart)
-        registry = get_registry(ctx.db, registry_name)
-        cached = cached_archive(ctx.db, ChartRef(registry.uid, chart, args.version or ""))
-        if cached is None:
-            raise
-        version, files = args.version, read_chart_files(cached)
+    registry, chart, version = _resolve_version(ctx, args.chart, args.version)
+    files = chart_files(ctx.services(), registry.id, chart, version)
     content = {"values": files.values, "readme": files.readme, "schema": files.schema}[args.show_command]
     if content is None:
         label = {"values": "values.yaml", "readme": "README", "schema": "values.schema.json"}[args.show_command]
@@ -125,9 +108,24 @@ def cmd_show_file(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_pin(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.operations.chart_files import pin_version
+
     registry, chart, version = _resolve_version(ctx, args.chart, args.version)
-    _content(ctx).pin(registry, chart, version)
+    pin_version(ctx.services(), registry.id, chart, version)
     print(f"{registry.name}/{chart} {version} is kept offline.")
+    return EXIT_OK
+
+
+def cmd_unpin(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.operations.chart_files import unpin_version
+
+    registry, chart, version = _resolve_version(ctx, args.chart, args.version)
+    if unpin_version(ctx.services(), registry.id, chart, version):
+        print(
+            f"{registry.name}/{chart} {version} is no longer pinned: its cached copy may go when space is needed."
+        )
+    else:
+        print(f"{registry.name}/{chart} {version} was not pinned.")
     return EXIT_OK
 
 
@@ -164,3 +162,8 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     pin.add_argument("chart", metavar="REGISTRY/CHART")
     pin.add_argument("--version", metavar="VERSION", required=True)
     pin.set_defaults(handler=cmd_pin)
+
+    unpin = commands.add_parser("unpin", parents=[common], help="stop keeping a chart version offline")
+    unpin.add_argument("chart", metavar="REGISTRY/CHART")
+    unpin.add_argument("--version", metavar="VERSION", required=True)
+    unpin.set_defaults(handler=cmd_unpin)

@@ -1,21 +1,24 @@
-"""What a command needs (paths, the catalog, the sync engine), built on first use so read-only commands stay fast."""
+"""What a command needs (paths, the catalog, the operations' services), built on first use so that
+read-only commands stay fast."""
 
 from __future__ import annotations
 
 import argparse
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING
 
 from desktop.paths import AppPaths, resolve_paths
 
+if TYPE_CHECKING:
+    from desktop.operations.services import Services
+
 
 class Context:
-    """What a command needs, built on first use so that read-only commands stay fast."""
-
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.paths: AppPaths = resolve_paths(args.home).ensure()
         self._db: sqlite3.Connection | None = None
+        self._services: Services | None = None
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -25,22 +28,25 @@ class Context:
             self._db = open_catalog(self.paths.catalog)
         return self._db
 
-    def engine(self) -> Any:
-        from desktop.catalog.settings_store import load_settings
-        from desktop.catalog.sync_records import mark_interrupted_runs
-        from desktop.net.settings import network_settings
-        from desktop.secrets import CredentialStore
-        from desktop.sync.engine import SyncEngine
-
-        mark_interrupted_runs(self.db)  # runs a killed process left 'running'
-
-        settings = load_settings(self.db)
-        network = network_settings(settings)
-        if getattr(self.args, "max_index_size", None):
+    def services(self) -> Services:
+        """What operations need, their catalog steps running here on this command's connection."""
+        if self._services is None:
             from dataclasses import replace
 
-            network = replace(network, max_index_bytes=int(self.args.max_index_size * 1024 * 1024))
-        return SyncEngine(self.db, CredentialStore(), network)
+            from desktop.catalog.settings_store import load_settings
+            from desktop.catalog.sync_records import mark_interrupted_runs
+            from desktop.net.settings import network_settings
+            from desktop.operations.services import inline_services
+            from desktop.secrets import CredentialStore
+
+            mark_interrupted_runs(self.db)  # runs a killed process left 'running'
+            settings = load_settings(self.db)
+            override = None
+            max_size = getattr(self.args, "max_index_size", None)
+            if max_size is not None:
+                override = replace(network_settings(settings), max_index_bytes=int(max_size * 1024 * 1024))
+            self._services = inline_services(self.db, CredentialStore(), settings, network_override=override)
+        return self._services
 
     def close(self) -> None:
         if self._db is not None:

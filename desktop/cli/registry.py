@@ -12,7 +12,9 @@ from typing import Any
 from desktop.cli import EXIT_ERROR, EXIT_OK
 from desktop.cli.context import Context
 from desktop.cli.output import end_progress, print_json, print_table, progress_printer, warn
-from desktop.errors import UserError, ValidationError
+from desktop.errors import ValidationError
+
+PASSWORD_LIMIT = 64 * 1024
 
 
 def _read_password(args: argparse.Namespace) -> str | None:
@@ -21,7 +23,9 @@ def _read_password(args: argparse.Namespace) -> str | None:
             raise ValidationError("--password-stdin needs --username.")
         return None
     if args.password_stdin:
-        password = sys.stdin.read().rstrip("\r\n")
+        from desktop.files import read_stdin_text
+
+        password = read_stdin_text(PASSWORD_LIMIT, "The password").rstrip("\r\n")
         if not password:
             raise ValidationError("No password arrived on standard input.")
         return password
@@ -58,8 +62,10 @@ def cmd_registry_add(ctx: Context, args: argparse.Namespace) -> int:
         chart_names=tuple((args.charts or "").split(",")),
     )
     show_progress = sys.stderr.isatty()
+    from desktop.operations.registries import register_registry
+
     try:
-        result = ctx.engine().register(draft, progress=progress_printer(show_progress))
+        result = register_registry(ctx.services(), draft, progress=progress_printer(show_progress))
     finally:
         end_progress(show_progress)
     for warning in result.warnings[:10]:
@@ -130,13 +136,15 @@ def cmd_registry_sync(ctx: Context, args: argparse.Namespace) -> int:
     if not registries:
         print("Nothing to synchronize: no registry has synchronization on (name one to sync it anyway).")
         return EXIT_OK
-    engine = ctx.engine()
+    from desktop.operations.sync import sync_registry
+
+    services = ctx.services()
     show_progress = sys.stderr.isatty() and args.output != "json"
     results = []
     for registry in registries:
         started = time.monotonic()
         try:
-            result = engine.sync(registry, "manual", progress=progress_printer(show_progress))
+            result = sync_registry(services, registry.id, "manual", progress=progress_printer(show_progress))
         finally:
             end_progress(show_progress)
         results.append(result)
@@ -176,9 +184,9 @@ def cmd_registry_sync(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_registry_remove(ctx: Context, args: argparse.Namespace) -> int:
     from desktop.catalog.registries import get_registry
+    from desktop.operations.registries import remove_registry
 
-    registry = get_registry(ctx.db, args.name)
-    ctx.engine().remove(registry)
+    registry = remove_registry(ctx.services(), get_registry(ctx.db, args.name).id)
     print(f'"{registry.name}" has been removed, with its snapshot and sync history.')
     return EXIT_OK
 
@@ -247,26 +255,11 @@ def cmd_registry_history(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_registry_import_helm(ctx: Context, args: argparse.Namespace) -> int:
-    from desktop.catalog.registries import list_registries
-    from desktop.helm.repositories_file import default_repositories_file, read_repositories_file
-    from desktop.sync.helm_import import outcome_of, plan_import
+    from desktop.helm.repositories_file import default_repositories_file
+    from desktop.operations.helm_import import import_from_helm
 
     path = Path(args.file) if args.file else default_repositories_file()
-    repositories = read_repositories_file(path)
-    engine = ctx.engine()
-    plans = plan_import(repositories, {r.name for r in list_registries(ctx.db)}, path.parent)
-    outcomes = []
-    for plan in plans:
-        if plan.draft is None:
-            assert plan.outcome is not None
-            outcomes.append(plan.outcome)
-            continue
-        try:
-            result = engine.register(plan.draft)
-        except UserError as exc:
-            outcomes.append(outcome_of(plan, exc))
-        else:
-            outcomes.append(outcome_of(plan, None, len(result.diff.added)))
+    outcomes = import_from_helm(ctx.services(), path)
     if args.output == "json":
         print_json([vars(o) for o in outcomes])
     elif outcomes:

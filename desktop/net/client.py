@@ -1,30 +1,32 @@
-"""GET from a registry: its TLS settings, credentials only for its own origin, bounded downloads."""
+"""GET from a registry: its TLS settings, credentials only for its own origin, downloads bounded in
+size, in time to the headers and per read, and in rate; a cancel stops any of it at once."""
 
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
-import socket
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Self
 from urllib.parse import urljoin
 
 import httpx
 
-from desktop import __version__
 from desktop.cancellation import CancelToken
-from desktop.errors import IndexFormatError, NetworkError, RegistryResponseError, UserError
-from desktop.net.errors import status_error, transport_error
+from desktop.errors import IndexFormatError, NetworkError, OperationCancelled, RegistryResponseError, UserError
+from desktop.net.errors import SETTINGS_HINT, status_error, transport_error
 from desktop.net.settings import MB, NetworkSettings
+from desktop.net.sockets import Interrupter
 from desktop.net.tls import ssl_context_for
-from desktop.net.urls import origin, redacted
+from desktop.net.transport import http_client
+from desktop.net.urls import clipped, host_and_port, origin, redacted
 
 CHART_ARCHIVE_LIMIT = 50 * MB
 MAX_REDIRECTS = 10
-_CHUNK = 256 * 1024
+MAX_VALIDATOR_LENGTH = 1024  # longer ETag / Last-Modified values are not kept
 _REDIRECTS = {301, 302, 303, 307, 308}
 
 Progress = Callable[[int, int | None], None]
@@ -64,7 +66,7 @@ class RegistryHttp:
         self.settings = settings or NetworkSettings()
         self._origin = origin(access.endpoint)
         self._clients: dict[str, httpx.Client] = {}
-        self._reading: httpx.Response | None = None
+        self._interrupter = Interrupter()
 
     def __enter__(self) -> Self:
         return self
@@ -76,15 +78,7 @@ class RegistryHttp:
         for client in self._clients.values():
             client.close()
         self._clients.clear()
-
-    def _abort(self) -> None:
-        """From another thread: wake a read blocked on the body's socket."""
-        response = self._reading
-        stream = response.extensions.get("network_stream") if response is not None else None
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        self._interrupter.close()
 
     def _client(self, scheme: str) -> httpx.Client:
         # TLS contexts cost tens of milliseconds: an http:// registry never builds one.
@@ -94,19 +88,9 @@ class RegistryHttp:
                 if scheme == "https"
                 else False
             )
-            timeout = httpx.Timeout(self.settings.timeout)
-            headers = {"User-Agent": f"chartkeeper/{__version__}", "Accept-Encoding": "gzip"}
-            proxy = self.settings.proxy
-            if proxy:
-                plain = httpx.HTTPTransport(verify=verify)
-                mounts: dict[str, httpx.BaseTransport | None] = {
-                    f"all://{host if '*' in host else '*' + host.lstrip('.')}": plain for host in self.settings.no_proxy
-                }
-                mounts["all://"] = httpx.HTTPTransport(verify=verify, proxy=proxy)
-                client = httpx.Client(timeout=timeout, headers=headers, trust_env=False, mounts=mounts)
-            else:
-                client = httpx.Client(verify=verify, timeout=timeout, headers=headers, trust_env=True)
-            self._clients[scheme] = client
+            self._clients[scheme] = http_client(
+                verify, self.settings, self._interrupter, {"Accept-Encoding": "gzip"}
+            )
         return self._clients[scheme]
 
     def may_send_credentials(self, url: str) -> bool:
@@ -126,18 +110,20 @@ class RegistryHttp:
         headers: dict[str, str] | None = None,
         cancel: CancelToken | None = None,
         progress: Progress | None = None,
+        what: str = "index",
     ) -> Download:
-        """GET `url`, following redirects; 200 and 304 return, anything else raises a UserError.
-        A cancel shuts the socket of a body being read, so a slow download stops at once. (A
-        request still waiting for headers cannot be woken; the app's worker abandons it.)"""
-        if cancel is None:
-            return self._get(url, max_bytes, headers, None, progress)
-        with cancel.while_blocking(self._abort):
-            try:
-                return self._get(url, max_bytes, headers, cancel, progress)
-            except UserError:
+        """GET `url` (`what` is "index" or "chart", for the messages), following redirects; 200 and
+        304 return, anything else raises a UserError. A cancel stops the request in any state."""
+        watching = cancel.while_blocking(self._interrupter.abort) if cancel is not None else contextlib.nullcontext()
+        try:
+            with watching:
+                return self._get(url, max_bytes, headers, cancel, progress, what)
+        except UserError:
+            if cancel is not None:
                 cancel.raise_if_cancelled()  # the error was our own abort: report the cancel
-                raise
+            raise
+        finally:
+            self._interrupter.reset()
 
     def _get(
         self,
@@ -146,60 +132,111 @@ class RegistryHttp:
         headers: dict[str, str] | None,
         cancel: CancelToken | None,
         progress: Progress | None,
+        what: str,
     ) -> Download:
-        for _hop in range(MAX_REDIRECTS + 1):
+        for hop in range(MAX_REDIRECTS + 1):
             if cancel is not None:
                 cancel.raise_if_cancelled()
+            self._check_scheme(url, hop, what)
             request_headers = dict(headers or {})
             sent_credentials = self.may_send_credentials(url)
             if sent_credentials:
                 request_headers["Authorization"] = self._authorization()
-            scheme = origin(url)[0]
-            if scheme not in ("http", "https"):
-                raise RegistryResponseError(f"The registry redirected to an unsupported address: {redacted(url)}.")
-            try:
-                with self._client(scheme).stream("GET", url, headers=request_headers) as response:
-                    location = response.headers.get("location")
-                    if response.status_code in _REDIRECTS and location:
-                        url = urljoin(url, location)
-                        continue
-                    if response.status_code == 304:
-                        return Download(304, url)
-                    if response.status_code != 200:
-                        raise status_error(
-                            response.status_code, response.reason_phrase, url, sent_credentials=sent_credentials
-                        )
-                    self._reading = response
-                    try:
-                        body, wire = read_body(response, max_bytes, self.settings.deadline, cancel, progress)
-                    finally:
-                        self._reading = None
-                    return Download(
-                        200, url, body, response.headers.get("etag"), response.headers.get("last-modified"), wire
+            with self._exchange(url, request_headers, what) as response:
+                location = response.headers.get("location")
+                if response.status_code in _REDIRECTS and location:
+                    url = urljoin(url, location)
+                    continue
+                if response.status_code == 304:
+                    return Download(304, url)
+                if response.status_code != 200:
+                    raise status_error(
+                        response.status_code,
+                        response.reason_phrase,
+                        url,
+                        sent_credentials=sent_credentials,
+                        what=what,
                     )
-            except (httpx.HTTPError, OSError) as exc:
-                raise transport_error(exc, url, self.settings.timeout) from exc
+                body, wire = read_body(response, max_bytes, self.settings, cancel, progress, what=what)
+                return Download(
+                    200,
+                    url,
+                    body,
+                    validator(response.headers.get("etag")),
+                    validator(response.headers.get("last-modified")),
+                    wire,
+                )
         raise RegistryResponseError(f"The registry redirected more than {MAX_REDIRECTS} times: check the endpoint.")
+
+    @contextlib.contextmanager
+    def _exchange(self, url: str, headers: dict[str, str], what: str) -> Iterator[httpx.Response]:
+        """One request: the connection and the response headers within one timeout, then the body."""
+        where = host_and_port(url)
+        timeout = self.settings.timeout
+        self._interrupter.arm(timeout, f"{where} did not send its response headers within {timeout:g} s")
+        try:
+            with self._client(origin(url)[0]).stream("GET", url, headers=headers) as response:
+                self._interrupter.disarm()
+                yield response
+        except (httpx.HTTPError, OSError) as exc:
+            expired = self._interrupter.overdue
+            if self._interrupter.aborted:
+                raise OperationCancelled() from exc
+            if expired is not None:
+                advice = f"try again later, or raise the request timeout{SETTINGS_HINT}"
+                raise NetworkError(f"{expired}: {advice}.") from exc
+            raise transport_error(exc, url, timeout) from exc
+        finally:
+            self._interrupter.disarm()
+
+    def _check_scheme(self, url: str, hop: int, what: str) -> None:
+        scheme = origin(url)[0]
+        if scheme not in ("http", "https"):
+            if hop == 0:
+                raise RegistryResponseError(
+                    f"The {what}'s address is not an http(s) URL ({clipped(redacted(url))}): Chartkeeper "
+                    "downloads only over HTTP(S); ask the registry's administrator to publish it over HTTP(S)."
+                )
+            raise RegistryResponseError(
+                f"The registry redirected to an address that is not http(s): {clipped(redacted(url))}."
+            )
+        if scheme == "http" and hop > 0 and self._origin[0] == "https":
+            raise RegistryResponseError(
+                f"The registry redirected from HTTPS to plain HTTP ({clipped(redacted(url))}), which would "
+                "expose the download; refused. Ask its administrator to keep redirects on HTTPS."
+            )
+
+
+def validator(value: str | None) -> str | None:
+    """An ETag or Last-Modified worth keeping for the next conditional GET: short, printable."""
+    if value is None or len(value) > MAX_VALIDATOR_LENGTH:
+        return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return None
+    return value
 
 
 def read_body(
     response: httpx.Response,
     max_bytes: int,
-    deadline_seconds: float,
+    settings: NetworkSettings,
     cancel: CancelToken | None,
     progress: Progress | None,
+    *,
+    what: str = "index",
 ) -> tuple[bytes, int]:
-    """The decoded body, refusing more than `max_bytes` of it (gzip bombs included)."""
+    """The decoded body, refusing more than `max_bytes` of it (gzip bombs included), and giving up on
+    a server whose average rate over one timeout stays below the floor."""
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("identity", "", "gzip", "x-gzip"):
-        raise RegistryResponseError(f"The registry sent an unsupported content encoding ({encoding}).")
+        raise RegistryResponseError(f"The registry sent an unsupported content encoding ({clipped(encoding, 40)}).")
     declared = response.headers.get("content-length")
-    expected = int(declared) if declared and declared.isdigit() else None
+    expected = int(declared) if declared and declared.isdigit() and len(declared) < 19 else None
     too_large = IndexFormatError(
-        f"The download is larger than the {max_bytes / MB:g} MB limit"
+        f"The {what} is larger than the {max_bytes / MB:g} MB limit"
         + (
             ": raise the limit in Tenant settings (or --max-index-size) if this registry really is that large."
-            if max_bytes != CHART_ARCHIVE_LIMIT
+            if what == "index"
             else ": no chart is that large, so it was refused."
         )
     )
@@ -208,20 +245,17 @@ def read_body(
     decompressor = zlib.decompressobj(wbits=47) if encoding in ("gzip", "x-gzip") else None
     body = bytearray()
     wire = 0
-    deadline = time.monotonic() + deadline_seconds
-    for chunk in response.iter_raw(_CHUNK):
+    rate = RateFloor(settings.min_rate, settings.timeout, host_and_port(str(response.url)), what)
+    for chunk in response.iter_raw():
         if cancel is not None:
             cancel.raise_if_cancelled()
-        if time.monotonic() > deadline:
-            raise NetworkError(
-                f"The download took longer than {deadline_seconds:g} s: the registry or the network is too slow."
-            )
         wire += len(chunk)
+        rate.received(wire)
         if decompressor is not None:
             try:
                 body += decompressor.decompress(chunk, max_bytes + 1 - len(body))
             except zlib.error:
-                raise IndexFormatError("The compressed download is corrupt (bad gzip data).") from None
+                raise IndexFormatError(f"The compressed {what} is corrupt (bad gzip data): try again.") from None
             if len(body) > max_bytes or decompressor.unconsumed_tail:
                 raise too_large
         else:
@@ -231,5 +265,41 @@ def read_body(
         if progress is not None:
             progress(wire, expected)
     if decompressor is not None and not decompressor.eof:
-        raise IndexFormatError("The compressed download ended early (truncated gzip data): try again.")
+        raise IndexFormatError(f"The compressed {what} ended early (truncated gzip data): try again.")
     return bytes(body), wire
+
+
+class RateFloor:
+    """Gives up on a download whose average rate over the last `window` seconds stays below
+    `floor` bytes/s, once it has run that long: a dribbling server is abandoned within about two
+    timeouts, while a merely slow one is kept."""
+
+    def __init__(self, floor: float, window: float, where: str, what: str) -> None:
+        self._floor = floor
+        self._window = window
+        self._where = where
+        self._what = what
+        self._started = time.monotonic()
+        self._samples: collections.deque[tuple[float, int]] = collections.deque([(self._started, 0)])
+
+    def received(self, total: int) -> None:
+        if self._floor <= 0:
+            return
+        now = time.monotonic()
+        samples = self._samples
+        samples.append((now, total))
+        while len(samples) > 2 and samples[1][0] <= now - self._window:
+            samples.popleft()
+        if now - self._started < self._window:
+            return
+        since, before = samples[0]
+        rate = (total - before) / max(now - since, 1e-6)
+        if rate < self._floor:
+            raise NetworkError(
+                f"{self._where} sent the {self._what} at {_rate_text(rate)}, below the slowest accepted "
+                f"({_rate_text(self._floor)}): try again later, or lower the slowest download rate{SETTINGS_HINT}."
+            )
+
+
+def _rate_text(rate: float) -> str:
+    return f"{rate / 1024:.1f} KiB/s" if rate >= 1024 else f"{rate:.0f} bytes/s"

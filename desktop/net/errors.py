@@ -9,7 +9,7 @@ from typing import TypeVar
 import httpx
 
 from desktop.errors import AuthError, NetworkError, RegistryResponseError, TLSError, UserError
-from desktop.net.urls import host_and_port, origin, redacted
+from desktop.net.urls import clipped, host_and_port, origin, redacted
 
 _E = TypeVar("_E", bound=BaseException)
 
@@ -19,6 +19,7 @@ _EXPIRED = 10
 _NOT_YET_VALID = 9
 _NAME_MISMATCH = {62, 63, 64}  # host name, e-mail, IP address
 _TRUST_ADVICE = "add the registry's CA certificate, or enable Insecure Skip TLS Verify"
+SETTINGS_HINT = " in Tenant settings (or with `chartkeeper settings set`)"
 
 
 def _find(exc: BaseException, kind: type[_E]) -> _E | None:
@@ -41,11 +42,13 @@ def transport_error(exc: Exception, url: str, timeout: float) -> UserError:
         return _certificate_error(verification, host)
     if isinstance(exc, httpx.ConnectTimeout):
         return NetworkError(
-            f"Could not connect to {where} within {timeout:g} s: check the network, firewall or proxy settings."
+            f"Could not connect to {where} within {timeout:g} s: check the network, firewall or proxy settings,"
+            f" or raise the request timeout{SETTINGS_HINT}."
         )
     if isinstance(exc, httpx.TimeoutException):
         return NetworkError(
-            f"{where} stopped answering for {timeout:g} s: try again later, or raise the request timeout."
+            f"{where} stopped answering for {timeout:g} s: try again later,"
+            f" or raise the request timeout{SETTINGS_HINT}."
         )
     tls = _find(exc, ssl.SSLError)
     if tls is not None:
@@ -93,9 +96,10 @@ def _certificate_error(error: ssl.SSLCertVerificationError, host: str) -> TLSErr
     return TLSError(f"The certificate of {host} was rejected ({message}): {_TRUST_ADVICE}.")
 
 
-def status_error(status: int, reason: str, url: str, *, sent_credentials: bool) -> UserError:
+def status_error(status: int, reason: str, url: str, *, sent_credentials: bool, what: str = "index") -> UserError:
     """A user-facing error for an HTTP answer that is not what was asked for."""
-    shown = redacted(url)
+    shown = clipped(redacted(url))
+    reason = clipped(reason, 80)
     if status == 401:
         if sent_credentials:
             return AuthError("The registry refused the username or password (401 Unauthorized): check them.")
@@ -106,6 +110,11 @@ def status_error(status: int, reason: str, url: str, *, sent_credentials: bool) 
     if status == 403:
         return AuthError(
             "Access denied (403 Forbidden): this account may not read the repository; check its permissions."
+        )
+    if status == 404 and what == "chart":
+        return RegistryResponseError(
+            f"The chart archive is not at {shown} (404 Not Found): the index lists it, but the registry does not "
+            "serve it; sync the registry, or ask its administrator."
         )
     if status == 404:
         return RegistryResponseError(

@@ -5,10 +5,11 @@ headers registries require, digest-checked blobs, and 429 Retry-After with backo
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Self
@@ -16,14 +17,22 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
 
-from desktop import __version__
 from desktop.cancellation import CancelToken
-from desktop.errors import AuthError, NetworkError, NotFoundError, RegistryResponseError, UserError
+from desktop.errors import (
+    AuthError,
+    NetworkError,
+    NotFoundError,
+    OperationCancelled,
+    RegistryResponseError,
+    UserError,
+)
 from desktop.net.client import read_body
-from desktop.net.errors import transport_error
+from desktop.net.errors import SETTINGS_HINT, transport_error
 from desktop.net.settings import MB, NetworkSettings
+from desktop.net.sockets import Interrupter
 from desktop.net.tls import ssl_context_for
-from desktop.net.urls import origin, redacted
+from desktop.net.transport import http_client
+from desktop.net.urls import host_and_port, origin, redacted
 
 MANIFEST_TYPES = (
     "application/vnd.oci.image.manifest.v1+json",
@@ -88,19 +97,15 @@ class OciClient:
         self._basic = False  # the registry asked for basic auth
         self.wire_bytes = 0
         verify = ssl_context_for(access.ca_pem, access.insecure_skip_tls_verify) if not access.plain_http else False
-        self._client = httpx.Client(
-            verify=verify,
-            timeout=httpx.Timeout(self.settings.timeout),
-            trust_env=not self.settings.proxy,
-            proxy=self.settings.proxy or None,
-            headers={"User-Agent": f"chartkeeper/{__version__}"},
-        )
+        self._interrupter = Interrupter()
+        self._client = http_client(verify, self.settings, self._interrupter)
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._client.close()
+        self._interrupter.close()
 
     # --- the API ------------------------------------------------------------------------
 
@@ -192,21 +197,43 @@ class OciClient:
                 authorization = self._authorization(scope)
                 if authorization:
                     headers["Authorization"] = authorization
-            try:
-                with self._client.stream("GET", url, headers=headers) as response:
-                    location = response.headers.get("location")
-                    if response.status_code in (301, 302, 303, 307, 308) and location:
-                        url = urljoin(url, location)  # blobs often live in object storage
-                        continue
-                    if response.status_code != 200:
-                        body = response.read()[:65536]
-                        return OciResponse(response.status_code, response.headers, body, len(body))
-                    body, wire = read_body(response, max_bytes, self.settings.deadline, self.cancel, None)
-                    self.wire_bytes += wire
-                    return OciResponse(200, response.headers, body, wire)
-            except (httpx.HTTPError, OSError) as exc:
-                raise transport_error(exc, url, self.settings.timeout) from exc
+            with self._exchange(url), self._client.stream("GET", url, headers=headers) as response:
+                self._interrupter.disarm()
+                location = response.headers.get("location")
+                if response.status_code in (301, 302, 303, 307, 308) and location:
+                    url = urljoin(url, location)  # blobs often live in object storage
+                    continue
+                if response.status_code != 200:
+                    body, wire = read_body(response, 65536, self.settings, self.cancel, None, what="answer")
+                    return OciResponse(response.status_code, response.headers, body, wire)
+                body, wire = read_body(response, max_bytes, self.settings, self.cancel, None, what="download")
+                self.wire_bytes += wire
+                return OciResponse(200, response.headers, body, wire)
         raise RegistryResponseError("The registry redirected too many times.")
+
+    @contextlib.contextmanager
+    def _exchange(self, url: str) -> Iterator[None]:
+        """One request, bounded like every other: headers within one timeout, then each read, and a
+        cancel that stops it in any state."""
+        timeout = self.settings.timeout
+        watching = (
+            self.cancel.while_blocking(self._interrupter.abort) if self.cancel is not None else contextlib.nullcontext()
+        )
+        self._interrupter.arm(timeout, f"{host_and_port(url)} did not send its response headers within {timeout:g} s")
+        try:
+            with watching:
+                yield
+        except (httpx.HTTPError, OSError) as exc:
+            if self._interrupter.aborted:
+                raise OperationCancelled() from exc
+            if self._interrupter.overdue is not None:
+                raise NetworkError(
+                    f"{self._interrupter.overdue}: try again later, or raise the request timeout{SETTINGS_HINT}."
+                ) from exc
+            raise transport_error(exc, url, timeout) from exc
+        finally:
+            self._interrupter.disarm()
+            self._interrupter.reset()
 
     def _authorization(self, scope: str | None) -> str | None:
         token = self._tokens.get(scope or "")
@@ -244,10 +271,11 @@ class OciClient:
         if self.access.username and (realm_origin[0] == "https" or realm_origin[1] == self._origin[1]):
             pair = f"{self.access.username}:{self.access.password or ''}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-        try:
-            response = self._client.get(realm, params=params, headers=headers)
-        except (httpx.HTTPError, OSError) as exc:
-            raise transport_error(exc, realm, self.settings.timeout) from exc
+        url = str(httpx.URL(realm, params=params))
+        with self._exchange(url), self._client.stream("GET", url, headers=headers) as streamed:
+            self._interrupter.disarm()
+            body, _ = read_body(streamed, SMALL_LIMIT, self.settings, self.cancel, None, what="token")
+            response = httpx.Response(streamed.status_code, headers=streamed.headers, content=body)
         if response.status_code in (401, 403):
             if self.access.username:
                 raise AuthError("The registry's token service refused the username or password: check them.")
@@ -255,11 +283,11 @@ class OciClient:
                 "The registry requires a login: turn off No Authentication and give a username and password."
             )
         if response.status_code != 200:
-            raise RegistryResponseError(
-                f"The registry's token service answered {response.status_code} {response.reason_phrase}."
-            )
+            raise RegistryResponseError(f"The registry's token service answered {response.status_code}.")
         try:
             document = response.json()
+            if not isinstance(document, dict):
+                raise ValueError("not an object")
         except ValueError:
             raise RegistryResponseError("The registry's token service did not answer with a token.") from None
         token = document.get("token") or document.get("access_token")

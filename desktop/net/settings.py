@@ -19,6 +19,7 @@ class NetworkSettings:
     credentials_to_other_hosts: bool = False
     max_index_bytes: int = 100 * MB
     oci_versions_per_chart: int = 50  # an OCI sync reads at most this many new versions of a chart
+    min_rate: float = 1024.0  # bytes/s: a download slower than this over one timeout is abandoned
 
     @property
     def deadline(self) -> float:
@@ -36,4 +37,5 @@ def network_settings(tenant: TenantSettings) -> NetworkSettings:
         credentials_to_other_hosts=tenant.credentials_to_other_hosts,
         max_index_bytes=int(tenant.max_index_mb * MB),
         oci_versions_per_chart=tenant.oci_versions_per_sync,
+        min_rate=tenant.min_download_rate_kib * 1024,
     )

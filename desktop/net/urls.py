@@ -31,3 +31,24 @@ def redacted(url: str) -> str:
         netloc += f":{parts.port}"
     query = "…" if parts.query else ""
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def redacted_userinfo(url: str) -> str:
+    """The URL as written, with a password in its user info masked (`http://carol:***@host/`)."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    authority_end = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    authority = rest[:authority_end]
+    if "@" not in authority:
+        return url
+    userinfo, host = authority.rsplit("@", 1)
+    user = userinfo.split(":", 1)[0]
+    masked = f"{user}:***" if ":" in userinfo else user
+    return f"{scheme}://{masked}@{host}{rest[authority_end:]}"
+
+
+def clipped(text: str, limit: int = 300) -> str:
+    """Text a server controls, cut to `limit` characters for a message or the history."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in text[: limit + 1])
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -3,7 +3,11 @@ after failures, never for registries with synchronization off."""
 
 from __future__ import annotations
 
-from desktop.catalog.sync_records import SyncState
+import sqlite3
+
+from desktop.catalog.registries import list_registries
+from desktop.catalog.sync_records import SyncState, sync_state
+from desktop.registry import Registry
 
 FIRST_RETRY = 5 * 60.0
 
@@ -19,3 +23,18 @@ def next_sync_at(state: SyncState, interval: float, *, enabled: bool) -> float |
         backoff = min(interval, FIRST_RETRY * 2 ** (state.consecutive_failures - 1))
         return max(due, state.last_attempt_at + backoff)
     return due
+
+
+def due_registries(db: sqlite3.Connection, now: float, interval: float) -> tuple[list[Registry], float | None]:
+    """The registries the schedule should sync now, and when the next of the others falls due."""
+    due: list[Registry] = []
+    soonest: float | None = None
+    for registry in list_registries(db):
+        at = next_sync_at(sync_state(db, registry.id), interval, enabled=registry.sync_enabled)
+        if at is None:
+            continue
+        if at <= now:
+            due.append(registry)
+        elif soonest is None or at < soonest:
+            soonest = at
+    return due, soonest

@@ -1,5 +1,6 @@
-"""The desktop app's background sync thread: it owns the catalog's only writer connection, runs
-the schedule, and fetches on short-lived daemon threads so no download can hold up a write.
+"""The desktop app's background worker: the one thread that owns the catalog's writer connection, a
+bounded pool that runs operations (their network steps there, their catalog steps handed to the
+writer), and the sync schedule.
 
 Qt-free: the window hears about progress through a `WorkerListener` whose methods are called on
 worker threads (the Qt bridge re-emits them as signals)."""
@@ -10,45 +11,40 @@ import contextlib
 import itertools
 import logging
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from desktop.cancellation import CancelToken
-from desktop.catalog.archives import ChartRef, cached_archive, missing_offline, store_archive
 from desktop.catalog.db import open_catalog
-from desktop.catalog.registries import ensure_name_free, find_registry_by_uid, get_registry_by_id, list_registries
-from desktop.catalog.settings_store import load_settings, save_settings
-from desktop.catalog.sync_records import mark_interrupted_runs, sync_state
-from desktop.errors import CancelledError, UserError
-from desktop.helm.chart_archive import ChartFiles, read_chart_files
-from desktop.net.settings import network_settings
+from desktop.catalog.profiles import delete_profile, save_profile
+from desktop.catalog.settings_store import load_settings
+from desktop.catalog.sync_records import mark_interrupted_runs
+from desktop.errors import OperationCancelled, UserError
+from desktop.helm.chart_archive import ChartFiles
+from desktop.operations.chart_files import chart_files, keep_offline, pin_version, unpin_version
+from desktop.operations.helm_import import ImportOutcome, import_from_helm
+from desktop.operations.registries import edit_registry, register_registry, remove_registry
+from desktop.operations.services import Services
+from desktop.operations.settings import save_tenant_settings
+from desktop.operations.sync import PendingSync, SyncResult, end_sync_failed, sync_registry
+from desktop.profiles.model import Profile
 from desktop.registry import Registry, RegistryDraft
 from desktop.secrets import CredentialStore
 from desktop.settings import TenantSettings
-from desktop.sync.chart_content import ArchiveSource, archive_source, download_archive
-from desktop.sync.engine import (
-    PreparedRegistration,
-    SyncEngine,
-    SyncResult,
-    SyncTicket,
-    check_edit,
-    discard_registration,
-    fetch_for_sync,
-    prepare_registration,
-    store_edited_password,
-)
-from desktop.sync.fetch import FetchedIndex, ProgressCallback
-from desktop.sync.schedule import next_sync_at
+from desktop.sync.pool import DaemonPool
+from desktop.sync.schedule import due_registries
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 SCHEDULE_CHECK_SECONDS = 60.0
 PROGRESS_INTERVAL = 0.1
+POOL_SIZE = 4
 
 
 class WorkerListener(Protocol):
@@ -62,18 +58,29 @@ class WorkerListener(Protocol):
 
     def catalog_changed(self) -> None: ...
 
+    def job_event(self, job_id: int, kind: str, payload: object) -> None: ...
+
+
+@dataclass(frozen=True)
+class Job(Generic[T]):
+    """A user's operation in the background: its id (for its `job_event`s), its result, its cancel."""
+
+    id: int
+    future: Future[T]
+    cancel: CancelToken
+
 
 @dataclass
 class _RunningSync:
     token: CancelToken
     future: Future[SyncResult]
     trigger: str
+    pending: PendingSync | None = None
     progress_at: float = 0.0
-    abandoned: bool = False
 
 
 @dataclass(order=True)
-class _Job:
+class _WriterJob:
     priority: int
     sequence: int
     action: Callable[[], None] = field(compare=False)
@@ -82,7 +89,7 @@ class _Job:
 USER, SYSTEM = 0, 1  # user-started writes go before the schedule's
 
 
-class CatalogWorker:
+class BackgroundWorker:
     def __init__(
         self,
         catalog_path: Path,
@@ -94,23 +101,27 @@ class CatalogWorker:
         self._credentials = credentials
         self._listener = listener
         self._clock = clock
-        self._jobs: queue.PriorityQueue[_Job] = queue.PriorityQueue()
+        self._jobs: queue.PriorityQueue[_WriterJob] = queue.PriorityQueue()
         self._sequence = itertools.count()
+        self._job_ids = itertools.count(1)
         self._running: dict[int, _RunningSync] = {}
         self._lock = threading.Lock()
+        self._closed = False
         self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
-        self._engine: SyncEngine | None = None
+        self._thread = threading.Thread(target=self._run, name="catalog-writer", daemon=True)
+        self._pool = DaemonPool(POOL_SIZE)
+        self._db: sqlite3.Connection | None = None
         self._settings = TenantSettings()
         self._schedule_enabled = True
         self._ready = threading.Event()
         self._start_error: BaseException | None = None
-        self._fetching: set[tuple[int, str, str]] = set()  # writer thread only
+        self._keeping_offline = False
+        self._keep_offline_again = False
 
     # --- lifecycle ----------------------------------------------------------------------------
 
     def start(self, *, schedule: bool = True) -> None:
-        """Start the thread; raises what opening the catalog raised (a newer schema, say)."""
+        """Start the writer thread; raises what opening the catalog raised (a newer schema, say)."""
         self._schedule_enabled = schedule
         self._thread.start()
         self._ready.wait()
@@ -118,13 +129,15 @@ class CatalogWorker:
             raise self._start_error
 
     def stop(self, timeout: float = 5.0) -> bool:
-        """Cancel what runs, finish the write in progress, close the catalog. True when the thread
-        ended in time (a download still blocked is simply abandoned: it writes nothing)."""
+        """Cancel what runs, finish the writes already queued, close the catalog. True when the
+        thread ended in time (a download still blocked is simply abandoned: it writes nothing)."""
         self._stopping.set()
         with self._lock:
-            for running in self._running.values():
-                running.token.cancel()
-        self._put(USER, lambda: None)
+            running = list(self._running.values())
+        for each in running:
+            each.token.cancel()
+        with contextlib.suppress(OperationCancelled):
+            self._put(USER, lambda: None)
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
@@ -137,155 +150,139 @@ class CatalogWorker:
         with self._lock:
             return {registry_id: running.trigger for registry_id, running in self._running.items()}
 
-    # --- jobs ---------------------------------------------------------------------------------
+    # --- registries -----------------------------------------------------------------------------
 
-    def register(
-        self, draft: RegistryDraft, cancel: CancelToken, progress: ProgressCallback | None = None
-    ) -> Future[SyncResult]:
-        """Validate and snapshot a new registry; the future fails with the user-facing error, or
-        at once with CancelledError when `cancel` is set (a fetch still running is abandoned).
-        `progress` is called on a fetch thread."""
-        outcome: Future[SyncResult] = Future()
-        cancel.on_cancel(lambda: _fail_if_pending(outcome, CancelledError()))
+    def register(self, draft: RegistryDraft, cancel: CancelToken | None = None) -> Job[SyncResult]:
+        """Check and snapshot a new registry. The future fails with the user-facing error, or at
+        once with OperationCancelled when cancelled (a fetch still blocked is abandoned: it then
+        stores nothing). Progress arrives as `job_event(id, "progress", (phase, done, total))`."""
+        job = self._new_job(cancel)
+        job.cancel.on_cancel(lambda: _fail_if_pending(job.future, OperationCancelled()))
 
-        def check() -> None:
-            draft_checked = self._engine_now().check_new(draft)
-            self._spawn(lambda: fetch(draft_checked), outcome)
+        def run() -> SyncResult:
+            return register_registry(self._services(), draft, cancel=job.cancel, progress=self._progress_of(job))
 
-        def fetch(checked: RegistryDraft) -> None:
-            network = network_settings(self._settings)
-            prepared = prepare_registration(checked, self._credentials, network, cancel, progress)
-            if outcome.done():  # cancelled while fetching: forget the password just stored
-                discard_registration(prepared, self._credentials)
-                return
-            self._put(USER, lambda: commit(prepared), outcome)
+        self._submit(run, job.future, changes_catalog=True)
+        return job
 
-        def commit(prepared: PreparedRegistration) -> None:
-            try:
-                if outcome.done():
-                    raise CancelledError()
-                result = self._engine_now().commit_registration(prepared, cancel)
-            except BaseException:
-                self._spawn(lambda: discard_registration(prepared, self._credentials), None)
-                raise
-            _resolve_if_pending(outcome, result)
-            self._listener.catalog_changed()
+    def edit(self, registry_id: int, draft: RegistryDraft, cancel: CancelToken | None = None) -> Job[Registry]:
+        job: Job[Registry] = self._new_job(cancel)
+        job.cancel.on_cancel(lambda: _fail_if_pending(job.future, OperationCancelled()))
+        self._submit(
+            lambda: edit_registry(self._services(), registry_id, draft, cancel=job.cancel),
+            job.future,
+            changes_catalog=True,
+        )
+        return job
 
-        self._put(USER, check, outcome)
-        return outcome
-
-    def update(self, registry_id: int, draft: RegistryDraft, cancel: CancelToken) -> Future[Registry]:
+    def remove(self, registry_id: int) -> Future[Registry]:
+        self.cancel_sync(registry_id)
         outcome: Future[Registry] = Future()
-        cancel.on_cancel(lambda: _fail_if_pending(outcome, CancelledError()))
-
-        def check() -> None:
-            engine = self._engine_now()
-            registry = get_registry_by_id(engine.db, registry_id)
-            cleaned = draft.cleaned()
-            ensure_name_free(engine.db, cleaned.name, except_id=registry_id)
-            self._spawn(lambda: fetch(registry, cleaned), outcome)
-
-        def fetch(registry: Registry, cleaned: RegistryDraft) -> None:
-            check_edit(registry, cleaned, self._credentials, network_settings(self._settings), cancel)
-            if outcome.done():
-                return
-            store_edited_password(registry, cleaned, self._credentials)
-            self._put(USER, lambda: save(registry, cleaned), outcome)
-
-        def save(registry: Registry, cleaned: RegistryDraft) -> None:
-            _resolve_if_pending(outcome, self._engine_now().save_edit(registry, cleaned))
-            self._listener.catalog_changed()
-
-        self._put(USER, check, outcome)
+        self._submit(lambda: remove_registry(self._services(), registry_id), outcome, changes_catalog=True)
         return outcome
 
-    def remove(self, registry_id: int) -> Future[None]:
-        def remove(engine: SyncEngine) -> None:
-            self.cancel_sync(registry_id)
-            engine.remove(get_registry_by_id(engine.db, registry_id))
+    def import_from_helm(self, path: Path, cancel: CancelToken | None = None) -> Job[list[ImportOutcome]]:
+        """Events: `("start", count)` once, then `("outcome", ImportOutcome)` per repository."""
+        job: Job[list[ImportOutcome]] = self._new_job(cancel)
 
-        return self.call(remove)
+        def run() -> list[ImportOutcome]:
+            return import_from_helm(
+                self._services(),
+                path,
+                cancel=job.cancel,
+                on_start=lambda count: self._listener.job_event(job.id, "start", count),
+                on_working=lambda name: self._listener.job_event(job.id, "working", name),
+                on_outcome=lambda outcome: self._changed_and(job.id, "outcome", outcome),
+            )
 
-    def save_settings(self, settings: TenantSettings) -> Future[None]:
-        def save(engine: SyncEngine) -> None:
-            save_settings(engine.db, settings)
-            self._settings = settings
+        self._submit(run, job.future, changes_catalog=True)
+        return job
 
-        return self.call(save)
+    def save_settings(self, settings: TenantSettings) -> Future[TenantSettings]:
+        outcome: Future[TenantSettings] = Future()
 
-    def call(self, action: Callable[[SyncEngine], T]) -> Future[T]:
-        """Run `action(engine)` on the writer thread: for writes other modules own (profiles)."""
-        outcome: Future[T] = Future()
+        def run() -> TenantSettings:
+            saved = save_tenant_settings(self._services(), settings)
+            self._settings = saved
+            return saved
 
-        def run() -> None:
-            outcome.set_result(action(self._engine_now()))
-            self._listener.catalog_changed()
-
-        self._put(USER, run, outcome)
+        self._submit(run, outcome)
         return outcome
+
+    def keyring_name(self) -> Future[str]:
+        """The keyring in use (it may talk to D-Bus, so never on the UI thread)."""
+        outcome: Future[str] = Future()
+        self._submit(self._credentials.backend_name, outcome)
+        return outcome
+
+    # --- chart content --------------------------------------------------------------------------
 
     def chart_files(
         self, registry_id: int, chart: str, version: str, cancel: CancelToken | None = None
     ) -> Future[ChartFiles]:
         """A chart version's files: from the content cache, else downloaded (and then cached)."""
         outcome: Future[ChartFiles] = Future()
+        self._submit(lambda: chart_files(self._services(), registry_id, chart, version, cancel=cancel), outcome)
+        return outcome
 
-        def locate() -> None:
-            engine = self._engine_now()
-            registry = get_registry_by_id(engine.db, registry_id)
-            # The cache first: a version removed upstream is no longer in the snapshot, but its
-            # kept archive still is here.
-            cached = cached_archive(engine.db, ChartRef(registry.uid, chart, version))
-            if cached is not None:
-                _resolve_if_pending(outcome, read_chart_files(cached))
-                return
-            source = archive_source(engine.db, registry, chart, version)
-            self._spawn(lambda: download(registry, source), outcome)
+    def pin(self, registry_id: int, chart: str, version: str) -> Future[Any]:
+        outcome: Future[Any] = Future()
+        self._submit(lambda: pin_version(self._services(), registry_id, chart, version), outcome, changes_catalog=True)
+        return outcome
 
-        def download(registry: Registry, source: ArchiveSource) -> None:
-            data = download_archive(registry, source, self._credentials, network_settings(self._settings), cancel)
-            self._put(USER, lambda: store(source, data), outcome)
-
-        def store(source: ArchiveSource, data: bytes) -> None:
-            store_archive(self._engine_now().db, source.ref, source.digest, data, self._clock())
-            _resolve_if_pending(outcome, read_chart_files(data))
-
-        self._put(USER, locate, outcome)
+    def unpin(self, registry_id: int, chart: str, version: str) -> Future[bool]:
+        outcome: Future[bool] = Future()
+        self._submit(
+            lambda: unpin_version(self._services(), registry_id, chart, version), outcome, changes_catalog=True
+        )
         return outcome
 
     def keep_offline(self) -> None:
         """Fetch, in the background, every pinned or profile-used version not yet cached; a
         registry that cannot be reached is tried again after its next sync."""
-
-        def find() -> None:
-            engine = self._engine_now()
-            for ref in missing_offline(engine.db):
-                registry = find_registry_by_uid(engine.db, ref.registry_uid)
-                if registry is None or (registry.id, ref.chart, ref.version) in self._fetching:
-                    continue
-                try:
-                    source = archive_source(engine.db, registry, ref.chart, ref.version)
-                except UserError:
-                    continue  # no longer in the snapshot: the layer is flagged, nothing to fetch
-                self._fetching.add((registry.id, ref.chart, ref.version))
-                self._spawn(lambda registry=registry, source=source: download(registry, source), None)
-
-        def download(registry: Registry, source: ArchiveSource) -> None:
-            key = (registry.id, source.ref.chart, source.ref.version)
-            try:
-                data = download_archive(registry, source, self._credentials, network_settings(self._settings))
-            except UserError as exc:
-                log.info("could not keep %s %s offline yet: %s", source.ref.chart, source.ref.version, exc)
-                self._put(SYSTEM, lambda: self._fetching.discard(key))
+        with self._lock:
+            if self._keeping_offline:
+                self._keep_offline_again = True
                 return
-            self._put(SYSTEM, lambda: store(key, source, data))
+            self._keeping_offline = True
 
-        def store(key: tuple[int, str, str], source: ArchiveSource, data: bytes) -> None:
-            self._fetching.discard(key)
-            store_archive(self._engine_now().db, source.ref, source.digest, data, self._clock())
+        def run() -> None:
+            while True:
+                report = keep_offline(self._services(), cancel=None)
+                if report.fetched:
+                    self._listener.catalog_changed()
+                with self._lock:
+                    if not self._keep_offline_again or self._stopping.is_set():
+                        self._keeping_offline = False
+                        return
+                    self._keep_offline_again = False
+
+        self._submit(run, None)
+
+    # --- profiles -------------------------------------------------------------------------------
+
+    def save_profile(self, profile: Profile) -> Future[Profile]:
+        """Save the profile; then fetch, in the background, the charts its layers need offline."""
+        outcome = self._write_step(save_profile, profile, self._clock())
+        outcome.add_done_callback(lambda done: self.keep_offline() if done.exception() is None else None)
+        return outcome
+
+    def delete_profile(self, profile_id: int) -> Future[None]:
+        return self._write_step(delete_profile, profile_id)
+
+    def _write_step(self, step: Callable[..., T], *args: Any) -> Future[T]:
+        """A catalog step (`step(db, *args)`) on the writer thread, for actions that need no network."""
+        outcome: Future[T] = Future()
+
+        def run() -> None:
+            assert self._db is not None
+            _resolve_if_pending(outcome, step(self._db, *args))
             self._listener.catalog_changed()
 
-        self._put(SYSTEM, find)
+        self._put(USER, _reporting(run, outcome))
+        return outcome
+
+    # --- syncs ----------------------------------------------------------------------------------
 
     def sync(self, registry_id: int, trigger: str = "manual") -> Future[SyncResult]:
         """Start a sync (or return the one already running for this registry)."""
@@ -295,7 +292,7 @@ class CatalogWorker:
                 return existing.future
             running = _RunningSync(CancelToken(), Future(), trigger)
             self._running[registry_id] = running
-        self._put(USER if trigger != "schedule" else SYSTEM, lambda: self._begin_sync(registry_id, running))
+        self._pool.submit(lambda: self._sync_job(registry_id, running))
         return running.future
 
     def cancel_sync(self, registry_id: int) -> None:
@@ -304,18 +301,13 @@ class CatalogWorker:
         if running is not None:
             running.token.cancel()
 
-    # --- the sync pipeline ------------------------------------------------------------------------
-
-    def _begin_sync(self, registry_id: int, running: _RunningSync) -> None:
-        engine = self._engine_now()
-        try:
-            registry = get_registry_by_id(engine.db, registry_id)
-        except UserError as exc:
-            self._forget(registry_id)
-            running.future.set_exception(exc)
-            return
-        ticket = engine.begin_sync(registry, running.trigger)
-        self._listener.sync_started(registry_id, running.trigger)
+    def _sync_job(self, registry_id: int, running: _RunningSync) -> None:
+        def started(pending: PendingSync) -> None:
+            running.pending = pending
+            self._listener.sync_started(registry_id, running.trigger)
+            # A cancel ends the run at once, even if the download is stuck where a cancel cannot
+            # reach (a name being resolved): its late result then writes nothing.
+            running.token.on_cancel(lambda: self._abandon(registry_id, running))
 
         def progress(phase: str, done: int, total: int | None) -> None:
             now = time.monotonic()
@@ -324,72 +316,107 @@ class CatalogWorker:
             running.progress_at = now
             self._listener.sync_progress(registry_id, phase, done, total)
 
-        def fetch() -> None:
-            try:
-                fetched = fetch_for_sync(
-                    ticket, self._credentials, network_settings(self._settings), running.token, progress
-                )
-            except BaseException as exc:
-                if not running.abandoned:
-                    failure = exc  # the except block unbinds `exc`; the job runs later
-                    self._put(USER, lambda: self._end_sync(ticket, running, None, failure))
-                return
-            if not running.abandoned:
-                self._put(USER, lambda: self._end_sync(ticket, running, fetched, None))
-
-        # A cancel ends the run now, even if the fetch thread is stuck waiting on a silent server.
-        def abandon() -> None:
-            running.abandoned = True
-            self._put(USER, lambda: self._end_sync(ticket, running, None, CancelledError()))
-
-        threading.Thread(target=fetch, name=f"fetch-{registry_id}", daemon=True).start()
-        running.token.on_cancel(abandon)
-
-    def _end_sync(
-        self, ticket: SyncTicket, running: _RunningSync, fetched: FetchedIndex | None, error: BaseException | None
-    ) -> None:
-        if running.future.done():
+        try:
+            result = sync_registry(
+                self._services(), registry_id, running.trigger, cancel=running.token, progress=progress, started=started
+            )
+        except BaseException as exc:  # the registry is gone, or the worker is closing
+            if not isinstance(exc, UserError):
+                log.exception("sync of registry %s failed unexpectedly", registry_id)
+            self._forget(registry_id)
+            _fail_if_pending(running.future, exc)
             return
-        engine = self._engine_now()
-        if fetched is not None and not running.token.cancelled:
-            result = engine.finish_sync(ticket, fetched, running.token)
-        else:
-            failure = error if error is not None else CancelledError()
-            if running.token.cancelled:
-                failure = CancelledError("Cancelled by the user.")
-            elif not isinstance(failure, UserError):
-                log.error("sync of %s failed unexpectedly", ticket.registry.name, exc_info=failure)
-            result = engine.fail_sync(ticket, failure)
-        self._forget(ticket.registry.id)
-        running.future.set_result(result)
+        self._end_sync(registry_id, running, result)
+
+    def _abandon(self, registry_id: int, running: _RunningSync) -> None:
+        pending = running.pending
+        if pending is None or running.future.done():
+            return
+
+        def end() -> None:
+            assert self._db is not None
+            cancelled = OperationCancelled("Cancelled by the user.")
+            self._end_sync(registry_id, running, end_sync_failed(self._db, pending, cancelled, self._clock()))
+
+        with contextlib.suppress(OperationCancelled):
+            self._put(USER, _reporting(end, None))
+
+    def _end_sync(self, registry_id: int, running: _RunningSync, result: SyncResult) -> None:
+        with self._lock:
+            if running.future.done():
+                return
+            if self._running.get(registry_id) is running:
+                del self._running[registry_id]
+            running.future.set_result(result)
         self._listener.sync_finished(result)
         self._listener.catalog_changed()
-        if result.ok:
+        if result.ok and not self._stopping.is_set():
             self.keep_offline()  # the registry answers: fetch what profiles and pins still lack
 
     def _forget(self, registry_id: int) -> None:
         with self._lock:
             self._running.pop(registry_id, None)
 
-    # --- the writer thread ------------------------------------------------------------------------
+    # --- plumbing ---------------------------------------------------------------------------------
 
-    def _engine_now(self) -> SyncEngine:
-        assert self._engine is not None, "called off the writer thread"
-        return self._engine
+    def _services(self) -> Services:
+        return Services(self._on_writer, self._credentials, self._settings, self._clock)
 
-    def _put(self, priority: int, action: Callable[[], None], outcome: Future[Any] | None = None) -> None:
-        self._jobs.put(_Job(priority, next(self._sequence), _reporting(action, outcome)))
+    def _on_writer(self, step: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a catalog step on the writer thread and wait for it (from a pool thread)."""
+        if threading.current_thread() is self._thread:
+            assert self._db is not None
+            return step(self._db, *args, **kwargs)
+        outcome: Future[T] = Future()
 
-    def _spawn(self, action: Callable[[], None], outcome: Future[Any] | None) -> None:
-        """Network and keyring work, off the writer thread."""
-        threading.Thread(target=_reporting(action, outcome), name="fetch", daemon=True).start()
+        def run() -> None:
+            assert self._db is not None
+            outcome.set_result(step(self._db, *args, **kwargs))
+
+        self._put(USER, _reporting(run, outcome, quiet=True))
+        return outcome.result()
+
+    def _new_job(self, cancel: CancelToken | None) -> Job[Any]:
+        return Job(next(self._job_ids), Future(), cancel or CancelToken())
+
+    def _progress_of(self, job: Job[Any]) -> Callable[[str, int, int | None], None]:
+        last = [0.0]
+
+        def progress(phase: str, done: int, total: int | None) -> None:
+            now = time.monotonic()
+            if phase == "download" and now - last[0] < PROGRESS_INTERVAL:
+                return
+            last[0] = now
+            self._listener.job_event(job.id, "progress", (phase, done, total))
+
+        return progress
+
+    def _changed_and(self, job_id: int, kind: str, payload: object) -> None:
+        self._listener.catalog_changed()
+        self._listener.job_event(job_id, kind, payload)
+
+    def _submit(self, action: Callable[[], T], outcome: Future[T] | None, *, changes_catalog: bool = False) -> None:
+        def run() -> None:
+            value = action()
+            if outcome is not None:
+                _resolve_if_pending(outcome, value)
+            if changes_catalog:
+                self._listener.catalog_changed()
+
+        self._pool.submit(_reporting(run, outcome))
+
+    def _put(self, priority: int, action: Callable[[], None]) -> None:
+        with self._lock:
+            if self._closed:
+                raise OperationCancelled("Chartkeeper is closing: nothing more is written.")
+            self._jobs.put(_WriterJob(priority, next(self._sequence), action))
 
     def _run(self) -> None:
         try:
             db = open_catalog(self._catalog_path)
             mark_interrupted_runs(db)
             self._settings = load_settings(db)
-            self._engine = SyncEngine(db, self._credentials, network_settings(self._settings), self._clock)
+            self._db = db
         except BaseException as exc:
             self._start_error = exc
             self._ready.set()
@@ -403,8 +430,11 @@ class CatalogWorker:
                 except queue.Empty:
                     continue
                 job.action()
+            with self._lock:
+                self._closed = True
             self._drain()
         finally:
+            self._db = None
             db.close()
 
     def _drain(self) -> None:
@@ -418,23 +448,14 @@ class CatalogWorker:
 
     def _schedule_due(self) -> float:
         """Start the syncs that are due; return how long to wait before looking again."""
-        engine = self._engine_now()
+        assert self._db is not None
         now = self._clock()
-        interval = self._settings.sync_interval_seconds
+        due, soonest = due_registries(self._db, now, self._settings.sync_interval_seconds)
         running = self.running()
-        soonest = SCHEDULE_CHECK_SECONDS
-        for registry in list_registries(engine.db):
-            if registry.id in running:
-                continue
-            due = next_sync_at(sync_state(engine.db, registry.id), interval, enabled=registry.sync_enabled)
-            if due is None:
-                continue
-            if due <= now:
+        for registry in due:
+            if registry.id not in running:
                 self.sync(registry.id, "schedule")
-            else:
-                soonest = min(soonest, due - now)
-        return soonest
-
+        return SCHEDULE_CHECK_SECONDS if soonest is None else min(SCHEDULE_CHECK_SECONDS, soonest - now)
 
 def _fail_if_pending(future: Future[Any], error: BaseException) -> None:
     with contextlib.suppress(InvalidStateError):
@@ -446,14 +467,15 @@ def _resolve_if_pending(future: Future[T], value: T) -> None:
         future.set_result(value)
 
 
-def _reporting(action: Callable[[], None], outcome: Future[Any] | None) -> Callable[[], None]:
-    """`action`, with its failure handed to `outcome` (user errors) or the log (bugs)."""
+def _reporting(action: Callable[[], None], outcome: Future[Any] | None, *, quiet: bool = False) -> Callable[[], None]:
+    """`action`, with its failure handed to `outcome` (user errors) or the log (bugs). `quiet`: the
+    waiting caller reports it."""
 
     def run() -> None:
         try:
             action()
         except BaseException as exc:
-            if outcome is None or not isinstance(exc, UserError):
+            if not quiet and (outcome is None or not isinstance(exc, UserError)):
                 log.exception("background job failed")
             if outcome is not None:
                 _fail_if_pending(outcome, exc)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from desktop.paths import AppPaths
 from desktop.secrets import CredentialStore
-from desktop.sync.worker import CatalogWorker
+from desktop.sync.worker import BackgroundWorker
 from desktop.ui.worker_bridge import WorkerBridge
 
 
@@ -17,7 +17,7 @@ from desktop.ui.worker_bridge import WorkerBridge
 class AppContext:
     paths: AppPaths
     reader: sqlite3.Connection  # read-only; used on the UI thread only
-    worker: CatalogWorker
+    worker: BackgroundWorker
     bridge: WorkerBridge
     credentials: CredentialStore
     clock: Callable[[], float] = field(default=time.time)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.cancellation import CancelToken
-from desktop.sync.helm_import import ImportOutcome
+from desktop.operations.helm_import import ImportOutcome
 
 _RESULTS = {"imported": "✓ Imported", "skipped": "– Skipped", "failed": "✗ Failed"}
 

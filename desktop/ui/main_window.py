@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from desktop import __version__
 from desktop.catalog.registries import summaries
-from desktop.sync.engine import SyncResult
+from desktop.operations.sync import SyncResult
 from desktop.ui.context import AppContext
 from desktop.ui.profiles_tab import ProfilesTab
 from desktop.ui.registries_tab import RegistriesTab

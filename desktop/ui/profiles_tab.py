@@ -6,8 +6,8 @@ pending first, so nothing typed is lost."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import time
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from desktop.catalog.profiles import delete_profile, free_copy_name, list_profiles, save_profile
+from desktop.catalog.profiles import free_copy_name, list_profiles
 from desktop.catalog.registries import list_registries
 from desktop.errors import UserError
 from desktop.profiles.formats import helmfile_text, palette_json_text, plan_palette_import
@@ -186,9 +186,8 @@ class ProfilesTab(QWidget):
         profile, self._pending = self._pending, None
         if profile is None:
             return None
-        future = self.context.worker.call(lambda engine: save_profile(engine.db, profile, time.time()))
+        future = self.context.worker.save_profile(profile)
         self._saving = future
-        future.add_done_callback(lambda f: self.context.worker.keep_offline() if not f.exception() else None)
         task = asyncio.ensure_future(self._after_save(future))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -211,21 +210,23 @@ class ProfilesTab(QWidget):
             item.setText(fresh.text())
             item.setToolTip(fresh.toolTip())
 
-    def flush(self, timeout: float = 5.0) -> None:
-        """Save what is pending now and wait for it (quitting, switching profiles)."""
+    def flush(self) -> Future[Profile] | None:
+        """Start saving what is pending now (quitting, switching profiles); never waits. The worker
+        finishes queued writes before it stops, so a save started at quitting still lands."""
         self._save_timer.stop()
-        future = self._save_pending() or self._saving
+        return self._save_pending() or self._saving
+
+    async def _flushed(self) -> None:
+        future = self.flush()
         if future is not None:
-            try:
-                future.result(timeout)
-            except Exception:
-                log.exception("saving a profile before quitting failed")
+            with contextlib.suppress(Exception):  # _after_save reports it
+                await asyncio.wrap_future(future)
 
     # --- actions ------------------------------------------------------------------------
 
     @asyncSlot()
     async def new_profile(self) -> None:
-        self.flush()
+        await self._flushed()
         names = {p.name for p in list_profiles(self.context.reader)}
         name = "new-profile"
         number = 2
@@ -239,7 +240,7 @@ class ProfilesTab(QWidget):
 
     @asyncSlot()
     async def duplicate_current(self) -> None:
-        self.flush()
+        await self._flushed()
         profile = self.editor.profile
         if profile is None:
             return
@@ -257,9 +258,7 @@ class ProfilesTab(QWidget):
 
     async def _save_now(self, profile: Profile) -> Profile | None:
         try:
-            return await asyncio.wrap_future(
-                self.context.worker.call(lambda engine: save_profile(engine.db, profile, time.time()))
-            )
+            return await asyncio.wrap_future(self.context.worker.save_profile(profile))
         except UserError as exc:
             self.status_message.emit(exc.message)
             return None
@@ -291,7 +290,7 @@ class ProfilesTab(QWidget):
         self._save_timer.stop()
         self._pending = None
         profile_id = profile.id or 0
-        await asyncio.wrap_future(self.context.worker.call(lambda engine: delete_profile(engine.db, profile_id)))
+        await asyncio.wrap_future(self.context.worker.delete_profile(profile_id))
         self._load()
         self.status_message.emit(f"Profile “{profile.name}” deleted.")
 

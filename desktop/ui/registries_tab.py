@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from desktop.operations.sync import SyncResult
 from desktop.registry import Registry
-from desktop.sync.engine import SyncResult
 from desktop.timefmt import short_date
 from desktop.ui.context import AppContext
 from desktop.ui.forms import empty_state

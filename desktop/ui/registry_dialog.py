@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 
 from desktop.cancellation import CancelToken
 from desktop.catalog.registries import find_registry
-from desktop.errors import CancelledError, UserError, ValidationError
+from desktop.errors import OperationCancelled, UserError, ValidationError
+from desktop.operations.sync import SyncResult
 from desktop.registry import (
     Registry,
     RegistryDraft,
@@ -33,7 +34,6 @@ from desktop.registry import (
     validate_name,
     validate_oci_endpoint,
 )
-from desktop.sync.engine import SyncResult
 from desktop.ui.certificate_field import CertificateField
 from desktop.ui.context import AppContext
 from desktop.ui.forms import add_row, error_label, stacked
@@ -46,7 +46,6 @@ class RegistryDialog(QDialog):
     """Opened with `open()`; after `accepted`, `result_registry` holds the saved registry and, for a
     new one, `sync_result` its first snapshot."""
 
-    progress_arrived = Signal(str, int, object)
 
     def __init__(self, context: AppContext, registry: Registry | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,6 +55,7 @@ class RegistryDialog(QDialog):
         self.sync_result: SyncResult | None = None
         self._token: CancelToken | None = None
         self._pending: asyncio.Future[None] | None = None
+        self._job_id: int | None = None
         self._touched: set[str] = set()
         self._build_ui()
         self._connect()
@@ -164,7 +164,7 @@ class RegistryDialog(QDialog):
         self.certificate.certificate_changed.connect(self._validate)
         self.confirm_button.clicked.connect(self._on_confirm_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
-        self.progress_arrived.connect(self._on_progress_arrived)
+        self.context.bridge.job_event.connect(self._on_job_event)
 
     def _load(self) -> None:
         registry = self.registry
@@ -276,13 +276,15 @@ class RegistryDialog(QDialog):
         """Runs on the asyncio loop (qasync's, on Qt's event loop): the window stays responsive."""
         try:
             if self.registry is None:
-                future = self.context.worker.register(self.draft(), token, self.progress_arrived.emit)
-                result = await asyncio.wrap_future(future)
+                job = self.context.worker.register(self.draft(), token)
+                self._job_id = job.id
+                result = await asyncio.wrap_future(job.future)
                 self.sync_result, self.result_registry = result, result.registry
             else:
-                future = self.context.worker.update(self.registry.id, self.draft(), token)
-                self.result_registry = await asyncio.wrap_future(future)
-        except CancelledError:
+                edit = self.context.worker.edit(self.registry.id, self.draft(), token)
+                self._job_id = edit.id
+                self.result_registry = await asyncio.wrap_future(edit.future)
+        except OperationCancelled:
             self._show_error("Cancelled: nothing was saved. Your entries are still here.")
         except UserError as exc:
             self._show_error(exc.message)
@@ -319,9 +321,10 @@ class RegistryDialog(QDialog):
             self.error_box.hide()
         self._validate()
 
-    def _on_progress_arrived(self, phase: str, done: int, total: int | None) -> None:
-        if self._token is None:
+    def _on_job_event(self, job_id: int, kind: str, payload: object) -> None:
+        if job_id != self._job_id or kind != "progress" or self._token is None:
             return
+        phase, done, total = payload  # type: ignore[misc]
         label = _PHASES.get(phase, phase)
         if phase == "download":
             amount = f"{done / 1048576:.1f} MB" + (f" of {total / 1048576:.1f} MB" if total else "")

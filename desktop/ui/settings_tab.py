@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -26,11 +25,10 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from desktop.catalog.registries import list_registries
 from desktop.errors import UserError
-from desktop.helm.repositories_file import default_repositories_file, read_repositories_file
+from desktop.helm.repositories_file import default_repositories_file
+from desktop.operations.helm_import import ImportOutcome
 from desktop.settings import TenantSettings
-from desktop.sync.helm_import import ImportOutcome, outcome_of, plan_import
 from desktop.ui.context import AppContext
 from desktop.ui.forms import add_row, error_label, stacked
 from desktop.ui.helm_import_dialog import HelmImportDialog
@@ -153,23 +151,15 @@ class TenantSettingsTab(QWidget):
         self.credentials_check.setChecked(settings.credentials_to_other_hosts)
         self._save_timer.stop()  # loading is not editing
         self._update_size()
-        self._keyring_name: list[str] = []
-        threading.Thread(target=self._name_keyring, name="keyring-name", daemon=True).start()
-        QTimer.singleShot(50, self._show_keyring_name)
+        self._show_keyring_name()
 
-    def _name_keyring(self) -> None:
-        """On its own thread (the keyring library may talk to D-Bus); it touches no Qt object."""
+    @asyncSlot()
+    async def _show_keyring_name(self) -> None:
         try:
-            name = self.context.credentials.backend_name()
+            name = await asyncio.wrap_future(self.context.worker.keyring_name())
         except Exception as exc:  # the label is informative only
             name = f"unknown ({type(exc).__name__})"
-        self._keyring_name.append(name)
-
-    def _show_keyring_name(self) -> None:
-        if self._keyring_name:
-            self.keyring_label.setText(self._keyring_name[0])
-        else:
-            QTimer.singleShot(100, self._show_keyring_name)
+        self.keyring_label.setText(name)
 
     def _update_size(self) -> None:
         catalog = self.context.paths.catalog
@@ -238,39 +228,38 @@ class TenantSettingsTab(QWidget):
 
     @asyncSlot(object)
     async def import_from(self, path: Path) -> list[ImportOutcome]:
+        """Run the Import from Helm operation in the background, its progress in a dialog."""
         dialog = HelmImportDialog(path, self)
         self._import_dialog = dialog
         dialog.open()
-        outcomes: list[ImportOutcome] = []
+        job = self.context.worker.import_from_helm(path, dialog.token)
+
+        def on_event(job_id: int, kind: str, payload: object) -> None:
+            if job_id != job.id:
+                return
+            if kind == "start" and isinstance(payload, int):
+                dialog.start(payload)
+            elif kind == "working" and isinstance(payload, str):
+                dialog.working_on(payload)
+            elif kind == "outcome" and isinstance(payload, ImportOutcome):
+                dialog.add_outcome(payload)
+
+        self.context.bridge.job_event.connect(on_event)
         try:
-            repositories = read_repositories_file(path)
+            outcomes = await asyncio.wrap_future(job.future)
         except UserError as exc:
             dialog.fail(exc.message)
-            return outcomes
-        existing = {registry.name for registry in list_registries(self.context.reader)}
-        plans = plan_import(repositories, existing, path.parent)
-        dialog.start(len(plans))
-        for plan in plans:
-            if dialog.cancelled:
-                break
-            if plan.draft is None:
-                assert plan.outcome is not None
-                outcome = plan.outcome
-            else:
-                dialog.working_on(plan.repository.name)
-                try:
-                    result = await asyncio.wrap_future(self.context.worker.register(plan.draft, dialog.token))
-                except Exception as exc:  # each failure is reported, the rest still import
-                    if not isinstance(exc, UserError):
-                        log.exception("importing %s failed", plan.repository.name)
-                    outcome = outcome_of(plan, exc)
-                else:
-                    outcome = outcome_of(plan, None, len(result.diff.added))
-            outcomes.append(outcome)
-            dialog.add_outcome(outcome)
+            return []
+        except Exception:
+            log.exception("importing from Helm failed")
+            dialog.fail(f"Something went wrong inside Chartkeeper; details are in {self.context.paths.log_file}.")
+            return []
+        finally:
+            self.context.bridge.flush()  # outcomes still queued reach the dialog before its summary
+            self.context.bridge.job_event.disconnect(on_event)
         dialog.finish()
         imported = sum(1 for o in outcomes if o.status == "imported")
-        self.status_message.emit(f"Imported {imported} of {len(plans)} Helm repositories.")
+        self.status_message.emit(f"Imported {imported} of {len(outcomes)} Helm repositories.")
         return outcomes
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 
-from desktop.sync.engine import SyncResult
+from desktop.operations.sync import SyncResult
 
 _WAKE = QEvent.Type(QEvent.registerEventType())
 
@@ -25,12 +25,14 @@ class WorkerBridge(QObject):
     sync_progress = Signal(int, str, int, object)  # registry id, phase, done, total (None when unknown)
     sync_finished = Signal(object)  # SyncResult
     catalog_changed = Signal()
+    job_event = Signal(int, str, object)  # job id, kind, payload: a dialog's own operation reporting
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._lock = threading.Lock()
         self._pending: list[tuple[str, tuple[Any, ...]]] = []
         self._progress: dict[int, tuple[Any, ...]] = {}
+        self._job_progress: dict[int, tuple[Any, ...]] = {}
         self._woken = False
         self._closed = False
 
@@ -47,6 +49,8 @@ class WorkerBridge(QObject):
                 return
             if name == "sync_progress":
                 self._progress[args[0]] = args
+            elif name == "job_event" and args[1] == "progress":
+                self._job_progress[args[0]] = args
             else:
                 self._pending.append((name, args))
             if self._woken:
@@ -65,6 +69,7 @@ class WorkerBridge(QObject):
         with self._lock:
             pending, self._pending = self._pending, []
             progress, self._progress = self._progress, {}
+            job_progress, self._job_progress = self._job_progress, {}
             self._woken = False
             if self._closed:
                 return  # shutting down: the window's parts may already be gone
@@ -73,6 +78,8 @@ class WorkerBridge(QObject):
             if any(name == "sync_finished" and a[0].registry.id == registry_id for name, a in pending):
                 continue  # finished already: a late progress would resurrect the spinner
             self.sync_progress.emit(*args)
+        for args in job_progress.values():
+            self.job_event.emit(*args)
         for name, args in pending:
             getattr(self, name).emit(*args)
 
@@ -94,3 +101,6 @@ class BridgeListener:
 
     def catalog_changed(self) -> None:
         self._bridge.deliver("catalog_changed")
+
+    def job_event(self, job_id: int, kind: str, payload: object) -> None:
+        self._bridge.deliver("job_event", job_id, kind, payload)

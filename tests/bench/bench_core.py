@@ -186,7 +186,7 @@ def bench_resync(workdir: Path) -> None:
     from desktop.catalog.db import open_catalog
     from desktop.catalog.registries import get_registry
     from desktop.secrets import CredentialStore
-    from desktop.sync.engine import SyncEngine
+    from tests.support.catalog_harness import CatalogHarness
     from tests.support.repo_server import RepoServer
 
     index = generate_index(workdir / "resync.yaml", 1000, 20)
@@ -200,7 +200,7 @@ def bench_resync(workdir: Path) -> None:
             env={**os.environ, "CHARTKEEPER_HOME": str(home)},
             stdout=subprocess.DEVNULL,
         )
-        engine = SyncEngine(open_catalog(home / "data" / "catalog.sqlite3"), CredentialStore())
+        engine = CatalogHarness(open_catalog(home / "data" / "catalog.sqlite3"), CredentialStore())
         registry = get_registry(engine.db, "big")
         samples = []
         for _ in range(20):

@@ -48,10 +48,8 @@ def dark_palette() -> object:
 
 def _make_profile(running: object, big_registry: object, stable_url: str) -> None:
     """A profile with two layers from the large registry, the second with edited values."""
-    import time as clock
 
     from desktop.catalog.charts import search_charts
-    from desktop.catalog.profiles import save_profile
     from desktop.catalog.registries import find_registry
     from desktop.profiles.model import Layer, Profile
 
@@ -79,7 +77,7 @@ def _make_profile(running: object, big_registry: object, stable_url: str) -> Non
         tags=("env:prod", "edge"),
         layers=layers,
     )
-    context.worker.call(lambda engine: save_profile(engine.db, profile, clock.time())).result(10)
+    context.worker.save_profile(profile).result(10)
     running.window.profiles_tab._load()  # type: ignore[attr-defined]
 
 

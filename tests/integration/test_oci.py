@@ -18,10 +18,10 @@ from desktop.catalog.sync_records import list_runs
 from desktop.errors import AuthError, NotFoundError, ValidationError
 from desktop.net.oci import OciAccess, OciClient
 from desktop.net.settings import NetworkSettings
+from desktop.operations.chart_files import chart_files
 from desktop.registry import RegistryDraft
-from desktop.sync.chart_content import ChartContent
-from desktop.sync.engine import SyncEngine
 from tests.conftest import CliResult
+from tests.support.catalog_harness import CatalogHarness
 from tests.support.charts import chart_archive
 from tests.support.oci_registry import DistributionRegistry, RateLimitingProxy, TokenService
 
@@ -75,7 +75,7 @@ def draft(
 
 
 def test_basic_auth_over_tls_registers_and_reads_charts(
-    engine: SyncEngine, tls_registry: DistributionRegistry, ca: trustme.CA
+    engine: CatalogHarness, tls_registry: DistributionRegistry, ca: trustme.CA
 ) -> None:
     push(tls_registry, "web", "1.0.0", "1.1.0", "2.0.0-rc.1")
     push(tls_registry, "db", "3.2.1+up1.0.0")
@@ -93,12 +93,12 @@ def test_basic_auth_over_tls_registers_and_reads_charts(
     detail = get_chart_version(engine.db, result.registry, "db", "3.2.1+up1.0.0")
     assert detail.meta["urls"] == [f"oci://{tls_registry.endpoint_host}/charts/db:3.2.1_up1.0.0"]
     assert detail.meta["description"] == "The db chart" and len(detail.meta["digest"]) == 64
-    files = ChartContent(engine.db, engine.credentials, NetworkSettings()).files(result.registry, "web", "1.1.0")
+    files = chart_files(engine.services, result.registry.id, "web", "1.1.0")
     assert files.values == VALUES and files.chart_name == "web"
 
 
 def test_a_wrong_password_and_no_password_are_told_apart(
-    engine: SyncEngine, tls_registry: DistributionRegistry, ca: trustme.CA
+    engine: CatalogHarness, tls_registry: DistributionRegistry, ca: trustme.CA
 ) -> None:
     with pytest.raises(AuthError, match="refused the username or password"):
         engine.register(draft(tls_registry, ca, password="wrong"))
@@ -111,7 +111,7 @@ def test_a_wrong_password_and_no_password_are_told_apart(
 
 
 def test_tls_without_the_certificate_is_an_unknown_authority(
-    engine: SyncEngine, tls_registry: DistributionRegistry
+    engine: CatalogHarness, tls_registry: DistributionRegistry
 ) -> None:
     from desktop.errors import TLSError
 
@@ -124,7 +124,7 @@ def test_tls_without_the_certificate_is_an_unknown_authority(
 
 
 def test_token_auth_and_incremental_sync(
-    engine: SyncEngine, token_registry: DistributionRegistry, token_service: TokenService
+    engine: CatalogHarness, token_registry: DistributionRegistry, token_service: TokenService
 ) -> None:
     push(token_registry, "web", "1.0.0", "1.1.0")
     registry = engine.register(draft(token_registry)).registry
@@ -153,7 +153,7 @@ def test_an_expired_token_is_renewed(token_registry: DistributionRegistry, token
         assert len(token_service.requests) == issued + 1  # renewed once it was about to expire
 
 
-def test_only_new_tags_are_read_and_the_cap_holds(engine: SyncEngine, token_registry: DistributionRegistry) -> None:
+def test_only_new_tags_are_read_and_the_cap_holds(engine: CatalogHarness, token_registry: DistributionRegistry) -> None:
     push(token_registry, "web", "1.0.0", "1.1.0", "1.2.0", "1.3.0")
     engine.settings = NetworkSettings(oci_versions_per_chart=2)
     registry = engine.register(draft(token_registry)).registry
@@ -163,7 +163,7 @@ def test_only_new_tags_are_read_and_the_cap_holds(engine: SyncEngine, token_regi
     assert chart_versions(engine.db, registry, "web") == ["1.3.0", "1.2.0", "1.1.0", "1.0.0"]
 
 
-def test_a_closed_catalog_needs_chart_names(engine: SyncEngine, tmp_path: Path) -> None:
+def test_a_closed_catalog_needs_chart_names(engine: CatalogHarness, tmp_path: Path) -> None:
     service = TokenService(users=USERS, allow_catalog=False)
     registry = DistributionRegistry(tmp_path / "closed", users=USERS, token=service).start()
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -17,26 +18,29 @@ from desktop.catalog.db import open_catalog
 from desktop.catalog.registries import get_registry
 from desktop.catalog.sync_records import list_runs, mark_interrupted_runs, run_changes, sync_state
 from desktop.registry import Registry, RegistryDraft
-from desktop.sync.engine import DAY, SyncEngine
+from desktop.sync.schedule import due_registries
 from tests.conftest import ROOT
+from tests.support.catalog_harness import CatalogHarness
 from tests.support.charts import chart_entry, index_yaml, simple_index
 from tests.support.repo_server import Fault, RepoServer
+
+DAY = 24 * 60 * 60
 
 MakeRepo = Callable[..., RepoServer]
 
 
-def _register(engine: SyncEngine, repo: RepoServer, body: bytes, name: str = "repo") -> Registry:
+def _register(engine: CatalogHarness, repo: RepoServer, body: bytes, name: str = "repo") -> Registry:
     repo.put("/index.yaml", body)
     return engine.register(RegistryDraft(name, repo.url)).registry
 
 
-def _snapshot(engine: SyncEngine, registry: Registry) -> list[tuple[str, str]]:
+def _snapshot(engine: CatalogHarness, registry: Registry) -> list[tuple[str, str]]:
     return engine.db.execute(
         "SELECT chart, version FROM chart_versions WHERE registry_id = ? ORDER BY chart, rank", (registry.id,)
     ).fetchall()
 
 
-def test_an_unchanged_index_costs_one_304(engine: SyncEngine, make_repo: MakeRepo) -> None:
+def test_an_unchanged_index_costs_one_304(engine: CatalogHarness, make_repo: MakeRepo) -> None:
     repo = make_repo()
     registry = _register(engine, repo, simple_index({"a": ["1.0.0"]}))
     before = len(repo.requests)
@@ -46,7 +50,7 @@ def test_an_unchanged_index_costs_one_304(engine: SyncEngine, make_repo: MakeRep
     assert repo.requests[-1].headers["if-none-match"].startswith('"')
 
 
-def test_last_modified_alone_also_gives_a_304(engine: SyncEngine, make_repo: MakeRepo) -> None:
+def test_last_modified_alone_also_gives_a_304(engine: CatalogHarness, make_repo: MakeRepo) -> None:
     repo = make_repo()
     repo.etags = False
     registry = _register(engine, repo, simple_index({"a": ["1.0.0"]}))
@@ -55,7 +59,7 @@ def test_last_modified_alone_also_gives_a_304(engine: SyncEngine, make_repo: Mak
     assert "if-modified-since" in repo.requests[-1].headers
 
 
-def test_gzip_is_asked_for_and_used(engine: SyncEngine, make_repo: MakeRepo) -> None:
+def test_gzip_is_asked_for_and_used(engine: CatalogHarness, make_repo: MakeRepo) -> None:
     repo = make_repo()
     body = simple_index({f"chart-{i}": ["1.0.0", "1.1.0"] for i in range(200)})
     registry = _register(engine, repo, body)
@@ -64,7 +68,7 @@ def test_gzip_is_asked_for_and_used(engine: SyncEngine, make_repo: MakeRepo) -> 
     assert 0 < run.bytes < len(body) / 3
 
 
-def test_the_same_index_regenerated_writes_no_snapshot(engine: SyncEngine, make_repo: MakeRepo) -> None:
+def test_the_same_index_regenerated_writes_no_snapshot(engine: CatalogHarness, make_repo: MakeRepo) -> None:
     repo = make_repo()
     registry = _register(engine, repo, simple_index({"a": ["1.0.0"]}, generated="2026-01-01T00:00:00Z"))
     state_before = sync_state(engine.db, registry.id)
@@ -80,7 +84,7 @@ def test_the_same_index_regenerated_writes_no_snapshot(engine: SyncEngine, make_
     assert engine.db.total_changes - changes_before == 4
 
 
-def test_changes_are_counted_and_listed(engine: SyncEngine, make_repo: MakeRepo) -> None:
+def test_changes_are_counted_and_listed(engine: CatalogHarness, make_repo: MakeRepo) -> None:
     repo = make_repo()
     registry = _register(
         engine,
@@ -134,7 +138,7 @@ def test_changes_are_counted_and_listed(engine: SyncEngine, make_repo: MakeRepo)
     "fault",
     [Fault(truncate_after=200), Fault(status=503, body=b"maintenance"), Fault(status=200, body=b"<html>login</html>")],
 )
-def test_a_failed_sync_keeps_the_previous_snapshot(engine: SyncEngine, make_repo: MakeRepo, fault: Fault) -> None:
+def test_a_failed_sync_keeps_the_previous_snapshot(engine: CatalogHarness, make_repo: MakeRepo, fault: Fault) -> None:
     repo = make_repo(gzip_responses=False)
     registry = _register(engine, repo, simple_index({"keep": ["1.0.0", "1.1.0"]}))
     repo.put("/index.yaml", simple_index({"new": ["9.9.9"]}) + b"#" * 1000)
@@ -149,7 +153,7 @@ def test_a_failed_sync_keeps_the_previous_snapshot(engine: SyncEngine, make_repo
     assert (run.status, run.error) == ("failed", result.error)
 
 
-def test_a_stopped_server_fails_the_sync_and_the_snapshot_stays(engine: SyncEngine, make_repo: MakeRepo) -> None:
+def test_a_stopped_server_fails_the_sync_and_the_snapshot_stays(engine: CatalogHarness, make_repo: MakeRepo) -> None:
     repo = make_repo()
     registry = _register(engine, repo, simple_index({"offline": ["1.0.0"]}))
     repo.stop()
@@ -159,32 +163,32 @@ def test_a_stopped_server_fails_the_sync_and_the_snapshot_stays(engine: SyncEngi
     assert [h.name for h in search_charts(engine.db, "offline")] == ["repo/offline"]
 
 
-def test_a_registry_is_due_a_day_after_its_last_success(engine: SyncEngine, make_repo: MakeRepo) -> None:
+def test_a_registry_is_due_a_day_after_its_last_success(engine: CatalogHarness, make_repo: MakeRepo) -> None:
     repo = make_repo()
     now = [1_000_000.0]
     engine.clock = lambda: now[0]
     on = _register(engine, repo, simple_index({"a": ["1.0.0"]}), "on")
     repo.put("/index.yaml", simple_index({"a": ["1.0.0"]}))
     off = engine.register(RegistryDraft("off", repo.url, sync_enabled=False)).registry
-    assert engine.due_registries() == []
+    assert due(engine.db, now[0]) == []
     now[0] += DAY - 1
-    assert engine.due_registries() == []
+    assert due(engine.db, now[0]) == []
     now[0] += 1
-    assert engine.due_registries() == [on]
+    assert due(engine.db, now[0]) == ["on"]
     engine.sync(on, "schedule")
-    assert engine.due_registries() == []
-    assert off not in engine.due_registries()
+    assert due(engine.db, now[0]) == []
+    assert off.name not in due(engine.db, now[0] + 10 * DAY)
     # A restart does not reset the clock: it lives in the catalog.
-    reopened = SyncEngine(
-        open_catalog(Path(engine.db.execute("PRAGMA database_list").fetchone()[2])),
-        engine.credentials,
-        clock=lambda: now[0] + DAY,
-    )
-    assert [r.name for r in reopened.due_registries()] == ["on"]
-    reopened.db.close()
+    reopened = open_catalog(Path(engine.db.execute("PRAGMA database_list").fetchone()[2]))
+    assert due(reopened, now[0] + DAY) == ["on"]
+    reopened.close()
 
 
-def test_sync_with_synchronization_off_still_works_when_asked(engine: SyncEngine, make_repo: MakeRepo) -> None:
+def due(db: sqlite3.Connection, now: float) -> list[str]:
+    return [registry.name for registry in due_registries(db, now, DAY)[0]]
+
+
+def test_sync_with_synchronization_off_still_works_when_asked(engine: CatalogHarness, make_repo: MakeRepo) -> None:
     repo = make_repo()
     repo.put("/index.yaml", simple_index({"a": ["1.0.0"]}))
     registry = engine.register(RegistryDraft("manual", repo.url, sync_enabled=False)).registry
@@ -194,7 +198,7 @@ def test_sync_with_synchronization_off_still_works_when_asked(engine: SyncEngine
     assert get_chart_version(engine.db, registry, "a", "1.1.0").version == "1.1.0"
 
 
-def test_interrupted_runs_are_marked_failed(engine: SyncEngine, make_repo: MakeRepo) -> None:
+def test_interrupted_runs_are_marked_failed(engine: CatalogHarness, make_repo: MakeRepo) -> None:
     repo = make_repo()
     registry = _register(engine, repo, simple_index({"a": ["1.0.0"]}))
     engine.db.execute(
@@ -254,7 +258,7 @@ def test_killing_a_sync_midway_leaves_a_whole_snapshot(make_repo: MakeRepo, home
     assert 3000 in outcomes  # at least one kill landed before the commit
 
 
-def test_an_unreachable_registry_is_offline_a_refusing_one_is_not(engine: SyncEngine, make_repo: MakeRepo) -> None:
+def test_an_unreachable_registry_is_offline_a_refusing_one_is_not(engine: CatalogHarness, make_repo: MakeRepo) -> None:
     repo = make_repo()
     registry = _register(engine, repo, simple_index({"a": ["1.0.0"]}))
     repo.faults["/index.yaml"] = Fault(status=500, body=b"boom")
@@ -271,7 +275,7 @@ def test_an_unreachable_registry_is_offline_a_refusing_one_is_not(engine: SyncEn
     assert not sync_state(engine.db, registry.id).offline
 
 
-def test_editing_keeps_the_snapshot_and_checks_a_new_endpoint(engine: SyncEngine, make_repo: MakeRepo) -> None:
+def test_editing_keeps_the_snapshot_and_checks_a_new_endpoint(engine: CatalogHarness, make_repo: MakeRepo) -> None:
     from dataclasses import replace
 
     from desktop.errors import UserError

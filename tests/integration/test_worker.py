@@ -15,11 +15,12 @@ from desktop.catalog.charts import search_charts
 from desktop.catalog.db import open_catalog
 from desktop.catalog.registries import get_registry
 from desktop.catalog.sync_records import list_runs
-from desktop.errors import AuthError, CancelledError
+from desktop.errors import AuthError, OperationCancelled
+from desktop.operations.sync import SyncResult
 from desktop.registry import RegistryDraft
 from desktop.secrets import CredentialStore
-from desktop.sync.engine import SyncEngine, SyncResult
-from desktop.sync.worker import CatalogWorker
+from desktop.sync.worker import BackgroundWorker
+from tests.support.catalog_harness import CatalogHarness
 from tests.support.charts import simple_index
 from tests.support.repo_server import Fault, RepoServer
 
@@ -44,6 +45,9 @@ class Recorder:
     def catalog_changed(self) -> None:
         self.events.append(("changed",))
 
+    def job_event(self, job_id: int, kind: str, payload: object) -> None:
+        self.events.append(("job", job_id, kind))
+
 
 @pytest.fixture
 def recorder() -> Recorder:
@@ -51,19 +55,19 @@ def recorder() -> Recorder:
 
 
 @pytest.fixture
-def worker(catalog_path: Path, credentials: CredentialStore, recorder: Recorder) -> Iterator[CatalogWorker]:
-    worker = CatalogWorker(catalog_path, credentials, recorder)
+def worker(catalog_path: Path, credentials: CredentialStore, recorder: Recorder) -> Iterator[BackgroundWorker]:
+    worker = BackgroundWorker(catalog_path, credentials, recorder)
     worker.start(schedule=False)
     yield worker
     assert worker.stop()
 
 
 def test_register_then_sync_reports_progress(
-    worker: CatalogWorker, recorder: Recorder, make_repo: MakeRepo, catalog_path: Path
+    worker: BackgroundWorker, recorder: Recorder, make_repo: MakeRepo, catalog_path: Path
 ) -> None:
     repo = make_repo()
     repo.put("/index.yaml", simple_index({"a": ["1.0.0"]}))
-    result = worker.register(RegistryDraft("r", repo.url), CancelToken()).result(10)
+    result = worker.register(RegistryDraft("r", repo.url), CancelToken()).future.result(10)
     assert result.ok and ("changed",) in recorder.events
     repo.put("/index.yaml", simple_index({"a": ["1.0.0", "1.1.0"]}))
     synced = worker.sync(result.registry.id).result(10)
@@ -75,19 +79,19 @@ def test_register_then_sync_reports_progress(
     reader.close()
 
 
-def test_a_registration_error_comes_back_through_the_future(worker: CatalogWorker, make_repo: MakeRepo) -> None:
+def test_a_registration_error_comes_back_through_the_future(worker: BackgroundWorker, make_repo: MakeRepo) -> None:
     repo = make_repo(auth=("u", "p"))
     repo.put("/index.yaml", simple_index({"a": ["1.0.0"]}))
     with pytest.raises(AuthError, match="requires a login"):
-        worker.register(RegistryDraft("r", repo.url), CancelToken()).result(10)
+        worker.register(RegistryDraft("r", repo.url), CancelToken()).future.result(10)
 
 
 def test_cancel_stops_a_sync_waiting_on_a_silent_server(
-    worker: CatalogWorker, make_repo: MakeRepo, recorder: Recorder, catalog_path: Path
+    worker: BackgroundWorker, make_repo: MakeRepo, recorder: Recorder, catalog_path: Path
 ) -> None:
     repo = make_repo()
     repo.put("/index.yaml", simple_index({"a": ["1.0.0"]}))
-    registry = worker.register(RegistryDraft("r", repo.url), CancelToken()).result(10).registry
+    registry = worker.register(RegistryDraft("r", repo.url), CancelToken()).future.result(10).registry
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen()
@@ -108,10 +112,10 @@ def test_cancel_stops_a_sync_waiting_on_a_silent_server(
     reader.close()
 
 
-def test_cancel_stops_a_slow_download(worker: CatalogWorker, make_repo: MakeRepo) -> None:
+def test_cancel_stops_a_slow_download(worker: BackgroundWorker, make_repo: MakeRepo) -> None:
     repo = make_repo(gzip_responses=False)
     repo.put("/index.yaml", simple_index({"a": ["1.0.0"]}))
-    registry = worker.register(RegistryDraft("r", repo.url), CancelToken()).result(10).registry
+    registry = worker.register(RegistryDraft("r", repo.url), CancelToken()).future.result(10).registry
     repo.put("/index.yaml", simple_index({f"c{i}": ["1.0.0"] for i in range(2000)}))
     repo.faults["/index.yaml"] = Fault(bytes_per_second=50_000)
     future = worker.sync(registry.id)
@@ -126,11 +130,11 @@ def test_the_schedule_syncs_due_registries_at_start(
     repo = make_repo()
     repo.put("/index.yaml", simple_index({"a": ["1.0.0"]}))
     db = open_catalog(catalog_path)
-    engine = SyncEngine(db, credentials, clock=lambda: time.time() - 2 * 86400)
+    engine = CatalogHarness(db, credentials, clock=lambda: time.time() - 2 * 86400)
     engine.register(RegistryDraft("stale", repo.url))
     engine.register(RegistryDraft("manual", repo.url, sync_enabled=False))
     db.close()
-    worker = CatalogWorker(catalog_path, credentials, recorder)
+    worker = BackgroundWorker(catalog_path, credentials, recorder)
     worker.start(schedule=True)
     try:
         assert recorder.finished.wait(10)
@@ -148,9 +152,9 @@ def test_stopping_during_a_sync_is_clean(
 ) -> None:
     repo = make_repo(gzip_responses=False)
     repo.put("/index.yaml", simple_index({"a": ["1.0.0"]}))
-    worker = CatalogWorker(catalog_path, credentials, recorder)
+    worker = BackgroundWorker(catalog_path, credentials, recorder)
     worker.start(schedule=False)
-    registry = worker.register(RegistryDraft("r", repo.url), CancelToken()).result(10).registry
+    registry = worker.register(RegistryDraft("r", repo.url), CancelToken()).future.result(10).registry
     repo.put("/index.yaml", simple_index({f"c{i}": ["1.0.0"] for i in range(3000)}))
     repo.faults["/index.yaml"] = Fault(bytes_per_second=100_000)
     future = worker.sync(registry.id)
@@ -167,16 +171,16 @@ def test_stopping_during_a_sync_is_clean(
 
 
 def test_a_cancelled_registration_stores_nothing(
-    worker: CatalogWorker, make_repo: MakeRepo, catalog_path: Path
+    worker: BackgroundWorker, make_repo: MakeRepo, catalog_path: Path
 ) -> None:
     repo = make_repo(gzip_responses=False)
     repo.put("/index.yaml", simple_index({f"c{i}": ["1.0.0"] for i in range(3000)}))
     repo.faults["/index.yaml"] = Fault(bytes_per_second=100_000)
     token = CancelToken()
-    future = worker.register(RegistryDraft("r", repo.url), token)
+    future = worker.register(RegistryDraft("r", repo.url), token).future
     time.sleep(0.3)
     token.cancel()
-    with pytest.raises(CancelledError):
+    with pytest.raises(OperationCancelled):
         future.result(5)
     reader = open_catalog(catalog_path, readonly=True)
     assert reader.execute("SELECT COUNT(*) FROM registries").fetchone()[0] == 0

@@ -43,7 +43,7 @@ def publish(repo: RepoServer) -> None:
 
 def register(running: RunningApp, repo: RepoServer, name: str = "stable", **fields: object) -> Registry:
     draft = RegistryDraft(name, repo.url, **fields)  # type: ignore[arg-type]
-    return running.context.worker.register(draft, CancelToken()).result(10).registry
+    return running.context.worker.register(draft, CancelToken()).future.result(10).registry
 
 
 def stored(running: RunningApp, name: str) -> object:
@@ -52,6 +52,14 @@ def stored(running: RunningApp, name: str) -> object:
         return find_profile(db, name)
     finally:
         db.close()
+
+
+def wait_saved(qtbot: QtBot, tab: ProfilesTab) -> None:
+    """Save what is pending now and wait for the writer to store it."""
+    future = tab.flush()
+    if future is not None:
+        qtbot.waitUntil(future.done, timeout=5000)
+        future.result()
 
 
 def new_profile(tab: ProfilesTab, qtbot: QtBot) -> None:
@@ -163,7 +171,7 @@ def test_pinned_layers_show_their_files_with_the_server_gone(
     qtbot.waitUntil(lambda: dialog.details.chart == "web" and dialog.details.files is not None, timeout=10000)
     qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.editor.profile is not None and len(tab.editor.profile.layers) == 1)
-    tab.flush()
+    wait_saved(qtbot, tab)
     repo.stop()
     tab._load()  # select the profile afresh: every file now comes from the content cache
     qtbot.waitUntil(lambda: tab.editor.layer_editor.defaults is not None, timeout=10000)
@@ -179,6 +187,7 @@ def test_an_edit_is_saved_when_the_window_closes_at_once(
     tab.editor.description_edit.setText("typed just before quitting")
     tab.editor._on_fields_edited()
     running_app.window.close()  # before the autosave delay has passed
+    assert running_app.context.worker.stop()  # as quitting does: queued writes land first
     profile = stored(running_app, tab.editor.profile.name)
     assert profile is not None and profile.description == "typed just before quitting"
 
@@ -194,7 +203,7 @@ def test_a_layer_removed_upstream_is_flagged(running_app: RunningApp, qtbot: QtB
     qtbot.waitUntil(lambda: dialog.details.chart == "db" and dialog.details.version() == "2.0.0", timeout=5000)
     qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(tab.editor.profile.layers) == 1)
-    tab.flush()
+    wait_saved(qtbot, tab)
     publish_charts(repo, {"web": {"1.0.0": chart_archive("web", "1.0.0")}})  # db is gone upstream
     running_app.context.worker.sync(registry.id).result(10)
     qtbot.waitUntil(lambda: tab.profile_list.item(0).text().startswith("⚠ "), timeout=5000)

@@ -25,7 +25,7 @@ MakeRepo = Callable[..., RepoServer]
 def register(running: RunningApp, repo: RepoServer, name: str, body: bytes, **fields: object) -> Registry:
     repo.put("/index.yaml", body)
     draft = RegistryDraft(name, repo.url, **fields)  # type: ignore[arg-type]
-    return running.context.worker.register(draft, CancelToken()).result(10).registry
+    return running.context.worker.register(draft, CancelToken()).future.result(10).registry
 
 
 def status_of(running: RunningApp, registry: Registry) -> str:

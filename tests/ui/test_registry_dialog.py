@@ -245,7 +245,9 @@ def test_editing_keeps_the_snapshot_and_rechecks_a_new_endpoint(
     repo = make_repo()
     repo.put("/index.yaml", simple_index({"kept": ["1.0.0"]}))
     registry = (
-        running_app.context.worker.register(RegistryDraft("edit-me", repo.url), CancelToken()).result(10).registry
+        running_app.context.worker.register(RegistryDraft("edit-me", repo.url), CancelToken())
+        .future.result(10)
+        .registry
     )
     dialog = running_app.window.registries_tab.open_edit_dialog(registry)
     assert dialog.windowTitle() == "Edit Helm Registry" and dialog.name_edit.text() == "edit-me"

@@ -17,7 +17,7 @@ from desktop.helm.versions import newest_first, parse_version
 from desktop.net.client import Download
 from desktop.net.oci import HELM_CHART, HELM_CONFIG, OciAccess, OciClient
 from desktop.net.settings import NetworkSettings
-from desktop.sync.fetch import FetchedIndex, ProgressCallback
+from desktop.sync.fetch_index import FetchedIndex, ProgressCallback
 
 Existing = dict[str, list[dict[str, Any]]]  # chart → its stored index items
 

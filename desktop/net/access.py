@@ -1,0 +1,42 @@
+"""How to reach a registry, from what the catalog (or the user's form) says about it."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from desktop.net.client import RegistryAccess
+from desktop.net.oci import OciAccess
+
+
+class Reachable(Protocol):
+    """What a registry and a draft of one both say about reaching it."""
+
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def username(self) -> str | None: ...
+    @property
+    def ca_pem(self) -> str | None: ...
+    @property
+    def insecure_skip_tls_verify(self) -> bool: ...
+    @property
+    def plain_http(self) -> bool: ...
+
+
+def http_access(registry: Reachable, password: str | None) -> RegistryAccess:
+    """A classic repository's endpoint, TLS settings and login."""
+    return RegistryAccess(
+        registry.endpoint, registry.username, password, registry.ca_pem, registry.insecure_skip_tls_verify
+    )
+
+
+def oci_access(registry: Reachable, password: str | None) -> OciAccess:
+    """An OCI registry's address, TLS settings and login."""
+    return OciAccess(
+        registry.endpoint,
+        registry.username,
+        password,
+        registry.ca_pem,
+        registry.insecure_skip_tls_verify,
+        registry.plain_http,
+    )

@@ -1,0 +1,122 @@
+"""A chart version's files (values.yaml, README, schema) from the content cache or its registry, and
+keeping versions offline: pin, unpin, and fetching what pins and profiles need."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass, field
+
+from desktop.cancellation import CancelToken
+from desktop.catalog.archives import ChartRef, cached_archive, missing_offline, pin, store_archive, unpin
+from desktop.catalog.registries import find_registry_by_uid, get_registry_by_id
+from desktop.errors import UserError
+from desktop.helm.chart_archive import ChartFiles, read_chart_files
+from desktop.operations.services import Services
+from desktop.registry import Registry
+from desktop.sync.fetch_archive import ArchiveSource, archive_source, download_archive
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LocatedArchive:
+    """A version's archive as the catalog knows it: its bytes when cached, else where to fetch them."""
+
+    registry: Registry
+    cached: bytes | None
+    source: ArchiveSource | None
+
+
+@dataclass
+class OfflineReport:
+    fetched: list[ChartRef] = field(default_factory=list)
+    failed: list[tuple[ChartRef, str]] = field(default_factory=list)
+
+
+def chart_archive(
+    services: Services, registry_id: int, chart: str, version: str, *, cancel: CancelToken | None = None
+) -> bytes:
+    """The archive: from the cache (even when the version has since left the snapshot), else
+    downloaded, checked and cached."""
+    located = services.catalog(locate_archive, registry_id, chart, version)
+    if located.cached is not None:
+        return located.cached
+    assert located.source is not None
+    data = download_archive(located.source, services.credentials, services.network, cancel)
+    services.catalog(keep_archive, located.source, data, services.clock())
+    return data
+
+
+def chart_files(
+    services: Services, registry_id: int, chart: str, version: str, *, cancel: CancelToken | None = None
+) -> ChartFiles:
+    return read_chart_files(chart_archive(services, registry_id, chart, version, cancel=cancel))
+
+
+def pin_version(services: Services, registry_id: int, chart: str, version: str) -> ChartRef:
+    """Keep this version offline: fetch its archive now (a pin without content is useless)."""
+    chart_archive(services, registry_id, chart, version)
+    return services.catalog(pin_step, registry_id, chart, version, services.clock())
+
+
+def unpin_version(services: Services, registry_id: int, chart: str, version: str) -> bool:
+    """Let the cache evict this version again (a profile that uses it still keeps it). True when it
+    was pinned."""
+    return services.catalog(unpin_step, registry_id, chart, version)
+
+
+def keep_offline(services: Services, *, cancel: CancelToken | None = None) -> OfflineReport:
+    """Fetch every pinned or profile-used version not yet cached; what cannot be reached now is
+    tried again later."""
+    report = OfflineReport()
+    for source in services.catalog(missing_offline_sources):
+        if cancel is not None and cancel.cancelled:
+            break
+        try:
+            data = download_archive(source, services.credentials, services.network, cancel)
+            services.catalog(keep_archive, source, data, services.clock())
+        except UserError as exc:
+            log.info("could not keep %s %s offline yet: %s", source.ref.chart, source.ref.version, exc)
+            report.failed.append((source.ref, exc.message))
+        else:
+            report.fetched.append(source.ref)
+    return report
+
+
+# --- catalog steps ---------------------------------------------------------------------------------
+
+
+def locate_archive(db: sqlite3.Connection, registry_id: int, chart: str, version: str) -> LocatedArchive:
+    registry = get_registry_by_id(db, registry_id)
+    cached = cached_archive(db, ChartRef(registry.uid, chart, version))
+    if cached is not None:
+        return LocatedArchive(registry, cached, None)
+    return LocatedArchive(registry, None, archive_source(db, registry, chart, version))
+
+
+def keep_archive(db: sqlite3.Connection, source: ArchiveSource, data: bytes, now: float) -> None:
+    store_archive(db, source.ref, source.digest, data, now)
+
+
+def pin_step(db: sqlite3.Connection, registry_id: int, chart: str, version: str, now: float) -> ChartRef:
+    ref = ChartRef(get_registry_by_id(db, registry_id).uid, chart, version)
+    pin(db, ref, now)
+    return ref
+
+
+def unpin_step(db: sqlite3.Connection, registry_id: int, chart: str, version: str) -> bool:
+    return unpin(db, ChartRef(get_registry_by_id(db, registry_id).uid, chart, version))
+
+
+def missing_offline_sources(db: sqlite3.Connection) -> list[ArchiveSource]:
+    sources = []
+    for ref in missing_offline(db):
+        registry = find_registry_by_uid(db, ref.registry_uid)
+        if registry is None:
+            continue
+        try:
+            sources.append(archive_source(db, registry, ref.chart, ref.version))
+        except UserError:
+            continue  # no longer in the snapshot: the layer is flagged, nothing to fetch
+    return sources

@@ -1,0 +1,230 @@
+"""Synchronize a registry: record the start, fetch what is new, apply it in one transaction (or hold
+a suspicious shrink for the user), record the end. A failure leaves the previous snapshot as it was."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from desktop.cancellation import CancelToken
+from desktop.catalog.db import transaction
+from desktop.catalog.registries import get_registry_by_id
+from desktop.catalog.snapshots import SnapshotDiff, stored_items, write_snapshot
+from desktop.catalog.sync_records import (
+    RunOutcome,
+    SyncState,
+    finish_run,
+    record_failure,
+    record_success,
+    run_status,
+    start_run,
+    sync_state,
+)
+from desktop.errors import KeyringError, NetworkError, OperationCancelled, TLSError, UserError
+from desktop.operations.services import Services
+from desktop.registry import Registry
+from desktop.secrets import CredentialStore
+from desktop.sync.fetch_index import FetchedIndex, ProgressCallback
+
+log = logging.getLogger(__name__)
+
+BUG_MESSAGE = "Internal error: see the log for details."
+
+
+class SyncStatus(StrEnum):
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass
+class SyncResult:
+    registry: Registry
+    status: SyncStatus
+    run_id: int | None = None
+    http_status: int | None = None
+    bytes: int = 0
+    diff: SnapshotDiff = field(default_factory=SnapshotDiff)
+    warnings: list[str] = field(default_factory=list)
+    skipped: int = 0
+    error: str | None = None
+    error_kind: str | None = None  # network | other, for the offline state
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (SyncStatus.UPDATED, SyncStatus.UNCHANGED)
+
+
+@dataclass(frozen=True)
+class PendingSync:
+    """A sync whose run is recorded as started: what the fetch step needs from the catalog."""
+
+    registry: Registry
+    run_id: int
+    state: SyncState
+    existing: dict[str, list[Any]] = field(default_factory=dict)  # OCI: the stored items, read incrementally
+
+
+def error_kind(error: BaseException) -> str:
+    """'network' when the registry could not be reached (the app shows it offline), else 'other'."""
+    return "network" if isinstance(error, NetworkError) and not isinstance(error, TLSError) else "other"
+
+
+# --- the operation ---------------------------------------------------------------------------------
+
+
+def sync_registry(
+    services: Services,
+    registry_id: int,
+    trigger: str = "manual",
+    *,
+    cancel: CancelToken | None = None,
+    progress: ProgressCallback | None = None,
+    started: Callable[[PendingSync], None] | None = None,
+) -> SyncResult:
+    """Refresh one registry's snapshot. Failures are recorded and returned, never raised; the
+    previous snapshot stays. `started` hears the recorded run before the network is touched."""
+    pending = services.catalog(begin_sync, registry_id, trigger, services.clock())
+    if started is not None:
+        started(pending)
+    try:
+        fetched = fetch_for_sync(pending, services.credentials, services.network, cancel, progress)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+    except UserError as exc:
+        return services.catalog(end_sync_failed, pending, exc, services.clock())
+    except Exception as exc:  # a bug: logged with its traceback, recorded, and the next registry still syncs
+        log.exception("sync of %s failed unexpectedly", pending.registry.name)
+        return services.catalog(end_sync_failed, pending, exc, services.clock())
+    if progress is not None:
+        progress("write", 0, None)
+    return services.catalog(apply_sync, pending, fetched, cancel, services.clock)
+
+
+def fetch_for_sync(
+    pending: PendingSync,
+    credentials: CredentialStore,
+    settings: Any,
+    cancel: CancelToken | None = None,
+    progress: ProgressCallback | None = None,
+) -> FetchedIndex:
+    """The network step: the registry's index (or OCI tags), only what is new since the last sync."""
+    from desktop.net.access import http_access, oci_access
+    from desktop.sync.fetch_index import fetch_index
+    from desktop.sync.fetch_oci import fetch_oci
+
+    registry = pending.registry
+    password = credentials.get_password(registry.uid) if registry.username else None
+    if registry.username and password is None:
+        raise KeyringError(
+            f"The keyring holds no password for '{registry.name}': edit the registry and enter it again."
+        )
+    if registry.is_oci:
+        return fetch_oci(
+            oci_access(registry, password), settings, registry.chart_names, pending.existing, cancel, progress
+        )
+    return fetch_index(http_access(registry, password), settings, pending.state, cancel, progress)
+
+
+# --- catalog steps (run where the writer connection lives) -------------------------------------------
+
+
+def begin_sync(db: sqlite3.Connection, registry_id: int, trigger: str, now: float) -> PendingSync:
+    registry = get_registry_by_id(db, registry_id)
+    run_id = start_run(db, registry.id, trigger, now)
+    existing = stored_items(db, registry.id) if registry.is_oci else {}
+    return PendingSync(registry, run_id, sync_state(db, registry.id), existing)
+
+
+def apply_sync(
+    db: sqlite3.Connection,
+    pending: PendingSync,
+    fetched: FetchedIndex,
+    cancel: CancelToken | None,
+    clock: Callable[[], float],
+) -> SyncResult:
+    """Write what changed and close the run, in one transaction. A run already ended (cancelled
+    while its download was abandoned) writes nothing."""
+    try:
+        with transaction(db):
+            if run_status(db, pending.run_id) != "running":
+                return _recorded(db, pending)
+            outcome = apply_fetched(db, pending.registry.id, fetched, cancel, clock())
+            finish_run(db, pending.run_id, outcome, clock())
+    except sqlite3.IntegrityError:  # the registry was removed while it was syncing
+        return end_sync_failed(db, pending, OperationCancelled("The registry was removed during the sync."), clock())
+    except UserError as exc:
+        return end_sync_failed(db, pending, exc, clock())
+    return result_of(pending.registry, pending.run_id, outcome, fetched)
+
+
+def end_sync_failed(db: sqlite3.Connection, pending: PendingSync, error: BaseException, now: float) -> SyncResult:
+    """Record a failed or cancelled run (once); the snapshot is untouched."""
+    if isinstance(error, OperationCancelled):
+        outcome = RunOutcome("cancelled", error=error.message)
+    elif isinstance(error, UserError):
+        outcome = RunOutcome("failed", error=error.message)
+    else:
+        outcome = RunOutcome("failed", error=BUG_MESSAGE)
+    kind = error_kind(error)
+    with transaction(db):
+        if run_status(db, pending.run_id) != "running":
+            return _recorded(db, pending)
+        finish_run(db, pending.run_id, outcome, now)
+        if outcome.status == "failed" and outcome.error:
+            record_failure(db, pending.registry.id, outcome.error, kind)
+    result = result_of(pending.registry, pending.run_id, outcome, None)
+    result.error_kind = kind
+    return result
+
+
+def _recorded(db: sqlite3.Connection, pending: PendingSync) -> SyncResult:
+    """The result of a run that another step already ended (a cancel that came first)."""
+    from desktop.catalog.sync_records import get_run
+
+    run = get_run(db, pending.run_id)
+    status = SyncStatus(run.status) if run is not None and run.status in SyncStatus else SyncStatus.CANCELLED
+    return SyncResult(pending.registry, status, pending.run_id, error=run.error if run else None)
+
+
+def apply_fetched(
+    db: sqlite3.Connection, registry_id: int, fetched: FetchedIndex, cancel: CancelToken | None, now: float
+) -> RunOutcome:
+    """Inside a transaction: write what changed, and the new sync state."""
+    download = fetched.download
+    diff = SnapshotDiff()
+    parsed = fetched.parsed
+    if parsed is not None:
+        diff = write_snapshot(db, registry_id, parsed.charts, cancel)
+    record_success(
+        db,
+        registry_id,
+        now,
+        etag=download.etag,
+        last_modified=download.last_modified,
+        content_digest=fetched.digest,
+        api_version=parsed.api_version if parsed else None,
+        snapshot_written=parsed is not None,
+    )
+    status = "unchanged" if diff.is_empty else "updated"
+    return RunOutcome(status, download.status, download.wire_bytes, diff, parsed.skipped if parsed else 0)
+
+
+def result_of(registry: Registry, run_id: int, outcome: RunOutcome, fetched: FetchedIndex | None) -> SyncResult:
+    parsed = fetched.parsed if fetched else None
+    return SyncResult(
+        registry,
+        SyncStatus(outcome.status),
+        run_id,
+        outcome.http_status,
+        outcome.bytes,
+        outcome.diff or SnapshotDiff(),
+        parsed.warnings if parsed else [],
+        outcome.skipped,
+        outcome.error,
+    )

@@ -1,0 +1,65 @@
+"""Downloading one chart version's archive from its registry, with the registry's TLS and credential
+rules, checked against the digest the index states and readable as a chart. No catalog access here."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from dataclasses import dataclass
+
+from desktop.cancellation import CancelToken
+from desktop.catalog.archives import ChartRef
+from desktop.catalog.charts import get_chart_version
+from desktop.errors import NotFoundError
+from desktop.helm.chart_archive import ChartArchiveError, read_chart_files
+from desktop.helm.urls import resolve_chart_url
+from desktop.net.settings import NetworkSettings
+from desktop.registry import Registry
+from desktop.secrets import CredentialStore
+
+
+@dataclass(frozen=True)
+class ArchiveSource:
+    """Where a chart version's archive comes from, read from the snapshot."""
+
+    registry: Registry
+    ref: ChartRef
+    url: str
+    digest: str
+
+
+def archive_source(db: sqlite3.Connection, registry: Registry, chart: str, version: str) -> ArchiveSource:
+    detail = get_chart_version(db, registry, chart, version)
+    urls = detail.meta.get("urls") or []
+    if not urls:
+        raise NotFoundError(f"{registry.name}/{chart} {version} lists no download URL in its index.")
+    url = urls[0] if registry.is_oci else resolve_chart_url(registry.endpoint, urls[0])
+    return ArchiveSource(registry, ChartRef(registry.uid, chart, version), url, str(detail.meta.get("digest", "")))
+
+
+def download_archive(
+    source: ArchiveSource,
+    credentials: CredentialStore,
+    settings: NetworkSettings,
+    cancel: CancelToken | None = None,
+) -> bytes:
+    """The archive's bytes, checked: digest as the index states it, and readable as a chart."""
+    from desktop.net.access import http_access, oci_access
+    from desktop.net.client import CHART_ARCHIVE_LIMIT, RegistryHttp
+    from desktop.net.oci import OciClient
+
+    registry = source.registry
+    password = credentials.get_password(registry.uid) if registry.username else None
+    if registry.is_oci:
+        with OciClient(oci_access(registry, password), settings, cancel=cancel) as client:
+            body = client.blob(source.ref.chart, f"sha256:{source.digest}", max_bytes=CHART_ARCHIVE_LIMIT)
+    else:
+        with RegistryHttp(http_access(registry, password), settings) as http:
+            body = http.get(source.url, max_bytes=CHART_ARCHIVE_LIMIT, cancel=cancel, what="chart").body
+    if source.digest and hashlib.sha256(body).hexdigest() != source.digest.lower():
+        raise ChartArchiveError(
+            f"The downloaded archive of {source.ref.chart} {source.ref.version} does not match the digest in "
+            "the index: it was changed or damaged on the way; try again, or ask the registry's administrator."
+        )
+    read_chart_files(body)
+    return body
