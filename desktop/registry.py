@@ -38,7 +38,6 @@ class Registry:
         return self.kind == "oci"
 
 
-
 @dataclass(frozen=True)
 class RegistryDraft:
     """What the user typed into Add / Edit Helm Registry (or the CLI's flags), before it is checked."""

@@ -34,3 +34,8 @@ def relative_time(timestamp: float | None, now: float) -> str:
             count = int(seconds // size)
             return f"{count} {unit}{'s' if count != 1 else ''} ago"
     return "just now"
+
+
+def local_date(timestamp: float) -> str:
+    """`2026-11-27`, for marks such as "removed upstream on …"."""
+    return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d")

@@ -23,6 +23,7 @@ class SearchHit(NamedTuple):
     description: str
     deprecated: bool
     score: int = 0  # where the keyword matched: 0 chart name, 1 registry/name, 2 description, 3 keywords
+    removed_at: float | None = None  # when the version left its index (kept in the snapshot since)
 
     @property
     def name(self) -> str:
@@ -36,8 +37,10 @@ class ChartVersionDetail:
     version: str
     deprecated: bool
     meta: dict[str, Any]
+    removed_at: float | None = None  # the version left its index then; it is kept, still usable
 
 
+MAX_TERM = 1000
 _HIT_COLUMNS = "r.name, c.name, v.version, v.app_version, v.description, v.deprecated, c.search_text"
 
 
@@ -54,6 +57,8 @@ def search_charts(
     keywords contain `keyword` (any case), ranked as `helm search repo` ranks them. Without flags:
     each chart's latest stable version. `limit` keeps the best-ranked ones (as you type)."""
     term = keyword.strip().lower()
+    if len(term) > MAX_TERM:  # SQLite refuses LIKE patterns this long; nothing would match anyway
+        return []
     text_column = "c.search_text_devel" if devel and constraint is None else "c.search_text"
     match, parameters = _match_clause(db, term, text_column)
     if constraint is None and not all_versions:
@@ -98,9 +103,42 @@ def search_charts(
                 seen.add((registry, chart))
         score = _score(term, registry, chart, search_text)
         hits.append(SearchHit(registry, chart, version, app_version, description, bool(deprecated), score))
-    order = {id(hit): position for position, hit in enumerate(hits)}  # keeps newest-first within a chart
-    hits.sort(key=lambda hit: (hit.score, hit.registry.lower(), hit.chart, order[id(hit)]))
+    if all_versions:
+        hits.extend(_removed_hits(db, term, devel or constraint is not None, constraint))
+        hits.sort(key=lambda hit: _version_order(hit.version), reverse=True)  # newest first within a chart…
+        hits.sort(key=lambda hit: (hit.score, hit.registry.lower(), hit.chart))  # …as the sort is stable
+    else:
+        order = {id(hit): position for position, hit in enumerate(hits)}  # keeps newest-first within a chart
+        hits.sort(key=lambda hit: (hit.score, hit.registry.lower(), hit.chart, order[id(hit)]))
     return hits[:limit] if limit is not None else hits
+
+
+def _version_order(version: str) -> tuple[Any, ...]:
+    parsed = parse_version(version)
+    return (True, parsed.sort_key) if parsed is not None else (False, ())
+
+
+def _removed_hits(
+    db: sqlite3.Connection, term: str, prereleases: bool, constraint: VersionConstraint | None
+) -> list[SearchHit]:
+    """Versions kept after they left their index, for listings of every version."""
+    match, parameters = _match_clause(db, term, "c.search_text")
+    stable_only = "" if prereleases else " AND c.prerelease = 0"
+    rows = db.execute(
+        "SELECT r.name, c.name, c.version, c.app_version, c.description, c.deprecated, c.search_text, c.removed_at"
+        " FROM removed_versions c JOIN registries r ON r.id = c.registry_id"
+        f" WHERE r.sync_enabled = 1 AND {match}{stable_only}",
+        parameters,
+    )
+    hits = []
+    for registry, chart, version, app_version, description, deprecated, search_text, removed_at in rows:
+        if constraint is not None:
+            parsed = parse_version(version)
+            if parsed is None or not constraint.allows(parsed):
+                continue
+        score = _score(term, registry, chart, search_text)
+        hits.append(SearchHit(registry, chart, version, app_version, description, bool(deprecated), score, removed_at))
+    return hits
 
 
 def _score_sql(text_column: str) -> str:
@@ -150,12 +188,8 @@ def _score(term: str, registry: str, chart: str, search_text: str) -> int:
 
 
 def chart_versions(db: sqlite3.Connection, registry: Registry, chart: str) -> list[str]:
-    """Every version of a chart in the snapshot, newest first."""
-    rows = db.execute(
-        "SELECT version FROM chart_versions WHERE registry_id = ? AND chart = ? ORDER BY rank",
-        (registry.id, chart),
-    ).fetchall()
-    return [row[0] for row in rows]
+    """Every version of a chart in the snapshot (those removed upstream included), newest first."""
+    return [row.version for row in version_rows(db, registry, chart)]
 
 
 @dataclass(frozen=True)
@@ -164,20 +198,41 @@ class VersionRow:
     prerelease: bool
     deprecated: bool
     app_version: str
+    removed_at: float | None = None  # left the index then; still kept
 
 
 def version_rows(db: sqlite3.Connection, registry: Registry, chart: str) -> list[VersionRow]:
-    """Every version of a chart, newest first, with what a version picker shows."""
-    rows = db.execute(
-        "SELECT version, prerelease, deprecated, app_version FROM chart_versions WHERE registry_id = ? AND chart = ?"
-        " ORDER BY rank",
-        (registry.id, chart),
-    ).fetchall()
-    return [VersionRow(row[0], bool(row[1]), bool(row[2]), row[3]) for row in rows]
+    """Every version of a chart, newest first, with what a version picker shows; versions removed
+    upstream are included, marked."""
+    rows = [
+        VersionRow(row[0], bool(row[1]), bool(row[2]), row[3])
+        for row in db.execute(
+            "SELECT version, prerelease, deprecated, app_version FROM chart_versions"
+            " WHERE registry_id = ? AND chart = ? ORDER BY rank",
+            (registry.id, chart),
+        )
+    ]
+    removed = [
+        VersionRow(row[0], bool(row[1]), bool(row[2]), row[3], row[4])
+        for row in db.execute(
+            "SELECT version, prerelease, deprecated, app_version, removed_at FROM removed_versions"
+            " WHERE registry_id = ? AND name = ?",
+            (registry.id, chart),
+        )
+    ]
+    if removed:
+        rows.extend(removed)
+        rows.sort(key=lambda row: _version_order(row.version), reverse=True)
+    return rows
 
 
 def chart_names(db: sqlite3.Connection, registry: Registry) -> list[str]:
-    rows = db.execute("SELECT name FROM charts WHERE registry_id = ? ORDER BY name", (registry.id,))
+    """Charts in the snapshot, with those whose every version left the index."""
+    rows = db.execute(
+        "SELECT name FROM charts WHERE registry_id = ? UNION SELECT name FROM removed_versions WHERE registry_id = ?"
+        " ORDER BY name",
+        (registry.id, registry.id),
+    )
     return [row[0] for row in rows]
 
 
@@ -202,6 +257,16 @@ def get_chart_version(
             " WHERE v.registry_id = ? AND v.chart = ? AND v.version = ?",
             (registry.id, chart, version),
         ).fetchone()
+    if row is None and version is not None:
+        removed = db.execute(
+            "SELECT deprecated, entry, removed_at FROM removed_versions"
+            " WHERE registry_id = ? AND name = ? AND version = ?",
+            (registry.id, chart, version),
+        ).fetchone()
+        if removed is not None:
+            meta = entry_metadata(load_chart_document(b'{"":[' + bytes(removed[1], "utf-8") + b"]}")[0])
+            meta["version"] = version
+            return ChartVersionDetail(registry, chart, version, bool(removed[0]), meta, removed[2])
     if row is None:
         raise _not_found(db, registry, chart, version)
     exact_version, deprecated, position, document = row

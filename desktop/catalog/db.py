@@ -53,11 +53,20 @@ def _migrate(connection: sqlite3.Connection, path: Path, current: int) -> None:
         backup_path = path.with_name(f"{path.name}.v{current}.bak")
         with contextlib.closing(sqlite3.connect(backup_path)) as backup:
             connection.backup(backup)
-    for number in range(current, SCHEMA_VERSION):
-        with transaction(connection):
-            for statement in MIGRATIONS[number]:
-                connection.execute(statement)
-            connection.execute(f"PRAGMA user_version = {number + 1}")
+    # Off while migrating (it cannot change inside a transaction): rebuilding a table must not
+    # cascade into the tables that reference it. Checked again before it is turned back on.
+    connection.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for number in range(current, SCHEMA_VERSION):
+            with transaction(connection):
+                for statement in MIGRATIONS[number]:
+                    connection.execute(statement)
+                problems = connection.execute("PRAGMA foreign_key_check").fetchall()
+                if problems:
+                    raise CatalogError(f"Migrating the catalog {path} to schema {number + 1} failed its checks.")
+                connection.execute(f"PRAGMA user_version = {number + 1}")
+    finally:
+        connection.execute("PRAGMA foreign_keys = ON")
 
 
 @contextlib.contextmanager

@@ -150,4 +150,53 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE registries ADD COLUMN plain_http INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE registries ADD COLUMN chart_names TEXT NOT NULL DEFAULT '[]'",
     ],
+    [
+        # Removed is not deleted: a version that leaves its index moves here, with its entry as it
+        # was last listed, until the user prunes it. (Same search columns as `charts`, so one match
+        # clause serves both.)
+        """CREATE TABLE removed_versions (
+            registry_id INTEGER NOT NULL REFERENCES registries(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            version TEXT NOT NULL,
+            removed_at REAL NOT NULL,
+            prerelease INTEGER NOT NULL,
+            deprecated INTEGER NOT NULL,
+            app_version TEXT NOT NULL,
+            description TEXT NOT NULL,
+            search_text TEXT NOT NULL,
+            entry BLOB NOT NULL,
+            PRIMARY KEY (registry_id, name, version)
+        ) WITHOUT ROWID""",
+        # Runs may now be held (a suspicious shrink waiting for the user) or interrupted, and name
+        # the process that runs them, so another process never marks a live run interrupted.
+        # SQLite cannot change a CHECK constraint: the table is rebuilt (foreign keys are off
+        # while migrating, so the changes that reference it stay).
+        """CREATE TABLE sync_runs_new (
+            id INTEGER PRIMARY KEY,
+            registry_id INTEGER NOT NULL REFERENCES registries(id) ON DELETE CASCADE,
+            trigger TEXT NOT NULL,
+            started_at REAL NOT NULL,
+            finished_at REAL,
+            status TEXT NOT NULL CHECK (status IN
+                ('running', 'updated', 'unchanged', 'held', 'failed', 'cancelled', 'interrupted')),
+            http_status INTEGER,
+            bytes INTEGER NOT NULL DEFAULT 0,
+            added INTEGER NOT NULL DEFAULT 0,
+            removed INTEGER NOT NULL DEFAULT 0,
+            changed INTEGER NOT NULL DEFAULT 0,
+            skipped INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            owner TEXT
+        )""",
+        """INSERT INTO sync_runs_new (id, registry_id, trigger, started_at, finished_at, status, http_status, bytes,
+            added, removed, changed, skipped, error)
+            SELECT id, registry_id, trigger, started_at, finished_at, status, http_status, bytes, added, removed,
+            changed, skipped, error FROM sync_runs""",
+        "DROP TABLE sync_runs",
+        "ALTER TABLE sync_runs_new RENAME TO sync_runs",
+        "CREATE INDEX sync_runs_by_registry ON sync_runs (registry_id, started_at)",
+        # Whether the last applied index had a `generated:` field: losing it with whole charts
+        # is the mark of a download cut short.
+        "ALTER TABLE sync_state ADD COLUMN index_had_generated INTEGER",
+    ],
 ]

@@ -1,9 +1,12 @@
 """Writing a registry's snapshot: only the charts whose document changed are rewritten, all in the
-caller's transaction, and the differences come back for the sync history."""
+caller's transaction, and the differences come back for the sync history. Versions that left the
+index are not deleted: they move to `removed_versions`, marked with the time, until pruned; a
+version that comes back leaves it again."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -11,7 +14,7 @@ from typing import Any
 
 from desktop.cancellation import CancelToken
 from desktop.helm.index import ChartDocument, IndexEntry
-from desktop.helm.metadata import load_chart_document
+from desktop.helm.metadata import NumberText, load_chart_document
 
 ChartVersionKey = tuple[str, str]
 
@@ -48,14 +51,42 @@ def _prepare(documents: Iterable[ChartDocument], diff: SnapshotDiff) -> dict[str
     return charts
 
 
+@dataclass(frozen=True)
+class Shrink:
+    """What applying a new index would mark removed."""
+
+    removed: int  # versions
+    stored: int  # versions in the snapshot now
+    whole_charts: int  # charts that would lose every version
+
+
+def planned_shrink(db: sqlite3.Connection, registry_id: int, documents: Sequence[ChartDocument]) -> Shrink:
+    """Count what leaving the snapshot as `documents` would remove, without writing anything."""
+    incoming: dict[str, set[str]] = {}
+    for document in documents:
+        incoming.setdefault(document.name, set()).update(entry.version.text for entry in document.entries)
+    removed = stored = 0
+    emptied: set[str] = set()
+    for chart, version in db.execute("SELECT chart, version FROM chart_versions WHERE registry_id = ?", (registry_id,)):
+        stored += 1
+        versions = incoming.get(chart)
+        if versions is None:
+            emptied.add(chart)
+        if versions is None or version not in versions:
+            removed += 1
+    return Shrink(removed, stored, len(emptied))
+
+
 def write_snapshot(
     db: sqlite3.Connection,
     registry_id: int,
     documents: Iterable[ChartDocument],
     cancel: CancelToken | None = None,
+    now: float = 0.0,
 ) -> SnapshotDiff:
-    """Make the stored snapshot equal `documents`. Call inside a transaction: an exception (a
-    cancel included) leaves the previous snapshot exactly as it was."""
+    """Make the stored snapshot equal `documents`; what left the index is kept as removed at `now`.
+    Call inside a transaction: an exception (a cancel included) leaves the previous snapshot
+    exactly as it was."""
     diff = SnapshotDiff()
     charts = _prepare(documents, diff)
     stored = dict(db.execute("SELECT name, document_hash FROM chart_documents WHERE registry_id = ?", (registry_id,)))
@@ -70,6 +101,8 @@ def write_snapshot(
         diff.removed.extend((name, version) for version in _stored_positions(db, registry_id, name))
     if cancel is not None:
         cancel.raise_if_cancelled()
+    _keep_removed(db, registry_id, diff.removed, now)
+    _unmark_returned(db, registry_id, diff.added)
 
     replaced = [(registry_id, name) for name in [*touched, *gone] if name in stored]
     db.executemany("DELETE FROM chart_versions WHERE registry_id = ? AND chart = ?", replaced)
@@ -92,6 +125,79 @@ def write_snapshot(
     if cancel is not None:
         cancel.raise_if_cancelled()
     return diff
+
+
+def _keep_removed(db: sqlite3.Connection, registry_id: int, removed: list[ChartVersionKey], now: float) -> None:
+    """Before the live rows go: each removed version with its entry as last listed."""
+    by_chart: dict[str, list[str]] = {}
+    for chart, version in removed:
+        by_chart.setdefault(chart, []).append(version)
+    rows = []
+    for chart, versions in by_chart.items():
+        found = db.execute(
+            "SELECT d.document, c.search_text FROM chart_documents d JOIN charts c"
+            " ON c.registry_id = d.registry_id AND c.name = d.name WHERE d.registry_id = ? AND d.name = ?",
+            (registry_id, chart),
+        ).fetchone()
+        if found is None:
+            continue
+        items = load_chart_document(found[0])
+        wanted = set(versions)
+        for version, position, prerelease, deprecated, app_version, description in db.execute(
+            "SELECT version, position, prerelease, deprecated, app_version, description FROM chart_versions"
+            " WHERE registry_id = ? AND chart = ?",
+            (registry_id, chart),
+        ):
+            if version in wanted and position < len(items):
+                entry = dump_item(items[position])
+                rows.append(
+                    (
+                        registry_id,
+                        chart,
+                        version,
+                        now,
+                        prerelease,
+                        deprecated,
+                        app_version,
+                        description,
+                        found[1],
+                        entry,
+                    )
+                )
+    db.executemany(
+        "INSERT OR REPLACE INTO removed_versions (registry_id, name, version, removed_at, prerelease, deprecated,"
+        " app_version, description, search_text, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def dump_item(value: Any) -> str:
+    """JSON for a stored index item, numbers written back exactly as they were read (`1.10`)."""
+    if isinstance(value, NumberText):
+        return str(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(str(key))}:{dump_item(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(dump_item(item) for item in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _unmark_returned(db: sqlite3.Connection, registry_id: int, added: list[ChartVersionKey]) -> None:
+    db.executemany(
+        "DELETE FROM removed_versions WHERE registry_id = ? AND name = ? AND version = ?",
+        [(registry_id, chart, version) for chart, version in added],
+    )
+
+
+def prune_removed(db: sqlite3.Connection, registry_id: int, removed_before: float | None) -> int:
+    """Delete for good the versions marked removed before `removed_before` (all when None)."""
+    if removed_before is None:
+        cursor = db.execute("DELETE FROM removed_versions WHERE registry_id = ?", (registry_id,))
+    else:
+        cursor = db.execute(
+            "DELETE FROM removed_versions WHERE registry_id = ? AND removed_at < ?", (registry_id, removed_before)
+        )
+    return cursor.rowcount
 
 
 def _stored_positions(db: sqlite3.Connection, registry_id: int, chart: str) -> dict[str, int]:

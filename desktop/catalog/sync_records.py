@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 from desktop.catalog.db import transaction
 from desktop.catalog.snapshots import SnapshotDiff
+from desktop.processes import is_alive, this_process
 
 INTERRUPTED = "Interrupted: Chartkeeper stopped while this sync was running."
+RUN_STATUSES = ("running", "updated", "unchanged", "held", "failed", "cancelled", "interrupted")
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class SyncRun:
     trigger: str
     started_at: float
     finished_at: float | None
-    status: str  # running | updated | unchanged | failed | cancelled
+    status: str  # one of RUN_STATUSES
     http_status: int | None
     bytes: int
     added: int
@@ -69,10 +71,10 @@ def sync_state(db: sqlite3.Connection, registry_id: int) -> SyncState:
 
 
 def insert_run(db: sqlite3.Connection, registry_id: int, trigger: str, now: float) -> int:
-    """A 'running' run, inside the caller's transaction."""
+    """A 'running' run owned by this process, inside the caller's transaction."""
     cursor = db.execute(
-        "INSERT INTO sync_runs (registry_id, trigger, started_at, status) VALUES (?, ?, ?, 'running')",
-        (registry_id, trigger, now),
+        "INSERT INTO sync_runs (registry_id, trigger, started_at, status, owner) VALUES (?, ?, ?, 'running', ?)",
+        (registry_id, trigger, now, this_process()),
     )
     db.execute("UPDATE sync_state SET last_attempt_at = ? WHERE registry_id = ?", (now, registry_id))
     return int(cursor.lastrowid or 0)
@@ -140,6 +142,23 @@ def record_success(
     )
 
 
+def record_held(db: sqlite3.Connection, registry_id: int, reason: str) -> None:
+    """A sync held for the user: the registry says why; retries back off like after a failure."""
+    record_failure(db, registry_id, reason, "held")
+
+
+def record_index_shape(db: sqlite3.Connection, registry_id: int, had_generated: bool | None) -> None:
+    db.execute(
+        "UPDATE sync_state SET index_had_generated = ? WHERE registry_id = ?",
+        (None if had_generated is None else int(had_generated), registry_id),
+    )
+
+
+def index_had_generated(db: sqlite3.Connection, registry_id: int) -> bool | None:
+    row = db.execute("SELECT index_had_generated FROM sync_state WHERE registry_id = ?", (registry_id,)).fetchone()
+    return None if row is None or row[0] is None else bool(row[0])
+
+
 def record_failure(db: sqlite3.Connection, registry_id: int, error: str, kind: str = "other") -> None:
     db.execute(
         "UPDATE sync_state SET last_error = ?, last_error_kind = ?, consecutive_failures = consecutive_failures + 1"
@@ -149,13 +168,28 @@ def record_failure(db: sqlite3.Connection, registry_id: int, error: str, kind: s
 
 
 def mark_interrupted_runs(db: sqlite3.Connection) -> int:
-    """Runs left 'running' by a process that died: mark them failed so history tells the truth."""
+    """Runs left 'running' by a process that is gone (killed, crashed): mark them interrupted so
+    history tells the truth. A live process's runs — another Chartkeeper's — are left alone."""
+    rows = db.execute("SELECT id, owner FROM sync_runs WHERE status = 'running'").fetchall()
+    dead = [(INTERRUPTED, run_id) for run_id, owner in rows if owner != this_process() and not is_alive(owner)]
+    if dead:
+        with transaction(db):
+            db.executemany(
+                "UPDATE sync_runs SET status = 'interrupted', finished_at = started_at, error = ?"
+                " WHERE id = ? AND status = 'running'",
+                dead,
+            )
+    return len(dead)
+
+
+def end_interrupted_run(db: sqlite3.Connection, run_id: int, now: float) -> None:
+    """This process was stopped (Ctrl-C, SIGTERM) during the run."""
     with transaction(db):
-        cursor = db.execute(
-            "UPDATE sync_runs SET status = 'failed', finished_at = started_at, error = ? WHERE status = 'running'",
-            (INTERRUPTED,),
+        db.execute(
+            "UPDATE sync_runs SET status = 'interrupted', finished_at = ?, error = ?"
+            " WHERE id = ? AND status = 'running'",
+            (now, "Interrupted: the sync was stopped (Ctrl-C or the process was asked to end).", run_id),
         )
-    return cursor.rowcount
 
 
 def list_runs(db: sqlite3.Connection, registry_id: int, limit: int = 50) -> list[SyncRun]:

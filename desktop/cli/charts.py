@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from desktop.cli import EXIT_OK
+from desktop.cli.arguments import keyword
 from desktop.cli.context import Context
 from desktop.cli.output import clip, print_json, print_table
 from desktop.errors import ValidationError
@@ -14,6 +15,7 @@ from desktop.errors import ValidationError
 
 def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
     from desktop.catalog.charts import search_charts
+    from desktop.timefmt import iso_time
 
     constraint = None
     if args.version:
@@ -32,6 +34,8 @@ def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
                     "app_version": h.app_version,
                     "description": h.description,
                     "deprecated": h.deprecated,
+                    # only versions that left their index (listed by --versions) carry the flag
+                    **({"removed_upstream": iso_time(h.removed_at)} if h.removed_at is not None else {}),
                 }
                 for h in hits
             ]
@@ -42,12 +46,18 @@ def cmd_search(ctx: Context, args: argparse.Namespace) -> int:
         return EXIT_OK
     print_table(
         ["NAME", "CHART VERSION", "APP VERSION", "DESCRIPTION"],
-        [
-            [h.name, h.version, h.app_version, ("DEPRECATED " if h.deprecated else "") + clip(h.description)]
-            for h in hits
-        ],
+        [[h.name, h.version, h.app_version, _marks(h) + clip(h.description)] for h in hits],
     )
     return EXIT_OK
+
+
+def _marks(hit: Any) -> str:
+    from desktop.timefmt import local_date
+
+    marks = "DEPRECATED " if hit.deprecated else ""
+    if hit.removed_at is not None:
+        marks += f"[REMOVED UPSTREAM {local_date(hit.removed_at)}] "
+    return marks
 
 
 def split_reference(reference: str) -> tuple[str, str]:
@@ -71,6 +81,14 @@ def cmd_show_chart(ctx: Context, args: argparse.Namespace) -> int:
             f'"{registry.name}" has synchronization off: reference its charts by exact name and version (--version).'
         )
     detail = get_chart_version(ctx.db, registry, chart, args.version)
+    if detail.removed_at is not None:
+        from desktop.cli.output import warn
+        from desktop.timefmt import local_date
+
+        warn(
+            f"{registry.name}/{chart} {detail.version} left the registry's index on {local_date(detail.removed_at)};"
+            " it is kept in the snapshot."
+        )
     meta = dict(detail.meta)
     meta["urls"] = [resolve_chart_url(registry.endpoint, url) for url in meta.get("urls", [])]
     sys.stdout.write(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000))
@@ -121,9 +139,7 @@ def cmd_unpin(ctx: Context, args: argparse.Namespace) -> int:
 
     registry, chart, version = _resolve_version(ctx, args.chart, args.version)
     if unpin_version(ctx.services(), registry.id, chart, version):
-        print(
-            f"{registry.name}/{chart} {version} is no longer pinned: its cached copy may go when space is needed."
-        )
+        print(f"{registry.name}/{chart} {version} is no longer pinned: its cached copy may go when space is needed.")
     else:
         print(f"{registry.name}/{chart} {version} was not pinned.")
     return EXIT_OK
@@ -136,7 +152,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
         help="search charts in the snapshots",
         description="Search chart names, descriptions and keywords of registries with synchronization on.",
     )
-    search.add_argument("keyword", nargs="?", metavar="KEYWORD")
+    search.add_argument("keyword", nargs="?", metavar="KEYWORD", type=keyword)
     search.add_argument("--versions", action="store_true", help="show every version, not only the latest")
     search.add_argument("--devel", action="store_true", help="include prereleases")
     search.add_argument("--version", metavar="CONSTRAINT", help="a version constraint such as ^1.2 or '>=1, <2'")

@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from desktop.cli import EXIT_ERROR, EXIT_OK
+from desktop.cli.arguments import count, days, size_mb
 from desktop.cli.context import Context
 from desktop.cli.output import end_progress, print_json, print_table, progress_printer, warn
 from desktop.errors import ValidationError
 
 PASSWORD_LIMIT = 64 * 1024
+CHANGES_SHOWN = 20
 
 
 def _read_password(args: argparse.Namespace) -> str | None:
@@ -97,7 +99,7 @@ def cmd_registry_list(ctx: Context, args: argparse.Namespace) -> int:
                     "charts": s.chart_count,
                     "versions": s.version_count,
                     "last_sync": iso_time(s.state.last_success_at),
-                    "status": "failed" if s.state.last_error else "ok",
+                    "status": _status_word(s.state),
                     "error": s.state.last_error,
                 }
                 for s in items
@@ -117,12 +119,23 @@ def cmd_registry_list(ctx: Context, args: argparse.Namespace) -> int:
                 "private" if s.registry.is_private else "public",
                 s.chart_count,
                 local_time(s.state.last_success_at),
-                "failed: " + s.state.last_error if s.state.last_error else "ok",
+                _status_text(s.state),
             ]
             for s in items
         ],
     )
     return EXIT_OK
+
+
+def _status_word(state: Any) -> str:
+    if not state.last_error:
+        return "ok"
+    return "held" if state.last_error_kind == "held" else "failed"
+
+
+def _status_text(state: Any) -> str:
+    word = _status_word(state)
+    return word if word == "ok" else f"{word}: {state.last_error}"
 
 
 def cmd_registry_sync(ctx: Context, args: argparse.Namespace) -> int:
@@ -144,25 +157,18 @@ def cmd_registry_sync(ctx: Context, args: argparse.Namespace) -> int:
     for registry in registries:
         started = time.monotonic()
         try:
-            result = sync_registry(services, registry.id, "manual", progress=progress_printer(show_progress))
+            result = sync_registry(
+                services,
+                registry.id,
+                "manual",
+                progress=progress_printer(show_progress),
+                accept_removals=args.accept_removals,
+            )
         finally:
             end_progress(show_progress)
         results.append(result)
-        if args.output == "json":
-            continue
-        elapsed = time.monotonic() - started
-        if result.ok:
-            d = result.diff
-            detail = (
-                f"+{len(d.added)} -{len(d.removed)} ~{len(d.changed)}"
-                if result.status == "updated"
-                else ("304 Not Modified" if result.http_status == 304 else "same content")
-            )
-            print(f'"{registry.name}": {result.status} ({detail}) in {elapsed:.2f} s')
-            for warning in result.warnings[:10]:
-                warn(f"{registry.name}: {warning}")
-        else:
-            print(f'error: "{registry.name}": {result.error}', file=sys.stderr)
+        if args.output != "json":
+            _print_sync_result(result, time.monotonic() - started)
     if args.output == "json":
         print_json(
             [
@@ -180,6 +186,49 @@ def cmd_registry_sync(ctx: Context, args: argparse.Namespace) -> int:
             ]
         )
     return EXIT_OK if all(r.ok for r in results) else EXIT_ERROR
+
+
+def _print_sync_result(result: Any, elapsed: float) -> None:
+    name = result.registry.name
+    if result.status == "held":
+        print(
+            f'error: "{name}": held — {result.error} To apply it: chartkeeper registry sync {name} --accept-removals',
+            file=sys.stderr,
+        )
+        return
+    if not result.ok:
+        print(f'error: "{name}": {result.error}', file=sys.stderr)
+        return
+    d = result.diff
+    if result.status == "updated":
+        parts = [f"{len(d.added):,} added", f"{len(d.changed):,} changed"]
+        if d.removed:
+            parts.append(f"{len(d.removed):,} marked removed upstream (kept: prune them with `registry prune`)")
+        detail = ", ".join(parts)
+    else:
+        detail = "304 Not Modified" if result.http_status == 304 else "same content"
+    print(f'"{name}": {result.status} ({detail}) in {elapsed:.2f} s')
+    shown = 0
+    for mark, keys in (("+", d.added), ("~", d.changed), ("-", d.removed)):
+        for chart, version in keys:
+            if shown < CHANGES_SHOWN:
+                print(f"  {mark} {chart} {version}")
+            shown += 1
+    if shown > CHANGES_SHOWN:
+        print(f"  … and {shown - CHANGES_SHOWN:,} more: chartkeeper registry history {name} --changes")
+    for warning in result.warnings[:10]:
+        warn(f"{name}: {warning}")
+
+
+def cmd_registry_prune(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.catalog.registries import get_registry
+    from desktop.operations.prune import prune_registry
+
+    registry = get_registry(ctx.db, args.name)
+    count = prune_registry(ctx.services(), registry.id, args.older_than)
+    age = f" removed more than {args.older_than:g} days ago" if args.older_than is not None else ""
+    print(f'"{registry.name}": {count:,} version(s){age} deleted for good from the snapshot.')
+    return EXIT_OK
 
 
 def cmd_registry_remove(ctx: Context, args: argparse.Namespace) -> int:
@@ -290,7 +339,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
         action="store_true",
         help="synchronization off: keep only this snapshot; charts referenced by exact version",
     )
-    add.add_argument("--max-index-size", type=float, metavar="MB", help="largest index to accept (default 100)")
+    add.add_argument("--max-index-size", type=size_mb, metavar="MB", help="largest index to accept (default 100)")
     add.add_argument("--plain-http", action="store_true", help="OCI: talk plain HTTP, without TLS (like helm)")
     add.add_argument(
         "--charts",
@@ -309,8 +358,23 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
         help="refresh snapshots (all with synchronization on, or those named)",
     )
     sync.add_argument("names", nargs="*", metavar="NAME")
-    sync.add_argument("--max-index-size", type=float, metavar="MB", help="largest index to accept (default 100)")
+    sync.add_argument("--max-index-size", type=size_mb, metavar="MB", help="largest index to accept (default 100)")
+    sync.add_argument(
+        "--accept-removals",
+        action="store_true",
+        help="apply a sync that removes many versions at once (one held as a possible truncated download)",
+    )
     sync.set_defaults(handler=cmd_registry_sync)
+
+    prune = registry_commands.add_parser(
+        "prune",
+        parents=[common],
+        help="delete for good the versions that left a registry's index",
+        description="Versions removed upstream stay in the snapshot, marked, until pruned.",
+    )
+    prune.add_argument("name", metavar="NAME")
+    prune.add_argument("--older-than", type=days, metavar="DAYS", help="only those removed more than DAYS ago")
+    prune.set_defaults(handler=cmd_registry_prune)
 
     remove = registry_commands.add_parser(
         "remove", aliases=["rm"], parents=[common], help="remove a registry with its snapshot"
@@ -320,7 +384,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
 
     history = registry_commands.add_parser("history", parents=[common, output], help="show a registry's sync runs")
     history.add_argument("name", metavar="NAME")
-    history.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
+    history.add_argument("--limit", type=count, default=20, help="how many runs (default 20)")
     history.add_argument("--changes", action="store_true", help="list the chart versions each run changed")
     history.set_defaults(handler=cmd_registry_history)
 

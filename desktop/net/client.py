@@ -88,9 +88,7 @@ class RegistryHttp:
                 if scheme == "https"
                 else False
             )
-            self._clients[scheme] = http_client(
-                verify, self.settings, self._interrupter, {"Accept-Encoding": "gzip"}
-            )
+            self._clients[scheme] = http_client(verify, self.settings, self._interrupter, {"Accept-Encoding": "gzip"})
         return self._clients[scheme]
 
     def may_send_credentials(self, url: str) -> bool:

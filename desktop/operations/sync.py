@@ -13,12 +13,16 @@ from typing import Any
 from desktop.cancellation import CancelToken
 from desktop.catalog.db import transaction
 from desktop.catalog.registries import get_registry_by_id
-from desktop.catalog.snapshots import SnapshotDiff, stored_items, write_snapshot
+from desktop.catalog.snapshots import SnapshotDiff, planned_shrink, stored_items, write_snapshot
 from desktop.catalog.sync_records import (
     RunOutcome,
     SyncState,
+    end_interrupted_run,
     finish_run,
+    index_had_generated,
     record_failure,
+    record_held,
+    record_index_shape,
     record_success,
     run_status,
     start_run,
@@ -33,13 +37,26 @@ from desktop.sync.fetch_index import FetchedIndex, ProgressCallback
 log = logging.getLogger(__name__)
 
 BUG_MESSAGE = "Internal error: see the log for details."
+# A shrink smaller than this is a maintainer's tidy-up, not a download cut short: a small registry
+# dropping one of its three versions is not held.
+MIN_HELD_REMOVALS = 5
 
 
 class SyncStatus(StrEnum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+    HELD = "held"  # a suspicious shrink, waiting for the user to accept it; the snapshot is unchanged
     FAILED = "failed"
     CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True)
+class ShrinkRule:
+    """When a sync that would mark many versions removed is held instead of applied."""
+
+    threshold_percent: float = 25.0
+    accept_removals: bool = False  # the user has seen the shrink and wants it applied
 
 
 @dataclass
@@ -86,24 +103,32 @@ def sync_registry(
     cancel: CancelToken | None = None,
     progress: ProgressCallback | None = None,
     started: Callable[[PendingSync], None] | None = None,
+    accept_removals: bool = False,
 ) -> SyncResult:
     """Refresh one registry's snapshot. Failures are recorded and returned, never raised; the
-    previous snapshot stays. `started` hears the recorded run before the network is touched."""
+    previous snapshot stays, and so does it when the new index would remove a suspicious share of
+    it (the run is held until `accept_removals`). `started` hears the recorded run before the
+    network is touched."""
     pending = services.catalog(begin_sync, registry_id, trigger, services.clock())
     if started is not None:
         started(pending)
+    rule = ShrinkRule(services.settings.shrink_threshold_percent, accept_removals)
     try:
-        fetched = fetch_for_sync(pending, services.credentials, services.network, cancel, progress)
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-    except UserError as exc:
-        return services.catalog(end_sync_failed, pending, exc, services.clock())
-    except Exception as exc:  # a bug: logged with its traceback, recorded, and the next registry still syncs
-        log.exception("sync of %s failed unexpectedly", pending.registry.name)
-        return services.catalog(end_sync_failed, pending, exc, services.clock())
-    if progress is not None:
-        progress("write", 0, None)
-    return services.catalog(apply_sync, pending, fetched, cancel, services.clock)
+        try:
+            fetched = fetch_for_sync(pending, services.credentials, services.network, cancel, progress)
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+        except UserError as exc:
+            return services.catalog(end_sync_failed, pending, exc, services.clock())
+        except Exception as exc:  # a bug: logged with its traceback, recorded, and the next registry still syncs
+            log.exception("sync of %s failed unexpectedly", pending.registry.name)
+            return services.catalog(end_sync_failed, pending, exc, services.clock())
+        if progress is not None:
+            progress("write", 0, None)
+        return services.catalog(apply_sync, pending, fetched, rule, cancel, services.clock)
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C or SIGTERM: say so in the history, then stop
+        services.catalog(end_interrupted_run, pending.run_id, services.clock())
+        raise
 
 
 def fetch_for_sync(
@@ -145,15 +170,23 @@ def apply_sync(
     db: sqlite3.Connection,
     pending: PendingSync,
     fetched: FetchedIndex,
+    rule: ShrinkRule,
     cancel: CancelToken | None,
     clock: Callable[[], float],
 ) -> SyncResult:
-    """Write what changed and close the run, in one transaction. A run already ended (cancelled
-    while its download was abandoned) writes nothing."""
+    """Write what changed and close the run, in one transaction — or, when the new index would
+    remove a suspicious share of the snapshot, hold it: nothing changes but the run's record. A
+    run already ended (cancelled while its download was abandoned) writes nothing."""
     try:
         with transaction(db):
             if run_status(db, pending.run_id) != "running":
                 return _recorded(db, pending)
+            reason = None if rule.accept_removals else hold_reason(db, pending.registry.id, fetched, rule)
+            if reason is not None:
+                outcome = RunOutcome("held", fetched.download.status, fetched.download.wire_bytes, error=reason)
+                finish_run(db, pending.run_id, outcome, clock())
+                record_held(db, pending.registry.id, reason)
+                return result_of(pending.registry, pending.run_id, outcome, fetched)
             outcome = apply_fetched(db, pending.registry.id, fetched, cancel, clock())
             finish_run(db, pending.run_id, outcome, clock())
     except sqlite3.IntegrityError:  # the registry was removed while it was syncing
@@ -161,6 +194,29 @@ def apply_sync(
     except UserError as exc:
         return end_sync_failed(db, pending, exc, clock())
     return result_of(pending.registry, pending.run_id, outcome, fetched)
+
+
+def hold_reason(db: sqlite3.Connection, registry_id: int, fetched: FetchedIndex, rule: ShrinkRule) -> str | None:
+    """Why this index should not be applied without the user's word: it removes more than the
+    threshold of the snapshot's versions, or whole charts while it also lost its `generated:`."""
+    parsed = fetched.parsed
+    if parsed is None:
+        return None
+    shrink = planned_shrink(db, registry_id, parsed.charts)
+    if shrink.removed == 0:
+        return None
+    lost_generated = fetched.has_generated is False and index_had_generated(db, registry_id) is True
+    if shrink.removed >= MIN_HELD_REMOVALS and shrink.removed * 100 > rule.threshold_percent * shrink.stored:
+        return (
+            f"the new index lacks {shrink.removed:,} of {shrink.stored:,} versions — a truncated download? "
+            "The snapshot is unchanged; accept the removals if they are real."
+        )
+    if shrink.whole_charts and lost_generated:
+        return (
+            f"the new index lacks {shrink.whole_charts:,} whole chart(s) and its `generated:` line — a truncated "
+            "download? The snapshot is unchanged; accept the removals if they are real."
+        )
+    return None
 
 
 def end_sync_failed(db: sqlite3.Connection, pending: PendingSync, error: BaseException, now: float) -> SyncResult:
@@ -200,7 +256,8 @@ def apply_fetched(
     diff = SnapshotDiff()
     parsed = fetched.parsed
     if parsed is not None:
-        diff = write_snapshot(db, registry_id, parsed.charts, cancel)
+        diff = write_snapshot(db, registry_id, parsed.charts, cancel, now)
+        record_index_shape(db, registry_id, fetched.has_generated)
     record_success(
         db,
         registry_id,

@@ -26,6 +26,7 @@ class FetchedIndex:
     download: Download
     digest: str | None = None
     parsed: ParsedIndex | None = None  # None when nothing new arrived (304 or same digest)
+    has_generated: bool | None = None  # the index has its top-level `generated:` (None: not an index file)
 
 
 def content_digest(body: bytes) -> str:
@@ -80,4 +81,12 @@ def fetch_index(
         cancel.raise_if_cancelled()
     if progress is not None:
         progress("parse", 0, None)
-    return FetchedIndex(download, digest, parse_index(download.body))
+    return FetchedIndex(download, digest, parse_index(download.body), has_generated(download.body))
+
+
+def has_generated(body: bytes) -> bool:
+    """Whether the index carries its top-level `generated:` — Helm writes it last, so an index cut
+    short loses it."""
+    if body.startswith(b"generated:") or b"\ngenerated:" in body:
+        return True
+    return body.lstrip()[:1] == b"{" and _GENERATED_JSON.search(body) is not None

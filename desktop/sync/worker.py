@@ -29,6 +29,7 @@ from desktop.errors import OperationCancelled, UserError
 from desktop.helm.chart_archive import ChartFiles
 from desktop.operations.chart_files import chart_files, keep_offline, pin_version, unpin_version
 from desktop.operations.helm_import import ImportOutcome, import_from_helm
+from desktop.operations.prune import prune_registry
 from desktop.operations.registries import edit_registry, register_registry, remove_registry
 from desktop.operations.services import Services
 from desktop.operations.settings import save_tenant_settings
@@ -77,6 +78,7 @@ class _RunningSync:
     trigger: str
     pending: PendingSync | None = None
     progress_at: float = 0.0
+    accept_removals: bool = False
 
 
 @dataclass(order=True)
@@ -284,16 +286,25 @@ class BackgroundWorker:
 
     # --- syncs ----------------------------------------------------------------------------------
 
-    def sync(self, registry_id: int, trigger: str = "manual") -> Future[SyncResult]:
-        """Start a sync (or return the one already running for this registry)."""
+    def sync(self, registry_id: int, trigger: str = "manual", *, accept_removals: bool = False) -> Future[SyncResult]:
+        """Start a sync (or return the one already running for this registry). `accept_removals`:
+        apply a shrink that a previous run held."""
         with self._lock:
             existing = self._running.get(registry_id)
             if existing is not None:
                 return existing.future
-            running = _RunningSync(CancelToken(), Future(), trigger)
+            running = _RunningSync(CancelToken(), Future(), trigger, accept_removals=accept_removals)
             self._running[registry_id] = running
         self._pool.submit(lambda: self._sync_job(registry_id, running))
         return running.future
+
+    def prune(self, registry_id: int, older_than_days: float | None = None) -> Future[int]:
+        """Delete for good the registry's versions removed upstream."""
+        outcome: Future[int] = Future()
+        self._submit(
+            lambda: prune_registry(self._services(), registry_id, older_than_days), outcome, changes_catalog=True
+        )
+        return outcome
 
     def cancel_sync(self, registry_id: int) -> None:
         with self._lock:
@@ -318,7 +329,13 @@ class BackgroundWorker:
 
         try:
             result = sync_registry(
-                self._services(), registry_id, running.trigger, cancel=running.token, progress=progress, started=started
+                self._services(),
+                registry_id,
+                running.trigger,
+                cancel=running.token,
+                progress=progress,
+                started=started,
+                accept_removals=running.accept_removals,
             )
         except BaseException as exc:  # the registry is gone, or the worker is closing
             if not isinstance(exc, UserError):
@@ -456,6 +473,7 @@ class BackgroundWorker:
             if registry.id not in running:
                 self.sync(registry.id, "schedule")
         return SCHEDULE_CHECK_SECONDS if soonest is None else min(SCHEDULE_CHECK_SECONDS, soonest - now)
+
 
 def _fail_if_pending(future: Future[Any], error: BaseException) -> None:
     with contextlib.suppress(InvalidStateError):

@@ -46,7 +46,6 @@ class RegistryDialog(QDialog):
     """Opened with `open()`; after `accepted`, `result_registry` holds the saved registry and, for a
     new one, `sync_result` its first snapshot."""
 
-
     def __init__(self, context: AppContext, registry: Registry | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context

@@ -198,7 +198,7 @@ def test_sync_with_synchronization_off_still_works_when_asked(engine: CatalogHar
     assert get_chart_version(engine.db, registry, "a", "1.1.0").version == "1.1.0"
 
 
-def test_interrupted_runs_are_marked_failed(engine: CatalogHarness, make_repo: MakeRepo) -> None:
+def test_interrupted_runs_are_marked_interrupted(engine: CatalogHarness, make_repo: MakeRepo) -> None:
     repo = make_repo()
     registry = _register(engine, repo, simple_index({"a": ["1.0.0"]}))
     engine.db.execute(
@@ -206,7 +206,7 @@ def test_interrupted_runs_are_marked_failed(engine: CatalogHarness, make_repo: M
         (registry.id,),
     )
     assert mark_interrupted_runs(engine.db) == 1
-    assert list_runs(engine.db, registry.id)[-1].status == "failed"
+    assert list_runs(engine.db, registry.id)[-1].status == "interrupted"
 
 
 @pytest.mark.slow
@@ -222,17 +222,20 @@ def test_killing_a_sync_midway_leaves_a_whole_snapshot(make_repo: MakeRepo, home
     subprocess.run([*command, "registry", "add", "big", repo.url], env=env, check=True, capture_output=True)
     repo.put("/index.yaml", new)
     started = time.monotonic()
-    full = subprocess.run([*command, "registry", "sync", "big"], env=env, capture_output=True)
+    full = subprocess.run([*command, "registry", "sync", "big", "--accept-removals"], env=env, capture_output=True)
     duration = time.monotonic() - started
     assert full.returncode == 0, full.stderr
     repo.put("/index.yaml", old)
-    subprocess.run([*command, "registry", "sync", "big"], env=env, check=True, capture_output=True)
+    subprocess.run([*command, "registry", "sync", "big", "--accept-removals"], env=env, check=True, capture_output=True)
     repo.put("/index.yaml", new)
     outcomes = set()
     catalog = home / "data" / "catalog.sqlite3"
     for attempt in range(12):
         process = subprocess.Popen(
-            [*command, "registry", "sync", "big"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [*command, "registry", "sync", "big", "--accept-removals"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         time.sleep(duration * (0.15 + attempt * 0.1))  # from the download to past the commit
         process.send_signal(signal.SIGKILL)
@@ -249,9 +252,11 @@ def test_killing_a_sync_midway_leaves_a_whole_snapshot(make_repo: MakeRepo, home
             assert search_charts(db, "old-1" if count == 3000 else "new-1")
             outcomes.add(count)
             if count == 15000:  # the sync finished: put the old index back for the next attempt
-                subprocess.run([*command, "registry", "sync", "big"], env=env, capture_output=True)
+                subprocess.run([*command, "registry", "sync", "big", "--accept-removals"], env=env, capture_output=True)
                 repo.put("/index.yaml", old)
-                subprocess.run([*command, "registry", "sync", "big"], env=env, check=True, capture_output=True)
+                subprocess.run(
+                    [*command, "registry", "sync", "big", "--accept-removals"], env=env, check=True, capture_output=True
+                )
                 repo.put("/index.yaml", new)
         finally:
             db.close()
