@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -29,15 +28,24 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from desktop.catalog.profiles import delete_profile, free_copy_name, list_profiles, save_profile
-from desktop.catalog.registries import list_registries
+from desktop.catalog.profiles import free_copy_name, list_profiles
 from desktop.errors import UserError
-from desktop.profiles.formats import helmfile_text, palette_json_text, plan_palette_import
+from desktop.operations.profiles import (
+    ProfileExport,
+    apply_profile_import,
+    delete_profile,
+    export_profile,
+    plan_profile_import,
+    save_profile,
+)
+from desktop.operations.services import inline_services
 from desktop.profiles.health import problems
 from desktop.profiles.model import Profile
+from desktop.profiles.palette_import import ImportPlan
 from desktop.ui.context import AppContext
 from desktop.ui.forms import empty_state
 from desktop.ui.profile_editor import ProfileEditor
+from desktop.ui.profile_import_dialog import ProfileImportDialog
 
 log = logging.getLogger(__name__)
 SAVE_DELAY_MS = 300
@@ -56,6 +64,7 @@ class ProfilesTab(QWidget):
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(SAVE_DELAY_MS)
         self._dialogs: list[QWidget] = []
+        self.import_dialog: ProfileImportDialog | None = None
         self._tasks: set[asyncio.Future[None]] = set()
         self._build_ui()
         self._connect()
@@ -186,7 +195,9 @@ class ProfilesTab(QWidget):
         profile, self._pending = self._pending, None
         if profile is None:
             return None
-        future = self.context.worker.call(lambda engine: save_profile(engine.db, profile, time.time()))
+        future = self.context.worker.call(
+            lambda engine: save_profile(inline_services(engine.db, engine.credentials), profile)
+        )
         self._saving = future
         future.add_done_callback(lambda f: self.context.worker.keep_offline() if not f.exception() else None)
         task = asyncio.ensure_future(self._after_save(future))
@@ -258,7 +269,9 @@ class ProfilesTab(QWidget):
     async def _save_now(self, profile: Profile) -> Profile | None:
         try:
             return await asyncio.wrap_future(
-                self.context.worker.call(lambda engine: save_profile(engine.db, profile, time.time()))
+                self.context.worker.call(
+                    lambda engine: save_profile(inline_services(engine.db, engine.credentials), profile)
+                )
             )
         except UserError as exc:
             self.status_message.emit(exc.message)
@@ -291,7 +304,11 @@ class ProfilesTab(QWidget):
         self._save_timer.stop()
         self._pending = None
         profile_id = profile.id or 0
-        await asyncio.wrap_future(self.context.worker.call(lambda engine: delete_profile(engine.db, profile_id)))
+        await asyncio.wrap_future(
+            self.context.worker.call(
+                lambda engine: delete_profile(inline_services(engine.db, engine.credentials), profile_id)
+            )
+        )
         self._load()
         self.status_message.emit(f"Profile “{profile.name}” deleted.")
 
@@ -301,7 +318,8 @@ class ProfilesTab(QWidget):
         if profile is None:
             return
         suffix = "json" if kind == "palette" else "yaml"
-        default = f"{profile.name}-{profile.version}.{suffix}" if kind == "palette" else "helmfile.yaml"
+        stem = "".join(ch if ch.isalnum() or ch in "._-" else "-" for ch in profile.name)
+        default = f"{stem}-{profile.version}.{suffix}" if kind == "palette" else "helmfile.yaml"
         dialog = QFileDialog(self, "Export profile", str(Path.home() / default))
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix(suffix)
@@ -309,18 +327,21 @@ class ProfilesTab(QWidget):
         self._dialogs.append(dialog)
         dialog.open()
 
-    def export_to(self, profile: Profile, kind: str, path: Path) -> bool:
-        registries = {r.uid: r for r in list_registries(self.context.reader)}
+    @asyncSlot(object, str, object)
+    async def export_to(self, profile: Profile, kind: str, path: Path) -> bool:
+        """Write the export (and, for helmfile, its certificate files beside it) on the worker."""
+        name = profile.name
         try:
-            text = (palette_json_text if kind == "palette" else helmfile_text)(profile, registries)
-            path.write_text(text, encoding="utf-8")
+            export: ProfileExport = await asyncio.wrap_future(
+                self.context.worker.call(
+                    lambda engine: export_profile(inline_services(engine.db, engine.credentials), name, kind, path)
+                )
+            )
         except UserError as exc:
             self.status_message.emit(f"Not exported: {exc.message}")
             return False
-        except OSError as exc:
-            self.status_message.emit(f"Not exported: {path} cannot be written ({exc.strerror or exc}).")
-            return False
-        self.status_message.emit(f"Exported “{profile.name}” to {path}.")
+        beside = f" and {len(export.written) - 1} certificate file(s) beside it" if len(export.written) > 1 else ""
+        self.status_message.emit(f"Exported “{profile.name}” to {path}{beside}.")
         return True
 
     def _on_import_clicked(self) -> None:
@@ -334,24 +355,36 @@ class ProfilesTab(QWidget):
 
     @asyncSlot(object)
     async def import_from(self, path: Path) -> list[str]:
-        """Import, or say everything that stops it; nothing half-imported is left behind."""
+        """Read the file, let the user review it (and choose registries where the file's match none
+        here, or several), then import; nothing half-imported is left behind."""
         try:
-            plan = plan_palette_import(
-                path.read_text(encoding="utf-8"),
-                list_registries(self.context.reader),
-                lambda name: any(p.name == name for p in list_profiles(self.context.reader)),
+            plan: ImportPlan = await asyncio.wrap_future(
+                self.context.worker.call(
+                    lambda engine: plan_profile_import(inline_services(engine.db, engine.credentials), path)
+                )
             )
-        except (UserError, OSError) as exc:
-            message = exc.message if isinstance(exc, UserError) else f"{path} cannot be read ({exc})."
-            self._show_import_problems([message])
-            return [message]
-        if plan.problems:
-            self._show_import_problems(plan.problems)
-            return plan.problems
-        saved = await self._save_now(plan.profile)
-        if saved is not None:
-            self._load(saved.id)
-            self.status_message.emit(f"Imported “{saved.name}” with {len(saved.layers)} layers.")
+        except UserError as exc:
+            self._show_import_problems([exc.message])
+            return [exc.message]
+        dialog = ProfileImportDialog(plan, {p.name for p in list_profiles(self.context.reader)}, self)
+        self._dialogs.append(dialog)
+        self.import_dialog = dialog
+        choices = await dialog.ask()
+        if choices is None:
+            return []
+        try:
+            result = await asyncio.wrap_future(
+                self.context.worker.call(
+                    lambda engine: apply_profile_import(inline_services(engine.db, engine.credentials), plan, choices)
+                )
+            )
+        except UserError as exc:
+            self._show_import_problems([exc.message])
+            return [exc.message]
+        self._load(result.profile.id)
+        saved = result.profile
+        left_out = f"; {len(result.skipped)} pack(s) left out" if result.skipped else ""
+        self.status_message.emit(f"Imported “{saved.name}” with {len(saved.layers)} layers{left_out}.")
         return []
 
     def _show_import_problems(self, found: list[str]) -> None:
