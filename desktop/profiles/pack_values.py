@@ -12,7 +12,7 @@ import yaml
 
 from desktop.errors import ValidationError
 from desktop.profiles.model import DEFAULT_NAMESPACE, validate_install_priority, validate_namespace
-from desktop.profiles.values import parse_values
+from desktop.profiles.values import TOO_DEEP, ValuesProblem, parse_values
 
 PRIORITY_KEY = "spectrocloud.com/install-priority"
 NAMESPACE_KEY = "namespace"
@@ -73,7 +73,10 @@ def _scalar(raw: str) -> str:
 
 
 def split_pack_values(values: str, where: str) -> PackSettings:
-    """Namespace and priority out of Palette pack values; `where` names the pack in messages."""
+    """Namespace and priority out of Palette pack values; `where` names the pack in messages.
+    Values YAML cannot read are kept as text (Palette macros), unless nested beyond reading."""
+    if parse_values(values)[1] == ValuesProblem(0, TOO_DEEP):
+        raise ValidationError(f"{where}: {TOO_DEEP}; no chart needs that.")
     lines = values.splitlines(keepends=True)
     block = _pack_block(lines)
     namespace_text, priority_text = DEFAULT_NAMESPACE, "0"

@@ -27,6 +27,7 @@ from desktop.profiles.registry_refs import public_endpoint
 from desktop.registry import Registry
 
 MAX_PACKS = 500  # far beyond any real profile; keeps a hostile file's work bounded
+MAX_VALUES = 2 * 1024 * 1024  # a pack's values: big charts' values.yaml are a few hundred KB
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,10 @@ def _read_pack(number: int, pack: object) -> FilePack | str:
     except ValidationError as exc:
         raise ValidationError(f"{where}: {exc.message}") from None
     registry_name = _text(metadata.get("name", registry.get("name")), f"the registry name of {where}").strip()
-    settings = split_pack_values(_text(pack.get("values"), f"the values of {where}"), where)
+    values = _text(pack.get("values"), f"the values of {where}")
+    if len(values) > MAX_VALUES:
+        raise ValidationError(f"{where}: its values are {len(values):,} characters long; the limit is 2 MB.")
+    settings = split_pack_values(values, where)
     return FilePack(number, chart, version, kind, clip(registry_name, 128), endpoint, settings)
 
 
