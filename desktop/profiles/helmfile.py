@@ -84,6 +84,8 @@ def helmfile_export(profile: Profile, registries: Mapping[str, Registry]) -> Hel
             "chart": f"{repository}/{chart}",
             "version": layer.version,
         }
+        if repositories[ref.key].get("skipTLSVerify"):
+            entry["insecureSkipTLSVerify"] = True  # helmfile before v0.168 skips verify for downloads only so
         if data:
             entry["values"] = [data]
         releases.append(entry)

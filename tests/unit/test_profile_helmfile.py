@@ -54,6 +54,8 @@ def test_repositories_are_written_the_way_helmfile_reads_them() -> None:
         ("web", "default", "local/web", "2.0.0", ["web/nginx", "default/cache"]),
     ]
     assert releases[0]["values"] == [{"installCRDs": True}] and "values" not in releases[1]
+    assert releases[2]["insecureSkipTLSVerify"] is True  # chart downloads too, in every helmfile version
+    assert not any("insecureSkipTLSVerify" in r for r in (releases[0], releases[1], releases[3], releases[4]))
     assert "s3cret" not in text and "deploy" not in text and "robot" not in text and "oci://" not in text
 
 
