@@ -224,7 +224,8 @@ def _read_pack(number: int, pack: object) -> FilePack | str:
     if pack_type not in ("", "helm", "oci"):
         return f"{shown} is a pack of type '{clip(pack_type, 20)}', not a Helm chart: not imported"
     if provider in ("pack", "zarf"):
-        return f"{shown} is a Palette {provider} package in an OCI registry, not a Helm chart: not imported"
+        what = "a Palette pack" if provider == "pack" else "a Zarf package"
+        return f"{shown} is {what} in an OCI registry, not a Helm chart: not imported"
     if registry_kind in ("helm", "oci"):
         kind = registry_kind
     elif endpoint_text:

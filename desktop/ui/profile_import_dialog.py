@@ -147,7 +147,12 @@ class ProfileImportDialog(QDialog):
     async def ask(self) -> Choices | None:
         """Open the dialog (not modally-blocking: awaits its `finished`), then the user's choices, or None."""
         finished: asyncio.Future[int] = asyncio.get_event_loop().create_future()
-        self.finished.connect(lambda code: finished.done() or finished.set_result(code))
+
+        def settle(code: int) -> None:
+            if not finished.done():
+                finished.set_result(code)
+
+        self.finished.connect(settle)
         self.open()
         code = await finished
         return self.choices() if code == QDialog.DialogCode.Accepted.value else None

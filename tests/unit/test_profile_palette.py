@@ -152,9 +152,10 @@ def test_a_palette_export_in_the_models_shape_imports(db: sqlite3.Connection, tm
     services = services_for(db)
     plan = plan_profile_import(services, write_json(tmp_path / "observability.json", document))
     assert plan.unresolved == []
-    assert [p.registry.name for p in plan.packs] == ["bitnami", "harbor"]  # by name and kind, not by likeness
+    names = [p.registry and p.registry.name for p in plan.packs]
+    assert names == ["bitnami", "harbor"]  # by name and kind, not by likeness
     assert plan.skipped == (
-        "hello-universe is a Palette pack package in an OCI registry, not a Helm chart: not imported",
+        "hello-universe is a Palette pack in an OCI registry, not a Helm chart: not imported",
         "ubuntu-aws is a Palette pack, not a Helm chart: not imported",
         "extras is a manifest layer, not a Helm chart: not imported",
     )
