@@ -123,9 +123,9 @@ def read_palette_export(text: str) -> PaletteExport:
         raise ValidationError("The file nests its JSON too deeply to be a profile export.") from None
     except ValueError as exc:
         raise ValidationError(f"The file is not JSON ({clip(str(exc), 100)}).") from None
-    metadata = _mapping(document, "the file", "a cluster profile export (a JSON object)")
-    meta = _mapping(metadata.get("metadata"), "'metadata'", "an object with the profile's name")
-    spec = _mapping(metadata.get("spec", {}), "'spec'", "an object")
+    root = _mapping(document, "the file", "a cluster profile export (a JSON object)")
+    meta = _mapping(root.get("metadata"), "'metadata'", "an object with the profile's name")
+    spec = _mapping(root.get("spec", {}), "'spec'", "an object")
     template = _mapping(spec.get("template"), "'spec.template'", "an object with the profile's packs")
     packs = template.get("packs")
     if not isinstance(packs, list):
