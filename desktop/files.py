@@ -60,10 +60,11 @@ def read_regular_file(path: Path, limit: int, what: str = "The file") -> bytes:
         raise ValidationError(f"{what} {path} is a folder: give a file.") from None
     except OSError as exc:
         raise ValidationError(f"{what} {path} cannot be read ({exc.strerror or exc}).") from None
+    kind = _kind(os.fstat(descriptor).st_mode)  # before fdopen, which refuses a folder with its own error
+    if kind is not None:
+        os.close(descriptor)
+        raise ValidationError(f"{what} {path} is {kind}, not a regular file: give a file.")
     with os.fdopen(descriptor, "rb", buffering=0) as stream:
-        kind = _kind(os.fstat(stream.fileno()).st_mode)
-        if kind is not None:
-            raise ValidationError(f"{what} {path} is {kind}, not a regular file: give a file.")
         with contextlib.suppress(OSError):  # a regular file never blocks; reads go back to normal
             os.set_blocking(stream.fileno(), True)
         try:

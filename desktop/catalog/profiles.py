@@ -6,11 +6,13 @@ import json
 import os
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from desktop.catalog.db import transaction
+from desktop.catalog.registries import find_registry_by_uid
 from desktop.errors import NotFoundError, ValidationError
 from desktop.profiles.model import Layer, Profile
+from desktop.registry import Registry
 
 _PROFILE = "id, uid, name, version, description, tags, updated_at"
 _LAYER = (
@@ -137,3 +139,38 @@ def free_copy_name(db: sqlite3.Connection, name: str) -> str:
         candidate = f"{name}-copy-{number}"
         number += 1
     return candidate
+
+
+@dataclass(frozen=True)
+class LayerSource:
+    """Where a layer's chart version stands in the snapshot: its registry (None once removed from
+    Chartkeeper), whether the version is listed, and whether it is deprecated."""
+
+    registry: Registry | None
+    listed: bool
+    deprecated: bool
+
+
+def layer_source(db: sqlite3.Connection, layer: Layer) -> LayerSource:
+    registry = find_registry_by_uid(db, layer.registry_uid)
+    if registry is None:
+        return LayerSource(None, False, False)
+    row = db.execute(
+        "SELECT deprecated FROM chart_versions WHERE registry_id = ? AND chart = ? AND version = ?",
+        (registry.id, layer.chart, layer.version),
+    ).fetchone()
+    return LayerSource(registry, row is not None, bool(row[0]) if row is not None else False)
+
+
+def registries_holding(db: sqlite3.Connection, chart: str, version: str) -> set[str]:
+    """The uids of registries whose snapshot lists this chart version."""
+    rows = db.execute(
+        "SELECT r.uid FROM chart_versions v JOIN registries r ON r.id = v.registry_id"
+        " WHERE v.chart = ? AND v.version = ?",
+        (chart, version),
+    )
+    return {row[0] for row in rows}
+
+
+def profile_name_taken(db: sqlite3.Connection, name: str) -> bool:
+    return db.execute("SELECT 1 FROM profiles WHERE name = ?", (name,)).fetchone() is not None

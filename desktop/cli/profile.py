@@ -1,22 +1,24 @@
-"""`chartkeeper profile …`: list, show, export and import cluster profiles."""
+"""`chartkeeper profile …`: list, show, export, import and delete cluster profiles."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from desktop.cli import EXIT_ERROR, EXIT_OK
+from desktop.cli import EXIT_OK
 from desktop.cli.context import Context
-from desktop.cli.output import clip, print_json, print_table
+from desktop.cli.output import clip, print_json, print_table, warn
 from desktop.errors import ValidationError
 
+if TYPE_CHECKING:
+    from desktop.operations.services import Services
+    from desktop.profiles.palette_import import ImportPlan
 
-def _registries_by_uid(ctx: Context) -> dict[str, Any]:
-    from desktop.catalog.registries import list_registries
 
-    return {registry.uid: registry for registry in list_registries(ctx.db)}
+def _services(ctx: Context) -> Services:
+    return ctx.services()
 
 
 def cmd_profile_list(ctx: Context, args: argparse.Namespace) -> int:
@@ -83,39 +85,90 @@ def cmd_profile_show(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_profile_export(ctx: Context, args: argparse.Namespace) -> int:
-    from desktop.catalog.profiles import get_profile
-    from desktop.profiles.formats import helmfile_text, palette_json_text
+    from desktop.operations.profiles import export_profile
 
-    profile = get_profile(ctx.db, args.name)
-    render = helmfile_text if args.format == "helmfile" else palette_json_text
-    text = render(profile, _registries_by_uid(ctx))
-    if args.file:
-        Path(args.file).write_text(text, encoding="utf-8")
-        print(f"wrote {args.file}")
-    else:
-        sys.stdout.write(text)
+    path = Path(args.file) if args.file else None
+    export = export_profile(_services(ctx), args.name, args.format, path)
+    if path is None:
+        sys.stdout.write(export.text)
+        for file_name in export.files:
+            warn(f"{file_name} (a registry's certificate, named by caFile) was not written: export with -o FILE.")
+        return EXIT_OK
+    for written in export.written:
+        print(f"wrote {written}")
+    for file_name in export.files:
+        if not any(w.name == file_name for w in export.written[1:]):
+            warn(f"{file_name} (a registry's certificate, named by caFile) was not written beside {path}.")
     return EXIT_OK
 
 
+def _mapping(plan: ImportPlan, pairs: list[str]) -> dict[int, str]:
+    """--map-registry FILE_REGISTRY=REGISTRY, for every pack naming FILE_REGISTRY."""
+    wanted: dict[str, str] = {}
+    for pair in pairs:
+        source, equals, target = pair.partition("=")
+        if not equals or not source.strip() or not target.strip():
+            raise ValidationError(f"--map-registry takes FILE_REGISTRY=REGISTRY, not '{clip(pair)}'.")
+        wanted[source.strip().casefold()] = target.strip()
+    chosen: dict[int, str] = {}
+    for source, target in wanted.items():
+        packs = [p.pack for p in plan.packs if p.pack.registry_name.casefold() == source]
+        if not packs:
+            names = sorted({p.pack.registry_name for p in plan.packs if p.pack.registry_name}) or ["none"]
+            raise ValidationError(f"No pack in the file names registry '{source}' (it names: {', '.join(names)}).")
+        for pack in packs:
+            chosen[pack.number] = _registry_uid(plan, target, pack.kind)
+    return chosen
+
+
+def _registry_uid(plan: ImportPlan, name: str, kind: str) -> str:
+    registry = next((r for r in plan.registries if r.name.casefold() == name.casefold()), None)
+    if registry is None:
+        known = ", ".join(r.name for r in plan.registries) or "none yet"
+        raise ValidationError(f"There is no registry named '{name}' to map to (registered: {known}).")
+    if registry.kind != kind:
+        raise ValidationError(f"Registry '{registry.name}' is a {registry.kind} registry; the pack needs a {kind} one.")
+    return str(registry.uid)
+
+
 def cmd_profile_import(ctx: Context, args: argparse.Namespace) -> int:
-    import time as clock
+    from desktop.operations.profiles import apply_profile_import, plan_profile_import
+    from desktop.profiles.palette_import import Choices
 
-    from desktop.catalog.profiles import find_profile, save_profile
-    from desktop.catalog.registries import list_registries
-    from desktop.profiles.formats import plan_palette_import
+    services = _services(ctx)
+    plan = plan_profile_import(services, Path(args.file))
+    choices = Choices(args.name, _mapping(plan, args.map_registry or []))
+    unresolved = [p for p in plan.unresolved if p.pack.number not in choices.registries]
+    name = args.name or plan.export.name
+    if unresolved:
+        for pack_plan in unresolved:
+            print(f"  {pack_plan.problem()}", file=sys.stderr)
+        example = unresolved[0].pack.registry_name or "FILE_REGISTRY"
+        raise ValidationError(
+            f"Nothing was imported: {len(unresolved)} pack(s) have no registry here. Add the registries "
+            f"under the same names, or map them: --map-registry '{example}=REGISTRY'."
+        )
+    if plan.name_taken and args.name is None:
+        raise ValidationError(
+            f"A profile named '{name}' exists already: import it with --name NEW_NAME, or delete that one first. "
+            "Nothing was imported."
+        )
+    return _report(apply_profile_import(services, plan, choices))
 
-    try:
-        text = Path(args.file).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValidationError(f"{args.file} cannot be read ({exc.strerror or exc}).") from None
-    plan = plan_palette_import(text, list_registries(ctx.db), lambda name: find_profile(ctx.db, name) is not None)
-    if plan.problems:
-        for problem in plan.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        print(f"Nothing was imported ({len(plan.problems)} problem(s)).", file=sys.stderr)
-        return EXIT_ERROR
-    profile = save_profile(ctx.db, plan.profile, clock.time())
+
+def _report(result: Any) -> int:
+    for line in (*result.skipped, *result.ignored):
+        warn(line)
+    profile = result.profile
     print(f'Profile "{profile.name}" {profile.version} imported with {len(profile.layers)} layers.')
+    return EXIT_OK
+
+
+def cmd_profile_delete(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.operations.profiles import delete_profile_named
+
+    profile = delete_profile_named(_services(ctx), args.name)
+    print(f'Profile "{profile.name}" deleted.')
     return EXIT_OK
 
 
@@ -130,8 +183,22 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     export = profile_commands.add_parser("export", parents=[common], help="Palette JSON or helmfile.yaml")
     export.add_argument("name", metavar="NAME")
     export.add_argument("--format", choices=("palette", "helmfile"), default="palette")
-    export.add_argument("-o", "--output-file", dest="file", metavar="FILE", help="write here instead of stdout")
+    export.add_argument(
+        "-o", "--output-file", dest="file", metavar="FILE", help="write here (and certificate files beside it)"
+    )
     export.set_defaults(handler=cmd_profile_export)
-    import_profile = profile_commands.add_parser("import", parents=[common], help="import a Palette JSON export")
+    import_profile = profile_commands.add_parser(
+        "import", parents=[common], help="import a Palette JSON export (Palette's or Chartkeeper's)"
+    )
     import_profile.add_argument("file", metavar="FILE")
+    import_profile.add_argument("--name", metavar="NAME", help="import under this name")
+    import_profile.add_argument(
+        "--map-registry",
+        action="append",
+        metavar="FILE_REGISTRY=REGISTRY",
+        help="take the packs of the file's FILE_REGISTRY from REGISTRY here (repeatable)",
+    )
     import_profile.set_defaults(handler=cmd_profile_import)
+    delete = profile_commands.add_parser("delete", aliases=["rm"], parents=[common], help="delete a profile")
+    delete.add_argument("name", metavar="NAME")
+    delete.set_defaults(handler=cmd_profile_delete)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from desktop.catalog.registries import find_registry_by_uid
+from desktop.catalog.profiles import layer_source
 from desktop.profiles.model import Layer, Profile
 
 
@@ -24,20 +24,16 @@ OK = LayerHealth("ok", "")
 
 
 def layer_health(db: sqlite3.Connection, layer: Layer) -> LayerHealth:
-    registry = find_registry_by_uid(db, layer.registry_uid)
-    if registry is None:
+    source = layer_source(db, layer)
+    if source.registry is None:
         return LayerHealth("registry-gone", f"Registry '{layer.registry_name}' was removed from Chartkeeper.")
-    row = db.execute(
-        "SELECT deprecated FROM chart_versions WHERE registry_id = ? AND chart = ? AND version = ?",
-        (registry.id, layer.chart, layer.version),
-    ).fetchone()
-    if row is None:
+    name = source.registry.name
+    if not source.listed:
         return LayerHealth(
-            "removed",
-            f"{layer.chart} {layer.version} is no longer in {registry.name}'s index: it was removed upstream.",
+            "removed", f"{layer.chart} {layer.version} is no longer in {name}'s index: it was removed upstream."
         )
-    if row[0]:
-        return LayerHealth("deprecated", f"{layer.chart} {layer.version} is marked deprecated in {registry.name}.")
+    if source.deprecated:
+        return LayerHealth("deprecated", f"{layer.chart} {layer.version} is marked deprecated in {name}.")
     return OK
 
 

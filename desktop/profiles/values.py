@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+TOO_DEEP = "the values are nested too deeply to read"
+
 
 @dataclass(frozen=True)
 class ValuesProblem:
@@ -32,6 +34,8 @@ def parse_values(text: str) -> tuple[Any, ValuesProblem | None]:
         return None, ValuesProblem(line, f"{exc.problem or exc.context or 'invalid YAML'}".strip())
     except yaml.YAMLError as exc:
         return None, ValuesProblem(0, str(exc))
+    except RecursionError:  # PyYAML builds nested values recursively: refuse what no chart needs
+        return None, ValuesProblem(0, TOO_DEEP)
     if data is not None and not isinstance(data, dict):
         return None, ValuesProblem(1, "values must be a mapping (key: value lines), not a single value or a list")
     return data or {}, None

@@ -22,19 +22,28 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from desktop.cancellation import CancelToken
 from desktop.catalog.db import open_catalog
-from desktop.catalog.profiles import delete_profile, save_profile
 from desktop.catalog.settings_store import load_settings
 from desktop.catalog.sync_records import mark_interrupted_runs
 from desktop.errors import OperationCancelled, UserError
 from desktop.helm.chart_archive import ChartFiles
 from desktop.operations.chart_files import chart_files, keep_offline, pin_version, unpin_version
 from desktop.operations.helm_import import ImportOutcome, import_from_helm
+from desktop.operations.profiles import (
+    ImportResult,
+    ProfileExport,
+    apply_profile_import,
+    delete_profile,
+    export_profile,
+    plan_profile_import,
+    save_profile,
+)
 from desktop.operations.prune import prune_registry
 from desktop.operations.registries import edit_registry, register_registry, remove_registry
 from desktop.operations.services import Services
 from desktop.operations.settings import save_tenant_settings
 from desktop.operations.sync import PendingSync, SyncResult, end_sync_failed, sync_registry
 from desktop.profiles.model import Profile
+from desktop.profiles.palette_import import Choices, ImportPlan
 from desktop.registry import Registry, RegistryDraft
 from desktop.secrets import CredentialStore
 from desktop.settings import TenantSettings
@@ -265,23 +274,30 @@ class BackgroundWorker:
 
     def save_profile(self, profile: Profile) -> Future[Profile]:
         """Save the profile; then fetch, in the background, the charts its layers need offline."""
-        outcome = self._write_step(save_profile, profile, self._clock())
+        outcome: Future[Profile] = Future()
+        self._submit(lambda: save_profile(self._services(), profile), outcome, changes_catalog=True)
         outcome.add_done_callback(lambda done: self.keep_offline() if done.exception() is None else None)
         return outcome
 
     def delete_profile(self, profile_id: int) -> Future[None]:
-        return self._write_step(delete_profile, profile_id)
+        outcome: Future[None] = Future()
+        self._submit(lambda: delete_profile(self._services(), profile_id), outcome, changes_catalog=True)
+        return outcome
 
-    def _write_step(self, step: Callable[..., T], *args: Any) -> Future[T]:
-        """A catalog step (`step(db, *args)`) on the writer thread, for actions that need no network."""
-        outcome: Future[T] = Future()
+    def export_profile(self, name: str, kind: str, path: Path) -> Future[ProfileExport]:
+        outcome: Future[ProfileExport] = Future()
+        self._submit(lambda: export_profile(self._services(), name, kind, path), outcome)
+        return outcome
 
-        def run() -> None:
-            assert self._db is not None
-            _resolve_if_pending(outcome, step(self._db, *args))
-            self._listener.catalog_changed()
+    def plan_profile_import(self, path: Path) -> Future[ImportPlan]:
+        outcome: Future[ImportPlan] = Future()
+        self._submit(lambda: plan_profile_import(self._services(), path), outcome)
+        return outcome
 
-        self._put(USER, _reporting(run, outcome))
+    def apply_profile_import(self, plan: ImportPlan, choices: Choices | None) -> Future[ImportResult]:
+        outcome: Future[ImportResult] = Future()
+        self._submit(lambda: apply_profile_import(self._services(), plan, choices), outcome, changes_catalog=True)
+        outcome.add_done_callback(lambda done: self.keep_offline() if done.exception() is None else None)
         return outcome
 
     # --- syncs ----------------------------------------------------------------------------------

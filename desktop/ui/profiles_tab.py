@@ -30,14 +30,17 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from desktop.catalog.profiles import free_copy_name, list_profiles
-from desktop.catalog.registries import list_registries
 from desktop.errors import UserError
-from desktop.profiles.formats import helmfile_text, palette_json_text, plan_palette_import
+from desktop.operations.profiles import (
+    ProfileExport,
+)
 from desktop.profiles.health import problems
 from desktop.profiles.model import Profile
+from desktop.profiles.palette_import import ImportPlan
 from desktop.ui.context import AppContext
 from desktop.ui.forms import empty_state
 from desktop.ui.profile_editor import ProfileEditor
+from desktop.ui.profile_import_dialog import ProfileImportDialog
 
 log = logging.getLogger(__name__)
 SAVE_DELAY_MS = 300
@@ -56,6 +59,7 @@ class ProfilesTab(QWidget):
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(SAVE_DELAY_MS)
         self._dialogs: list[QWidget] = []
+        self.import_dialog: ProfileImportDialog | None = None
         self._tasks: set[asyncio.Future[None]] = set()
         self._build_ui()
         self._connect()
@@ -300,7 +304,8 @@ class ProfilesTab(QWidget):
         if profile is None:
             return
         suffix = "json" if kind == "palette" else "yaml"
-        default = f"{profile.name}-{profile.version}.{suffix}" if kind == "palette" else "helmfile.yaml"
+        stem = "".join(ch if ch.isalnum() or ch in "._-" else "-" for ch in profile.name)
+        default = f"{stem}-{profile.version}.{suffix}" if kind == "palette" else "helmfile.yaml"
         dialog = QFileDialog(self, "Export profile", str(Path.home() / default))
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix(suffix)
@@ -308,18 +313,17 @@ class ProfilesTab(QWidget):
         self._dialogs.append(dialog)
         dialog.open()
 
-    def export_to(self, profile: Profile, kind: str, path: Path) -> bool:
-        registries = {r.uid: r for r in list_registries(self.context.reader)}
+    @asyncSlot(object, str, object)
+    async def export_to(self, profile: Profile, kind: str, path: Path) -> bool:
+        """Write the export (and, for helmfile, its certificate files beside it) on the worker."""
+        name = profile.name
         try:
-            text = (palette_json_text if kind == "palette" else helmfile_text)(profile, registries)
-            path.write_text(text, encoding="utf-8")
+            export: ProfileExport = await asyncio.wrap_future(self.context.worker.export_profile(name, kind, path))
         except UserError as exc:
             self.status_message.emit(f"Not exported: {exc.message}")
             return False
-        except OSError as exc:
-            self.status_message.emit(f"Not exported: {path} cannot be written ({exc.strerror or exc}).")
-            return False
-        self.status_message.emit(f"Exported “{profile.name}” to {path}.")
+        beside = f" and {len(export.written) - 1} certificate file(s) beside it" if len(export.written) > 1 else ""
+        self.status_message.emit(f"Exported “{profile.name}” to {path}{beside}.")
         return True
 
     def _on_import_clicked(self) -> None:
@@ -333,24 +337,28 @@ class ProfilesTab(QWidget):
 
     @asyncSlot(object)
     async def import_from(self, path: Path) -> list[str]:
-        """Import, or say everything that stops it; nothing half-imported is left behind."""
+        """Read the file, let the user review it (and choose registries where the file's match none
+        here, or several), then import; nothing half-imported is left behind."""
         try:
-            plan = plan_palette_import(
-                path.read_text(encoding="utf-8"),
-                list_registries(self.context.reader),
-                lambda name: any(p.name == name for p in list_profiles(self.context.reader)),
-            )
-        except (UserError, OSError) as exc:
-            message = exc.message if isinstance(exc, UserError) else f"{path} cannot be read ({exc})."
-            self._show_import_problems([message])
-            return [message]
-        if plan.problems:
-            self._show_import_problems(plan.problems)
-            return plan.problems
-        saved = await self._save_now(plan.profile)
-        if saved is not None:
-            self._load(saved.id)
-            self.status_message.emit(f"Imported “{saved.name}” with {len(saved.layers)} layers.")
+            plan: ImportPlan = await asyncio.wrap_future(self.context.worker.plan_profile_import(path))
+        except UserError as exc:
+            self._show_import_problems([exc.message])
+            return [exc.message]
+        dialog = ProfileImportDialog(plan, {p.name for p in list_profiles(self.context.reader)}, self)
+        self._dialogs.append(dialog)
+        self.import_dialog = dialog
+        choices = await dialog.ask()
+        if choices is None:
+            return []
+        try:
+            result = await asyncio.wrap_future(self.context.worker.apply_profile_import(plan, choices))
+        except UserError as exc:
+            self._show_import_problems([exc.message])
+            return [exc.message]
+        self._load(result.profile.id)
+        saved = result.profile
+        left_out = f"; {len(result.skipped)} pack(s) left out" if result.skipped else ""
+        self.status_message.emit(f"Imported “{saved.name}” with {len(saved.layers)} layers{left_out}.")
         return []
 
     def _show_import_problems(self, found: list[str]) -> None:

@@ -122,7 +122,9 @@ def bench_stall(workdir: Path) -> None:
     running = build_app(AppPaths.under(workdir / "stall-home").ensure(), schedule=False)
     running.window.show()
     try:
-        registry = running.context.worker.register(RegistryDraft("big", server.url), CancelToken()).result(30).registry
+        registry = (
+            running.context.worker.register(RegistryDraft("big", server.url), CancelToken()).future.result(30).registry
+        )
         server.put("/index.yaml", index)
         gaps: list[float] = []
         last = [time.perf_counter()]

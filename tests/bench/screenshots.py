@@ -112,11 +112,13 @@ def main() -> None:
         flaky.put("/index.yaml", simple_index({"legacy-app": ["2.0.0"]}))
         running = build_app(AppPaths.under(Path(temp) / "home").ensure(), schedule=False)
         worker = running.context.worker
-        worker.register(RegistryDraft("stable", big.url + "/stable"), CancelToken()).result(60)
+        worker.register(RegistryDraft("stable", big.url + "/stable"), CancelToken()).future.result(60)
         edge_registry = (
-            worker.register(RegistryDraft("edge-site", edge.url, sync_enabled=False), CancelToken()).result(30).registry
+            worker.register(RegistryDraft("edge-site", edge.url, sync_enabled=False), CancelToken())
+            .future.result(30)
+            .registry
         )
-        flaky_registry = worker.register(RegistryDraft("legacy", flaky.url), CancelToken()).result(30).registry
+        flaky_registry = worker.register(RegistryDraft("legacy", flaky.url), CancelToken()).future.result(30).registry
         edge.stop()
         worker.sync(edge_registry.id).result(30)
         flaky.faults["/index.yaml"] = Fault(status=503, body=b"maintenance")

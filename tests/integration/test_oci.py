@@ -255,5 +255,7 @@ def test_the_cli_and_exports_speak_oci(
     palette = json.loads(run_cli("profile", "export", "edge").stdout)
     assert palette["spec"]["template"]["packs"][0]["type"] == "oci"
     helmfile = yaml.safe_load(run_cli("profile", "export", "edge", "--format", "helmfile").stdout)
-    assert helmfile["releases"][0]["chart"] == f"oci://{token_registry.endpoint_host}/charts/web"
-    assert "repositories" not in helmfile
+    assert helmfile["releases"][0]["chart"] == "oci/web"
+    assert helmfile["repositories"] == [
+        {"name": "oci", "url": f"{token_registry.endpoint_host}/charts", "oci": True, "plainHttp": True}
+    ]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from desktop.app import RunningApp
@@ -146,16 +147,18 @@ def test_the_whole_flow(running_app: RunningApp, qtbot: QtBot, make_repo: MakeRe
 
     # Export, and read the files back as other tools would.
     profile = editor.profile
-    assert tab.export_to(profile, "helmfile", tmp_path / "helmfile.yaml")
+    tab.export_to(profile, "helmfile", tmp_path / "helmfile.yaml")
+    qtbot.waitUntil((tmp_path / "helmfile.yaml").exists, timeout=5000)  # written whole, then renamed
     helmfile = yaml.safe_load((tmp_path / "helmfile.yaml").read_text())
     assert [(r["name"], r["chart"], r["version"], r.get("needs")) for r in helmfile["releases"]] == [
         ("db", "airgap/db", "2.0.0", None),
         ("web", "stable/web", "1.0.0", ["default/db"]),
     ]
     assert helmfile["releases"][1]["values"] == [{"image": {"tag": "stable"}, "replicaCount": 3}]
-    assert tab.export_to(profile, "palette", tmp_path / "palette.json")
+    tab.export_to(profile, "palette", tmp_path / "palette.json")
+    qtbot.waitUntil((tmp_path / "palette.json").exists, timeout=5000)
     packs = json.loads((tmp_path / "palette.json").read_text())["spec"]["template"]["packs"]
-    assert [(p["name"], p["registry"]["name"]) for p in packs] == [("db", "airgap"), ("web", "stable")]
+    assert [(p["name"], p["registry"]["metadata"]["name"]) for p in packs] == [("db", "airgap"), ("web", "stable")]
 
 
 def test_pinned_layers_show_their_files_with_the_server_gone(
@@ -214,11 +217,15 @@ def test_a_layer_removed_upstream_is_flagged(running_app: RunningApp, qtbot: QtB
     assert tab.editor.layer_editor.defaults.values == "persistence: true\n"  # pinned content still works
 
 
-def test_import_lists_problems_and_imports_nothing(running_app: RunningApp, qtbot: QtBot, tmp_path: Path) -> None:
+def test_import_of_a_file_with_an_unknown_registry_asks_and_imports_nothing(
+    running_app: RunningApp, qtbot: QtBot, tmp_path: Path
+) -> None:
     export = write_palette_export(tmp_path / "p.json", "gone", "https://gone.example")
     tab = running_app.window.profiles_tab
     tab.import_from(export)
-    qtbot.waitUntil(lambda: any(getattr(d, "informativeText", lambda: "")() for d in tab._dialogs), timeout=5000)
-    text = tab._dialogs[-1].informativeText()
-    assert "needs registry 'gone'" in text
+    qtbot.waitUntil(lambda: tab.import_dialog is not None and tab.import_dialog.isVisible(), timeout=5000)
+    dialog = tab.import_dialog
+    assert not dialog.import_button.isEnabled()
+    assert any("There is no helm registry here" in label.text() for label in dialog.findChildren(QLabel))
+    dialog.reject()
     assert tab.profile_list.count() == 0

@@ -1,0 +1,127 @@
+"""The user's actions on cluster profiles — save, delete, import (plan, then apply), export — each
+as its steps in order, run by the CLI directly and by the window on its background worker."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desktop.catalog import profiles as catalog
+from desktop.catalog.registries import list_registries
+from desktop.errors import ValidationError
+from desktop.files import MIB, read_text_file, write_output_file, write_private_file
+from desktop.operations.services import Services
+from desktop.profiles.helmfile import helmfile_export
+from desktop.profiles.model import Profile
+from desktop.profiles.palette_export import palette_json_text
+from desktop.profiles.palette_import import (
+    Choices,
+    ImportPlan,
+    PaletteExport,
+    build_profile,
+    plan_import,
+    read_palette_export,
+)
+
+PROFILE_FILE_LIMIT = 10 * MIB
+FORMATS = ("palette", "helmfile")
+
+
+@dataclass(frozen=True)
+class ProfileExport:
+    """What an export writes: the file itself, and the files it refers to (certificates) beside it."""
+
+    text: str
+    files: dict[str, bytes] = field(default_factory=dict)
+    written: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    profile: Profile
+    skipped: tuple[str, ...]  # packs not imported (Palette packs, manifests), one line each
+    ignored: tuple[str, ...]  # parts of the profile not kept (variables)
+
+
+def save_profile(services: Services, profile: Profile) -> Profile:
+    """Insert or update the profile with exactly its layers, in one transaction."""
+    return services.catalog(catalog.save_profile, profile, services.clock())
+
+
+def delete_profile(services: Services, profile_id: int) -> None:
+    services.catalog(catalog.delete_profile, profile_id)
+
+
+def delete_profile_named(services: Services, name: str) -> Profile:
+    profile = services.catalog(catalog.get_profile, name)
+    delete_profile(services, profile.id or 0)
+    return profile
+
+
+def read_import_file(path: Path) -> PaletteExport:
+    """A profile export from a file: a regular file, at most 10 MB, UTF-8 JSON."""
+    return read_palette_export(read_text_file(path, PROFILE_FILE_LIMIT, "The profile file"))
+
+
+def plan_profile_import(services: Services, path: Path) -> ImportPlan:
+    """Read the file and match its packs to the registries here; nothing is written."""
+    export = read_import_file(path)
+    return services.catalog(_plan, export)
+
+
+def _plan(db: sqlite3.Connection, export: PaletteExport) -> ImportPlan:
+    return plan_import(
+        export,
+        list_registries(db),
+        lambda chart, version: catalog.registries_holding(db, chart, version),
+        lambda name: catalog.profile_name_taken(db, name),
+    )
+
+
+def apply_profile_import(services: Services, plan: ImportPlan, choices: Choices | None = None) -> ImportResult:
+    """Save the planned profile with the user's choices, in one transaction; refuses with one line
+    when a pack still has no registry or the name is taken."""
+    profile = services.catalog(_build_and_save, plan, choices or Choices(), services.clock())
+    return ImportResult(profile, plan.export.skipped, plan.export.ignored)
+
+
+def _build_and_save(db: sqlite3.Connection, plan: ImportPlan, choices: Choices, now: float) -> Profile:
+    plan = _plan(db, plan.export) if plan.registries != tuple(list_registries(db)) else plan  # registries changed
+    profile = build_profile(plan, choices)
+    if catalog.profile_name_taken(db, profile.name):
+        raise ValidationError(
+            f"A profile named '{profile.name}' exists already: import it under another name, or delete that one first."
+        )
+    return catalog.save_profile(db, profile, now)
+
+
+def render_profile(services: Services, name: str, kind: str) -> ProfileExport:
+    """The profile as Palette JSON or helmfile.yaml (with its certificate files), not yet written."""
+    if kind not in FORMATS:
+        raise ValidationError(f"'{kind}' is not an export format: use palette or helmfile.")
+    profile = services.catalog(catalog.get_profile, name)
+    registries = {r.uid: r for r in services.catalog(list_registries)}
+    if kind == "palette":
+        return ProfileExport(palette_json_text(profile, registries))
+    exported = helmfile_export(profile, registries)
+    return ProfileExport(exported.text, exported.files)
+
+
+def write_export(export: ProfileExport, path: Path) -> ProfileExport:
+    """Write the export to `path` and its files beside it (private, atomic); returns what was written."""
+    write_output_file(path, export.text.encode("utf-8"))
+    written = [path]
+    if not path.is_file():  # a device or pipe (/dev/stdout): there is no folder to put files beside it
+        return ProfileExport(export.text, export.files, tuple(written))
+    for file_name, data in export.files.items():
+        target = path.parent / file_name
+        write_private_file(target, data)
+        written.append(target)
+    return ProfileExport(export.text, export.files, tuple(written))
+
+
+def export_profile(services: Services, name: str, kind: str, path: Path | None = None) -> ProfileExport:
+    """Render the profile, and write it when a path is given."""
+    export = render_profile(services, name, kind)
+    return write_export(export, path) if path is not None else export

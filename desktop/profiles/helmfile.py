@@ -1,0 +1,124 @@
+"""A profile as helmfile.yaml: one repository per registry (classic, or OCI with `oci: true`), one
+release per layer installed in Palette's priority order through `needs:`, and the certificate
+files its repositories' `caFile` entries point to, written beside it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from desktop.errors import ValidationError
+from desktop.profiles.model import Profile, clip, release_name, validate_chart_name, validate_namespace
+from desktop.profiles.registry_refs import RegistryRef, registry_ref
+from desktop.profiles.values import parse_values
+from desktop.registry import Registry
+
+
+@dataclass(frozen=True)
+class HelmfileExport:
+    text: str
+    files: dict[str, bytes] = field(default_factory=dict)  # file name → content, beside the helmfile
+
+
+def credential_variables(repository: str) -> tuple[str, str]:
+    """The environment variables helmfile reads a repository's username and password from: its
+    name in capitals with '-' as '_' (helmfile's gatherUsernamePassword)."""
+    stem = repository.replace("-", "_").upper()
+    return f"{stem}_USERNAME", f"{stem}_PASSWORD"
+
+
+def _repository(ref: RegistryRef, name: str, files: dict[str, bytes]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": name}
+    if ref.kind == "oci":
+        entry["url"] = ref.endpoint.split("://", 1)[-1]  # helmfile wants OCI URLs without the scheme
+        entry["oci"] = True
+        if ref.plain_http:
+            entry["plainHttp"] = True
+            return entry  # helm ignores --plain-http when TLS options are given
+    else:
+        entry["url"] = ref.endpoint
+    if ref.ca_pem:
+        file_name = f"{name}-ca.pem"
+        files[file_name] = ref.ca_pem.encode("ascii", "replace")
+        entry["caFile"] = file_name
+    if ref.insecure_skip_tls_verify:
+        entry["skipTLSVerify"] = True
+    return entry
+
+
+def helmfile_export(profile: Profile, registries: Mapping[str, Registry]) -> HelmfileExport:
+    repositories: dict[str, dict[str, Any]] = {}  # registry key → entry
+    refs: dict[str, RegistryRef] = {}
+    files: dict[str, bytes] = {}
+    releases: list[dict[str, Any]] = []
+    taken: set[str] = set()
+    order: list[tuple[int, str]] = []
+    for layer in profile.layers:
+        ref = registry_ref(layer, registries)
+        if ref.key not in repositories:
+            used = {entry["name"] for entry in repositories.values()}
+            name, number = ref.name, 2
+            while name in used:  # a removed registry and a new one of the same name
+                name, number = f"{ref.name}-{number}", number + 1
+            repositories[ref.key] = _repository(ref, name, files)
+            refs[ref.key] = ref
+        repository = repositories[ref.key]["name"]
+        where = f"layer {clip(layer.chart, 40)}"
+        try:
+            chart = validate_chart_name(layer.chart, oci=ref.kind == "oci")
+            namespace = validate_namespace(layer.namespace)
+        except ValidationError as exc:
+            raise ValidationError(f"The {where} cannot be written to helmfile: {exc.message}") from None
+        data, problem = parse_values(layer.values_override)
+        if problem is not None:
+            raise ValidationError(f"The values of {where} have a YAML error ({problem}): fix it first.")
+        release = release_name(chart, taken)
+        taken.add(release)
+        entry: dict[str, Any] = {
+            "name": release,
+            "namespace": namespace,
+            "chart": f"{repository}/{chart}",
+            "version": layer.version,
+        }
+        if repositories[ref.key].get("skipTLSVerify"):
+            entry["insecureSkipTLSVerify"] = True  # helmfile before v0.168 skips verify for downloads only so
+        if data:
+            entry["values"] = [data]
+        releases.append(entry)
+        order.append((layer.install_priority, f"{namespace}/{release}"))
+    for entry, (priority, _) in zip(releases, order, strict=True):
+        lower = [p for p, _ in order if p < priority]
+        if lower:
+            previous = max(lower)  # Palette installs the lower priorities first
+            entry["needs"] = [ident for p, ident in order if p == previous]
+    document: dict[str, Any] = {}
+    if repositories:
+        document["repositories"] = list(repositories.values())
+    document["releases"] = releases
+    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    return HelmfileExport(_header(profile, repositories, refs) + body, files)
+
+
+def _header(profile: Profile, repositories: dict[str, dict[str, Any]], refs: dict[str, RegistryRef]) -> str:
+    title = re.sub(r"\s+", " ", f"{profile.name} {profile.version}")
+    lines = [
+        f"Profile {title}, exported by Chartkeeper.",
+        "No credentials are written here. helmfile reads each repository's username and password from",
+        "the environment variables <NAME>_USERNAME and <NAME>_PASSWORD (the repository's name in capitals,",
+        "'-' written '_'): `helm repo add` gets them for classic repositories, `helm registry login` for",
+        "OCI ones (only when both are set; otherwise helm uses an earlier `helm registry login`).",
+    ]
+    private = [entry["name"] for key, entry in repositories.items() if refs[key].private]
+    for name in private:
+        user, password = credential_variables(name)
+        lines.append(f"  repository {name}: set {user} and {password}")
+    if any(entry.get("caFile") for entry in repositories.values()):
+        lines.append("caFile paths are relative to this file's folder: keep the .pem files beside it.")
+    plain = [entry["name"] for entry in repositories.values() if entry.get("plainHttp")]
+    if plain:
+        lines.append(f"plainHttp (repository {', '.join(plain)}) needs helmfile v0.168.0 or later.")
+    return "".join(f"# {line}\n" for line in lines)
