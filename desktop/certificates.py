@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.errors import ValidationError
+from desktop.files import read_regular_file
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -53,20 +54,11 @@ class CertificateBundle:
 
 
 def read_certificate_file(path: Path) -> CertificateBundle:
-    """Read a certificate file with the checks a dropped or browsed file needs."""
-    if path.is_dir():
-        raise ValidationError(f"'{path.name}' is a folder: choose a certificate file.")
-    try:
-        size = path.stat().st_size
-        if size > MAX_CERTIFICATE_FILE:
-            raise ValidationError(
-                f"'{path.name}' is {size / 1024 / 1024:.1f} MB; a certificate file is far smaller (limit 1 MB)."
-            )
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ValidationError(f"'{path}' does not exist.") from None
-    except OSError as exc:
-        raise ValidationError(f"'{path}' cannot be read ({exc.strerror or exc}).") from None
+    """Read a certificate file with the checks a dropped or browsed file needs: a regular file (not
+    a folder, device or pipe), at most 1 MB whatever its size claims."""
+    data = read_regular_file(
+        path, MAX_CERTIFICATE_FILE, "The certificate file", too_large="a certificate file is far smaller"
+    )
     return parse_certificates(data, source=path.name)
 
 

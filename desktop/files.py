@@ -47,10 +47,10 @@ def describe_size(size: int) -> str:
     return f"{size} bytes"
 
 
-def read_regular_file(path: Path, limit: int, what: str = "The file") -> bytes:
+def read_regular_file(path: Path, limit: int, what: str = "The file", *, too_large: str = "") -> bytes:
     """At most `limit` bytes of a regular file. Folders, devices, pipes and sockets are refused
     without blocking (`/dev/zero`, a FIFO nobody writes to), and so is anything larger, whatever
-    `stat` claims its size is."""
+    `stat` claims its size is; `too_large` says why such a file cannot be right."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         descriptor = os.open(path, flags)
@@ -72,7 +72,8 @@ def read_regular_file(path: Path, limit: int, what: str = "The file") -> bytes:
         except OSError as exc:
             raise ValidationError(f"{what} {path} cannot be read ({exc.strerror or exc}).") from None
     if data is None:
-        raise ValidationError(f"{what} {path} is larger than {describe_size(limit)}: that is not what was expected.")
+        reason = too_large or "that is not what was expected"
+        raise ValidationError(f"{what} {path} is too large (limit {describe_size(limit)}): {reason}.")
     return data
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field, replace
 from urllib.parse import SplitResult, urlsplit
 
 from desktop.errors import ValidationError
+from desktop.net.urls import redacted_userinfo
 
 NAME_MAX = 64
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -88,14 +90,50 @@ def validate_name(name: str) -> str:
     return name
 
 
+def _split(endpoint: str) -> SplitResult:
+    try:
+        return urlsplit(endpoint)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        raise ValidationError(f"'{redacted_userinfo(endpoint)}' is not a valid URL: check the host part.") from None
+
+
+_LABEL = r"[A-Za-z0-9_][A-Za-z0-9_-]{0,62}"
+_HOST_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*\.?")
+
+
 def _check_authority(endpoint: str, parts: SplitResult) -> None:
-    """What both kinds of endpoint refuse: credentials written into it, a port out of range."""
+    """What both kinds of endpoint refuse: credentials written into it, a port out of range, a
+    host that is neither a name nor an address."""
+    shown = redacted_userinfo(endpoint)
     if parts.username is not None or parts.password is not None:
         raise ValidationError("Put the username and password in their own fields, not in the endpoint URL.")
     try:
-        parts.port  # noqa: B018 - raises ValueError for a port out of range
+        port = parts.port
     except ValueError:
-        raise ValidationError(f"'{endpoint}' has an invalid port number.") from None
+        raise ValidationError(f"'{shown}' has an invalid port number (use 1 to 65535).") from None
+    if port == 0:
+        raise ValidationError(f"'{shown}' has port 0: give the port the registry listens on (1 to 65535).")
+    host = parts.hostname or ""
+    if not host:
+        return
+    if ":" in host:  # bracketed IPv6
+        try:
+            ipaddress.IPv6Address(host.split("%", 1)[0])
+        except ValueError:
+            raise ValidationError(f"'{shown}' has an invalid IPv6 address.") from None
+        return
+    if host.replace(".", "").isdigit():
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            raise ValidationError(f"'{shown}' has an invalid IP address ({host}).") from None
+        return
+    try:
+        ascii_host = host.encode("idna").decode("ascii")  # an international name, as DNS spells it
+    except UnicodeError:
+        ascii_host = ""
+    if not _HOST_NAME.fullmatch(ascii_host):
+        raise ValidationError(f"'{shown}' has an invalid host name ({host}).")
 
 
 def validate_endpoint(endpoint: str) -> str:
@@ -103,15 +141,17 @@ def validate_endpoint(endpoint: str) -> str:
     endpoint = endpoint.strip()
     if not endpoint:
         raise ValidationError("Give the registry's endpoint, such as https://charts.example.com/stable.")
-    parts = urlsplit(endpoint)
+    parts = _split(endpoint)
     if parts.scheme.lower() not in ("http", "https"):
         raise ValidationError(
-            f"'{endpoint}' is not an http:// or https:// URL: give the repository URL, "
+            f"'{redacted_userinfo(endpoint)}' is not an http:// or https:// URL: give the repository URL, "
             "such as https://charts.example.com/stable."
         )
     _check_authority(endpoint, parts)
     if not parts.hostname or any(ch.isspace() for ch in endpoint):
-        raise ValidationError(f"'{endpoint}' is not a valid URL: it needs a host name and no spaces.")
+        raise ValidationError(
+            f"'{redacted_userinfo(endpoint)}' is not a valid URL: it needs a host name and no spaces."
+        )
     if parts.fragment:
         raise ValidationError("Remove the '#…' part from the endpoint: Helm repositories do not use fragments.")
     return endpoint
@@ -125,14 +165,17 @@ def validate_oci_endpoint(endpoint: str) -> str:
     endpoint = endpoint.strip().rstrip("/")
     if not endpoint:
         raise ValidationError("Give the registry's endpoint, such as oci://registry.example.com/charts.")
-    parts = urlsplit(endpoint)
+    parts = _split(endpoint)
     if parts.scheme.lower() != "oci":
         raise ValidationError(
-            f"'{endpoint}' is not an oci:// address: OCI registries are written like oci://registry.example.com/charts."
+            f"'{redacted_userinfo(endpoint)}' is not an oci:// address: OCI registries are written like "
+            "oci://registry.example.com/charts."
         )
     _check_authority(endpoint, parts)
     if not parts.hostname or parts.query or parts.fragment or any(ch.isspace() for ch in endpoint):
-        raise ValidationError(f"'{endpoint}' is not a valid OCI address: a host, an optional path, nothing else.")
+        raise ValidationError(
+            f"'{redacted_userinfo(endpoint)}' is not a valid OCI address: a host, an optional path, nothing else."
+        )
     path = parts.path.strip("/")
     if path and not _CHART_NAME.fullmatch(path):
         raise ValidationError(f"'{path}' is not a valid repository path: lowercase letters, digits, . _ - and /.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 
@@ -22,9 +23,19 @@ def _file_logging(paths: AppPaths) -> Iterator[None]:
     yield
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: handled like Ctrl-C, so a running sync records itself as interrupted."""
+
+
+def _on_sigterm(_signal: int, _frame: object) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from desktop.cli.context import Context
     from desktop.cli.parser import build_parser
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -41,8 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("\nInterrupted: nothing was half-written.", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        what = "Stopped (SIGTERM)" if isinstance(exc, Terminated) else "Interrupted"
+        print(f"\n{what}: nothing was half-written.", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK

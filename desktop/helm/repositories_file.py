@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from desktop.errors import ValidationError
+from desktop.files import read_text_file
 
-MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_FILE_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -42,20 +43,15 @@ def default_repositories_file() -> Path:
 def read_repositories_file(path: Path) -> list[HelmRepository]:
     import yaml
 
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ValidationError(f"{path} is larger than 4 MB: that is not Helm's repositories.yaml.")
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ValidationError(
-            f"{path} does not exist: Helm has no repositories there (run `helm repo list`)."
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"{path} cannot be read ({exc}).") from None
+    if not path.exists() and not path.is_symlink():
+        raise ValidationError(f"{path} does not exist: Helm has no repositories there (run `helm repo list`).")
+    text = read_text_file(path, MAX_FILE_BYTES, "Helm's repositories file")
     try:
         document = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ValidationError(f"{path} is not valid YAML ({str(exc).splitlines()[0]}).") from None
+    except RecursionError:
+        raise ValidationError(f"{path} is nested too deeply to be Helm's repositories.yaml.") from None
     if not isinstance(document, dict) or not isinstance(document.get("repositories") or [], list):
         raise ValidationError(f"{path} is not Helm's repositories.yaml (no 'repositories' list).")
     return [_entry(item) for item in document.get("repositories") or [] if isinstance(item, dict) and item.get("name")]

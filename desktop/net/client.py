@@ -176,7 +176,7 @@ class RegistryHttp:
             with self._client(origin(url)[0]).stream("GET", url, headers=headers) as response:
                 self._interrupter.disarm()
                 yield response
-        except (httpx.HTTPError, OSError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
             expired = self._interrupter.overdue
             if self._interrupter.aborted:
                 raise OperationCancelled() from exc

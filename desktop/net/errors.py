@@ -36,6 +36,8 @@ def _find(exc: BaseException, kind: type[_E]) -> _E | None:
 def transport_error(exc: Exception, url: str, timeout: float) -> UserError:
     """A user-facing error for a request that got no HTTP answer."""
     where = host_and_port(url)
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        return RegistryResponseError(f"{clipped(redacted(url))} is not an address that can be downloaded from.")
     host = origin(url)[1]
     verification = _find(exc, ssl.SSLCertVerificationError)
     if verification is not None:

@@ -223,7 +223,7 @@ class OciClient:
         try:
             with watching:
                 yield
-        except (httpx.HTTPError, OSError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
             if self._interrupter.aborted:
                 raise OperationCancelled() from exc
             if self._interrupter.overdue is not None:

@@ -10,25 +10,34 @@ Origin = tuple[str, str, int]
 
 
 def origin(url: str) -> Origin:
-    """(scheme, host, port) with the scheme's default port filled in: what credentials are scoped to."""
-    parts = urlsplit(url)
+    """(scheme, host, port) with the scheme's default port filled in: what credentials are scoped to.
+    A URL too broken to split has no origin that anything could match: ("", "", 0)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "", "", 0
     scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme, 0)
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme, 0)
 
 
 def host_and_port(url: str) -> str:
     _, host, port = origin(url)
-    return f"{host}:{port}"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def redacted(url: str) -> str:
     """The URL without user info or query string, which may carry secrets."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return redacted_userinfo(url.split("?", 1)[0])
     netloc = parts.hostname or ""
     if ":" in netloc:
         netloc = f"[{netloc}]"
-    if parts.port:
-        netloc += f":{parts.port}"
+    if port:
+        netloc += f":{port}"
     query = "…" if parts.query else ""
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 

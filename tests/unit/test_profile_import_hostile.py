@@ -114,7 +114,7 @@ def test_devices_pipes_folders_and_big_files_are_refused_without_waiting(
     assert "is a device, not a regular file" in refusal(db, Path("/dev/zero"))
     assert "is a named pipe, not a regular file" in refusal(db, fifo)
     assert "is a folder" in refusal(db, tmp_path)
-    assert "is larger than 10 MB" in refusal(db, big)
+    assert "is too large (limit 10 MB)" in refusal(db, big)
     assert "does not exist" in refusal(db, tmp_path / "missing.json")
     assert time.monotonic() - started < 30  # a wide bound: none of them waits for data
 
