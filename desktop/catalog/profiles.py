@@ -149,6 +149,7 @@ class LayerSource:
     registry: Registry | None
     listed: bool
     deprecated: bool
+    removed_at: float | None = None  # the version left the index then; it is kept in the snapshot
 
 
 def layer_source(db: sqlite3.Connection, layer: Layer) -> LayerSource:
@@ -159,7 +160,15 @@ def layer_source(db: sqlite3.Connection, layer: Layer) -> LayerSource:
         "SELECT deprecated FROM chart_versions WHERE registry_id = ? AND chart = ? AND version = ?",
         (registry.id, layer.chart, layer.version),
     ).fetchone()
-    return LayerSource(registry, row is not None, bool(row[0]) if row is not None else False)
+    if row is not None:
+        return LayerSource(registry, True, bool(row[0]))
+    removed = db.execute(
+        "SELECT deprecated, removed_at FROM removed_versions WHERE registry_id = ? AND name = ? AND version = ?",
+        (registry.id, layer.chart, layer.version),
+    ).fetchone()
+    if removed is not None:
+        return LayerSource(registry, False, bool(removed[0]), float(removed[1]))
+    return LayerSource(registry, False, False)
 
 
 def registries_holding(db: sqlite3.Connection, chart: str, version: str) -> set[str]:

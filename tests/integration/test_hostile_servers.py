@@ -276,3 +276,23 @@ def test_a_stalled_server_is_one_network_error(engine: CatalogHarness, hostile: 
     engine.settings = NetworkSettings(timeout=0.5)
     with pytest.raises(NetworkError, match=r"did not send its response headers within 0\.5 s"):
         engine.register(RegistryDraft("hostile", server.url))
+
+
+def test_profile_health_shows_a_layer_removed_upstream_as_still_usable(
+    engine: CatalogHarness, hostile: MakeHostile
+) -> None:
+    from desktop.operations.profiles import save_profile
+    from desktop.profiles.health import HealthState, profile_health
+    from desktop.profiles.model import Layer, Profile
+
+    server = hostile()
+    registry = _registered(engine, server)
+    layer = Layer(registry.uid, registry.name, registry.endpoint, "c07", "1.0.0")
+    profile = save_profile(engine.services, Profile(uid="", name="edge", layers=(layer,)))
+    server.paths["/index.yaml"] = Behaviour(simple_index({**CHARTS, "c07": ["1.1.0"]}))
+    assert engine.sync(registry).ok
+    (health,) = profile_health(engine.db, profile)
+    assert health.state == HealthState.REMOVED_UPSTREAM and "removed upstream on" in health.message
+    prune_registry(engine.services, registry.id)
+    (health,) = profile_health(engine.db, profile)
+    assert health.state == HealthState.MISSING
