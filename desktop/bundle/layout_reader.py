@@ -293,8 +293,11 @@ def _scan(
                     "or it was tampered with."
                 )
             skip = padded(header.size) - header.size
-            if len(reader.read(skip)) < skip:
+            padding = reader.read(skip)
+            if len(padding) < skip:
                 raise _ended_early(parts, f"after {name}")
+            if padding.count(0) != skip:
+                raise BundleError(f"The bundle is damaged: the padding after {name[:80]} is not empty.")
     finally:
         reader.close()
 
