@@ -21,7 +21,7 @@ from desktop.bundle import media_types as types
 from desktop.bundle.bounded_json import load_json
 from desktop.bundle.descriptors import Descriptor, parse_annotations, parse_descriptor
 from desktop.bundle.errors import BundleError
-from desktop.bundle.layout_record import LayoutRecord, ref_name_of
+from desktop.bundle.layout_record import OCI_LAYOUT_FILE, LayoutRecord, index_json, ref_name_of
 from desktop.bundle.parts import Part, PartSequence, RangeReader, SequentialReader
 from desktop.bundle.tar_format import BLOCK, padded, parse_header
 from desktop.cancellation import CancelToken
@@ -377,14 +377,19 @@ def _verify(
 ) -> VerifiedLayout:
     if "oci-layout" not in small:
         raise BundleError("The file is no OCI image layout (it has no oci-layout file): it is not a bundle.")
-    marker = load_json(small["oci-layout"], "The bundle's oci-layout file", 4096)
-    if not isinstance(marker, dict) or marker.get("imageLayoutVersion") != types.OCI_LAYOUT_VERSION:
-        raise BundleError("The bundle's oci-layout file names a layout version this Chartkeeper does not read.")
+    if small["oci-layout"] != OCI_LAYOUT_FILE:
+        marker = load_json(small["oci-layout"], "The bundle's oci-layout file", 4096)
+        if not isinstance(marker, dict) or marker.get("imageLayoutVersion") != types.OCI_LAYOUT_VERSION:
+            raise BundleError("The bundle's oci-layout file names a layout version this Chartkeeper does not read.")
+        raise BundleError("The bundle's oci-layout file is not as Chartkeeper writes it: it was changed.")
     if "index.json" not in small:
         raise BundleError("The bundle has no index.json: it is damaged or not a bundle.")
     checker = _Checker(parts, blobs, limits)
     try:
         entries = _index_entries(small["index.json"], limits)
+        if index_json(entries) != small["index.json"]:
+            # Every byte of index.json follows from its entries: anything else was changed by hand.
+            raise BundleError("The bundle's index.json is not as Chartkeeper writes it: it was changed.")
         artifacts = [_artifact(checker, entry) for entry in entries]
         catalog, record = _catalog(checker, artifacts)
     finally:
@@ -461,6 +466,9 @@ def _artifact(checker: _Checker, entry: Descriptor) -> LayoutArtifact:
         raise BundleError(f"{what} has a foreign mediaType: refused.")
     parse_annotations(manifest.get("annotations"), what)
     config = parse_descriptor(manifest.get("config"), f"{what}, config,", limits.max_config_bytes)
+    artifact_type = manifest.get("artifactType") or config.media_type
+    if entry.artifact_type is not None and entry.artifact_type != artifact_type:
+        raise BundleError(f"The bundle's index.json gives {ref_name[:80]} another artifactType than its manifest.")
     raw_layers = manifest.get("layers")
     if not isinstance(raw_layers, list) or len(raw_layers) > limits.max_layers:
         raise BundleError(f"{what} has no valid list of layers (at most {limits.max_layers:,}): refused.")

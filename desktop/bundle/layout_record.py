@@ -14,7 +14,14 @@ from desktop.bundle.bounded_json import load_json
 from desktop.bundle.descriptors import DIGEST, Descriptor, parse_descriptor
 from desktop.bundle.errors import BundleError
 from desktop.bundle.go_json import Struct, marshal
-from desktop.bundle.media_types import CATALOG_ARTIFACT, CATALOG_REPOSITORY, LAYOUT_RECORD, REF_NAME
+from desktop.bundle.media_types import (
+    CATALOG_ARTIFACT,
+    CATALOG_REPOSITORY,
+    LAYOUT_RECORD,
+    OCI_INDEX,
+    OCI_LAYOUT_VERSION,
+    REF_NAME,
+)
 
 DEFAULT_CATALOG_REF = f"{CATALOG_REPOSITORY}:latest"
 
@@ -81,6 +88,23 @@ def catalog_artifact(content: CatalogContent, record: LayoutRecord) -> tuple[Art
         annotations=content.annotations,
     )
     return artifact, record_blob
+
+
+def index_json(entries: list[Descriptor]) -> bytes:
+    """A layout's index.json exactly as Chartkeeper writes it: entries sorted by ref name."""
+    ordered = sorted(entries, key=lambda entry: ref_name_of(entry).encode("utf-8"))
+    return marshal(
+        Struct(
+            [
+                ("schemaVersion", 2),
+                ("mediaType", OCI_INDEX),
+                ("manifests", [entry.to_struct() for entry in ordered]),
+            ]
+        )
+    )
+
+
+OCI_LAYOUT_FILE = marshal(Struct([("imageLayoutVersion", OCI_LAYOUT_VERSION)]))
 
 
 def ref_name_of(descriptor: Descriptor) -> str:

@@ -26,9 +26,14 @@ from typing import BinaryIO
 from desktop.bundle.artifacts import CHUNK, Artifact, Blob, BlobSource, BytesSource, FileSource
 from desktop.bundle.descriptors import Descriptor
 from desktop.bundle.errors import BundleError
-from desktop.bundle.go_json import Struct, marshal
-from desktop.bundle.layout_record import CatalogContent, LayoutRecord, as_index_entry, catalog_artifact
-from desktop.bundle.media_types import OCI_INDEX, OCI_LAYOUT_VERSION, REF_NAME
+from desktop.bundle.layout_record import (
+    OCI_LAYOUT_FILE,
+    CatalogContent,
+    LayoutRecord,
+    as_index_entry,
+    catalog_artifact,
+    index_json,
+)
 from desktop.bundle.parts import part_path
 from desktop.bundle.tar_format import BLOCK, END_OF_ARCHIVE, MAX_OCTAL_SIZE, member_size, padded, ustar_header
 from desktop.cancellation import CancelToken
@@ -41,7 +46,6 @@ _REF_NAME = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
 MAX_REF_NAME = 255
 MEMORY_BLOB = 256 * 1024  # blobs up to this size may stay in memory …
 MEMORY_TOTAL = 32 * 1024 * 1024  # … as long as all of them together stay under this
-OCI_LAYOUT = marshal(Struct([("imageLayoutVersion", OCI_LAYOUT_VERSION)]))
 
 Progress = Callable[[int, int], None]  # (bytes written, bytes in all)
 
@@ -202,16 +206,7 @@ class LayoutWriter:
         self._keep(artifact.config)
         self._keep(record_blob)
         catalog_entry = as_index_entry(artifact.descriptor, catalog.ref_name)
-        manifests = sorted([*entries, catalog_entry], key=lambda entry: _name_order(entry.annotations[REF_NAME]))
-        index = marshal(
-            Struct(
-                [
-                    ("schemaVersion", 2),
-                    ("mediaType", OCI_INDEX),
-                    ("manifests", [entry.to_struct() for entry in manifests]),
-                ]
-            )
-        )
+        index = index_json([*entries, catalog_entry])
         digests = sorted(self._blobs)
         members: list[tuple[str, int, bytes | BlobSource | None, str | None]] = [
             ("blobs/", 0, None, None),
@@ -221,7 +216,7 @@ class LayoutWriter:
             size, source = self._blobs[digest]
             members.append((f"blobs/sha256/{digest.partition(':')[2]}", size, source, digest))
         members.append(("index.json", len(index), index, None))
-        members.append(("oci-layout", len(OCI_LAYOUT), OCI_LAYOUT, None))
+        members.append(("oci-layout", len(OCI_LAYOUT_FILE), OCI_LAYOUT_FILE, None))
         total = sum(member_size(size) for _, size, _, _ in members) + len(END_OF_ARCHIVE)
         tar = _TarParts(self.path, self.split_size, total, progress, self.cancel)
         try:
@@ -237,7 +232,7 @@ class LayoutWriter:
         except BaseException:
             tar.abort()
             raise
-        return WrittenLayout(parts, total, tar.sha256, len(manifests), len(digests), absent, catalog_entry)
+        return WrittenLayout(parts, total, tar.sha256, len(entries) + 1, len(digests), absent, catalog_entry)
 
     def _copy(self, tar: _TarParts, name: str, size: int, source: bytes | BlobSource, digest: str | None) -> None:
         if isinstance(source, bytes):

@@ -85,7 +85,10 @@ def _field_number(raw: bytes) -> int | None:
 
 def parse_header(block: bytes, where: str) -> TarHeader:
     """A member header, or a BundleError naming what is wrong with it (`where` says which member)."""
-    stored = _field_number(block[148:156])
+    # The checksum field is the one part of a header its sum does not cover: accept only the form
+    # GNU tar, Python and Chartkeeper write (six octal digits, NUL, space), so no byte of it can change.
+    field = block[148:156]
+    stored = _field_number(field) if field[6:8] == b"\0 " and all(48 <= c <= 55 for c in field[:6]) else None
     unsigned = sum(block[:148]) + 8 * 32 + sum(block[156:])
     high = sum(1 for b in block[:148] if b >= 128) + sum(1 for b in block[156:] if b >= 128)
     signed = unsigned - 256 * high  # old tars summed signed chars
