@@ -9,15 +9,23 @@ import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
+from desktop.bundle.artifacts import BytesSource
 from desktop.bundle.helm_artifact import ChartArtifact, build_chart_artifact
 from desktop.bundle.layout_writer import LayoutWriter, WrittenLayout
+from desktop.bundle.media_types import HELM_CHART
 
 MTIME = 1767225600  # 2026-01-01T00:00:00Z
 CREATED = "2026-01-01T00:00:00Z"
 
 
 def stable_archive(
-    name: str, version: str, *, payload: int = 50_000, seed: int = 0, chart_yaml: str | None = None
+    name: str,
+    version: str,
+    *,
+    payload: int = 50_000,
+    seed: int = 0,
+    chart_yaml: str | None = None,
+    extra_files: dict[str, bytes] | None = None,
 ) -> bytes:
     """A packaged chart whose bytes depend only on the arguments (gzip's time is fixed), with
     `payload` bytes of incompressible data so that sizes are predictable."""
@@ -25,6 +33,7 @@ def stable_archive(
         f"{name}/Chart.yaml": (chart_yaml or f"apiVersion: v2\nname: {name}\nversion: {version}\n").encode(),
         f"{name}/values.yaml": b"replicaCount: 1\n",
         f"{name}/files/payload.bin": random.Random(f"{name}-{version}-{seed}").randbytes(payload),
+        **(extra_files or {}),
     }
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
@@ -34,6 +43,13 @@ def stable_archive(
             info.mtime = MTIME
             tar.addfile(info, io.BytesIO(content))
     return gzip.compress(buffer.getvalue(), mtime=0)
+
+
+def original_archive(chart: ChartArtifact) -> bytes:
+    """The .tgz a chart artifact was built from (its chart-content layer)."""
+    layer = next(blob for blob in chart.artifact.layers if blob.descriptor.media_type == HELM_CHART)
+    assert isinstance(layer.source, BytesSource)
+    return layer.source.data
 
 
 def sample_charts(count: int = 4, payload: int = 50_000) -> list[ChartArtifact]:

