@@ -49,7 +49,11 @@ class _Resolver(yaml.resolver.BaseResolver):
         return str(super().resolve(kind, value, implicit))
 
 
-_Parser: Any = getattr(yaml, "CParser", None)
+_Parser: Any
+try:
+    from yaml.cyaml import CParser as _Parser  # libyaml: go-yaml v2 is a port of it
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _Parser = None
 if _Parser is not None:
 
     class _Composer(_Parser, _Resolver):  # type: ignore[misc]

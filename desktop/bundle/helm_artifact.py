@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from desktop.bundle import media_types as types
-from desktop.bundle.artifacts import Artifact, Blob, manifest_descriptor
+from desktop.bundle.artifacts import Artifact, Blob, BlobSource, manifest_descriptor
 from desktop.bundle.chart_config import GO_WHITESPACE, ChartConfig, chart_config
 from desktop.bundle.errors import ChartArtifactError
 from desktop.bundle.go_json import Struct, marshal
@@ -60,9 +60,14 @@ def helm_created(created: str) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def build_chart_artifact(tgz: bytes, prov: bytes | None, created: str) -> ChartArtifact:
+def build_chart_artifact(
+    tgz: bytes, prov: bytes | None, created: str, *, archive_source: BlobSource | None = None
+) -> ChartArtifact:
     """The artifact `helm push` would push for this .tgz (and .prov), `created` being the
-    chart's creation date (RFC 3339). Raises ChartArtifactError where Helm would refuse."""
+    chart's creation date (RFC 3339). Raises ChartArtifactError where Helm would refuse.
+
+    `archive_source` says where the .tgz can be read again (its file, or the catalog), so a
+    layout writer streams it from there instead of keeping or spooling these bytes."""
     try:
         files = read_chart_files(tgz)
     except ChartArchiveError as exc:
@@ -71,6 +76,8 @@ def build_chart_artifact(tgz: bytes, prov: bytes | None, created: str) -> ChartA
     config = chart_config(files.chart_yaml, files.requirements)
     config_blob = Blob.of_bytes(types.HELM_CONFIG, config.blob)
     layers = [Blob.of_bytes(types.HELM_CHART, tgz)]
+    if archive_source is not None:
+        layers = [Blob(layers[0].descriptor, archive_source)]
     if prov is not None:
         layers.append(Blob.of_bytes(types.HELM_PROVENANCE, prov))
     layers.sort(key=lambda blob: blob.descriptor.digest)
