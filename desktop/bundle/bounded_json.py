@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -26,6 +27,7 @@ def load_json(data: bytes, what: str, max_bytes: int, max_depth: int = MAX_DEPTH
 
 def _check_shape(value: Any, what: str, max_depth: int) -> None:
     pending: list[tuple[Any, int]] = [(value, 0)]
+    children: Iterable[Any]
     elements = 0
     while pending:
         item, depth = pending.pop()

@@ -294,13 +294,12 @@ def _as_struct(fields: tuple[_Field, ...], state: dict[str, Any]) -> Struct:
         value = state.get(field.name)
         if field.omit_empty and _is_empty(value):
             continue
-        if value is None:
-            value = ""  # a string field never set: Go writes its zero value
-        if field.name == "maintainers":
-            value = [None if item is None else _as_struct(MAINTAINER, item) for item in value]
-        elif field.name == "dependencies":
-            value = [None if item is None else _as_struct(DEPENDENCY, item) for item in value]
-        encoded.append((field.name, value))
+        if field.name in ("maintainers", "dependencies"):
+            nested = MAINTAINER if field.name == "maintainers" else DEPENDENCY
+            items = value or []
+            encoded.append((field.name, [None if item is None else _as_struct(nested, item) for item in items]))
+        else:
+            encoded.append((field.name, "" if value is None else value))  # a text field never set: Go's zero value
     return encoded
 
 

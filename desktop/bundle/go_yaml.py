@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import yaml
+import yaml.cyaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from desktop.bundle.errors import ChartArtifactError
@@ -49,11 +50,8 @@ class _Resolver(yaml.resolver.BaseResolver):
         return str(super().resolve(kind, value, implicit))
 
 
-_Parser: Any
-try:
-    from yaml.cyaml import CParser as _Parser  # libyaml: go-yaml v2 is a port of it
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    _Parser = None
+# libyaml's parser (go-yaml v2 is a port of libyaml) when PyYAML was built with it.
+_Parser: Any = getattr(yaml.cyaml, "CParser", None) if yaml.__with_libyaml__ else None
 if _Parser is not None:
 
     class _Composer(_Parser, _Resolver):  # type: ignore[misc]

@@ -220,11 +220,11 @@ class LayoutWriter:
         total = sum(member_size(size) for _, size, _, _ in members) + len(END_OF_ARCHIVE)
         tar = _TarParts(self.path, self.split_size, total, progress, self.cancel)
         try:
-            for name, size, source, digest in members:
+            for name, size, content, content_digest in members:
                 tar.start_member(member_size(size))
-                tar.write(ustar_header(name, size, mtime=self.mtime, folder=source is None))
-                if source is not None:
-                    self._copy(tar, name, size, source, digest)
+                tar.write(ustar_header(name, size, mtime=self.mtime, folder=content is None))
+                if content is not None:
+                    self._copy(tar, name, size, content, content_digest)
                     tar.write(bytes(padded(size) - size))
             tar.start_member(len(END_OF_ARCHIVE))
             tar.write(END_OF_ARCHIVE)
