@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import stat
@@ -232,3 +233,17 @@ def test_split_sizes_are_read_as_people_write_them() -> None:
     for bad in ("", "four", "10", "-1G"):
         with pytest.raises(BundleError):
             parse_size(bad)
+
+
+def test_parts_cut_anywhere_are_read_too(tmp_path: Path, charts: list[ChartArtifact]) -> None:
+    write_bundle(tmp_path / "whole.tar", charts)
+    data = (tmp_path / "whole.tar").read_bytes()
+    cuts = [0, 777, 30_001, 90_123, len(data)]  # as `split -b` would cut: through headers and blobs
+    for number, (start, end) in enumerate(itertools.pairwise(cuts), start=1):
+        (tmp_path / f"b.tar.{number:03d}").write_bytes(data[start:end])
+    layout = open_layout(tmp_path / "b.tar.001")
+    assert len(layout.parts) == 4
+    for chart in charts:
+        assert layout.read_blob(chart.artifact.layers[0].descriptor.digest, 10**6) == stable_archive(
+            chart.name, chart.version
+        )
