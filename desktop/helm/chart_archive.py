@@ -31,6 +31,7 @@ class ChartFiles:
     values: str | None
     readme: str | None
     schema: str | None
+    requirements: str | None = None  # a Helm 2 chart's dependencies, which Helm merges into Chart.yaml's
 
 
 class ChartArchiveError(IndexFormatError):
@@ -82,6 +83,7 @@ def read_chart_files(archive: bytes, limits: ArchiveLimits | None = None) -> Cha
         wanted.get("values.yaml"),
         wanted.get("README"),
         wanted.get("values.schema.json"),
+        wanted.get("requirements.yaml"),
     )
 
 
@@ -111,7 +113,7 @@ def _safe_path(name: str) -> str | None:
 
 
 def _wanted(file_name: str) -> str | None:
-    if file_name in ("Chart.yaml", "values.yaml", "values.schema.json"):
+    if file_name in ("Chart.yaml", "values.yaml", "values.schema.json", "requirements.yaml"):
         return file_name
     if file_name.lower() in ("readme.md", "readme.txt", "readme"):
         return "README"

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Self
+from typing import Any, BinaryIO, Self
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
@@ -26,13 +26,13 @@ from desktop.errors import (
     RegistryResponseError,
     UserError,
 )
-from desktop.net.client import read_body
+from desktop.net.client import RateFloor, read_body
 from desktop.net.errors import SETTINGS_HINT, transport_error
 from desktop.net.settings import MB, NetworkSettings
 from desktop.net.sockets import Interrupter
 from desktop.net.tls import ssl_context_for
 from desktop.net.transport import http_client
-from desktop.net.urls import host_and_port, origin, redacted
+from desktop.net.urls import clipped, host_and_port, origin, redacted
 
 MANIFEST_TYPES = (
     "application/vnd.oci.image.manifest.v1+json",
@@ -41,6 +41,7 @@ MANIFEST_TYPES = (
 HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
 HELM_CHART = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 SMALL_LIMIT = 4 * MB  # manifests, configs, tag lists
+UPLOAD_CHUNK = 1024 * 1024
 MAX_RETRIES_429 = 4
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
 _LINK = re.compile(r"<([^>]+)>\s*;\s*rel=\"?next\"?")
@@ -166,18 +167,173 @@ class OciClient:
             )
         return response.body
 
+    # --- pushing and pulling whole artifacts (bundles) --------------------------------------
+
+    def blob_exists(self, name: str, digest: str) -> bool:
+        """`HEAD` a blob: does the repository `name` (under the base path) hold it?"""
+        repository = self.access.repository(name)
+        response = self.request(
+            "HEAD", f"/v2/{repository}/blobs/{digest}", scope=f"repository:{repository}:pull,push", ok=(200, 404)
+        )
+        return response.status == 200
+
+    def manifest_digest(self, name: str, reference: str) -> str | None:
+        """The digest of the manifest a tag (or digest) names, or None when there is none."""
+        repository = self.access.repository(name)
+        response = self.request(
+            "HEAD",
+            f"/v2/{repository}/manifests/{reference}",
+            scope=f"repository:{repository}:pull,push",
+            accept=", ".join(MANIFEST_TYPES),
+            ok=(200, 404),
+        )
+        if response.status == 404:
+            return None
+        digest = response.headers.get("docker-content-digest")
+        if digest is None:  # a registry that does not say: ask for the bytes
+            return "sha256:" + hashlib.sha256(self.manifest_bytes(name, reference)[0]).hexdigest()
+        return digest
+
+    def manifest_bytes(self, name: str, reference: str, max_bytes: int = SMALL_LIMIT) -> tuple[bytes, str]:
+        """A manifest's exact bytes and media type; checked against `reference` when it is a digest."""
+        repository = self.access.repository(name)
+        response = self._get(
+            f"/v2/{repository}/manifests/{reference}",
+            scope=f"repository:{repository}:pull",
+            accept=", ".join(MANIFEST_TYPES),
+            max_bytes=max_bytes,
+            what=f"'{name}:{reference}'" if not reference.startswith("sha256:") else f"a manifest of '{name}'",
+        )
+        actual = "sha256:" + hashlib.sha256(response.body).hexdigest()
+        claimed = response.headers.get("docker-content-digest")
+        if (reference.startswith("sha256:") and actual != reference) or (claimed and claimed != actual):
+            raise RegistryResponseError(
+                f"A manifest of '{name}' from the registry does not match its digest: it was changed or damaged."
+            )
+        media_type = response.headers.get("content-type", "").split(";")[0].strip()
+        return response.body, media_type
+
+    def download_blob(self, name: str, digest: str, size: int, sink: BinaryIO) -> None:
+        """Stream a blob of known size into `sink`, checking size and digest; memory stays bounded."""
+        repository = self.access.repository(name)
+        hasher = hashlib.sha256()
+        received = 0
+
+        def write(chunk: bytes) -> None:
+            nonlocal received
+            received += len(chunk)
+            if received > size:
+                raise RegistryResponseError(
+                    f"The registry sent more than the {size:,} bytes of blob {digest[:19]}…: refused."
+                )
+            hasher.update(chunk)
+            sink.write(chunk)
+
+        self.request(
+            "GET",
+            f"/v2/{repository}/blobs/{digest}",
+            scope=f"repository:{repository}:pull",
+            what=f"a blob of '{name}'",
+            sink=write,
+        )
+        if received != size or "sha256:" + hasher.hexdigest() != digest:
+            raise RegistryResponseError(
+                f"A download from the registry does not match its digest {digest[:19]}…: it was changed or damaged."
+            )
+
+    def upload_blob(
+        self,
+        name: str,
+        digest: str,
+        size: int,
+        opener: Callable[[], BinaryIO],
+        mount_from: str | None = None,
+    ) -> bool:
+        """Upload a blob (POST, then one monolithic PUT streamed from `opener()`), or mount it from
+        another repository under the base path when the registry allows. True when it was mounted."""
+        repository = self.access.repository(name)
+        scope = f"repository:{repository}:pull,push"
+        start = f"/v2/{repository}/blobs/uploads/"
+        if mount_from is not None:
+            source = self.access.repository(mount_from)
+            start += "?" + urlencode({"mount": digest, "from": source})
+            scope += f" repository:{source}:pull"
+        started = self.request("POST", start, scope=scope, ok=(201, 202), what=f"an upload to '{name}'")
+        if started.status == 201:
+            return True
+        location = started.headers.get("location")
+        if not location:
+            raise RegistryResponseError("The registry started an upload but gave no Location for it.")
+        url = urljoin(self.access.base_url + start, location)
+        url += ("&" if urlsplit(url).query else "?") + urlencode({"digest": digest})
+
+        def body() -> Iterator[bytes]:
+            with opener() as stream:
+                while chunk := stream.read(UPLOAD_CHUNK):
+                    if self.cancel is not None:
+                        self.cancel.raise_if_cancelled()
+                    yield chunk
+
+        self.request(
+            "PUT",
+            url,
+            scope=scope,
+            ok=(201, 204),
+            body=body,
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
+            what=f"blob {digest[:19]}… of '{name}'",
+        )
+        return False
+
+    def put_manifest(self, name: str, reference: str, manifest: bytes, media_type: str) -> None:
+        """`PUT` a manifest by tag (or digest); the registry must store exactly these bytes."""
+        repository = self.access.repository(name)
+        response = self.request(
+            "PUT",
+            f"/v2/{repository}/manifests/{reference}",
+            scope=f"repository:{repository}:pull,push",
+            ok=(201, 204),
+            body=lambda: iter((manifest,)),
+            headers={"Content-Type": media_type, "Content-Length": str(len(manifest))},
+            what=f"'{name}:{reference}'",
+        )
+        stored = response.headers.get("docker-content-digest")
+        if stored and stored != "sha256:" + hashlib.sha256(manifest).hexdigest():
+            raise RegistryResponseError(f"The registry stored '{name}:{reference}' with another digest: refused.")
+
     # --- requests with auth, redirects and rate limits ------------------------------------
 
     def _get(
         self, path: str, *, scope: str | None, accept: str | None = None, max_bytes: int = SMALL_LIMIT, what: str = ""
     ) -> OciResponse:
-        url = self.access.base_url + path
+        return self.request("GET", path, scope=scope, accept=accept, max_bytes=max_bytes, what=what)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        scope: str | None,
+        accept: str | None = None,
+        ok: tuple[int, ...] = (200,),
+        body: Callable[[], Iterator[bytes]] | None = None,
+        headers: dict[str, str] | None = None,
+        max_bytes: int = SMALL_LIMIT,
+        what: str = "",
+        sink: Callable[[bytes], None] | None = None,
+    ) -> OciResponse:
+        """One API call: a path under the registry (or a full URL, for upload locations), answering a
+        401 challenge once and 429s with back-off; a status not in `ok` raises a one-line UserError."""
+        url = path if "://" in path else self.access.base_url + path
         retried_auth = False
         rate_limited = 0
         while True:
             if self.cancel is not None:
                 self.cancel.raise_if_cancelled()
-            response = self._send(url, scope, accept, max_bytes)
+            request_headers = dict(headers or {})
+            if accept:
+                request_headers["Accept"] = accept
+            response = self._send(method, url, scope, request_headers, body, max_bytes, sink, ok)
             if response.status == 401 and not retried_auth:
                 retried_auth = True
                 self._answer_challenge(response.headers.get("www-authenticate", ""), scope)
@@ -186,40 +342,68 @@ class OciClient:
                 rate_limited += 1
                 self._wait(_retry_after(response.headers.get("retry-after"), rate_limited))
                 continue
-            if response.status == 200:
+            if response.status in ok:
                 return response
-            raise _status_error(response, url, what, self.access.username is not None)
+            writing = method in ("POST", "PUT")
+            raise _status_error(response, url, what, self.access.username is not None, writing=writing)
 
-    def _send(self, url: str, scope: str | None, accept: str | None, max_bytes: int) -> OciResponse:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        scope: str | None,
+        headers: dict[str, str],
+        body: Callable[[], Iterator[bytes]] | None,
+        max_bytes: int,
+        sink: Callable[[bytes], None] | None,
+        ok: tuple[int, ...],
+    ) -> OciResponse:
         for _hop in range(6):
-            headers = {"Accept": accept} if accept else {}
+            request_headers = dict(headers)
+            if sink is not None:
+                request_headers["Accept-Encoding"] = "identity"  # a blob is stored compressed already
             if origin(url) == self._origin:  # credentials and tokens only for the registry itself
                 authorization = self._authorization(scope)
                 if authorization:
-                    headers["Authorization"] = authorization
-            with self._exchange(url), self._client.stream("GET", url, headers=headers) as response:
+                    request_headers["Authorization"] = authorization
+            content = body() if body is not None else None
+            # An upload's own bytes may take long; its answer's headers are bounded like any other.
+            with (
+                self._exchange(url, headers_deadline=body is None),
+                self._client.stream(method, url, headers=request_headers, content=content) as response,
+            ):
                 self._interrupter.disarm()
                 location = response.headers.get("location")
-                if response.status_code in (301, 302, 303, 307, 308) and location:
+                redirect = response.status_code in (301, 302, 303, 307, 308) and location
+                if redirect and method in ("GET", "HEAD"):
                     url = urljoin(url, location)  # blobs often live in object storage
                     continue
-                if response.status_code != 200:
-                    body, wire = read_body(response, 65536, self.settings, self.cancel, None, what="answer")
-                    return OciResponse(response.status_code, response.headers, body, wire)
-                body, wire = read_body(response, max_bytes, self.settings, self.cancel, None, what="download")
+                if method == "HEAD" or response.status_code not in ok:
+                    error_body = b""
+                    if method != "HEAD":
+                        error_body, _ = read_body(response, 65536, self.settings, self.cancel, None, what="answer")
+                    return OciResponse(response.status_code, response.headers, error_body, len(error_body))
+                if sink is not None:
+                    wire = _stream_into(response, sink, self.settings, self.cancel)
+                    self.wire_bytes += wire
+                    return OciResponse(response.status_code, response.headers, b"", wire)
+                data, wire = read_body(response, max_bytes, self.settings, self.cancel, None, what="download")
                 self.wire_bytes += wire
-                return OciResponse(200, response.headers, body, wire)
+                return OciResponse(response.status_code, response.headers, data, wire)
         raise RegistryResponseError("The registry redirected too many times.")
 
     @contextlib.contextmanager
-    def _exchange(self, url: str) -> Iterator[None]:
-        """One request, bounded like every other: headers within one timeout, then each read, and a
-        cancel that stops it in any state."""
+    def _exchange(self, url: str, *, headers_deadline: bool = True) -> Iterator[None]:
+        """One request, bounded like every other: headers within one timeout (unless it uploads a
+        body first), then each read, and a cancel that stops it in any state."""
         timeout = self.settings.timeout
         watching = (
             self.cancel.while_blocking(self._interrupter.abort) if self.cancel is not None else contextlib.nullcontext()
         )
-        self._interrupter.arm(timeout, f"{host_and_port(url)} did not send its response headers within {timeout:g} s")
+        if headers_deadline:
+            self._interrupter.arm(
+                timeout, f"{host_and_port(url)} did not send its response headers within {timeout:g} s"
+            )
         try:
             with watching:
                 yield
@@ -334,7 +518,30 @@ def _retry_after(value: str | None, attempt: int) -> float:
     return min(30.0, float(2 ** (attempt - 1)))
 
 
-def _status_error(response: OciResponse, url: str, what: str, sent_credentials: bool) -> UserError:
+def _stream_into(
+    response: httpx.Response, sink: Callable[[bytes], None], settings: NetworkSettings, cancel: CancelToken | None
+) -> int:
+    """Hand the body to `sink` chunk by chunk; returns the bytes received. A dribbling registry is
+    given up on like any download (the tenant's slowest accepted rate)."""
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("identity", ""):
+        raise RegistryResponseError(
+            f"The registry sent a blob in a content encoding ({clipped(encoding, 40)}) not asked for."
+        )
+    rate = RateFloor(settings.min_rate, settings.timeout, host_and_port(str(response.url)), "blob")
+    wire = 0
+    for chunk in response.iter_raw():
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        wire += len(chunk)
+        rate.received(wire)
+        sink(chunk)
+    return wire
+
+
+def _status_error(
+    response: OciResponse, url: str, what: str, sent_credentials: bool, *, writing: bool = False
+) -> UserError:
     codes: list[str] = []
     messages: list[str] = []
     try:
@@ -354,7 +561,8 @@ def _status_error(response: OciResponse, url: str, what: str, sent_credentials: 
             "a username and password."
         )
     if response.status == 403 or "DENIED" in codes:
-        return AuthError(f"Access denied to {subject} (403): this account may not read it; check its permissions.")
+        verb = "push to" if writing else "read"
+        return AuthError(f"Access denied to {subject} (403): this account may not {verb} it; check its permissions.")
     if "NAME_UNKNOWN" in codes or (response.status == 404 and "tags/list" in url):
         return NotFoundError(f"The registry has no {subject}: check the name, and the endpoint's path.")
     if "MANIFEST_UNKNOWN" in codes or (response.status == 404 and "/manifests/" in url):

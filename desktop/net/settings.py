@@ -21,11 +21,6 @@ class NetworkSettings:
     oci_versions_per_chart: int = 50  # an OCI sync reads at most this many new versions of a chart
     min_rate: float = 1024.0  # bytes/s: a download slower than this over one timeout is abandoned
 
-    @property
-    def deadline(self) -> float:
-        """The longest a single download may take, however steadily the bytes trickle in."""
-        return max(self.timeout * 20, 60.0)
-
 
 def network_settings(tenant: TenantSettings) -> NetworkSettings:
     """The network rules the tenant's settings ask for."""

@@ -1,0 +1,179 @@
+"""Publishing a bundle into an OCI registry: charts to `PATH/<chart>:<tag>`, the catalog to `PATH/chartkeeper-catalog`.
+
+Blobs the registry already holds are not sent again (a `HEAD` first; a blob pushed to another
+repository in the same run is mounted from there when the registry allows). A chart whose tag
+already names other content is a conflict: nothing is pushed unless `replace_tags` is given, as
+chart versions are meant never to change. The catalog goes last, so a workstation that reads it
+finds every chart it lists."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from desktop.bundle.artifacts import Artifact
+from desktop.bundle.descriptors import Descriptor
+from desktop.bundle.errors import BundleError
+from desktop.bundle.layout_reader import LayoutArtifact, VerifiedLayout
+from desktop.bundle.media_types import CATALOG_REPOSITORY
+from desktop.bundle.registry_names import check_tag, push_target
+from desktop.net.oci import OciClient
+
+Progress = Callable[[int, int, str], None]  # (artifacts done, artifacts in all, the one now)
+BlobOpener = Callable[[str], BinaryIO]
+
+
+@dataclass(frozen=True)
+class PushItem:
+    """One manifest to put under one or more tags of one repository, with where its blobs come from."""
+
+    name: str  # repository under the registry's path
+    tags: tuple[str, ...]
+    manifest: bytes = field(repr=False)
+    media_type: str
+    digest: str
+    blobs: tuple[Descriptor, ...]  # config, then layers
+    available: frozenset[str]  # digests the source holds (a delta leaves some out)
+    open_blob: BlobOpener = field(repr=False)
+
+
+@dataclass
+class PushSummary:
+    pushed: list[str] = field(default_factory=list)  # name:tag written
+    unchanged: list[str] = field(default_factory=list)  # name:tag the registry already had
+    blobs_uploaded: int = 0
+    blobs_mounted: int = 0
+    blobs_present: int = 0
+    bytes_uploaded: int = 0
+
+
+def layout_items(layout: VerifiedLayout, catalog_tags: Sequence[str]) -> list[PushItem]:
+    """What pushing `layout` means: every chart artifact, then the catalog under `catalog_tags`."""
+    held = layout.blob_digests()
+    items = []
+    for artifact in layout.artifacts:
+        if artifact.kind == "catalog":
+            continue
+        if artifact.kind != "chart":
+            raise BundleError(f"{artifact.ref_name} is no chart: Chartkeeper does not know where to push it.")
+        name, tag = push_target(artifact.ref_name)
+        items.append(_layout_item(layout, artifact, name, (tag,), held))
+    if not catalog_tags:
+        raise BundleError("Give at least one tag for the catalog (such as its date, and latest).")
+    tags = tuple(dict.fromkeys(check_tag(tag) for tag in catalog_tags))
+    items.append(_layout_item(layout, layout.catalog, CATALOG_REPOSITORY, tags, held))
+    return items
+
+
+def _layout_item(
+    layout: VerifiedLayout, artifact: LayoutArtifact, name: str, tags: tuple[str, ...], held: frozenset[str]
+) -> PushItem:
+    manifest = layout.read_blob(artifact.descriptor.digest, artifact.descriptor.size)
+    return PushItem(
+        name,
+        tags,
+        manifest,
+        artifact.descriptor.media_type,
+        artifact.descriptor.digest,
+        (artifact.config, *artifact.layers),
+        held,
+        layout.open_blob,
+    )
+
+
+def artifact_item(artifact: Artifact, name: str, tags: Sequence[str]) -> PushItem:
+    """A single artifact (a mirrored chart, say) to push from memory or its files."""
+    sources = {blob.descriptor.digest: blob.source for blob in artifact.blobs()}
+    return PushItem(
+        name,
+        tuple(check_tag(tag) for tag in tags),
+        artifact.manifest,
+        artifact.descriptor.media_type,
+        artifact.descriptor.digest,
+        tuple(blob.descriptor for blob in artifact.blobs()),
+        frozenset(sources),
+        lambda digest: sources[digest].open(),
+    )
+
+
+def push_layout(
+    layout: VerifiedLayout,
+    client: OciClient,
+    *,
+    catalog_tags: Sequence[str],
+    replace_tags: bool = False,
+    progress: Progress | None = None,
+) -> PushSummary:
+    """Push a verified bundle to the registry and path of `client`."""
+    return push_items(client, layout_items(layout, catalog_tags), replace_tags=replace_tags, progress=progress)
+
+
+def push_items(
+    client: OciClient, items: Sequence[PushItem], *, replace_tags: bool = False, progress: Progress | None = None
+) -> PushSummary:
+    """Push `items` in order, after checking no tag would change content (the catalog's tags move freely)."""
+    summary = PushSummary()
+    todo: list[tuple[PushItem, tuple[str, ...]]] = []
+    conflicts: list[str] = []
+    for item in items:
+        stale = []
+        for tag in item.tags:
+            current = client.manifest_digest(item.name, tag)
+            if current == item.digest:
+                summary.unchanged.append(f"{item.name}:{tag}")
+                continue
+            if current is not None and item.name != CATALOG_REPOSITORY and not replace_tags:
+                conflicts.append(f"{item.name}:{tag}")
+            stale.append(tag)
+        if stale:
+            todo.append((item, tuple(stale)))
+    if conflicts:
+        more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
+        raise BundleError(
+            f"The registry already holds {conflicts[0]}{more} with other content; nothing was pushed. "
+            "Chart versions should never change: replace them only on purpose."
+        )
+    pusher = _BlobPusher(client, summary)
+    for done, (item, tags) in enumerate(todo):
+        if progress is not None:
+            progress(done, len(todo), f"{item.name}:{tags[0]}")
+        for blob in item.blobs:
+            pusher.push(item, blob)
+        for tag in tags:
+            client.put_manifest(item.name, tag, item.manifest, item.media_type)
+            summary.pushed.append(f"{item.name}:{tag}")
+    if progress is not None:
+        progress(len(todo), len(todo), "")
+    return summary
+
+
+class _BlobPusher:
+    def __init__(self, client: OciClient, summary: PushSummary) -> None:
+        self.client = client
+        self.summary = summary
+        self.known: dict[str, set[str]] = {}  # repository name → digests it holds
+        self.homes: dict[str, str] = {}  # digest → a repository that holds it (to mount from)
+
+    def push(self, item: PushItem, blob: Descriptor) -> None:
+        held = self.known.setdefault(item.name, set())
+        if blob.digest in held:
+            return
+        if self.client.blob_exists(item.name, blob.digest):
+            self.summary.blobs_present += 1
+        elif blob.digest not in item.available:
+            raise BundleError(
+                f"The bundle is a delta that leaves out blob {blob.digest[:19]}… of {item.name}, and the registry "
+                "does not have it: push the full bundle first."
+            )
+        else:
+            mounted = self.client.upload_blob(
+                item.name, blob.digest, blob.size, lambda: item.open_blob(blob.digest), self.homes.get(blob.digest)
+            )
+            if mounted:
+                self.summary.blobs_mounted += 1
+            else:
+                self.summary.blobs_uploaded += 1
+                self.summary.bytes_uploaded += blob.size
+        held.add(blob.digest)
+        self.homes.setdefault(blob.digest, item.name)
