@@ -87,10 +87,28 @@ def summary(samples: list[float]) -> str:
     return f"min {min(samples):.3f} s, median {statistics.median(samples):.3f} s"
 
 
-def bench_registration(index: Path, rounds: int, helm: Path | None, label: str) -> None:
+def bench_registration(
+    index: Path, rounds: int, helm: Path | None, label: str, *, https: bool = False, workdir: Path | None = None
+) -> None:
+    """Whole-process registration. `https`: as an nginx-like server would serve it — TLS with a
+    private CA (given to both tools as a CA file) and gzip."""
     from tests.support.repo_server import RepoServer
 
-    server = RepoServer(gzip_responses=False).start()
+    tls_args: list[str] = []
+    context = None
+    if https:
+        import ssl
+
+        import trustme
+
+        assert workdir is not None
+        ca = trustme.CA()
+        ca_file = workdir / "bench-ca.pem"
+        ca.cert_pem.write_to_path(str(ca_file))
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+        tls_args = ["--ca-file", str(ca_file)]
+    server = RepoServer(gzip_responses=https, tls_context=context).start()
     server.put("/repo/index.yaml", index.read_bytes())
     url = server.url + "/repo"
     ours, ours_rss, theirs, theirs_rss = [], [], [], []
@@ -98,7 +116,9 @@ def bench_registration(index: Path, rounds: int, helm: Path | None, label: str) 
         for _ in range(rounds):
             with tempfile.TemporaryDirectory() as home:
                 env = {**os.environ, "CHARTKEEPER_HOME": home}
-                seconds, rss = timed_process([sys.executable, "-m", "desktop", "registry", "add", "bench", url], env)
+                env.pop("PYTHONDONTWRITEBYTECODE", None)  # as an installed app runs: bytecode cached
+                command = [sys.executable, "-m", "desktop", "registry", "add", "bench", url, *tls_args]
+                seconds, rss = timed_process(command, env)
                 ours.append(seconds)
                 ours_rss.append(rss)
             if helm is not None:
@@ -110,7 +130,7 @@ def bench_registration(index: Path, rounds: int, helm: Path | None, label: str) 
                         "XDG_CACHE_HOME": f"{home}/k",
                         "XDG_DATA_HOME": f"{home}/d",
                     }
-                    seconds, rss = timed_process([str(helm), "repo", "add", "bench", url], env)
+                    seconds, rss = timed_process([str(helm), "repo", "add", "bench", url, *tls_args], env)
                     theirs.append(seconds)
                     theirs_rss.append(rss)
     finally:
@@ -230,7 +250,16 @@ def main() -> None:
         if helm is None and args.fetch_helm:
             helm = fetch_helm(workdir / "helm")
         print(f"baseline: {helm or 'no helm binary (use --fetch-helm)'}")
-        bench_registration(generate_index(workdir / "4mb.yaml", 290, 20), args.rounds, helm, "registration, 4 MB")
+        four = generate_index(workdir / "4mb.yaml", 290, 20)
+        bench_registration(four, args.rounds, helm, "registration, 4 MB")
+        bench_registration(
+            four, args.rounds, helm, "registration, 4 MB over HTTPS + gzip, CA file", https=True, workdir=workdir
+        )
+        real = ROOT.parent / "shared" / "data" / "index" / "ibm-charts.index.yaml"
+        if real.exists():
+            bench_registration(
+                real, args.rounds, helm, "registration, IBM's real index over HTTPS + gzip", https=True, workdir=workdir
+            )
         bench_registration(generate_index(workdir / "14mb.yaml", 1000, 20), args.rounds, helm, "registration, 14.5 MB")
         bench_search(args.rounds, helm, workdir)
         bench_resync(workdir)
