@@ -43,12 +43,13 @@ def exec_argument(argument: str) -> str:
 
 
 def launch_command() -> str:
-    """How the menu entry starts this installation: the frozen executable, its `chartkeeper` script, or this Python."""
+    """How the menu entry starts this installation: the frozen executable, the `chartkeeper` script beside
+    this Python (a venv's, a pip install's), or this Python itself; never another one found on the PATH."""
     if getattr(sys, "frozen", False):
         return exec_argument(str(Path(sys.executable).resolve()))
-    script = shutil.which("chartkeeper")
-    if script:
-        return exec_argument(str(Path(script).resolve()))
+    script = Path(sys.executable).parent / "chartkeeper"
+    if script.is_file():
+        return exec_argument(str(script.absolute()))
     return f"{exec_argument(sys.executable)} -m desktop"
 
 
