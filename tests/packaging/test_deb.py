@@ -17,7 +17,8 @@ from tests.packaging.conftest import VERSION, Built, check_add_and_search, run
 from tests.packaging.test_frozen import elf_files
 from tests.support.repo_server import RepoServer
 
-pytestmark = pytest.mark.slow
+# slow, and the first of these also builds every package (several minutes on a busy machine)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 def control_field(deb: Path, field: str) -> str:

@@ -18,7 +18,8 @@ from tests.conftest import ROOT
 from tests.packaging.conftest import VERSION, Built, check_add_and_search, run
 from tests.support.repo_server import RepoServer
 
-pytestmark = pytest.mark.slow
+# slow, and the first of these also builds every package (several minutes on a busy machine)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 KEPT_PLUGINS = {
     "platforms/libqxcb.so",

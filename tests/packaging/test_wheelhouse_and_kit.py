@@ -15,7 +15,8 @@ from desktop.desktop_entry import APP_ID
 from tests.packaging.conftest import VERSION, Built, check_add_and_search, run
 from tests.support.repo_server import RepoServer
 
-pytestmark = pytest.mark.slow
+# slow, and the first of these also builds every package (several minutes on a busy machine)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 PYTHONS = ("3.11", "3.12", "3.13")
 NO_CONFIG = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
 
