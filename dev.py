@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Set up and run Chartkeeper from a clone: `python3 dev.py app` launches it, `python3 dev.py test` tests it.
+"""Set up and run Chartkeeper from a clone: `python3 dev.py app` launches it, `python3 dev.py test` tests it,
+`python3 dev.py package` builds the offline installers into dist/.
 
 Both create `.venv` on first use (and refresh it when pyproject.toml changes); `test` also installs
 the system programs the tests start for real (a D-Bus session with GNOME Keyring, a Docker
@@ -19,8 +20,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".chartkeeper-installed"
+# program `dev.py package` runs → the Debian package that provides it
+PACKAGE_PROGRAMS = {
+    "dpkg-deb": "dpkg",
+    "lintian": "lintian",
+    "desktop-file-validate": "desktop-file-utils",
+    "appstreamcli": "appstream",
+}
 # program the tests run → the Debian package that provides it
 TEST_PROGRAMS = {
+    **PACKAGE_PROGRAMS,  # the packaging tests build the packages
+    "strace": "strace",  # …and watch the built app start without the network
+    "Xvfb": "xvfb",  # …and on a real X server, where
+    "xprop": "x11-utils",  # …they read the window's class and icon
+    "xwininfo": "x11-utils",
     "dbus-daemon": "dbus-daemon",
     "dbus-send": "dbus-bin",
     "gnome-keyring-daemon": "gnome-keyring",
@@ -110,12 +123,32 @@ def install_debian_packages(missing: list[str], purpose: str, *, required: bool)
 def ensure_test_packages() -> None:
     missing = {package for program, package in TEST_PROGRAMS.items() if shutil.which(program) is None}
     missing |= set(_missing_libraries(QT_LIBRARIES))
+    missing |= set(_missing_libraries(X11_LIBRARIES))  # the .deb's Depends: the packaging tests install it
+    missing |= set(_missing_python_library())
     install_debian_packages(sorted(missing), "for the tests", required=True)
 
 
 def ensure_window_packages() -> None:
     """The libraries Qt's X11 platform plugin loads, which minimal desktop installs may lack."""
     install_debian_packages(_missing_libraries({**QT_LIBRARIES, **X11_LIBRARIES}), "for the window", required=False)
+
+
+def _missing_python_library() -> list[str]:
+    """PyInstaller bundles the venv Python's shared library; Debian ships it apart as libpython3.X."""
+    import sysconfig
+
+    name = sysconfig.get_config_var("INSTSONAME") or ""
+    folder = Path(sysconfig.get_config_var("LIBDIR") or "/")
+    if not sys.platform.startswith("linux") or not name or (folder / name).exists():
+        return []
+    if name in subprocess.run(["/sbin/ldconfig", "-p"], capture_output=True, text=True).stdout:
+        return []
+    return [f"libpython{sys.version_info.major}.{sys.version_info.minor}"]
+
+
+def ensure_package_tools() -> None:
+    missing = {package for program, package in PACKAGE_PROGRAMS.items() if shutil.which(program) is None}
+    install_debian_packages(sorted(missing | set(_missing_python_library())), "to build packages", required=True)
 
 
 def main(argv: list[str]) -> int:
@@ -131,8 +164,15 @@ def main(argv: list[str]) -> int:
         if lint.returncode:
             return lint.returncode
         return subprocess.run([str(python), "-m", "pytest", *argv[1:]], cwd=ROOT).returncode
+    if command == "package":
+        python = ensure_venv("package")
+        ensure_package_tools()
+        return subprocess.run([str(python), str(ROOT / "packaging" / "build.py"), *argv[1:]], cwd=ROOT).returncode
     print(__doc__)
-    print("usage: python3 dev.py app [chartkeeper arguments] | python3 dev.py test [pytest arguments]")
+    print(
+        "usage: python3 dev.py app [chartkeeper arguments] | python3 dev.py test [pytest arguments]"
+        " | python3 dev.py package [--out DIR]"
+    )
     return 0 if command in ("help", "-h", "--help") else 2
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtGui import QIcon
 
-ICONS = Path(__file__).resolve().parent / "icons"
+from desktop.desktop_entry import ICON_SIZES, icon_png
 
 
 def app_icon() -> QIcon:
-    return QIcon(str(ICONS / "chartkeeper.svg"))
+    """The app icon from its PNG sizes: the window and the taskbar need no SVG plugin to show it."""
+    icon = QIcon()
+    for size in ICON_SIZES:
+        icon.addFile(str(icon_png(size)))
+    return icon

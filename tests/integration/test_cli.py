@@ -203,9 +203,10 @@ def test_remove_takes_the_snapshot_with_it(run_cli: RunCli, make_repo: MakeRepo)
 def test_install_desktop_entry_writes_a_launcher_and_icon(run_cli: RunCli, tmp_path: Path) -> None:
     result = run_cli("install-desktop-entry", "--prefix", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    entry = (tmp_path / "applications" / "chartkeeper.desktop").read_text()
-    assert "Exec=" in entry and "Icon=chartkeeper" in entry and "Name=Chartkeeper" in entry
-    assert (tmp_path / "icons" / "hicolor" / "scalable" / "apps" / "chartkeeper.svg").read_text().startswith("<svg")
+    entry = (tmp_path / "applications" / "io.chartkeeper.Chartkeeper.desktop").read_text()
+    assert "Exec=" in entry and "Icon=io.chartkeeper.Chartkeeper" in entry and "Name=Chartkeeper" in entry
+    icon = tmp_path / "icons" / "hicolor" / "scalable" / "apps" / "io.chartkeeper.Chartkeeper.svg"
+    assert icon.read_text().startswith("<svg")
 
 
 def test_import_helm_from_the_command_line(run_cli: RunCli, make_repo: MakeRepo, tmp_path: Path) -> None:
