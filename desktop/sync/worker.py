@@ -28,6 +28,7 @@ from desktop.catalog.sync_records import mark_interrupted_runs
 from desktop.errors import OperationCancelled, UserError
 from desktop.helm.chart_archive import ChartFiles
 from desktop.operations.chart_files import chart_files, keep_offline, pin_version, unpin_version
+from desktop.operations.chart_icons import IconReport, fetch_icons
 from desktop.operations.helm_import import ImportOutcome, import_from_helm
 from desktop.operations.registries import edit_registry, register_registry, remove_registry
 from desktop.operations.services import Services
@@ -160,7 +161,10 @@ class BackgroundWorker:
         job.cancel.on_cancel(lambda: _fail_if_pending(job.future, OperationCancelled()))
 
         def run() -> SyncResult:
-            return register_registry(self._services(), draft, cancel=job.cancel, progress=self._progress_of(job))
+            result = register_registry(self._services(), draft, cancel=job.cancel, progress=self._progress_of(job))
+            if not self._stopping.is_set():
+                self.fetch_icons(result.registry.id)  # the first snapshot's icons, in the background
+            return result
 
         self._submit(run, job.future, changes_catalog=True)
         return job
@@ -259,6 +263,25 @@ class BackgroundWorker:
 
         self._submit(run, None)
 
+    def fetch_icons(self, registry_id: int) -> Future[IconReport]:
+        """Fetch, in the background, the icons of a registry's new or changed charts."""
+        outcome: Future[IconReport] = Future()
+
+        def run() -> IconReport:
+            cancel = CancelToken()
+            if self._stopping.is_set():
+                cancel.cancel()
+            try:
+                report = fetch_icons(self._services(), registry_id, cancel)
+            except OperationCancelled:
+                return IconReport()
+            if report.fetched:
+                self._listener.catalog_changed()
+            return report
+
+        self._submit(run, outcome)
+        return outcome
+
     # --- profiles -------------------------------------------------------------------------------
 
     def save_profile(self, profile: Profile) -> Future[Profile]:
@@ -352,6 +375,7 @@ class BackgroundWorker:
         self._listener.catalog_changed()
         if result.ok and not self._stopping.is_set():
             self.keep_offline()  # the registry answers: fetch what profiles and pins still lack
+            self.fetch_icons(registry_id)
 
     def _forget(self, registry_id: int) -> None:
         with self._lock:
