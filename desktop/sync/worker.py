@@ -27,7 +27,15 @@ from desktop.catalog.settings_store import load_settings
 from desktop.catalog.sync_records import mark_interrupted_runs
 from desktop.errors import OperationCancelled, UserError
 from desktop.helm.chart_archive import ChartFiles
-from desktop.operations.chart_files import chart_files, keep_offline, pin_version, unpin_version
+from desktop.operations.chart_files import (
+    OfflineCopyRemoval,
+    chart_files,
+    clear_unused_cache,
+    keep_offline,
+    pin_version,
+    remove_offline_copy,
+    unpin_version,
+)
 from desktop.operations.chart_icons import IconReport, fetch_icons
 from desktop.operations.helm_import import ImportOutcome, import_from_helm
 from desktop.operations.registries import edit_registry, register_registry, remove_registry
@@ -239,6 +247,20 @@ class BackgroundWorker:
         self._submit(
             lambda: unpin_version(self._services(), registry_id, chart, version), outcome, changes_catalog=True
         )
+        return outcome
+
+    def remove_offline_copy(self, registry_id: int, chart: str, version: str) -> Future[OfflineCopyRemoval]:
+        """Unpin the version and delete its archive, unless a profile uses it."""
+        outcome: Future[OfflineCopyRemoval] = Future()
+        self._submit(
+            lambda: remove_offline_copy(self._services(), registry_id, chart, version), outcome, changes_catalog=True
+        )
+        return outcome
+
+    def clear_unused_cache(self) -> Future[tuple[int, int]]:
+        """Delete the cached archives no profile uses and nobody pinned: (count, bytes)."""
+        outcome: Future[tuple[int, int]] = Future()
+        self._submit(lambda: clear_unused_cache(self._services()), outcome, changes_catalog=True)
         return outcome
 
     def keep_offline(self) -> None:

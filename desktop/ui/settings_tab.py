@@ -32,7 +32,7 @@ from desktop.settings import TenantSettings
 from desktop.ui.context import AppContext
 from desktop.ui.forms import add_row, error_label, stacked
 from desktop.ui.helm_import_dialog import HelmImportDialog
-from desktop.ui.sync_history_dialog import human_size
+from desktop.wording import human_size
 
 log = logging.getLogger(__name__)
 SAVE_DELAY_MS = 400

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from desktop.catalog.sync_records import SyncRun, list_runs, run_changes
 from desktop.registry import Registry
 from desktop.timefmt import local_time
+from desktop.wording import human_size
 
 COLUMNS = ("When", "Trigger", "Outcome", "Size", "Added", "Removed", "Changed", "Details")
 _TRIGGERS = {"register": "Registration", "manual": "Manual", "schedule": "Schedule"}
@@ -32,15 +33,6 @@ _OUTCOMES = {
     "cancelled": "Cancelled",
     "running": "Running",
 }
-
-
-def human_size(count: int) -> str:
-    size = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{count} B"
 
 
 class SyncHistoryDialog(QDialog):
