@@ -106,14 +106,15 @@ def run_app(argv: list[str]) -> int:
     paths = resolve_paths(home_from(argv)).ensure()
     configure_logging(paths.log_file)
     app = create_application()
+    # The loop first: the window starts background work (a layer's defaults) as it is built.
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
     try:
         running = build_app(paths)
     except UserError as exc:
         QMessageBox.critical(None, "Chartkeeper cannot start", exc.message)
         return 1
     _install_excepthook(paths)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     running.window.show()

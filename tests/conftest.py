@@ -7,7 +7,7 @@ import os
 import tempfile
 
 # Before anything imports Qt: the offscreen platform, with a desktop-sized screen (its default
-# screen is 800x600, smaller than the window's minimum size).
+# screen is 800x600, smaller than the window's minimum size) and a 1280x720 one beside it.
 _SCREEN = os.path.join(tempfile.gettempdir(), "chartkeeper-test-screen.json")
 with open(_SCREEN, "w", encoding="utf-8") as _file:
     json.dump(
@@ -22,7 +22,17 @@ with open(_SCREEN, "w", encoding="utf-8") as _file:
                     "logicalDpiX": 96,
                     "logicalDpiY": 96,
                     "dpr": 1,
-                }
+                },
+                {  # the smallest screen every window and dialog must fit (tests/ui: `small_screen`)
+                    "name": "small",
+                    "x": 1920,
+                    "y": 0,
+                    "width": 1280,
+                    "height": 720,
+                    "logicalDpiX": 96,
+                    "logicalDpiY": 96,
+                    "dpr": 1,
+                },
             ]
         },
         _file,
