@@ -58,6 +58,8 @@ class CertificateField(QFrame):
         self.browse_button = QPushButton("&Browse…")
         self.paste_button = QPushButton("Paste &PEM")
         self.remove_button = QPushButton("Re&move")
+        for button in (self.browse_button, self.paste_button, self.remove_button):
+            button.setAutoDefault(False)  # Enter in the dialog confirms; it never opens the file browser
         buttons = QHBoxLayout()
         buttons.addWidget(self.browse_button)
         buttons.addWidget(self.paste_button)
@@ -93,7 +95,7 @@ class CertificateField(QFrame):
             f"<b>Subject:</b> {_escape(leaf.subject)}{chain}<br>"
             f"<b>Issuer:</b> {_escape(leaf.issuer)}<br>"
             f"<b>Valid:</b> {_day(leaf.not_before)} to {_day(leaf.not_after)}<br>"
-            f"<b>SHA-256:</b> <span style='font-family: monospace'>{leaf.sha256_fingerprint}</span>"
+            f"<b>SHA-256:</b> <span style='font-family: monospace'>{grouped(leaf.sha256_fingerprint)}</span>"
         )
         if problem:
             self.warning.setText(f"⚠ This certificate is {problem}: TLS checks against it will fail.")
@@ -193,6 +195,12 @@ class CertificateField(QFrame):
             self._show_error("The clipboard holds no text: copy the certificate's PEM text first.")
             return
         self.take_text(text)
+
+
+def grouped(fingerprint: str, pairs: int = 8) -> str:
+    """A fingerprint in groups of `pairs` bytes with spaces between, so it wraps at any width."""
+    parts = fingerprint.split(":")
+    return " ".join(":".join(parts[i : i + pairs]) for i in range(0, len(parts), pairs))
 
 
 def _day(moment: dt.datetime) -> str:

@@ -45,13 +45,23 @@ def keep_on_screen(window: QWidget) -> None:
         window.move(max(x, area.left()), max(y, area.top()))
 
 
-def grow_to_fit(widget: QWidget) -> None:
-    """After content appeared (an error, a hint): grow to show it, within the screen."""
+def needed_height(widget: QWidget, width: int) -> int:
+    """The height the widget's layout needs at `width`, wrapped labels included (Qt's minimum size
+    for a window leaves them out, so a wrapped error or hint would be cut)."""
     layout = widget.layout()
     if layout is None:
-        return
-    width = widget.width()
-    wanted = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else layout.totalSizeHint().height()
-    wanted = max(wanted, layout.totalMinimumSize().height())
-    if wanted > widget.height():
-        widget.resize(fitted_size(widget, QSize(width, wanted)))
+        return widget.minimumSizeHint().height()
+    wanted = layout.totalHeightForWidth(width) if layout.hasHeightForWidth() else -1
+    return max(wanted, layout.totalMinimumSize().height())
+
+
+def fit_height_to_content(widget: QWidget) -> None:
+    """Keep a dialog at least as tall as its content needs at its width (growing it when an error
+    or a hint appears), within the screen."""
+    area = available_area(widget)
+    limit = area.height() - FRAME_ALLOWANCE.height()
+    wanted = min(needed_height(widget, widget.width()), limit)
+    if widget.minimumHeight() != wanted:
+        widget.setMinimumHeight(wanted)
+    if widget.height() < wanted:
+        widget.resize(widget.width(), wanted)
