@@ -19,6 +19,7 @@ from desktop.paths import AppPaths, resolve_paths
 from desktop.secrets import CredentialStore
 from desktop.sync.worker import BackgroundWorker
 from desktop.ui.context import AppContext
+from desktop.ui.focus_style import FocusStyle
 from desktop.ui.main_window import MainWindow
 from desktop.ui.resources import app_icon
 from desktop.ui.style import style_sheet
@@ -58,6 +59,8 @@ def create_application() -> QApplication:
     app.setOrganizationName("Chartkeeper")
     app.setDesktopFileName("chartkeeper")
     app.setWindowIcon(app_icon())
+    if not isinstance(app.style(), FocusStyle):
+        app.setStyle(FocusStyle(app.style().name()))
     app.setStyleSheet(style_sheet(app.palette()))
     # Follow the desktop when it switches between light and dark while the app runs.
     app.styleHints().colorSchemeChanged.connect(lambda _scheme: app.setStyleSheet(style_sheet(app.palette())))
