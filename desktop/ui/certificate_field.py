@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDropEvent, QGuiApplication
+from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDropEvent, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -88,6 +88,7 @@ class CertificateField(QFrame):
         problem = bundle.leaf.validity_problem() if bundle is not None else None
         self.warning.setVisible(problem is not None)
         if bundle is None:
+            self._fit_height()
             return
         leaf = bundle.leaf
         chain = f" (+ {len(bundle.certificates) - 1} more in the chain)" if len(bundle.certificates) > 1 else ""
@@ -99,6 +100,19 @@ class CertificateField(QFrame):
         )
         if problem:
             self.warning.setText(f"⚠ This certificate is {problem}: TLS checks against it will fail.")
+        self._fit_height()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """As tall as its wrapped text needs at this width: a form gives a nested frame only its
+        minimum height when room runs short, which would cut the prompt, the details or an error."""
+        layout = self.layout()
+        needed = layout.totalHeightForWidth(self.width()) if layout is not None and self.width() > 0 else -1
+        if needed > 0 and self.minimumHeight() != needed:
+            self.setMinimumHeight(needed)
 
     # --- the value ----------------------------------------------------------------------
 
@@ -150,6 +164,7 @@ class CertificateField(QFrame):
     def _show_error(self, message: str | None) -> None:
         self.error.setText(message or "")
         self.error.setVisible(bool(message))
+        self._fit_height()
 
     # --- drag and drop ------------------------------------------------------------------
 

@@ -375,6 +375,8 @@ class ChartDetails(QWidget):
                 message = f"{chart} {version} is no longer pinned; its files stay for {', '.join(kept_for)}."
             else:
                 message = f"The offline copy of {chart} {version} was removed."
+        if self.context.outlived(self):
+            return
         self.status_message.emit(message)
         if (self.registry, self.chart) == (registry, chart):
             self.status.setText(message if self.version() == version else "")
@@ -398,7 +400,7 @@ class ChartDetails(QWidget):
         try:
             files = await asyncio.wrap_future(future)
         except UserError as exc:
-            if request == self._request:
+            if not self.context.outlived(self) and request == self._request:
                 self.status.setText(
                     "The README, values and schema of this version are not on this computer, and the registry "
                     f"could not give them: {exc.message} Use Keep offline while the registry can be reached "
@@ -408,13 +410,13 @@ class ChartDetails(QWidget):
             return
         except Exception:
             log.exception("loading chart files failed")
-            if request == self._request:
+            if not self.context.outlived(self) and request == self._request:
                 log_file = self.context.paths.log_file
                 self.status.setText(f"The chart's files could not be read; details are in {log_file}.")
                 self.files_loaded.emit(None)
             return
-        if request != self._request:
-            return  # the user picked another version meanwhile
+        if self.context.outlived(self) or request != self._request:
+            return  # the user picked another version meanwhile, or closed the window
         self.files = files
         self.status.setText("")
         self.values_view.setPlainText(files.values or "# This chart has no values.yaml")

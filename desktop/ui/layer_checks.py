@@ -67,6 +67,10 @@ class LayerChecker(QObject):
                 lines.append(f"{layer.chart} {layer.version}: … and {len(found) - 3} more")
         return lines
 
+    def stop_waiting(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
     def _load(self, key: VersionKey) -> None:
         if key in self._loading:
             return
@@ -90,6 +94,8 @@ class LayerChecker(QObject):
             files = None
         finally:
             self._loading.discard(key)
+        if self.context.outlived(self):
+            return
         self._files[key] = files
         if files is not None and files.schema:
             self.files_arrived.emit()

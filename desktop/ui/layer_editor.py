@@ -175,6 +175,12 @@ class LayerEditor(QWidget):
         # asyncio loop runs, and a task made then would never run.
         QTimer.singleShot(0, self, lambda: self._start_fetch(request, registry.id, layer.chart, version, previous))
 
+    def stop_waiting(self) -> None:
+        """The window is closing: what is being fetched is no longer shown."""
+        self._request += 1
+        if self._pending is not None:
+            self._pending.cancel()
+
     def _start_fetch(self, request: int, registry_id: int, chart: str, version: str, previous: str | None) -> None:
         if request != self._request:
             return
@@ -188,7 +194,7 @@ class LayerEditor(QWidget):
             files = await asyncio.wrap_future(worker.chart_files(registry_id, chart, version))
             before = await asyncio.wrap_future(worker.chart_files(registry_id, chart, previous)) if previous else None
         except UserError as exc:
-            if request == self._request:
+            if not self.context.outlived(self) and request == self._request:
                 self.defaults_status.setText(
                     f"The chart's defaults are not available ({exc.message}); the values are checked as YAML only."
                 )
@@ -196,7 +202,7 @@ class LayerEditor(QWidget):
         except Exception:
             log.exception("loading a chart's defaults failed")
             return
-        if request != self._request or self.layer is None:
+        if self.context.outlived(self) or request != self._request or self.layer is None:
             return
         self.defaults = files
         self.checker.remember(self.layer, files)

@@ -224,6 +224,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.profiles_tab.flush()  # the last edit is saved before the sync thread stops
+        self.profiles_tab.stop_waiting()
         self._state.setValue("geometry", self.saveGeometry())
         self._state.setValue("tab", self.tabs.currentIndex())
         self._state.sync()

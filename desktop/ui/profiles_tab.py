@@ -225,6 +225,13 @@ class ProfilesTab(QWidget):
         self._save_timer.stop()
         return self._save_pending() or self._saving
 
+    def stop_waiting(self) -> None:
+        """When the window closes: saves already started still land; nothing waits to show them."""
+        for task in list(self._tasks):
+            task.cancel()
+        self.editor.layer_editor.stop_waiting()
+        self.checker.stop_waiting()
+
     async def _flushed(self) -> None:
         future = self.flush()
         if future is not None:

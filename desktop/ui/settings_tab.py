@@ -174,7 +174,8 @@ class TenantSettingsTab(QWidget):
             name = await asyncio.wrap_future(self.context.worker.keyring_name())
         except Exception as exc:  # the label is informative only
             name = f"unknown ({type(exc).__name__})"
-        self.keyring_label.setText(name)
+        if not self.context.outlived(self):
+            self.keyring_label.setText(name)
 
     def _update_size(self) -> None:
         catalog = self.context.paths.catalog
@@ -220,6 +221,8 @@ class TenantSettingsTab(QWidget):
         except Exception:
             log.exception("clearing the cache failed")
             self.status_message.emit(f"The cache was not cleared; details are in {self.context.paths.log_file}.")
+            return
+        if self.context.outlived(self):
             return
         self._update_size()
         self.status_message.emit(f"Deleted {plural(count, 'cached chart version')} ({human_size(size)}).")

@@ -50,11 +50,11 @@ def running_app(
 
 @pytest.fixture
 def small_screen(running_app: RunningApp, qtbot: object) -> QScreen:
-    """The 1280x720 test screen, with the window moved onto it and sized to it (as a maximised
-    window would be): the dialogs then open there, centred on the window."""
+    """The 1280x720 test screen, with the window moved onto it and filling it (as a maximised window
+    would, leaving room for its frame): the dialogs then open there, centred on the window."""
     screen = next(s for s in QApplication.screens() if s.name() == "small")
     window = running_app.window
-    window.setGeometry(screen.availableGeometry())
+    window.setGeometry(screen.availableGeometry().adjusted(8, 8, -8, -40))  # room for a frame
     QApplication.processEvents()
     assert window.screen() is screen
     return screen
