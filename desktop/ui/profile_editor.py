@@ -82,6 +82,8 @@ class ProfileEditor(QWidget):
         self.layers.setAccessibleName("Layers, in install order")
         self.layers.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.layers.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.layers.setWordWrap(True)  # a narrow list wraps a row rather than scrolling sideways
+        self.layers.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.add_chart_button = QPushButton("Add Helm &Chart…")
         self.remove_layer_button = QPushButton("Remove &Layer")
         self.move_up_button = QPushButton("Move &Up")
@@ -171,13 +173,14 @@ class ProfileEditor(QWidget):
         mark = "✗ " if errors else ("" if health.ok else "⚠ ")
         badge = f" · {plural(len(errors), 'error')}" if errors else ""
         item.setText(
-            f"{mark}{layer.chart} {layer.version}{badge}\n   {layer.registry_name} · namespace {layer.namespace}"
+            f"{mark}{layer.chart} {layer.version}{badge}\n   {layer.registry_name} · {layer.namespace}"
             f" · priority {layer.install_priority}"
         )
-        tips = [str(problem) for problem in errors[:5]]
+        where = f"{layer.chart} {layer.version} from {layer.registry_name}, into namespace {layer.namespace}"
+        tips = [where, *(str(problem) for problem in errors[:5])]
         if not health.ok:
             tips.append(health.message)
-        item.setToolTip("\n".join(tips) or f"{layer.chart} {layer.version} from {layer.registry_name}")
+        item.setToolTip("\n".join(tips))
         item.setData(Qt.ItemDataRole.AccessibleDescriptionRole, "; ".join(tips))
 
     def layer_badges(self) -> list[str]:

@@ -265,13 +265,12 @@ class RegistriesTab(QWidget):
             column: max(self.table.sizeHintForColumn(column), header.sectionSizeFromContents(column).width()) + 8
             for column in (ENDPOINT, STATUS)
         }
-        total = wants[ENDPOINT] + wants[STATUS]
-        if total <= room:
+        # Endpoint: its whole text, up to 45 % of the room; Status: the rest (at least what it needs
+        # when that fits), since it is the column that changes and says what to do.
+        endpoint = min(wants[ENDPOINT], max(140, round(room * 0.45)))
+        if wants[ENDPOINT] + wants[STATUS] <= room:
             endpoint = wants[ENDPOINT]
-            status = room - endpoint
-        else:
-            endpoint = max(140, min(wants[ENDPOINT], round(room * wants[ENDPOINT] / max(total, 1))))
-            status = max(160, room - endpoint)
+        status = max(160, room - endpoint)
         header.resizeSection(ENDPOINT, endpoint)
         header.resizeSection(STATUS, status)
 
