@@ -13,6 +13,7 @@ from desktop.cli import EXIT_ERROR, EXIT_OK
 from desktop.cli.context import Context
 from desktop.cli.output import end_progress, print_json, print_table, progress_printer, warn
 from desktop.errors import UserError, ValidationError
+from desktop.wording import plural
 
 PASSWORD_LIMIT = 64 * 1024
 
@@ -73,9 +74,9 @@ def cmd_registry_add(ctx: Context, args: argparse.Namespace) -> int:
         warn(warning)
     if result.skipped > 10:
         warn(f"… and {result.skipped - 10} more invalid versions skipped")
-    charts = len({chart for chart, _ in result.diff.added})
+    charts = plural(len({chart for chart, _ in result.diff.added}), "chart")
     print(
-        f'"{result.registry.name}" has been added: {charts} charts, {len(result.diff.added)} versions'
+        f'"{result.registry.name}" has been added: {charts}, {plural(len(result.diff.added), "version")}'
         f"{'' if result.registry.sync_enabled else ' (synchronization off: reference charts by exact version)'}."
     )
     return EXIT_OK

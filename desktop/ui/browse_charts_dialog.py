@@ -3,7 +3,8 @@ versions, README, values, schema — and Keep offline / Remove offline copy for 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -98,6 +99,7 @@ class BrowseChartsDialog(QDialog):
 
     def _connect(self) -> None:
         self.filter_edit.textChanged.connect(lambda _text: self.reload())
+        self.filter_edit.installEventFilter(self)
         self.charts.selectionModel().currentChanged.connect(lambda *_: self._choose_timer.start())
         self._choose_timer.timeout.connect(self.choose_current)
         self.charts.activated.connect(lambda _index: self.choose_current())
@@ -130,6 +132,25 @@ class BrowseChartsDialog(QDialog):
         self.no_selection.hide()
         self.details.show()
         self.details.show_chart(self.registry, hit.chart, hit.version)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Down in the filter goes to the list; Enter there shows the first chart."""
+        keys = (Qt.Key.Key_Down, Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if (
+            watched is self.filter_edit
+            and isinstance(event, QKeyEvent)
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in keys
+            and self.model.rowCount()
+        ):
+            if not self.charts.currentIndex().isValid():
+                self.charts.setCurrentIndex(self.model.index(0, NAME))
+            if event.key() == Qt.Key.Key_Down:
+                self.charts.setFocus()
+            else:
+                self.choose_current()
+            return True
+        return super().eventFilter(watched, event)
 
     def _on_catalog_changed(self) -> None:
         self.icons.clear()

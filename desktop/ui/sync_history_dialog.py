@@ -64,6 +64,7 @@ class SyncHistoryDialog(QDialog):
         header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.changes_label = QLabel("Select a run to see the chart versions it changed.")
         self.changes_label.setWordWrap(True)
+        self.changes_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.changes_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.changes = QListWidget()
         lower = QWidget()
