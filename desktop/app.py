@@ -23,6 +23,7 @@ from desktop.paths import AppPaths, resolve_paths
 from desktop.secrets import CredentialStore
 from desktop.sync.worker import BackgroundWorker
 from desktop.ui.context import AppContext
+from desktop.ui.focus_style import FocusStyle
 from desktop.ui.main_window import MainWindow
 from desktop.ui.resources import app_icon
 from desktop.ui.style import style_sheet
@@ -63,6 +64,8 @@ def create_application() -> QApplication:
     app.setOrganizationName("Chartkeeper")
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
+    if not isinstance(app.style(), FocusStyle):
+        app.setStyle(FocusStyle(app.style().name()))
     app.setStyleSheet(style_sheet(app.palette()))
     # Follow the desktop when it switches between light and dark while the app runs.
     app.styleHints().colorSchemeChanged.connect(lambda _scheme: app.setStyleSheet(style_sheet(app.palette())))
@@ -111,14 +114,15 @@ def run_app(argv: list[str]) -> int:
     paths = resolve_paths(home_from(argv)).ensure()
     configure_logging(paths.log_file)
     app = create_application()
+    # The loop first: the window starts background work (a layer's defaults) as it is built.
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
     try:
         running = build_app(paths)
     except UserError as exc:
         QMessageBox.critical(None, "Chartkeeper cannot start", exc.message)
         return 1
     _install_excepthook(paths)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     running.window.show()
@@ -129,5 +133,16 @@ def run_app(argv: list[str]) -> int:
     QTimer.singleShot(0, lambda: log.info("window ready"))  # the launch benchmark reads this line's time
     with loop:
         loop.run_until_complete(closed.wait())
+        _cancel_pending(loop)
     running.shut_down()
     return 0
+
+
+def _cancel_pending(loop: asyncio.AbstractEventLoop) -> None:
+    """Quitting while background answers are awaited (the keyring's name, a chart's files): cancel
+    those waits and let them end, instead of destroying them pending."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))

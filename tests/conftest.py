@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
 import tempfile
 
 # Before anything imports Qt: the offscreen platform, with a desktop-sized screen (its default
-# screen is 800x600, smaller than the window's minimum size).
-_SCREEN = os.path.join(tempfile.gettempdir(), "chartkeeper-test-screen.json")
+# screen is 800x600, smaller than the window's minimum size) and a 1280x720 one beside it.
+# One file per run, so that runs side by side (other clones, CI) never read each other's screens.
+_SCREEN = os.path.join(tempfile.gettempdir(), f"chartkeeper-test-screens-{os.getpid()}.json")
 with open(_SCREEN, "w", encoding="utf-8") as _file:
     json.dump(
         {
@@ -22,11 +25,29 @@ with open(_SCREEN, "w", encoding="utf-8") as _file:
                     "logicalDpiX": 96,
                     "logicalDpiY": 96,
                     "dpr": 1,
-                }
+                },
+                {  # the smallest screen every window and dialog must fit (tests/ui: `small_screen`)
+                    "name": "small",
+                    "x": 1920,
+                    "y": 0,
+                    "width": 1280,
+                    "height": 720,
+                    "logicalDpiX": 96,
+                    "logicalDpiY": 96,
+                    "dpr": 1,
+                },
             ]
         },
         _file,
     )
+
+
+def _remove_screens() -> None:
+    with contextlib.suppress(OSError):
+        os.remove(_SCREEN)
+
+
+atexit.register(_remove_screens)
 os.environ.setdefault("QT_QPA_PLATFORM", f"offscreen:configfile={_SCREEN}")
 
 import ssl

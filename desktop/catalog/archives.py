@@ -97,3 +97,121 @@ def unpin(db: sqlite3.Connection, ref: ChartRef) -> bool:
             (ref.registry_uid, ref.chart, ref.version),
         )
     return cursor.rowcount > 0
+
+
+# --- how much the content cache holds, and clearing it ------------------------------------------------
+
+_PINNED = (
+    "EXISTS (SELECT 1 FROM pins p WHERE p.registry_uid = a.registry_uid AND p.chart = a.chart"
+    " AND p.version = a.version)"
+)
+_IN_PROFILE = (
+    "EXISTS (SELECT 1 FROM profile_layers l WHERE l.registry_uid = a.registry_uid AND l.chart = a.chart"
+    " AND l.version = a.version)"
+)
+
+
+@dataclass(frozen=True)
+class CacheUsage:
+    """Chart archives on this computer: all of them, those a profile uses, those pinned by hand (and
+    no profile uses), and the rest, which the cache may evict and Clear removes."""
+
+    count: int
+    size: int
+    profile_count: int
+    profile_size: int
+    pinned_count: int
+    pinned_size: int
+
+    @property
+    def unused_count(self) -> int:
+        return self.count - self.profile_count - self.pinned_count
+
+    @property
+    def unused_size(self) -> int:
+        return self.size - self.profile_size - self.pinned_size
+
+
+def cache_usage(db: sqlite3.Connection) -> CacheUsage:
+    row = db.execute(
+        "SELECT COUNT(*), COALESCE(SUM(size), 0),"
+        f" COALESCE(SUM({_IN_PROFILE}), 0), COALESCE(SUM(CASE WHEN {_IN_PROFILE} THEN size END), 0),"
+        f" COALESCE(SUM(NOT {_IN_PROFILE} AND {_PINNED}), 0),"
+        f" COALESCE(SUM(CASE WHEN NOT {_IN_PROFILE} AND {_PINNED} THEN size END), 0)"
+        " FROM chart_archives a"
+    ).fetchone()
+    return CacheUsage(*(int(value) for value in row))
+
+
+def clear_unused_archives(db: sqlite3.Connection) -> tuple[int, int]:
+    """Delete the archives that no profile uses and nobody pinned; (count, bytes) removed."""
+    with transaction(db):
+        count, size = db.execute(
+            f"SELECT COUNT(*), COALESCE(SUM(size), 0) FROM chart_archives a WHERE NOT {_IN_PROFILE} AND NOT {_PINNED}"
+        ).fetchone()
+        db.execute(f"DELETE FROM chart_archives AS a WHERE NOT {_IN_PROFILE} AND NOT {_PINNED}")
+    return int(count), int(size)
+
+
+def profiles_using(db: sqlite3.Connection, ref: ChartRef) -> list[str]:
+    """Names of the profiles with a layer on this version."""
+    rows = db.execute(
+        "SELECT DISTINCT p.name FROM profiles p JOIN profile_layers l ON l.profile_id = p.id"
+        " WHERE l.registry_uid = ? AND l.chart = ? AND l.version = ? ORDER BY p.name COLLATE NOCASE",
+        (ref.registry_uid, ref.chart, ref.version),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def discard_archive(db: sqlite3.Connection, ref: ChartRef) -> bool:
+    """Delete a version's cached archive unless it is pinned or a profile uses it; True when deleted."""
+    with transaction(db):
+        cursor = db.execute(
+            f"DELETE FROM chart_archives AS a WHERE registry_uid = ? AND chart = ? AND version = ?"
+            f" AND NOT {_IN_PROFILE} AND NOT {_PINNED}",
+            (ref.registry_uid, ref.chart, ref.version),
+        )
+    return cursor.rowcount > 0
+
+
+@dataclass(frozen=True)
+class OfflineState:
+    """Whether one version can be read with the network gone, and why it stays."""
+
+    cached: bool
+    pinned: bool
+    profiles: tuple[str, ...]
+
+    @property
+    def kept(self) -> bool:
+        return self.pinned or bool(self.profiles)
+
+
+def offline_states(db: sqlite3.Connection, registry_uid: str, chart: str) -> dict[str, OfflineState]:
+    """Version → its offline state, for the versions of a chart that are cached, pinned or in a profile."""
+    cached = {
+        row[0]
+        for row in db.execute(
+            "SELECT version FROM chart_archives WHERE registry_uid = ? AND chart = ?", (registry_uid, chart)
+        )
+    }
+    pinned = {
+        row[0]
+        for row in db.execute("SELECT version FROM pins WHERE registry_uid = ? AND chart = ?", (registry_uid, chart))
+    }
+    used: dict[str, list[str]] = {}
+    for version, name in db.execute(
+        "SELECT DISTINCT l.version, p.name FROM profile_layers l JOIN profiles p ON p.id = l.profile_id"
+        " WHERE l.registry_uid = ? AND l.chart = ? ORDER BY p.name COLLATE NOCASE",
+        (registry_uid, chart),
+    ):
+        used.setdefault(version, []).append(name)
+    return {
+        version: OfflineState(version in cached, version in pinned, tuple(used.get(version, ())))
+        for version in cached | pinned | set(used)
+    }
+
+
+def charts_with_offline_copies(db: sqlite3.Connection) -> set[tuple[str, str]]:
+    """(registry uid, chart) of every chart with at least one version cached here."""
+    return {(row[0], row[1]) for row in db.execute("SELECT DISTINCT registry_uid, chart FROM chart_archives")}

@@ -52,10 +52,13 @@ def search_charts(
     devel: bool = False,
     constraint: VersionConstraint | None = None,
     limit: int | None = None,
+    by_chart_name: bool = False,
 ) -> list[SearchHit]:
     """Charts of registries with synchronization on whose name, `registry/name`, description or
-    keywords contain `keyword` (any case), ranked as `helm search repo` ranks them. Without flags:
-    each chart's latest stable version. `limit` keeps the best-ranked ones (as you type)."""
+    keywords contain `keyword` (any case), ranked as `helm search repo` ranks them (relevance, then
+    `registry/name`), or with `by_chart_name` relevance then the chart's name (a picker, where one
+    large registry must not bury the rest). Without flags: each chart's latest stable version.
+    `limit` keeps the best-ranked ones (as you type)."""
     term = keyword.strip().lower()
     if len(term) > MAX_TERM:  # SQLite refuses LIKE patterns this long; nothing would match anyway
         return []
@@ -79,7 +82,8 @@ def search_charts(
                 " FROM charts c JOIN registries r ON r.id = c.registry_id"
                 f" WHERE r.sync_enabled = 1 AND c.latest_stable_version IS NOT NULL AND {match}"
             )
-        sql = f"SELECT {columns}{source} ORDER BY 8, lower(r.name), c.name"
+        order = "8, c.name, lower(r.name)" if by_chart_name else "8, lower(r.name), c.name"
+        sql = f"SELECT {columns}{source} ORDER BY {order}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         rows = db.execute(sql, [term, term, term, term, *parameters])  # the score's come first in the text
@@ -106,9 +110,15 @@ def search_charts(
     if all_versions:
         hits.extend(_removed_hits(db, term, devel or constraint is not None, constraint))
         hits.sort(key=lambda hit: _version_order(hit.version), reverse=True)  # newest first within a chart…
-        hits.sort(key=lambda hit: (hit.score, hit.registry.lower(), hit.chart))  # …as the sort is stable
+        if by_chart_name:  # …as the sorts are stable
+            hits.sort(key=lambda hit: (hit.score, hit.chart, hit.registry.lower()))
+        else:
+            hits.sort(key=lambda hit: (hit.score, hit.registry.lower(), hit.chart))
+        return hits[:limit] if limit is not None else hits
+    order = {id(hit): position for position, hit in enumerate(hits)}  # keeps newest-first within a chart
+    if by_chart_name:
+        hits.sort(key=lambda hit: (hit.score, hit.chart, hit.registry.lower(), order[id(hit)]))
     else:
-        order = {id(hit): position for position, hit in enumerate(hits)}  # keeps newest-first within a chart
         hits.sort(key=lambda hit: (hit.score, hit.registry.lower(), hit.chart, order[id(hit)]))
     return hits[:limit] if limit is not None else hits
 

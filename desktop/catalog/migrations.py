@@ -199,4 +199,23 @@ MIGRATIONS: list[list[str]] = [
         # is the mark of a download cut short.
         "ALTER TABLE sync_state ADD COLUMN index_had_generated INTEGER",
     ],
+    [
+        # Chart icons kept offline (re-fetchable cache, gone with the registry): the image the
+        # chart's shown version names, fetched once; `data` is NULL when that address gave no usable
+        # image (`problem` says why; `retry` when the network was at fault). `document_hash` is the
+        # chart document's hash when its icon address was last read, so a sync reads only changed charts.
+        """CREATE TABLE chart_icons (
+            id INTEGER PRIMARY KEY,
+            registry_id INTEGER NOT NULL REFERENCES registries(id) ON DELETE CASCADE,
+            chart TEXT NOT NULL,
+            url TEXT NOT NULL,
+            document_hash BLOB,
+            media_type TEXT,
+            data BLOB,
+            problem TEXT,
+            retry INTEGER NOT NULL DEFAULT 0,
+            fetched_at REAL NOT NULL,
+            UNIQUE (registry_id, chart)
+        )""",
+    ],
 ]

@@ -1,5 +1,6 @@
 """A chart version's files (values.yaml, README, schema) from the content cache or its registry, and
-keeping versions offline: pin, unpin, and fetching what pins and profiles need."""
+keeping versions offline: pin, unpin, fetching what pins and profiles need, removing an offline copy,
+and clearing what no profile uses."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from desktop.cancellation import CancelToken
-from desktop.catalog.archives import ChartRef, cached_archive, missing_offline, pin, store_archive, unpin
+from desktop.catalog.archives import (
+    ChartRef,
+    cached_archive,
+    clear_unused_archives,
+    discard_archive,
+    missing_offline,
+    pin,
+    profiles_using,
+    store_archive,
+    unpin,
+)
 from desktop.catalog.registries import find_registry_by_uid, get_registry_by_id
 from desktop.errors import UserError
 from desktop.helm.chart_archive import ChartFiles, read_chart_files
@@ -120,3 +131,34 @@ def missing_offline_sources(db: sqlite3.Connection) -> list[ArchiveSource]:
         except UserError:
             continue  # no longer in the snapshot: the layer is flagged, nothing to fetch
     return sources
+
+
+# --- the offline copy of one version, and the cache as a whole -------------------------------------
+
+
+@dataclass(frozen=True)
+class OfflineCopyRemoval:
+    """What Remove offline copy did: the pin it dropped, the archive it deleted, or the profiles
+    that keep the archive here all the same."""
+
+    ref: ChartRef
+    unpinned: bool
+    discarded: bool
+    kept_for: tuple[str, ...]
+
+
+def remove_offline_copy(services: Services, registry_id: int, chart: str, version: str) -> OfflineCopyRemoval:
+    """Unpin a version and delete its cached archive, unless a profile uses it (it then stays)."""
+    return services.catalog(remove_offline_copy_step, registry_id, chart, version)
+
+
+def clear_unused_cache(services: Services) -> tuple[int, int]:
+    """Delete the cached archives that no profile uses and nobody pinned: (count, bytes)."""
+    return services.catalog(clear_unused_archives)
+
+
+def remove_offline_copy_step(db: sqlite3.Connection, registry_id: int, chart: str, version: str) -> OfflineCopyRemoval:
+    ref = ChartRef(get_registry_by_id(db, registry_id).uid, chart, version)
+    unpinned = unpin(db, ref)
+    discarded = discard_archive(db, ref)
+    return OfflineCopyRemoval(ref, unpinned, discarded, tuple(profiles_using(db, ref)))

@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from desktop.profiles.yaml_messages import plain_yaml_message
+
 TOO_DEEP = "the values are nested too deeply to read"
 
 
@@ -31,7 +33,9 @@ def parse_values(text: str) -> tuple[Any, ValuesProblem | None]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
-        return None, ValuesProblem(line, f"{exc.problem or exc.context or 'invalid YAML'}".strip())
+        started = exc.context_mark.line + 1 if exc.context_mark is not None else None
+        started = started if started != line else None
+        return None, ValuesProblem(line, plain_yaml_message(exc.problem, exc.context, started))
     except yaml.YAMLError as exc:
         return None, ValuesProblem(0, str(exc))
     except RecursionError:  # PyYAML builds nested values recursively: refuse what no chart needs

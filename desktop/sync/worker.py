@@ -26,7 +26,16 @@ from desktop.catalog.settings_store import load_settings
 from desktop.catalog.sync_records import mark_interrupted_runs
 from desktop.errors import OperationCancelled, UserError
 from desktop.helm.chart_archive import ChartFiles
-from desktop.operations.chart_files import chart_files, keep_offline, pin_version, unpin_version
+from desktop.operations.chart_files import (
+    OfflineCopyRemoval,
+    chart_files,
+    clear_unused_cache,
+    keep_offline,
+    pin_version,
+    remove_offline_copy,
+    unpin_version,
+)
+from desktop.operations.chart_icons import IconReport, fetch_icons
 from desktop.operations.helm_import import ImportOutcome, import_from_helm
 from desktop.operations.profiles import (
     ImportResult,
@@ -171,7 +180,10 @@ class BackgroundWorker:
         job.cancel.on_cancel(lambda: _fail_if_pending(job.future, OperationCancelled()))
 
         def run() -> SyncResult:
-            return register_registry(self._services(), draft, cancel=job.cancel, progress=self._progress_of(job))
+            result = register_registry(self._services(), draft, cancel=job.cancel, progress=self._progress_of(job))
+            if not self._stopping.is_set():
+                self.fetch_icons(result.registry.id)  # the first snapshot's icons, in the background
+            return result
 
         self._submit(run, job.future, changes_catalog=True)
         return job
@@ -248,6 +260,20 @@ class BackgroundWorker:
         )
         return outcome
 
+    def remove_offline_copy(self, registry_id: int, chart: str, version: str) -> Future[OfflineCopyRemoval]:
+        """Unpin the version and delete its archive, unless a profile uses it."""
+        outcome: Future[OfflineCopyRemoval] = Future()
+        self._submit(
+            lambda: remove_offline_copy(self._services(), registry_id, chart, version), outcome, changes_catalog=True
+        )
+        return outcome
+
+    def clear_unused_cache(self) -> Future[tuple[int, int]]:
+        """Delete the cached archives no profile uses and nobody pinned: (count, bytes)."""
+        outcome: Future[tuple[int, int]] = Future()
+        self._submit(lambda: clear_unused_cache(self._services()), outcome, changes_catalog=True)
+        return outcome
+
     def keep_offline(self) -> None:
         """Fetch, in the background, every pinned or profile-used version not yet cached; a
         registry that cannot be reached is tried again after its next sync."""
@@ -269,6 +295,25 @@ class BackgroundWorker:
                     self._keep_offline_again = False
 
         self._submit(run, None)
+
+    def fetch_icons(self, registry_id: int) -> Future[IconReport]:
+        """Fetch, in the background, the icons of a registry's new or changed charts."""
+        outcome: Future[IconReport] = Future()
+
+        def run() -> IconReport:
+            cancel = CancelToken()
+            if self._stopping.is_set():
+                cancel.cancel()
+            try:
+                report = fetch_icons(self._services(), registry_id, cancel)
+            except OperationCancelled:
+                return IconReport()
+            if report.fetched:
+                self._listener.catalog_changed()
+            return report
+
+        self._submit(run, outcome)
+        return outcome
 
     # --- profiles -------------------------------------------------------------------------------
 
@@ -385,6 +430,7 @@ class BackgroundWorker:
         self._listener.catalog_changed()
         if result.ok and not self._stopping.is_set():
             self.keep_offline()  # the registry answers: fetch what profiles and pins still lack
+            self.fetch_icons(registry_id)
 
     def _forget(self, registry_id: int) -> None:
         with self._lock:

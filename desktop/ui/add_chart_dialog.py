@@ -1,22 +1,16 @@
 """Add Helm Chart (Palette's flow): Public searches registries that have synchronization on, as you
-type; Private takes a registry, a chart name and a version, checked against that registry's snapshot."""
+type, in rows with icons and badges; nothing is fetched until a chart is chosen. Private takes a
+registry, a chart name and a version, checked against that registry's snapshot."""
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractListModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QStringListModel,
-    Qt,
-    QTimer,
-)
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QStringListModel, Qt, QTimer
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QCompleter,
     QDialog,
@@ -32,42 +26,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.catalog.charts import SearchHit, chart_names, chart_versions, search_charts
-from desktop.catalog.registries import find_registry, list_registries
+from desktop.catalog.charts import chart_names, chart_versions, get_chart_version, search_charts
+from desktop.catalog.registries import find_registry
+from desktop.errors import UserError
 from desktop.helm.chart_archive import ChartFiles
+from desktop.profiles.namespaces import suggested_namespace
 from desktop.registry import Registry
 from desktop.ui.chart_details import ChartDetails
+from desktop.ui.chart_icons import ChartIconCache
+from desktop.ui.chart_list import HIT_ROLE, NAME, ChartListModel, ChartRowDelegate, registry_facts
 from desktop.ui.context import AppContext
-from desktop.ui.forms import add_row, error_label, stacked
+from desktop.ui.forms import add_row, error_label, escape_clears, stacked
+from desktop.ui.geometry import fit_to_screen
+from desktop.wording import plural
 
 SEARCH_DELAY_MS = 0  # coalesces the keystrokes of one event-loop pass; the search itself is fast
+CHOOSE_DELAY_MS = 250  # arrowing through the list shows a chart only where the user stops
 MAX_RESULTS = 500
-
-
-class SearchResultsModel(QAbstractListModel):
-    """The hits of the last search (a plain list: only the visible rows are ever asked for)."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.hits: list[SearchHit] = []
-
-    def set_hits(self, hits: list[SearchHit]) -> None:
-        self.beginResetModel()
-        self.hits = hits
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.hits)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.hits):
-            return None
-        hit = self.hits[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return f"{hit.name}  {hit.version}" + ("  (deprecated)" if hit.deprecated else "")
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return hit.description
-        return None
 
 
 @dataclass(frozen=True)
@@ -76,6 +51,7 @@ class ChosenChart:
     chart: str
     version: str
     files: ChartFiles | None  # None when its files could not be had (offline, not cached)
+    namespace: str = "default"  # the one the chart declares, else its name
 
 
 class AddChartDialog(QDialog):
@@ -85,10 +61,11 @@ class AddChartDialog(QDialog):
         super().__init__(parent)
         self.context = context
         self.chosen: ChosenChart | None = None
-        self.results_model = SearchResultsModel(self)
-        self._details_timer = QTimer(self)
-        self._details_timer.setSingleShot(True)
-        self._details_timer.setInterval(0)
+        self.icons = ChartIconCache(context.reader)
+        self.results_model = ChartListModel(context.reader, self.icons, self)
+        self._choose_timer = QTimer(self)
+        self._choose_timer.setSingleShot(True)
+        self._choose_timer.setInterval(CHOOSE_DELAY_MS)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
@@ -98,19 +75,25 @@ class AddChartDialog(QDialog):
 
     def _build_ui(self) -> None:
         self.setWindowTitle("Add Helm Chart")
-        self.resize(1100, 720)
+        fit_to_screen(self, 1100, 720)
         self.tabs = QTabWidget()
 
         public = QWidget()
         self.search_edit = QLineEdit()
         self.search_edit.setPlaceholderText("Search charts by name, description or keyword")
         self.search_edit.setClearButtonEnabled(True)
+        escape_clears(self.search_edit)
         self.results = QListView()
         self.results.setModel(self.results_model)
+        self.results.setModelColumn(NAME)
+        self.results.setItemDelegate(ChartRowDelegate(self.results))
         self.results.setUniformItemSizes(True)
         self.results.setAccessibleName("Matching charts")
+        self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.results.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.result_count = QLabel()
         self.result_count.setObjectName("formHint")
+        self.result_count.setWordWrap(True)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -120,20 +103,28 @@ class AddChartDialog(QDialog):
         left_layout.addWidget(self.search_edit)
         left_layout.addWidget(self.results, 1)
         left_layout.addWidget(self.result_count)
-        self.details = ChartDetails(self.context)
+        left.setMinimumWidth(260)
+        self.details = ChartDetails(self.context, self.icons)
         self.details.hide()
-        self.no_selection = QLabel("Select a chart to see its versions, values and README.")
+        self.no_selection = QLabel(
+            "Choose a chart to see its versions, README and values.\n"
+            "Its files are fetched only then (or read from this computer when kept offline)."
+        )
         self.no_selection.setObjectName("emptyText")
         self.no_selection.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_selection.setWordWrap(True)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.no_selection, 1)
         right_layout.addWidget(self.details, 1)
+        right.setMinimumWidth(320)
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(right)
-        splitter.setSizes([340, 760])
+        splitter.setChildrenCollapsible(False)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([380, 700])
         public_layout = QVBoxLayout(public)
         public_layout.addWidget(splitter)
         self.tabs.addTab(public, "&Public")
@@ -154,12 +145,14 @@ class AddChartDialog(QDialog):
         self.name_edit.setCompleter(self._name_completer)
         self.version_edit.setCompleter(self._version_completer)
         hint = QLabel(
-            "For registries with synchronization off, or any registry: the chart is checked against the\n"
+            "For registries with synchronization off, or any registry: the chart is checked against the "
             "registry's snapshot, so it works without the network."
         )
         hint.setObjectName("formHint")
+        hint.setWordWrap(True)
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         add_row(form, "&Registry:", self.registry_combo)
         add_row(form, "Chart &name:", self.name_edit)
         add_row(form, "&Version:", stacked(self.version_edit, self.private_error, self.private_ok), self.version_edit)
@@ -170,19 +163,21 @@ class AddChartDialog(QDialog):
         self.tabs.addTab(private, "P&rivate")
 
         self.add_button = QPushButton("&Add Layer")
-        self.add_button.setDefault(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.buttons.addButton(self.add_button, QDialogButtonBox.ButtonRole.AcceptRole)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.buttons)
+        self.add_button.setDefault(True)  # once it is in the dialog, so that it is the dialog's default
+        self.setTabOrder(self.search_edit, self.results)
 
     def _connect(self) -> None:
         self.search_edit.textChanged.connect(lambda _text: self._search_timer.start())
+        self.search_edit.installEventFilter(self)
         self._search_timer.timeout.connect(self.run_search)
-        self.results.selectionModel().currentChanged.connect(lambda *_: self._details_timer.start())
-        self._details_timer.timeout.connect(self._on_result_changed)
-        self.results.activated.connect(lambda _index: self.add_button.click())
+        self.results.selectionModel().currentChanged.connect(lambda *_: self._choose_timer.start())
+        self._choose_timer.timeout.connect(self.choose_current)
+        self.results.activated.connect(self._on_result_activated)
         self.registry_combo.currentIndexChanged.connect(self._on_private_changed)
         self.name_edit.textChanged.connect(self._on_private_changed)
         self.version_edit.textChanged.connect(self._on_private_changed)
@@ -190,11 +185,17 @@ class AddChartDialog(QDialog):
         self.details.version_changed.connect(lambda _v: self._update_add_button())
         self.add_button.clicked.connect(self._on_add_clicked)
         self.buttons.rejected.connect(self.reject)
+        self.context.bridge.catalog_changed.connect(self._on_catalog_changed)
 
     def _load(self) -> None:
-        for registry in list_registries(self.context.reader):
-            label = registry.name + ("" if registry.sync_enabled else "  (synchronization off)")
-            self.registry_combo.addItem(label, registry.name)
+        for facts in registry_facts(self.context.reader).values():
+            registry = facts.registry
+            notes = [
+                note
+                for note, applies in (("synchronization off", not registry.sync_enabled), ("offline", facts.offline))
+                if applies
+            ]
+            self.registry_combo.addItem(registry.name + (f"  ({', '.join(notes)})" if notes else ""), registry.name)
         self.run_search()
         self._on_private_changed()
         self.search_edit.setFocus()
@@ -202,35 +203,62 @@ class AddChartDialog(QDialog):
     # --- public -------------------------------------------------------------------------
 
     def run_search(self) -> None:
-        hits = search_charts(self.context.reader, self.search_edit.text(), limit=MAX_RESULTS)
-        self.results_model.set_hits(hits)
-        searchable = sum(1 for r in list_registries(self.context.reader) if r.sync_enabled)
-        shown = f"{len(hits)} charts" if len(hits) < MAX_RESULTS else f"the best {MAX_RESULTS} charts"
-        self.result_count.setText(f"{shown} from {searchable} searchable registries (synchronization on)")
-        if hits:
-            self.results.setCurrentIndex(self.results_model.index(0))  # details follow once the list is shown
-        else:
-            self.details.hide()
-            self.no_selection.show()
-            self._update_add_button()
+        hits = search_charts(self.context.reader, self.search_edit.text(), limit=MAX_RESULTS, by_chart_name=True)
+        self.results_model.set_hits(hits)  # nothing selected: nothing is fetched until a chart is chosen
+        searchable = sum(1 for f in registry_facts(self.context.reader).values() if f.registry.sync_enabled)
+        shown = plural(len(hits), "chart") if len(hits) < MAX_RESULTS else f"the best {MAX_RESULTS} charts"
+        self.result_count.setText(f"{shown} from {plural(searchable, 'searchable registry', 'searchable registries')}")
+        self._update_add_button()
 
-    def _on_result_changed(self) -> None:
-        row = self.results.currentIndex().row()
-        hits = self.results_model.hits
-        if not 0 <= row < len(hits):
+    def choose_current(self) -> None:
+        """Show the chart at the list's current row (the user chose it): its details and files."""
+        self._choose_timer.stop()
+        hit = self.results.currentIndex().data(HIT_ROLE)
+        if hit is None:
             return
-        hit = hits[row]
-        if self.details.isVisibleTo(self) and (self.details.registry, self.details.chart) == (
-            find_registry(self.context.reader, hit.registry),
-            hit.chart,
-        ):
-            return  # the same chart: keep its details as they are
         registry = find_registry(self.context.reader, hit.registry)
         if registry is None:
             return
+        if self.details.isVisibleTo(self) and self.details.registry == registry and self.details.chart == hit.chart:
+            return  # the same chart: keep its details as they are
         self.no_selection.hide()
         self.details.show()
         self.details.show_chart(registry, hit.chart, hit.version)
+
+    def _on_result_activated(self, _index: QModelIndex) -> None:
+        self.choose_current()
+        self.add_button.click()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Down in the search field goes to the results; Enter there chooses the first one."""
+        if watched is self.search_edit and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            if self._search_timer.isActive() and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self._search_timer.stop()
+                self.run_search()  # the keystrokes typed just before count
+            if event.key() == Qt.Key.Key_Down and self.results_model.rowCount():
+                self.results.setFocus()
+                if not self.results.currentIndex().isValid():
+                    self.results.setCurrentIndex(self.results_model.index(0, NAME))
+                return True
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not self._chosen_is_listed():
+                if self.results_model.rowCount():
+                    self.results.setCurrentIndex(self.results_model.index(0, NAME))
+                    self.choose_current()
+                return True
+        return super().eventFilter(watched, event)
+
+    def _chosen_is_listed(self) -> bool:
+        """The chart whose details show is among the results (so Enter adds it)."""
+        registry = self.details.registry
+        if not self.add_button.isEnabled() or registry is None:
+            return False
+        return any(hit.registry == registry.name and hit.chart == self.details.chart for hit in self.results_model.hits)
+
+    def _on_catalog_changed(self) -> None:
+        self.icons.clear()  # a sync may have brought icons
+        self.results.viewport().update()
+        if self.details.isVisibleTo(self):
+            self.details.refresh_offline()
 
     # --- private ------------------------------------------------------------------------
 
@@ -280,7 +308,7 @@ class AddChartDialog(QDialog):
 
     def done(self, result: int) -> None:
         self._search_timer.stop()
-        self._details_timer.stop()
+        self._choose_timer.stop()
         super().done(result)
 
     def _on_add_clicked(self) -> None:
@@ -288,11 +316,19 @@ class AddChartDialog(QDialog):
             registry, version = self.details.registry, self.details.version()
             if registry is None or version is None:
                 return
-            self.chosen = ChosenChart(registry, self.details.chart, version, self.details.files)
+            chart, files = self.details.chart, self.details.files
         else:
             if self.private_problem() is not None:
                 return
             registry = self._private_registry()
             assert registry is not None
-            self.chosen = ChosenChart(registry, self.name_edit.text().strip(), self.version_edit.text().strip(), None)
+            chart, version, files = self.name_edit.text().strip(), self.version_edit.text().strip(), None
+        self.chosen = ChosenChart(registry, chart, version, files, self._namespace_for(registry, chart, version))
         self.accept()
+
+    def _namespace_for(self, registry: Registry, chart: str, version: str) -> str:
+        try:
+            meta = get_chart_version(self.context.reader, registry, chart, version).meta
+        except UserError:
+            meta = None
+        return suggested_namespace(chart, meta)

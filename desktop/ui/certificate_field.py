@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDropEvent, QGuiApplication
+from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDropEvent, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -58,6 +58,8 @@ class CertificateField(QFrame):
         self.browse_button = QPushButton("&Browse…")
         self.paste_button = QPushButton("Paste &PEM")
         self.remove_button = QPushButton("Re&move")
+        for button in (self.browse_button, self.paste_button, self.remove_button):
+            button.setAutoDefault(False)  # Enter in the dialog confirms; it never opens the file browser
         buttons = QHBoxLayout()
         buttons.addWidget(self.browse_button)
         buttons.addWidget(self.paste_button)
@@ -86,6 +88,7 @@ class CertificateField(QFrame):
         problem = bundle.leaf.validity_problem() if bundle is not None else None
         self.warning.setVisible(problem is not None)
         if bundle is None:
+            self._fit_height()
             return
         leaf = bundle.leaf
         chain = f" (+ {len(bundle.certificates) - 1} more in the chain)" if len(bundle.certificates) > 1 else ""
@@ -93,10 +96,23 @@ class CertificateField(QFrame):
             f"<b>Subject:</b> {_escape(leaf.subject)}{chain}<br>"
             f"<b>Issuer:</b> {_escape(leaf.issuer)}<br>"
             f"<b>Valid:</b> {_day(leaf.not_before)} to {_day(leaf.not_after)}<br>"
-            f"<b>SHA-256:</b> <span style='font-family: monospace'>{leaf.sha256_fingerprint}</span>"
+            f"<b>SHA-256:</b> <span style='font-family: monospace'>{grouped(leaf.sha256_fingerprint)}</span>"
         )
         if problem:
             self.warning.setText(f"⚠ This certificate is {problem}: TLS checks against it will fail.")
+        self._fit_height()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """As tall as its wrapped text needs at this width: a form gives a nested frame only its
+        minimum height when room runs short, which would cut the prompt, the details or an error."""
+        layout = self.layout()
+        needed = layout.totalHeightForWidth(self.width()) if layout is not None and self.width() > 0 else -1
+        if needed > 0 and self.minimumHeight() != needed:
+            self.setMinimumHeight(needed)
 
     # --- the value ----------------------------------------------------------------------
 
@@ -148,6 +164,7 @@ class CertificateField(QFrame):
     def _show_error(self, message: str | None) -> None:
         self.error.setText(message or "")
         self.error.setVisible(bool(message))
+        self._fit_height()
 
     # --- drag and drop ------------------------------------------------------------------
 
@@ -193,6 +210,12 @@ class CertificateField(QFrame):
             self._show_error("The clipboard holds no text: copy the certificate's PEM text first.")
             return
         self.take_text(text)
+
+
+def grouped(fingerprint: str, pairs: int = 8) -> str:
+    """A fingerprint in groups of `pairs` bytes with spaces between, so it wraps at any width."""
+    parts = fingerprint.split(":")
+    return " ".join(":".join(parts[i : i + pairs]) for i in range(0, len(parts), pairs))
 
 
 def _day(moment: dt.datetime) -> str:

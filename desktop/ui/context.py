@@ -21,3 +21,9 @@ class AppContext:
     bridge: WorkerBridge
     credentials: CredentialStore
     clock: Callable[[], float] = field(default=time.time)
+
+    def outlived(self, widget: object) -> bool:
+        """True when a background result arrives for a widget that is gone, or after shutdown."""
+        from shiboken6 import isValid
+
+        return self.bridge.closed or not isValid(widget)

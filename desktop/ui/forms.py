@@ -1,9 +1,11 @@
-"""Small helpers for the app's forms: labelled rows with mnemonics, a field with a note under it, empty states."""
+"""Small helpers for the app's forms: labelled rows with mnemonics, a field with a note under it, empty
+states, and search fields that Escape empties."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 
 def add_row(form: QFormLayout, text: str, field: QWidget, buddy: QWidget | None = None) -> QLabel:
@@ -50,3 +52,27 @@ def empty_state(title: str, text: str, action: QPushButton) -> QWidget:
         layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
     layout.addStretch(2)
     return page
+
+
+class EscapeClears(QObject):
+    """On a filter or search field: Escape empties it when it holds text (and only then, so a
+    second Escape still closes the dialog)."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            isinstance(watched, QLineEdit)
+            and event.type() in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and watched.text()
+        ):
+            if event.type() == QEvent.Type.KeyPress:
+                watched.clear()
+            event.accept()
+            return True
+        return False
+
+
+def escape_clears(edit: QLineEdit) -> None:
+    helper = EscapeClears(edit)
+    edit.installEventFilter(helper)

@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
 
 from desktop.cancellation import CancelToken
 from desktop.operations.helm_import import ImportOutcome
+from desktop.ui.geometry import fit_to_screen
+from desktop.wording import plural
 
 _RESULTS = {"imported": "✓ Imported", "skipped": "– Skipped", "failed": "✗ Failed"}
 
@@ -34,7 +36,7 @@ class HelmImportDialog(QDialog):
 
     def _build_ui(self) -> None:
         self.setWindowTitle("Import from Helm")
-        self.resize(780, 420)
+        fit_to_screen(self, 780, 420)
         self.heading = QLabel(f"Reading {self.path} …")
         self.heading.setWordWrap(True)
         self.progress = QProgressBar()
@@ -43,6 +45,7 @@ class HelmImportDialog(QDialog):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(True)
+        self.table.setTabKeyNavigation(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
@@ -61,7 +64,7 @@ class HelmImportDialog(QDialog):
 
     def start(self, count: int) -> None:
         self.progress.setRange(0, max(count, 1))
-        self.heading.setText(f"Importing {count} repositories from {self.path} …")
+        self.heading.setText(f"Importing {plural(count, 'repository', 'repositories')} from {self.path} …")
 
     def working_on(self, name: str) -> None:
         self.heading.setText(f"Checking “{name}” and taking its first snapshot …")

@@ -8,11 +8,12 @@ import asyncio
 import logging
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QTextCursor
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -29,11 +30,16 @@ from desktop.errors import UserError, ValidationError
 from desktop.helm.chart_archive import ChartFiles
 from desktop.profiles.health import layer_health
 from desktop.profiles.model import Layer, validate_namespace
-from desktop.profiles.values import override_values, schema_problems, values_diff
+from desktop.profiles.values import ValuesProblem
 from desktop.ui.chart_details import monospace_editor
 from desktop.ui.context import AppContext
+from desktop.ui.diff_view import DiffView
 from desktop.ui.forms import add_row, error_label, stacked
+from desktop.ui.layer_checks import LayerChecker
 from desktop.ui.yaml_highlighter import YamlHighlighter
+from desktop.wording import plural
+
+PROBLEM_ROWS_SHOWN = 3  # the problems list stays compact: more scroll
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +48,12 @@ class LayerEditor(QWidget):
     """Edits a copy of a layer; `layer_edited` carries every valid change (to be saved)."""
 
     layer_edited = Signal(object)  # Layer
+    problems_changed = Signal(int)  # how many problems the values have now
 
-    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, context: AppContext, checker: LayerChecker | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
+        self.checker = checker or LayerChecker(context, self)
         self.layer: Layer | None = None
         self.defaults: ChartFiles | None = None
         self._loading = False
@@ -73,27 +81,33 @@ class LayerEditor(QWidget):
         add_row(form, "&Namespace:", stacked(self.namespace_edit, self.namespace_error), self.namespace_edit)
         add_row(form, "Install &priority:", self.priority_spin)
 
-        self.values_edit = monospace_editor(read_only=False)
+        self.values_edit = monospace_editor(read_only=False, line_numbers=True)
         self.values_edit.setTabChangesFocus(True)
         self.values_edit.setAccessibleName("Values override (YAML)")
         self._highlighter = YamlHighlighter(self.values_edit.document())
         self.problems = QListWidget()
-        self.problems.setMaximumHeight(110)
         self.problems.setAccessibleName("Problems in the values")
+        self.problems.setWordWrap(True)
+        self.problems.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.problems.setToolTip("Enter or double-click goes to the line")
         self.values_status = QLabel()
         self.values_status.setObjectName("formHint")
         self.defaults_status = QLabel()
         self.defaults_status.setObjectName("formHint")
         self.defaults_status.setWordWrap(True)
+        status_row = QHBoxLayout()
+        status_row.setContentsMargins(0, 0, 0, 0)
+        status_row.addWidget(self.values_status)
+        status_row.addWidget(self.defaults_status, 1)
         values_page = QWidget()
         values_layout = QVBoxLayout(values_page)
         values_layout.setContentsMargins(0, 0, 0, 0)
+        values_layout.setSpacing(4)
         values_layout.addWidget(self.values_edit, 1)
-        values_layout.addWidget(self.values_status)
-        values_layout.addWidget(self.defaults_status)
+        values_layout.addLayout(status_row)
         values_layout.addWidget(self.problems)
-        self.override_view = monospace_editor(read_only=True)
-        self.version_diff_view = monospace_editor(read_only=True)
+        self.override_view = DiffView()
+        self.version_diff_view = DiffView()
         self.tabs = QTabWidget()
         self.tabs.addTab(values_page, "&Values")
         self.tabs.addTab(self.override_view, "Changes from &defaults")
@@ -112,6 +126,7 @@ class LayerEditor(QWidget):
         self.priority_spin.valueChanged.connect(self._on_priority_changed)
         self.values_edit.textChanged.connect(self._on_values_changed)
         self.problems.itemActivated.connect(self._on_problem_activated)
+        self.checker.files_arrived.connect(self._on_checker_files_arrived)
 
     # --- loading ------------------------------------------------------------------------
 
@@ -141,7 +156,7 @@ class LayerEditor(QWidget):
             self.namespace_error.hide()
             self.priority_spin.setValue(layer.install_priority)
             self.values_edit.setPlainText(layer.values_override)
-            self.version_diff_view.setPlainText("Change the chart version to see what changed in its defaults.")
+            self.version_diff_view.set_message("Change the chart version to see what changed in its defaults.")
         finally:
             self._loading = False
         self._check_values()
@@ -155,9 +170,21 @@ class LayerEditor(QWidget):
             return
         self.defaults_status.setText("Loading the chart's defaults…")
         self._request += 1
-        self._pending = asyncio.ensure_future(
-            self._fetch_defaults(self._request, registry.id, layer.chart, version, previous)
-        )
+        request = self._request
+        # Started from the event loop, not from here: at startup the window is built before the
+        # asyncio loop runs, and a task made then would never run.
+        QTimer.singleShot(0, self, lambda: self._start_fetch(request, registry.id, layer.chart, version, previous))
+
+    def stop_waiting(self) -> None:
+        """The window is closing: what is being fetched is no longer shown."""
+        self._request += 1
+        if self._pending is not None:
+            self._pending.cancel()
+
+    def _start_fetch(self, request: int, registry_id: int, chart: str, version: str, previous: str | None) -> None:
+        if request != self._request:
+            return
+        self._pending = asyncio.ensure_future(self._fetch_defaults(request, registry_id, chart, version, previous))
 
     async def _fetch_defaults(
         self, request: int, registry_id: int, chart: str, version: str, previous: str | None
@@ -167,7 +194,7 @@ class LayerEditor(QWidget):
             files = await asyncio.wrap_future(worker.chart_files(registry_id, chart, version))
             before = await asyncio.wrap_future(worker.chart_files(registry_id, chart, previous)) if previous else None
         except UserError as exc:
-            if request == self._request:
+            if not self.context.outlived(self) and request == self._request:
                 self.defaults_status.setText(
                     f"The chart's defaults are not available ({exc.message}); the values are checked as YAML only."
                 )
@@ -175,15 +202,21 @@ class LayerEditor(QWidget):
         except Exception:
             log.exception("loading a chart's defaults failed")
             return
-        if request != self._request or self.layer is None:
+        if self.context.outlived(self) or request != self._request or self.layer is None:
             return
         self.defaults = files
+        self.checker.remember(self.layer, files)
         self.defaults_status.setText("")
         if not self.values_edit.toPlainText().strip() and files.values:
             self.values_edit.setPlainText(files.values)  # a new layer starts from the chart's defaults
         if before is not None:
-            diff = values_diff(before.values or "", files.values or "", f"{chart} {previous}", f"{chart} {version}")
-            self.version_diff_view.setPlainText(diff or f"The default values of {previous} and {version} are the same.")
+            self.version_diff_view.set_texts(
+                before.values or "",
+                files.values or "",
+                f"{chart} {previous}",
+                f"{chart} {version}",
+                f"The default values of {previous} and {version} are the same.",
+            )
             self.tabs.setCurrentIndex(2)
         self._check_values()
 
@@ -225,30 +258,56 @@ class LayerEditor(QWidget):
         self._emit(replace(self.layer, values_override=self.values_edit.toPlainText()))
         self._check_values()
 
+    def values_problems(self) -> list[ValuesProblem]:
+        if self.layer is None:
+            return []
+        return self.checker.problems(replace(self.layer, values_override=self.values_edit.toPlainText()))
+
     def _check_values(self) -> None:
         text = self.values_edit.toPlainText()
-        schema = self.defaults.schema if self.defaults is not None else None
-        found = schema_problems(text, schema)
+        found = self.values_problems()
+        schema = self.defaults is not None and bool(self.defaults.schema)
+        if self.layer is not None and not schema:
+            schema = self.checker.schema_known(self.layer)
         self.problems.clear()
         for problem in found:
             item = QListWidgetItem(f"⚠ {problem}")
             item.setData(Qt.ItemDataRole.UserRole, problem.line)
             self.problems.addItem(item)
-        self.problems.setVisible(bool(found))
-        checked = "YAML and the chart's values.schema.json" if schema else "YAML"
-        self.values_status.setText(f"✓ Valid ({checked})" if not found else f"{len(found)} problem(s) ({checked})")
+        self._fit_problems()
+        self.values_edit.mark_lines([problem.line for problem in found])
+        checked = "YAML and the chart's schema" if schema else "YAML"
+        self.values_status.setText(
+            f"✓ Valid ({checked})" if not found else f"✗ {plural(len(found), 'problem')} ({checked})"
+        )
+        self.values_status.setObjectName("savedIndicator" if not found else "fieldError")
+        self.values_status.style().unpolish(self.values_status)
+        self.values_status.style().polish(self.values_status)
         defaults = self.defaults.values if self.defaults is not None else None
-        self.override_view.setPlainText(override_values(defaults, text) or "No changes from the chart's defaults.")
+        self.override_view.set_texts(
+            defaults or "", text, "chart defaults", "this layer", "No changes from the chart's defaults."
+        )
+        self.problems_changed.emit(len(found))
+
+    def _fit_problems(self) -> None:
+        """As tall as its problems, up to a few rows: the editor keeps the room."""
+        count = self.problems.count()
+        self.problems.setVisible(count > 0)
+        if not count:
+            return
+        rows = sum(self.problems.sizeHintForRow(row) for row in range(min(count, PROBLEM_ROWS_SHOWN)))
+        self.problems.setFixedHeight(rows + 2 * self.problems.frameWidth() + 2)
+
+    def _on_checker_files_arrived(self) -> None:
+        if self.layer is not None:
+            self._check_values()
 
     def _on_problem_activated(self, item: QListWidgetItem) -> None:
         line = int(item.data(Qt.ItemDataRole.UserRole) or 0)
         if line <= 0:
             return
-        block = self.values_edit.document().findBlockByLineNumber(line - 1)
-        cursor = QTextCursor(block)
-        self.values_edit.setTextCursor(cursor)
-        self.values_edit.setFocus()
         self.tabs.setCurrentIndex(0)
+        self.values_edit.go_to_line(line)
 
     def problem_lines(self) -> list[int]:
         return [int(self.problems.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.problems.count())]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -20,6 +21,7 @@ from desktop import __version__
 from desktop.catalog.registries import summaries
 from desktop.operations.sync import SyncResult
 from desktop.ui.context import AppContext
+from desktop.ui.geometry import fit_to_screen, keep_on_screen
 from desktop.ui.profiles_tab import ProfilesTab
 from desktop.ui.registries_tab import RegistriesTab
 from desktop.ui.resources import app_icon
@@ -85,7 +87,14 @@ class MainWindow(QMainWindow):
         activity_layout.addWidget(self.sync_progress)
         activity_layout.addWidget(self.cancel_sync_button)
         self.network_label = QLabel()
+        self.network_label.setObjectName("certificateWarning")
+        self.network_label.setContentsMargins(6, 0, 6, 0)
+        # A rule between the network state and the sync activity, so the two never read as one.
+        self.status_separator = QFrame()
+        self.status_separator.setFrameShape(QFrame.Shape.VLine)
+        self.status_separator.setFrameShadow(QFrame.Shadow.Sunken)
         self.statusBar().addPermanentWidget(self.network_label)
+        self.statusBar().addPermanentWidget(self.status_separator)
         self.statusBar().addPermanentWidget(activity)
 
     def _connect(self) -> None:
@@ -108,8 +117,9 @@ class MainWindow(QMainWindow):
         geometry = self._state.value("geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
+            keep_on_screen(self)  # saved on a larger screen, say
         else:
-            self.resize(1180, 740)
+            fit_to_screen(self, 1180, 740)
         self.tabs.setCurrentIndex(int(self._state.value("tab", REGISTRIES_TAB)))
         self._update_activity()
         self._update_network_state()
@@ -124,6 +134,7 @@ class MainWindow(QMainWindow):
         busy = bool(running)
         self.sync_progress.setVisible(busy)
         self.cancel_sync_button.setVisible(busy)
+        self._update_separator()
         if not busy:
             self.sync_label.setText("")
             return
@@ -163,10 +174,18 @@ class MainWindow(QMainWindow):
     def _update_network_state(self) -> None:
         offline = [s.registry.name for s in summaries(self.context.reader) if s.state.offline]
         if offline:
-            self.network_label.setText(f"⚠ Offline: {', '.join(offline)} — using snapshots")
-            self.network_label.setToolTip("These registries could not be reached; their snapshots still work.")
+            shown = ", ".join(offline[:3]) + (f" and {len(offline) - 3} more" if len(offline) > 3 else "")
+            self.network_label.setText(f"⚠ Offline: {shown} — using snapshots")
+            self.network_label.setToolTip(
+                "These registries could not be reached; their snapshots still work:\n" + "\n".join(offline)
+            )
         else:
             self.network_label.setText("")
+        self.network_label.setVisible(bool(offline))
+        self._update_separator()
+
+    def _update_separator(self) -> None:
+        self.status_separator.setVisible(bool(self.network_label.text()) and bool(self.context.worker.running()))
 
     # --- actions ------------------------------------------------------------------------
 
@@ -205,6 +224,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.profiles_tab.flush()  # the last edit is saved before the sync thread stops
+        self.profiles_tab.stop_waiting()
         self._state.setValue("geometry", self.saveGeometry())
         self._state.setValue("tab", self.tabs.currentIndex())
         self._state.sync()

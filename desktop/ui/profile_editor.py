@@ -26,7 +26,6 @@ from desktop.catalog.profiles import find_profile
 from desktop.errors import ValidationError
 from desktop.profiles.health import layer_health
 from desktop.profiles.model import (
-    DEFAULT_NAMESPACE,
     Layer,
     Profile,
     validate_profile_name,
@@ -36,7 +35,9 @@ from desktop.profiles.model import (
 from desktop.ui.add_chart_dialog import AddChartDialog
 from desktop.ui.context import AppContext
 from desktop.ui.forms import add_row, error_label, stacked
+from desktop.ui.layer_checks import LayerChecker
 from desktop.ui.layer_editor import LayerEditor
+from desktop.wording import plural
 
 LAYER_INDEX = Qt.ItemDataRole.UserRole + 1
 
@@ -46,9 +47,10 @@ class ProfileEditor(QWidget):
 
     profile_edited = Signal(object)  # Profile
 
-    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, context: AppContext, checker: LayerChecker | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
+        self.checker = checker or LayerChecker(context, self)
         self.profile: Profile | None = None
         self._loading = False
         self._dialog: AddChartDialog | None = None
@@ -80,6 +82,8 @@ class ProfileEditor(QWidget):
         self.layers.setAccessibleName("Layers, in install order")
         self.layers.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.layers.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.layers.setWordWrap(True)  # a narrow list wraps a row rather than scrolling sideways
+        self.layers.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.add_chart_button = QPushButton("Add Helm &Chart…")
         self.remove_layer_button = QPushButton("Remove &Layer")
         self.move_up_button = QPushButton("Move &Up")
@@ -99,7 +103,7 @@ class ProfileEditor(QWidget):
         left_layout.addWidget(self.layers, 1)
         left_layout.addLayout(layer_buttons)
 
-        self.layer_editor = LayerEditor(self.context)
+        self.layer_editor = LayerEditor(self.context, self.checker)
         self.no_layer = QLabel("Add a Helm chart to this profile, or select a layer to edit it.")
         self.no_layer.setObjectName("emptyText")
         self.no_layer.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -130,6 +134,7 @@ class ProfileEditor(QWidget):
         self.move_up_button.clicked.connect(lambda: self.move_selected_layer(-1))
         self.move_down_button.clicked.connect(lambda: self.move_selected_layer(1))
         self.layer_editor.layer_edited.connect(self._on_layer_edited)
+        self.checker.files_arrived.connect(self.refresh_badges)
 
     # --- loading ------------------------------------------------------------------------
 
@@ -152,19 +157,42 @@ class ProfileEditor(QWidget):
         self.layers.blockSignals(True)
         self.layers.clear()
         for index, layer in enumerate(self.profile.layers):
-            health = layer_health(self.context.reader, layer)
-            mark = "" if health.ok else "⚠ "
-            item = QListWidgetItem(
-                f"{mark}{layer.chart} {layer.version}\n   {layer.registry_name} · namespace {layer.namespace}"
-                f" · priority {layer.install_priority}"
-            )
+            item = QListWidgetItem()
             item.setData(LAYER_INDEX, index)
-            item.setToolTip(health.message or f"{layer.chart} {layer.version} from {layer.registry_name}")
+            self._describe_layer(item, layer)
             self.layers.addItem(item)
         self.layers.blockSignals(False)
         if 0 <= select < self.layers.count():
             self.layers.setCurrentRow(select)
         self._on_layer_selected(self.layers.currentRow())
+
+    def _describe_layer(self, item: QListWidgetItem, layer: Layer) -> None:
+        """The row: chart and version, where it installs, and a badge for values errors or health."""
+        health = layer_health(self.context.reader, layer)
+        errors = self.checker.problems(layer)
+        mark = "✗ " if errors else ("" if health.ok else "⚠ ")
+        badge = f" · {plural(len(errors), 'error')}" if errors else ""
+        item.setText(
+            f"{mark}{layer.chart} {layer.version}{badge}\n   {layer.registry_name} · {layer.namespace}"
+            f" · priority {layer.install_priority}"
+        )
+        where = f"{layer.chart} {layer.version} from {layer.registry_name}, into namespace {layer.namespace}"
+        tips = [where, *(str(problem) for problem in errors[:5])]
+        if not health.ok:
+            tips.append(health.message)
+        item.setToolTip("\n".join(tips))
+        item.setData(Qt.ItemDataRole.AccessibleDescriptionRole, "; ".join(tips))
+
+    def layer_badges(self) -> list[str]:
+        """The layer rows as shown (for tests and screen readers): their first lines."""
+        return [self.layers.item(i).text().split("\n")[0] for i in range(self.layers.count())]
+
+    def refresh_badges(self) -> None:
+        if self.profile is None:
+            return
+        for row in range(min(self.layers.count(), len(self.profile.layers))):
+            item = self.layers.item(row)
+            self._describe_layer(item, self.profile.layers[int(item.data(LAYER_INDEX))])
 
     # --- profile fields -----------------------------------------------------------------
 
@@ -232,10 +260,7 @@ class ProfileEditor(QWidget):
         self._emit(replace(self.profile, layers=tuple(layers)))
         item = self.layers.item(row)
         if item is not None:
-            item.setText(
-                f"{layer.chart} {layer.version}\n   {layer.registry_name} · namespace {layer.namespace}"
-                f" · priority {layer.install_priority}"
-            )
+            self._describe_layer(item, layer)
 
     def _on_layers_dragged(self) -> None:
         if self.profile is None:
@@ -284,7 +309,7 @@ class ProfileEditor(QWidget):
             registry_endpoint=chosen.registry.endpoint,
             chart=chosen.chart,
             version=chosen.version,
-            namespace=DEFAULT_NAMESPACE,
+            namespace=chosen.namespace,
             install_priority=0,
             values_override=defaults,
         )

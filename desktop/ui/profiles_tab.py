@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -39,8 +40,10 @@ from desktop.profiles.model import Profile
 from desktop.profiles.palette_import import ImportPlan
 from desktop.ui.context import AppContext
 from desktop.ui.forms import empty_state
+from desktop.ui.layer_checks import LayerChecker
 from desktop.ui.profile_editor import ProfileEditor
 from desktop.ui.profile_import_dialog import ProfileImportDialog
+from desktop.wording import plural
 
 log = logging.getLogger(__name__)
 SAVE_DELAY_MS = 300
@@ -61,6 +64,7 @@ class ProfilesTab(QWidget):
         self._dialogs: list[QWidget] = []
         self.import_dialog: ProfileImportDialog | None = None
         self._tasks: set[asyncio.Future[None]] = set()
+        self.checker = LayerChecker(context, self)
         self._build_ui()
         self._connect()
         self._load()
@@ -95,7 +99,7 @@ class ProfilesTab(QWidget):
         left_layout.addWidget(self.profile_list, 1)
         left_layout.addLayout(buttons)
 
-        self.editor = ProfileEditor(self.context)
+        self.editor = ProfileEditor(self.context, self.checker)
         self.empty_new_button = QPushButton("New Profile")
         empty = empty_state(
             "No profile selected",
@@ -127,6 +131,7 @@ class ProfilesTab(QWidget):
         self.editor.profile_edited.connect(self._on_profile_edited)
         self._save_timer.timeout.connect(self._save_pending)
         self.context.bridge.catalog_changed.connect(self._refresh_health)
+        self.checker.files_arrived.connect(self._refresh_health)
 
     def _load(self, select_id: int | None = None) -> None:
         profiles = list_profiles(self.context.reader)
@@ -149,10 +154,14 @@ class ProfilesTab(QWidget):
 
     def _item(self, profile: Profile) -> QListWidgetItem:
         issues = problems(self.context.reader, profile)
-        mark = "⚠ " if issues else ""
-        item = QListWidgetItem(f"{mark}{profile.name}  {profile.version}\n   {len(profile.layers)} layers")
+        errors = self.checker.profile_problems(profile)
+        broken = sum(1 for layer in profile.layers if self.checker.problems(layer))
+        mark = "✗ " if errors else ("⚠ " if issues else "")
+        second = plural(len(profile.layers), "layer") + (f" · {broken} with errors" if broken else "")
+        item = QListWidgetItem(f"{mark}{profile.name}  {profile.version}\n   {second}")
         item.setData(PROFILE_ID, profile.id)
-        item.setToolTip("\n".join(issues) if issues else profile.description or profile.name)
+        tips = errors[:8] + issues
+        item.setToolTip("\n".join(tips) if tips else profile.description or profile.name)
         return item
 
     def current_id(self) -> int | None:
@@ -219,6 +228,13 @@ class ProfilesTab(QWidget):
         finishes queued writes before it stops, so a save started at quitting still lands."""
         self._save_timer.stop()
         return self._save_pending() or self._saving
+
+    def stop_waiting(self) -> None:
+        """When the window closes: saves already started still land; nothing waits to show them."""
+        for task in list(self._tasks):
+            task.cancel()
+        self.editor.layer_editor.stop_waiting()
+        self.checker.stop_waiting()
 
     async def _flushed(self) -> None:
         future = self.flush()
@@ -298,11 +314,21 @@ class ProfilesTab(QWidget):
         self._load()
         self.status_message.emit(f"Profile “{profile.name}” deleted.")
 
-    def export_current(self, kind: str) -> None:
+    def export_current(self, kind: str) -> QMessageBox | None:
+        """Export the profile being edited; one with errors in its values asks first."""
         self.flush()
         profile = self.editor.profile
         if profile is None:
-            return
+            return None
+        errors = self.checker.profile_problems(profile)
+        if errors:
+            box = ask_export_with_errors(self, profile, errors, lambda: self._choose_export_file(profile, kind))
+            self._dialogs.append(box)
+            return box
+        self._choose_export_file(profile, kind)
+        return None
+
+    def _choose_export_file(self, profile: Profile, kind: str) -> None:
         suffix = "json" if kind == "palette" else "yaml"
         stem = "".join(ch if ch.isalnum() or ch in "._-" else "-" for ch in profile.name)
         default = f"{stem}-{profile.version}.{suffix}" if kind == "palette" else "helmfile.yaml"
@@ -368,3 +394,26 @@ class ProfilesTab(QWidget):
         box.setInformativeText("\n".join(f"• {problem}" for problem in found))
         self._dialogs.append(box)
         box.open()
+
+
+def ask_export_with_errors(
+    parent: QWidget, profile: Profile, errors: list[str], export_anyway: Callable[[], None]
+) -> QMessageBox:
+    """Before exporting a profile whose values have errors: say which, and export only if asked to.
+    Cancel is the default, so Enter does not write a broken file."""
+    box = QMessageBox(
+        QMessageBox.Icon.Warning,
+        "Export Profile",
+        f"“{profile.name}” has errors in its values.",
+        QMessageBox.StandardButton.Cancel,
+        parent,
+    )
+    shown = "\n".join(f"• {line}" for line in errors[:8])
+    if len(errors) > 8:
+        shown += f"\n• … and {len(errors) - 8} more"
+    box.setInformativeText(f"{shown}\n\nThe exported file would carry them to the cluster. Fix them first?")
+    export = box.addButton("Export Anyway", QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.buttonClicked.connect(lambda button: export_anyway() if button is export else None)
+    box.open()
+    return box

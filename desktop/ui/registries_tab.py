@@ -1,12 +1,13 @@
-"""The Helm registries tab: the table with its ⋮ menus, the filter, the empty state, the offline banner."""
+"""The Helm registries tab: the table with its ⋮ menus, the filter (and what it found nothing for), the
+empty state, the banner for registries whose snapshot stands in for them."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
-from PySide6.QtCore import QEvent, QModelIndex, QPoint, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -29,8 +30,9 @@ from qasync import asyncSlot
 from desktop.operations.sync import SyncResult
 from desktop.registry import Registry
 from desktop.timefmt import short_date
+from desktop.ui.browse_charts_dialog import BrowseChartsDialog
 from desktop.ui.context import AppContext
-from desktop.ui.forms import empty_state
+from desktop.ui.forms import empty_state, escape_clears
 from desktop.ui.registry_dialog import RegistryDialog
 from desktop.ui.registry_model import (
     ACCESS,
@@ -47,6 +49,7 @@ from desktop.ui.registry_model import (
     RegistryTableModel,
 )
 from desktop.ui.sync_history_dialog import SyncHistoryDialog
+from desktop.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +89,8 @@ class RegistriesTab(QWidget):
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setMinimumWidth(260)
         self.filter_edit.setMaximumWidth(360)
+        self.filter_edit.setAccessibleName("Filter registries")
+        escape_clears(self.filter_edit)
         toolbar = QHBoxLayout()
         toolbar.addWidget(self.add_button)
         toolbar.addStretch(1)
@@ -113,15 +118,18 @@ class RegistriesTab(QWidget):
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        self.table.setTabKeyNavigation(False)  # Tab moves between widgets; arrows move within the table
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.verticalHeader().hide()
         self.table.setAccessibleName("Helm registries")
         self.actions_delegate = ActionsDelegate(self.table)
         self.table.setItemDelegateForColumn(ACTIONS, self.actions_delegate)
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
+        header.setStretchLastSection(False)
         for column, mode in (
             (NAME, QHeaderView.ResizeMode.ResizeToContents),
-            (ENDPOINT, QHeaderView.ResizeMode.Stretch),
+            (ENDPOINT, QHeaderView.ResizeMode.Interactive),
             (SYNC, QHeaderView.ResizeMode.ResizeToContents),
             (ACCESS, QHeaderView.ResizeMode.ResizeToContents),
             (CHARTS, QHeaderView.ResizeMode.ResizeToContents),
@@ -130,8 +138,10 @@ class RegistriesTab(QWidget):
             (ACTIONS, QHeaderView.ResizeMode.Fixed),
         ):
             header.setSectionResizeMode(column, mode)
-        header.resizeSection(STATUS, 280)
         header.resizeSection(ACTIONS, 40)
+        self._columns_timer = QTimer(self)
+        self._columns_timer.setSingleShot(True)
+        self._columns_timer.setInterval(0)
 
         self.empty_add_button = QPushButton("Add New Helm Registry")
         self.empty_state = empty_state(
@@ -141,9 +151,15 @@ class RegistriesTab(QWidget):
             self.empty_add_button,
         )
 
+        self.no_match = QLabel()
+        self.no_match.setObjectName("emptyText")
+        self.no_match.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_match.setWordWrap(True)
+
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty_state)
         self.stack.addWidget(self.table)
+        self.stack.addWidget(self.no_match)
         layout = QVBoxLayout(self)
         layout.addLayout(toolbar)
         layout.addWidget(self.offline_banner)
@@ -151,8 +167,10 @@ class RegistriesTab(QWidget):
 
         for keys, handler in (
             (QKeySequence.StandardKey.Delete, self._on_delete_pressed),
-            (QKeySequence("Return"), self._on_edit_pressed),
-            (QKeySequence("Enter"), self._on_edit_pressed),
+            (QKeySequence("Return"), self._on_browse_pressed),
+            (QKeySequence("Enter"), self._on_browse_pressed),
+            (QKeySequence("Ctrl+E"), self._on_edit_pressed),
+            (QKeySequence("F2"), self._on_edit_pressed),
             (QKeySequence.StandardKey.Refresh, self._on_refresh_pressed),
             (QKeySequence("Ctrl+R"), self._on_refresh_pressed),
         ):
@@ -164,7 +182,9 @@ class RegistriesTab(QWidget):
     def _connect(self) -> None:
         self.add_button.clicked.connect(self.open_add_dialog)
         self.empty_add_button.clicked.connect(self.open_add_dialog)
-        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+        self.filter_edit.textChanged.connect(self._on_filter_changed)
+        self._columns_timer.timeout.connect(self.fit_columns)
+        self.model.dataChanged.connect(lambda *_: self._columns_timer.start())
         self.table.customContextMenuRequested.connect(self._on_table_context_menu)
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.actions_delegate.clicked.connect(self._on_actions_clicked)
@@ -182,27 +202,81 @@ class RegistriesTab(QWidget):
     def reload(self) -> None:
         selected = self.selected_registry()
         self.model.reload()
-        self.stack.setCurrentWidget(self.table if self.model.rowCount() else self.empty_state)
+        self._show_page()
         self._update_offline_banner()
         if selected is not None:
             self.select_registry(selected.id)
+        self._columns_timer.start()
+
+    def _show_page(self) -> None:
+        """The table; or, with no registries, the empty state; or what the filter found nothing for."""
+        if not self.model.rowCount():
+            self.stack.setCurrentWidget(self.empty_state)
+        elif not self.proxy.rowCount():
+            self.no_match.setText(
+                f"No registries match “{self.filter_edit.text()}”.\nPress Escape to clear the filter."
+            )
+            self.stack.setCurrentWidget(self.no_match)
+        else:
+            self.stack.setCurrentWidget(self.table)
+
+    def _on_filter_changed(self, text: str) -> None:
+        self.proxy.setFilterFixedString(text)
+        self._show_page()
 
     def _update_offline_banner(self) -> None:
-        offline = [s for s in self.model.summaries() if s.state.offline and self.model.live(s.registry.id) is None]
-        self.offline_banner.setVisible(bool(offline))
-        if not offline:
+        """Registries whose last sync failed, unreachable or not: their snapshots stand in for them."""
+        standing_in = [
+            s for s in self.model.summaries() if s.state.last_error and self.model.live(s.registry.id) is None
+        ]
+        self.offline_banner.setVisible(bool(standing_in))
+        if not standing_in:
             return
-        if len(offline) == 1:
-            summary = offline[0]
-            snapshot = short_date(summary.state.snapshot_at) if summary.state.snapshot_at else "its registration"
-            text = f"⚠ {summary.registry.name} is unreachable — using its snapshot of {snapshot}."
+
+        def snapshot(summary: object) -> str:
+            at = summary.state.snapshot_at  # type: ignore[attr-defined]
+            return short_date(at) if at else "its registration"
+
+        if len(standing_in) == 1:
+            summary = standing_in[0]
+            name = summary.registry.name
+            if summary.state.offline:
+                text = f"⚠ {name} is unreachable — using its snapshot of {snapshot(summary)}."
+            else:
+                text = f"⚠ {name} could not be synced — using its snapshot of {snapshot(summary)}."
         else:
             parts = [
-                f"{s.registry.name} ({short_date(s.state.snapshot_at) if s.state.snapshot_at else '—'})"
-                for s in offline
+                f"{s.registry.name} ({'unreachable' if s.state.offline else 'sync failed'}, {snapshot(s)})"
+                for s in standing_in
             ]
-            text = f"⚠ {len(offline)} registries are unreachable — using their snapshots: " + ", ".join(parts) + "."
-        self.offline_text.setText(text + " Everything in a snapshot keeps working offline.")
+            text = f"⚠ {len(standing_in)} registries use their snapshots: " + ", ".join(parts) + "."
+        self.offline_text.setText(text + " Everything in a snapshot keeps working; the Status column says why.")
+
+    # --- columns ------------------------------------------------------------------------
+
+    def fit_columns(self) -> None:
+        """Columns as wide as their content; Endpoint and Status share what is left by what they
+        need, so neither takes all the room while the other is cut (their tooltips hold the rest)."""
+        header = self.table.horizontalHeader()
+        available = self.table.viewport().width()
+        fixed = sum(header.sectionSize(c) for c in range(self.model.columnCount()) if c not in (ENDPOINT, STATUS))
+        room = max(0, available - fixed)
+        wants = {
+            column: max(self.table.sizeHintForColumn(column), header.sectionSizeFromContents(column).width()) + 8
+            for column in (ENDPOINT, STATUS)
+        }
+        # Endpoint: its whole text, up to 45 % of the room; Status: the rest (at least what it needs
+        # when that fits), since it is the column that changes and says what to do.
+        endpoint = min(wants[ENDPOINT], max(140, round(room * 0.45)))
+        if wants[ENDPOINT] + wants[STATUS] <= room:
+            endpoint = wants[ENDPOINT]
+        status = max(160, room - endpoint)
+        header.resizeSection(ENDPOINT, endpoint)
+        header.resizeSection(STATUS, status)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._columns_timer.start()
 
     # --- selection ----------------------------------------------------------------------
 
@@ -223,6 +297,8 @@ class RegistriesTab(QWidget):
 
     def actions_menu(self, registry: Registry) -> QMenu:
         menu = QMenu(self)
+        menu.addAction("&Browse Charts…", lambda: self.open_browser(registry))
+        menu.addSeparator()
         syncing = self.model.live(registry.id) is not None
         if syncing:
             menu.addAction("&Cancel Sync", lambda: self.context.worker.cancel_sync(registry.id))
@@ -251,7 +327,12 @@ class RegistriesTab(QWidget):
 
     def _on_table_double_clicked(self, index: QModelIndex) -> None:
         if index.column() != ACTIONS:
-            self.open_edit_dialog(index.data(REGISTRY_ROLE))
+            self.open_browser(index.data(REGISTRY_ROLE))
+
+    def _on_browse_pressed(self) -> None:
+        registry = self.selected_registry()
+        if registry is not None:
+            self.open_browser(registry)
 
     def _on_delete_pressed(self) -> None:
         registry = self.selected_registry()
@@ -282,6 +363,12 @@ class RegistriesTab(QWidget):
         self._show(dialog)
         return dialog
 
+    def open_browser(self, registry: Registry) -> BrowseChartsDialog:
+        dialog = BrowseChartsDialog(self.context, registry, self)
+        dialog.status_message.connect(self.status_message)
+        self._show(dialog)
+        return dialog
+
     def open_history(self, registry: Registry) -> SyncHistoryDialog:
         dialog = SyncHistoryDialog(self.context.reader, registry, self)
         self._show(dialog)
@@ -302,7 +389,8 @@ class RegistriesTab(QWidget):
         if result is not None:
             charts = len({chart for chart, _ in result.diff.added})
             self.status_message.emit(
-                f"Registry “{registry.name}” added: {charts:,} charts, {len(result.diff.added):,} versions."
+                f"Registry “{registry.name}” added: {plural(charts, 'chart')}, "
+                f"{plural(len(result.diff.added), 'version')}."
             )
         else:
             self.status_message.emit(f"Registry “{registry.name}” saved.")
@@ -311,7 +399,8 @@ class RegistriesTab(QWidget):
         row = self.model.row_of(registry.id)
         summary = self.model.summary(row) if row is not None else None
         lost = (
-            f"its snapshot of {summary.chart_count:,} charts ({summary.version_count:,} versions) and its sync history"
+            f"its snapshot of {plural(summary.chart_count, 'chart')} ({plural(summary.version_count, 'version')})"
+            " and its sync history"
             if summary
             else "its snapshot and sync history"
         )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeyEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -37,6 +38,7 @@ from desktop.registry import (
 from desktop.ui.certificate_field import CertificateField
 from desktop.ui.context import AppContext
 from desktop.ui.forms import add_row, error_label, stacked
+from desktop.ui.geometry import fit_height_to_content, fit_to_screen
 
 log = logging.getLogger(__name__)
 _PHASES = {"download": "Downloading the index", "parse": "Reading the index", "write": "Saving the snapshot"}
@@ -65,7 +67,8 @@ class RegistryDialog(QDialog):
     def _build_ui(self) -> None:
         editing = self.registry is not None
         self.setWindowTitle("Edit Helm Registry" if editing else "Add Helm Registry")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(520)
+        fit_to_screen(self, 600, 480)
         self.kind_combo = QComboBox()
         self.kind_combo.addItem("Helm repository (index.yaml)", "helm")
         self.kind_combo.addItem("OCI registry (helm push oci://…)", "oci")
@@ -95,7 +98,7 @@ class RegistryDialog(QDialog):
         self.charts_edit.setPlaceholderText("web, database (only when the registry does not list its charts)")
         self.field_errors = {key: error_label() for key in ("name", "endpoint", "username", "password", "charts")}
 
-        form = QFormLayout()
+        self.form = form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         add_row(form, "&Type:", self.kind_combo)
@@ -137,7 +140,6 @@ class RegistryDialog(QDialog):
 
         self.buttons = QDialogButtonBox()
         self.confirm_button = QPushButton("Confirm")
-        self.confirm_button.setDefault(True)
         self.cancel_button = QPushButton("Cancel")
         self.buttons.addButton(self.confirm_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
@@ -146,7 +148,11 @@ class RegistryDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error_box)
         layout.addWidget(self.busy_widget)
+        layout.addStretch(1)  # a taller dialog gives its room to nothing in particular
         layout.addWidget(self.buttons)
+        # Set once the button is in the dialog: only then is it the dialog's default (Enter), rather
+        # than the first button in the tab order (the certificate's Browse…).
+        self.confirm_button.setDefault(True)
 
     def _connect(self) -> None:
         for key, edit in (
@@ -160,7 +166,8 @@ class RegistryDialog(QDialog):
         self.kind_combo.currentIndexChanged.connect(self._on_kind_changed)
         self.plain_http_check.toggled.connect(self._validate)
         self.charts_edit.textEdited.connect(lambda _text: self._on_field_edited("charts"))
-        self.certificate.certificate_changed.connect(self._validate)
+        self.certificate.certificate_changed.connect(self._on_certificate_changed)
+        self.insecure_check.toggled.connect(lambda _on: self.error_box.hide())
         self.confirm_button.clicked.connect(self._on_confirm_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self.context.bridge.job_event.connect(self._on_job_event)
@@ -183,6 +190,7 @@ class RegistryDialog(QDialog):
             self.insecure_check.setChecked(registry.insecure_skip_tls_verify)
         self._on_no_auth_toggled(self.no_auth_check.isChecked())
         self._on_kind_changed()
+        self.name_edit.setFocus()  # typing at once goes into the first field a user fills
 
     # --- validation ---------------------------------------------------------------------
 
@@ -192,8 +200,12 @@ class RegistryDialog(QDialog):
         self._validate()
 
     def _on_no_auth_toggled(self, no_auth: bool) -> None:
-        for widget in (self.username_label, self.username_row, self.password_label, self.password_row):
-            widget.setVisible(not no_auth)
+        for row in (self.username_row, self.password_row):
+            self.form.setRowVisible(row, not no_auth)  # the whole row: no gap is left behind
+        self._validate()
+
+    def _on_certificate_changed(self) -> None:
+        self.error_box.hide()  # "signed by an unknown authority" no longer applies: Confirm checks again
         self._validate()
 
     def kind(self) -> str:
@@ -201,8 +213,8 @@ class RegistryDialog(QDialog):
 
     def _on_kind_changed(self) -> None:
         oci = self.kind() == "oci"
-        for widget in (self.plain_http_label, self.plain_http_check, self.charts_label, self.charts_row):
-            widget.setVisible(oci)
+        for row in (self.plain_http_check, self.charts_row):
+            self.form.setRowVisible(row, oci)
         self.endpoint_edit.setPlaceholderText(
             "oci://registry.example.com/charts" if oci else "https://charts.example.com/stable"
         )
@@ -243,6 +255,43 @@ class RegistryDialog(QDialog):
             label.setText(shown or "")
             label.setVisible(bool(shown))
         self.confirm_button.setEnabled(not problems and self._token is None)
+        self._refit()
+
+    def _refit(self) -> None:
+        """Once the layout has taken in what appeared or went: keep everything readable."""
+        QTimer.singleShot(0, self, lambda: fit_height_to_content(self))
+
+    def show_missing(self) -> None:
+        """Enter on an incomplete form: every field's problem shown, the first one focused."""
+        self._touched.update(self.field_errors)
+        self._validate()
+        problems = self.errors()
+        fields = {
+            "name": self.name_edit,
+            "endpoint": self.endpoint_edit,
+            "username": self.username_edit,
+            "password": self.password_edit,
+            "charts": self.charts_edit,
+        }
+        first = next((fields[key] for key in fields if key in problems), None)
+        if first is not None:
+            first.setFocus()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and self._token is None and self.errors():
+            self.show_missing()  # rather than nothing (Confirm is disabled) or another button
+            return
+        super().keyPressEvent(event)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        fit_height_to_content(self)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._refit()  # wrapped text needs another height at another width
 
     def draft(self) -> RegistryDraft:
         private = not self.no_auth_check.isChecked()
@@ -339,6 +388,7 @@ class RegistryDialog(QDialog):
     def _show_error(self, message: str) -> None:
         self.error_text.setText(message)
         self.error_box.show()
+        self._refit()
 
     def _on_cancel_clicked(self) -> None:
         if self._token is not None:

@@ -15,6 +15,7 @@ from desktop.catalog.registries import RegistrySummary, summaries
 from desktop.registry import Registry
 from desktop.timefmt import local_time, relative_time, short_date
 from desktop.ui.style import accent_colors
+from desktop.wording import plural
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -65,7 +66,13 @@ def registry_status(summary: RegistrySummary, live: LiveSync | None) -> Registry
             f"{local_time(state.snapshot_at)}.",
         )
     if state.last_error:
-        return RegistryStatus("failed", f"Failed: {state.last_error}", state.last_error)
+        snapshot = short_date(state.snapshot_at) if state.snapshot_at else "registration"
+        return RegistryStatus(
+            "failed",
+            f"Failed — using snapshot of {snapshot}: {state.last_error}",
+            f"The last sync failed: {state.last_error}\nIts charts still work from the snapshot of "
+            f"{local_time(state.snapshot_at)}.",
+        )
     if state.last_success_at is None:
         return RegistryStatus("never", "Not synced yet", "No successful sync yet.")
     return RegistryStatus("ok", "OK", f"Snapshot of {local_time(state.snapshot_at)}")
@@ -186,7 +193,12 @@ class RegistryTableModel(QAbstractTableModel):
         if column == STATUS:
             return registry_status(summary, self._live.get(registry.id)).tooltip
         if column == CHARTS:
-            return f"{summary.chart_count:,} charts, {summary.version_count:,} versions in the snapshot"
+            charts, versions = plural(summary.chart_count, "chart"), plural(summary.version_count, "version")
+            return f"{charts}, {versions} in the snapshot"
+        if column == ENDPOINT:
+            return registry.endpoint
+        if column == NAME:
+            return f"{registry.name}: double-click or Enter to browse its charts"
         if column == SYNC:
             return (
                 "Synchronized every day; charts are searchable"
@@ -194,7 +206,7 @@ class RegistryTableModel(QAbstractTableModel):
                 else "Registration snapshot only; reference charts by exact name and version"
             )
         if column == ACTIONS:
-            return "Synchronize, Edit, Sync history, Remove"
+            return "Browse charts, Synchronize, Edit, Sync history, Remove"
         return None
 
     def registry(self, row: int) -> Registry:

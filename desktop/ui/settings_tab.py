@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -25,6 +26,8 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from desktop.catalog.archives import cache_usage
+from desktop.catalog.icons import icons_size
 from desktop.errors import UserError
 from desktop.helm.repositories_file import default_repositories_file
 from desktop.operations.helm_import import ImportOutcome
@@ -32,7 +35,7 @@ from desktop.settings import TenantSettings
 from desktop.ui.context import AppContext
 from desktop.ui.forms import add_row, error_label, stacked
 from desktop.ui.helm_import_dialog import HelmImportDialog
-from desktop.ui.sync_history_dialog import human_size
+from desktop.wording import human_size, plural
 
 log = logging.getLogger(__name__)
 SAVE_DELAY_MS = 400
@@ -80,6 +83,16 @@ class TenantSettingsTab(QWidget):
         data_layout.addStretch(1)
         self.keyring_label = QLabel("…")
         self.size_label = QLabel()
+        self.cache_label = QLabel()
+        self.cache_label.setWordWrap(True)
+        self.clear_cache_button = QPushButton("&Clear Unused…")
+        self.clear_cache_button.setToolTip("Delete the cached chart files that no profile uses and nobody kept offline")
+        cache_row = QWidget()
+        cache_layout = QHBoxLayout(cache_row)
+        cache_layout.setContentsMargins(0, 0, 0, 0)
+        cache_layout.addWidget(self.cache_label, 1)
+        cache_layout.addWidget(self.clear_cache_button, 0, Qt.AlignmentFlag.AlignTop)
+        self._dialogs: list[QWidget] = []
         helm_text = QLabel(
             "Add the repositories Helm already knows (its repositories.yaml): names, URLs, CA files,\n"
             "skip-verify and credentials, each checked like a new registry."
@@ -110,6 +123,7 @@ class TenantSettingsTab(QWidget):
         add_row(form, "Data folder:", data_row, self.open_folder_button)
         add_row(form, "Passwords kept in:", self.keyring_label)
         add_row(form, "Catalog size:", self.size_label)
+        add_row(form, "Cached charts:", cache_row, self.clear_cache_button)
         _section(form, "Import from Helm")
         add_row(form, "", stacked(helm_text, helm_row), self.import_button)
 
@@ -138,6 +152,7 @@ class TenantSettingsTab(QWidget):
         self._save_timer.timeout.connect(self._save)
         self.open_folder_button.clicked.connect(self._on_open_folder_clicked)
         self.import_button.clicked.connect(self._on_import_clicked)
+        self.clear_cache_button.clicked.connect(self.confirm_clear_cache)
         self.context.bridge.catalog_changed.connect(self._update_size)
 
     def _load(self) -> None:
@@ -159,12 +174,58 @@ class TenantSettingsTab(QWidget):
             name = await asyncio.wrap_future(self.context.worker.keyring_name())
         except Exception as exc:  # the label is informative only
             name = f"unknown ({type(exc).__name__})"
-        self.keyring_label.setText(name)
+        if not self.context.outlived(self):
+            self.keyring_label.setText(name)
 
     def _update_size(self) -> None:
         catalog = self.context.paths.catalog
         total = sum(p.stat().st_size for p in catalog.parent.glob(catalog.name + "*") if p.is_file())
         self.size_label.setText(human_size(total))
+        usage = cache_usage(self.context.reader)
+        icon_count, icon_bytes = icons_size(self.context.reader)
+        parts = [
+            f"{human_size(usage.size)} in {plural(usage.count, 'chart version')}",
+            f"{usage.profile_count} used by profiles",
+            f"{usage.pinned_count} kept offline by hand",
+            f"{human_size(usage.unused_size)} used by nothing",
+        ]
+        self.cache_label.setText(", ".join(parts) + f". Icons: {human_size(icon_bytes)} ({icon_count}).")
+        self.clear_cache_button.setEnabled(usage.unused_count > 0)
+
+    def confirm_clear_cache(self) -> QMessageBox:
+        usage = cache_usage(self.context.reader)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Clear Cached Charts",
+            f"Delete {plural(usage.unused_count, 'cached chart version')} ({human_size(usage.unused_size)})?",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setInformativeText(
+            "No profile uses them and nobody kept them offline; their files are downloaded again when "
+            f"needed. The {plural(usage.profile_count + usage.pinned_count, 'version')} that profiles use or "
+            "that were kept offline stay."
+        )
+        clear = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.buttonClicked.connect(lambda button: self._clear_cache() if button is clear else None)
+        self._dialogs.append(box)
+        box.finished.connect(lambda _code: self._dialogs.remove(box))
+        box.open()
+        return box
+
+    @asyncSlot()
+    async def _clear_cache(self) -> None:
+        try:
+            count, size = await asyncio.wrap_future(self.context.worker.clear_unused_cache())
+        except Exception:
+            log.exception("clearing the cache failed")
+            self.status_message.emit(f"The cache was not cleared; details are in {self.context.paths.log_file}.")
+            return
+        if self.context.outlived(self):
+            return
+        self._update_size()
+        self.status_message.emit(f"Deleted {plural(count, 'cached chart version')} ({human_size(size)}).")
 
     # --- editing ------------------------------------------------------------------------
 

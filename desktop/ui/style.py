@@ -60,4 +60,12 @@ QLabel#emptyTitle {{ font-size: 16pt; font-weight: 600; }}
 QLabel#sectionHeading {{ font-weight: 600; font-size: 11pt; }}
 QLabel#emptyText {{ color: {colors["muted"].name()}; }}
 QLabel#savedIndicator {{ color: {colors["ok"].name()}; }}
+QAbstractItemView, QPlainTextEdit, QTextBrowser {{
+    border: 1px solid {colors["muted"].name()};
+    padding: 1px;
+}}
+QAbstractItemView:focus, QPlainTextEdit:focus, QTextBrowser:focus {{
+    border: 2px solid {highlight.name()};
+    padding: 0px;
+}}
 """

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -22,6 +23,9 @@ from PySide6.QtWidgets import (
 from desktop.catalog.sync_records import SyncRun, list_runs, run_changes
 from desktop.registry import Registry
 from desktop.timefmt import local_time
+from desktop.ui.geometry import fit_to_screen
+from desktop.ui.style import accent_colors
+from desktop.wording import human_size, plural
 
 COLUMNS = ("When", "Trigger", "Outcome", "Size", "Added", "Removed", "Changed", "Details")
 _TRIGGERS = {"register": "Registration", "manual": "Manual", "schedule": "Schedule"}
@@ -32,15 +36,6 @@ _OUTCOMES = {
     "cancelled": "Cancelled",
     "running": "Running",
 }
-
-
-def human_size(count: int) -> str:
-    size = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{count} B"
 
 
 class SyncHistoryDialog(QDialog):
@@ -55,17 +50,22 @@ class SyncHistoryDialog(QDialog):
 
     def _build_ui(self) -> None:
         self.setWindowTitle(f"Sync history — {self.registry.name}")
-        self.resize(860, 520)
+        fit_to_screen(self, 900, 560)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.setTabKeyNavigation(False)
+        self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.changes_label = QLabel("Select a run to see the chart versions it changed.")
+        self.changes_label.setWordWrap(True)
+        self.changes_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.changes_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.changes = QListWidget()
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)
@@ -116,15 +116,21 @@ class SyncHistoryDialog(QDialog):
             return
         run = self.runs[min(rows)]
         changes = run_changes(self.reader, run.id)
-        if run.trigger == "register":
-            self.changes_label.setText(f"Registration: {run.added:,} versions in the first snapshot.")
+        if run.trigger == "register" and run.status not in ("failed", "cancelled"):
+            self.changes_label.setText(f"Registration: {plural(run.added, 'version')} in the first snapshot.")
+            self.changes.setVisible(False)
             return
         if run.status in ("failed", "cancelled"):
-            self.changes_label.setText(f"This run {run.status}: the snapshot stayed as it was.")
+            reason = f"\n\n{run.error}" if run.error else ""
+            self.changes_label.setText(f"This run {run.status}: the snapshot stayed as it was.{reason}")
         else:
-            self.changes_label.setText(
-                f"{len(changes)} chart versions changed in this run." if changes else "This run changed nothing."
-            )
+            changed = f"{plural(len(changes), 'chart version')} changed in this run."
+            self.changes_label.setText(changed if changes else "This run changed nothing.")
+        self.changes.setVisible(bool(changes))
         symbols = {"added": "+ added", "removed": "− removed", "changed": "~ changed"}
+        colors = accent_colors(self.palette())
+        tones = {"added": colors["ok"], "removed": colors["error"], "changed": colors["warning"]}
         for change, chart, version in changes:
-            self.changes.addItem(f"{symbols[change]}   {chart} {version}")
+            item = QListWidgetItem(f"{symbols[change]}   {chart} {version}")
+            item.setForeground(tones[change])
+            self.changes.addItem(item)

@@ -42,6 +42,12 @@ class WorkerBridge(QObject):
         with self._lock:
             self._closed = True
 
+    @property
+    def closed(self) -> bool:
+        """The app is shutting down: work that finishes now has no window to show it in."""
+        with self._lock:
+            return self._closed
+
     def deliver(self, name: str, *args: Any) -> None:
         """Called on any thread: queue the event for the UI thread."""
         with self._lock:

@@ -94,7 +94,9 @@ settings_profile = settings(
 
 @settings_profile
 @given(endpoint=endpoints, name=st.one_of(st.just("ok"), texts))
-def test_registry_add_with_any_name_and_endpoint(cli: Callable[..., tuple[int, str, str]], endpoint: str, name: str) -> None:
+def test_registry_add_with_any_name_and_endpoint(
+    cli: Callable[..., tuple[int, str, str]], endpoint: str, name: str
+) -> None:
     code, _, stderr = cli("registry", "add", name or "x", endpoint, "--max-index-size", "1")
     assert_one_clear_line(code, stderr)
     assert code != 0 or "error:" not in stderr
@@ -183,7 +185,9 @@ def test_any_certificate_file_is_read_or_refused(
     assert_one_clear_line(code, stderr)
 
 
-def test_unreadable_inputs_end_at_once(cli: Callable[..., tuple[int, str, str]], tmp_path: Path, repo: RepoServer) -> None:
+def test_unreadable_inputs_end_at_once(
+    cli: Callable[..., tuple[int, str, str]], tmp_path: Path, repo: RepoServer
+) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     for args in (
@@ -211,7 +215,7 @@ def test_help_for_every_command_is_clean(cli: Callable[..., tuple[int, str, str]
     from desktop.cli.parser import build_parser
 
     parser = build_parser()
-    commands = next(a for a in parser._actions if a.dest == "command").choices  # noqa: SLF001
+    commands = next(a for a in parser._actions if a.dest == "command").choices
     for name in commands:
         code, stdout, stderr = cli(name, "--help")
         assert code == 0 and stdout and not stderr

@@ -185,3 +185,31 @@ def test_a_cancelled_registration_stores_nothing(
     reader = open_catalog(catalog_path, readonly=True)
     assert reader.execute("SELECT COUNT(*) FROM registries").fetchone()[0] == 0
     reader.close()
+
+
+def test_icons_are_kept_after_registration_and_after_each_sync(
+    worker: BackgroundWorker, make_repo: MakeRepo, catalog_path: Path
+) -> None:
+    from desktop.catalog.icons import chart_icon
+    from tests.integration.test_chart_icons import png
+    from tests.support.charts import chart_entry, index_yaml
+
+    repo = make_repo()
+    repo.put("/a.png", png(1, 1))
+    repo.put("/b.png", png(2, 2))
+    repo.put("/index.yaml", index_yaml({"a": [chart_entry("a", "1.0.0", icon="a.png")]}))
+    registry = worker.register(RegistryDraft("r", repo.url), CancelToken()).future.result(10).registry
+    reader = open_catalog(catalog_path, readonly=True)
+    try:
+        deadline = time.monotonic() + 10
+        while chart_icon(reader, registry.id, "a") is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert chart_icon(reader, registry.id, "a").data == png(1, 1)  # type: ignore[union-attr]
+        repo.put("/index.yaml", index_yaml({"a": [chart_entry("a", "1.1.0", icon="b.png")]}))
+        assert worker.sync(registry.id).result(10).ok
+        deadline = time.monotonic() + 10
+        while chart_icon(reader, registry.id, "a").data != png(2, 2) and time.monotonic() < deadline:  # type: ignore[union-attr]
+            time.sleep(0.05)
+        assert chart_icon(reader, registry.id, "a").data == png(2, 2)  # type: ignore[union-attr]
+    finally:
+        reader.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import qasync
 from PySide6.QtCore import QEvent
+from PySide6.QtGui import QScreen
 from PySide6.QtWidgets import QApplication
 
 from desktop.app import RunningApp, build_app
@@ -45,3 +46,15 @@ def running_app(
     running.app.processEvents()  # events queued for this window run now, not in the next test
     running.window.deleteLater()
     running.app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+@pytest.fixture
+def small_screen(running_app: RunningApp, qtbot: object) -> QScreen:
+    """The 1280x720 test screen, with the window moved onto it and filling it (as a maximised window
+    would, leaving room for its frame): the dialogs then open there, centred on the window."""
+    screen = next(s for s in QApplication.screens() if s.name() == "small")
+    window = running_app.window
+    window.setGeometry(screen.availableGeometry().adjusted(8, 8, -8, -40))  # room for a frame
+    QApplication.processEvents()
+    assert window.screen() is screen
+    return screen

@@ -86,11 +86,14 @@ def test_the_whole_flow(running_app: RunningApp, qtbot: QtBot, make_repo: MakeRe
     dialog = editor.open_add_chart()
     qtbot.keyClicks(dialog.search_edit, "we")
     qtbot.waitUntil(lambda: dialog.results_model.rowCount() == 1, timeout=2000)
-    assert dialog.results_model.index(0).data().startswith("stable/web  1.1.0")
+    hit = dialog.results_model.hits[0]
+    assert (hit.name, hit.version) == ("stable/web", "1.1.0")
     details = dialog.details
+    assert not details.isVisibleTo(dialog) and not repo.requests_for("/web-1.1.0.tgz")  # nothing fetched yet
+    qtbot.keyClick(dialog.search_edit, Qt.Key.Key_Return)  # Enter in the search field chooses the first
     qtbot.waitUntil(lambda: details.files is not None, timeout=10000)
     assert details.values_view.toPlainText() == WEB_VALUES + "resources: {}\n"
-    details.version_combo.setCurrentIndex(details.version_combo.findData("1.0.0"))
+    details.select_version("1.0.0")
     qtbot.waitUntil(
         lambda: details.files is not None and details.values_view.toPlainText() == WEB_VALUES, timeout=10000
     )
@@ -143,7 +146,7 @@ def test_the_whole_flow(running_app: RunningApp, qtbot: QtBot, make_repo: MakeRe
         profile = stored(running_app, "web-stack")
         return [] if profile is None else [(a.chart, a.namespace, a.install_priority) for a in profile.layers]
 
-    qtbot.waitUntil(lambda: saved_layers() == [("db", "default", 0), ("web", "web", 10)], timeout=5000)
+    qtbot.waitUntil(lambda: saved_layers() == [("db", "db", 0), ("web", "web", 10)], timeout=5000)
 
     # Export, and read the files back as other tools would.
     profile = editor.profile
@@ -152,7 +155,7 @@ def test_the_whole_flow(running_app: RunningApp, qtbot: QtBot, make_repo: MakeRe
     helmfile = yaml.safe_load((tmp_path / "helmfile.yaml").read_text())
     assert [(r["name"], r["chart"], r["version"], r.get("needs")) for r in helmfile["releases"]] == [
         ("db", "airgap/db", "2.0.0", None),
-        ("web", "stable/web", "1.0.0", ["default/db"]),
+        ("web", "stable/web", "1.0.0", ["db/db"]),
     ]
     assert helmfile["releases"][1]["values"] == [{"image": {"tag": "stable"}, "replicaCount": 3}]
     tab.export_to(profile, "palette", tmp_path / "palette.json")
@@ -171,6 +174,7 @@ def test_pinned_layers_show_their_files_with_the_server_gone(
     new_profile(tab, qtbot)
     dialog = tab.editor.open_add_chart()
     qtbot.keyClicks(dialog.search_edit, "web")
+    qtbot.keyClick(dialog.search_edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: dialog.details.chart == "web" and dialog.details.files is not None, timeout=10000)
     qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.editor.profile is not None and len(tab.editor.profile.layers) == 1)
@@ -179,7 +183,7 @@ def test_pinned_layers_show_their_files_with_the_server_gone(
     tab._load()  # select the profile afresh: every file now comes from the content cache
     qtbot.waitUntil(lambda: tab.editor.layer_editor.defaults is not None, timeout=10000)
     assert tab.editor.layer_editor.defaults.values == WEB_VALUES + "resources: {}\n"
-    assert tab.editor.layer_editor.values_status.text().startswith("✓ Valid (YAML and the chart's values.schema")
+    assert tab.editor.layer_editor.values_status.text().startswith("✓ Valid (YAML and the chart's schema")
 
 
 def test_an_edit_is_saved_when_the_window_closes_at_once(
@@ -203,6 +207,7 @@ def test_a_layer_removed_upstream_is_flagged(running_app: RunningApp, qtbot: QtB
     new_profile(tab, qtbot)
     dialog = tab.editor.open_add_chart()
     qtbot.keyClicks(dialog.search_edit, "db")
+    qtbot.keyClick(dialog.search_edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: dialog.details.chart == "db" and dialog.details.version() == "2.0.0", timeout=5000)
     qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(tab.editor.profile.layers) == 1)

@@ -62,7 +62,8 @@ def test_actions_menu_synchronize_shows_progress_then_failure(
     repo.faults["/index.yaml"] = Fault(status=503, body=b"maintenance")
     with qtbot.waitSignal(running_app.context.bridge.sync_finished, timeout=10000):
         menu_action(tab.actions_menu(registry), "Synchronize")
-    qtbot.waitUntil(lambda: status_of(running_app, registry).startswith("Failed: The registry answered 503"))
+    qtbot.waitUntil(lambda: status_of(running_app, registry).startswith("Failed — using snapshot of "))
+    assert "The registry answered 503" in status_of(running_app, registry)
     assert "503" in running_app.window.statusBar().currentMessage()
 
 
@@ -120,7 +121,7 @@ def test_sync_history_lists_runs_and_changes(running_app: RunningApp, qtbot: QtB
     changes = [dialog.changes.item(i).text() for i in range(dialog.changes.count())]
     assert changes == ["+ added   a 1.1.0", "+ added   b 0.1.0"]
     dialog.table.selectRow(1)
-    assert "Registration: 1 versions" in dialog.changes_label.text()
+    assert "Registration: 1 version in" in dialog.changes_label.text()
 
 
 def test_filter_and_empty_state(running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo) -> None:
@@ -149,6 +150,7 @@ def test_the_actions_cell_opens_the_menu(running_app: RunningApp, qtbot: QtBot, 
     assert opened and opened[0].column() == ACTIONS
     menus = [w for w in running_app.app.topLevelWidgets() if isinstance(w, QMenu) and w.isVisible()]
     assert menus and [a.text() for a in menus[0].actions() if a.text()] == [
+        "&Browse Charts…",
         "&Synchronize",
         "&Edit…",
         "Sync &History…",

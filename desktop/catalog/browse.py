@@ -1,0 +1,54 @@
+"""What the chart browser and picker read: one registry's charts (whatever its synchronization), and
+a chart's versions with their app version and creation date."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from desktop.catalog.charts import SearchHit
+from desktop.helm.metadata import display_text, load_chart_document
+from desktop.registry import Registry
+
+
+def registry_charts(db: sqlite3.Connection, registry: Registry, keyword: str = "") -> list[SearchHit]:
+    """Every chart of one registry (its latest stable version, else its latest) whose name,
+    description or keywords contain `keyword`; name matches first, then by name."""
+    term = keyword.strip().lower()
+    rows = db.execute(
+        "SELECT c.name, COALESCE(c.latest_stable_version, c.latest_version), c.app_version, c.description,"
+        " c.deprecated, CASE WHEN ? = '' OR instr(lower(c.name), ?) > 0 THEN 0 ELSE 2 END AS score"
+        " FROM charts c WHERE c.registry_id = ? AND (? = '' OR instr(c.search_text_devel, ?) > 0)"
+        " ORDER BY score, c.name",
+        (term, term, registry.id, term, term),
+    )
+    return [SearchHit(registry.name, r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: str
+    prerelease: bool
+    deprecated: bool
+    app_version: str
+    created: str  # as the index writes it (RFC 3339), '' when it does not say
+
+
+def version_infos(db: sqlite3.Connection, registry: Registry, chart: str) -> list[VersionInfo]:
+    """Every version of a chart, newest first."""
+    rows = db.execute(
+        "SELECT version, prerelease, deprecated, app_version, position FROM chart_versions"
+        " WHERE registry_id = ? AND chart = ? ORDER BY rank",
+        (registry.id, chart),
+    ).fetchall()
+    document = db.execute(
+        "SELECT document FROM chart_documents WHERE registry_id = ? AND name = ?", (registry.id, chart)
+    ).fetchone()
+    items = load_chart_document(document[0]) if document is not None else []
+    infos = []
+    for version, prerelease, deprecated, app_version, position in rows:
+        item = items[position] if 0 <= position < len(items) and isinstance(items[position], dict) else {}
+        infos.append(
+            VersionInfo(version, bool(prerelease), bool(deprecated), app_version, display_text(item.get("created")))
+        )
+    return infos

@@ -1,0 +1,160 @@
+"""Keeping chart icons offline: after a sync, fetch the icon each new or changed chart names, once,
+small and checked to be an image, with the registry's credentials only on the registry's own origin."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sqlite3
+from dataclasses import dataclass, field
+
+from desktop.cancellation import CancelToken
+from desktop.catalog.icons import StoredIcon, WantedIcon, keep_icon_checked, store_icon, wanted_icons
+from desktop.catalog.registries import get_registry_by_id
+from desktop.errors import NetworkError, OperationCancelled, TLSError, UserError
+from desktop.helm.urls import resolve_chart_url
+from desktop.images import ICON_LIMIT, IconRefused, decode_data_uri, image_type
+from desktop.net.urls import origin
+from desktop.operations.services import Services
+from desktop.registry import Registry
+
+log = logging.getLogger(__name__)
+ICON_TIMEOUT = 10.0  # seconds: an icon is never worth a long wait
+
+
+@dataclass
+class IconReport:
+    fetched: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # not an image, too large, unsafe
+    failed: list[tuple[str, str]] = field(default_factory=list)  # unreachable now: tried at the next sync
+    unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class _Plan:
+    registry: Registry
+    wanted: list[WantedIcon]
+
+
+def fetch_icons(services: Services, registry_id: int, cancel: CancelToken | None = None) -> IconReport:
+    """Fetch the icons a registry's changed charts name. One address is fetched once per run; a host
+    that cannot be reached is not asked again in the same run."""
+    plan = services.catalog(_plan_step, registry_id)
+    report = IconReport()
+    fetched: dict[str, StoredIcon | UserError] = {}
+    unreachable: dict[tuple[str, str, int], str] = {}
+    password: str | None = None
+    for wanted in plan.wanted:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        if wanted.url == wanted.previous_url and not wanted.retry:
+            services.catalog(keep_icon_checked, registry_id, wanted.chart, wanted.document_hash)
+            report.unchanged += 1
+            continue
+        url = _absolute(plan.registry, wanted.url)
+        outcome: StoredIcon | UserError
+        if not url:
+            outcome = IconRefused("the chart names no icon")
+        elif url in fetched:
+            outcome = fetched[url]
+        elif url.startswith("http") and origin(url) in unreachable:
+            outcome = NetworkError(unreachable[origin(url)])
+        else:
+            if password is None and _same_origin(plan.registry, url) and plan.registry.username:
+                password = _password(services, plan.registry)
+            outcome = _fetch(services, plan.registry, url, password, cancel)
+            fetched[url] = outcome
+            if isinstance(outcome, NetworkError) and not isinstance(outcome, TLSError):
+                unreachable[origin(url)] = outcome.message
+        _record(services, plan.registry, wanted, url, outcome, report)
+    return report
+
+
+def _record(
+    services: Services,
+    registry: Registry,
+    wanted: WantedIcon,
+    url: str,
+    outcome: StoredIcon | UserError,
+    report: IconReport,
+) -> None:
+    now = services.clock()
+    if isinstance(outcome, StoredIcon):
+        services.catalog(
+            store_icon, registry.id, wanted.chart, wanted.url, wanted.document_hash, now, image=outcome
+        )
+        report.fetched.append(wanted.chart)
+        return
+    retry = isinstance(outcome, NetworkError) and not isinstance(outcome, TLSError)
+    services.catalog(
+        store_icon,
+        registry.id,
+        wanted.chart,
+        wanted.url,
+        wanted.document_hash,
+        now,
+        problem=outcome.message,
+        retry=retry,
+    )
+    if url:
+        log.info("no icon for %s/%s: %s", registry.name, wanted.chart, outcome.message)
+        (report.failed if retry else report.refused).append((wanted.chart, outcome.message))
+
+
+def _password(services: Services, registry: Registry) -> str:
+    try:
+        return services.credentials.get_password(registry.uid) or ""
+    except UserError:  # the keyring is locked or gone: the icon goes without a login
+        return ""
+
+
+def _absolute(registry: Registry, url: str) -> str:
+    if not url or url.lower().startswith("data:"):
+        return url
+    if registry.is_oci:
+        return url  # an OCI registry serves no files: only absolute addresses mean anything
+    return resolve_chart_url(registry.endpoint, url)
+
+
+def _same_origin(registry: Registry, url: str) -> bool:
+    return not registry.is_oci and origin(url) == origin(registry.endpoint)
+
+
+def _fetch(
+    services: Services, registry: Registry, url: str, password: str | None, cancel: CancelToken | None
+) -> StoredIcon | UserError:
+    """The icon's bytes, checked; a UserError saying why not (a cancel is raised)."""
+    from desktop.net.client import RegistryAccess, RegistryHttp
+
+    try:
+        if url.lower().startswith("data:"):
+            data = decode_data_uri(url)
+        else:
+            if not url.lower().startswith(("http://", "https://")):
+                raise IconRefused("the icon's address is not an http(s) URL")
+            if _same_origin(registry, url):
+                access = RegistryAccess(
+                    registry.endpoint,
+                    registry.username,
+                    password or None,
+                    registry.ca_pem,
+                    registry.insecure_skip_tls_verify,
+                )
+            else:  # another host: no login, and its certificate is checked as any other site's
+                access = RegistryAccess(url, None, None, registry.ca_pem, False)
+            settings = dataclasses.replace(
+                services.network,
+                timeout=min(services.network.timeout, ICON_TIMEOUT),
+                credentials_to_other_hosts=False,  # never for icons, whatever the tenant allows for charts
+            )
+            with RegistryHttp(access, settings) as http:
+                data = http.get(url, max_bytes=ICON_LIMIT, cancel=cancel, what="icon").body
+        return StoredIcon(image_type(data), data)
+    except OperationCancelled:
+        raise
+    except UserError as exc:
+        return exc
+
+
+def _plan_step(db: sqlite3.Connection, registry_id: int) -> _Plan:
+    return _Plan(get_registry_by_id(db, registry_id), wanted_icons(db, registry_id))

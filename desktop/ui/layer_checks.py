@@ -1,0 +1,101 @@
+"""Values problems of every layer, for the badges in the layer and profile lists and the question
+before exporting: YAML checked at once, the chart's schema once its files are here (loaded in the
+background, once per version), results kept per text so lists redraw without re-validating."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import Future
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop.catalog.registries import find_registry_by_uid
+from desktop.errors import UserError
+from desktop.helm.chart_archive import ChartFiles
+from desktop.profiles.model import Layer, Profile
+from desktop.profiles.values import ValuesProblem, schema_problems
+from desktop.ui.context import AppContext
+
+log = logging.getLogger(__name__)
+VersionKey = tuple[str, str, str]  # registry uid, chart, version
+RESULTS_KEPT = 512
+
+
+class LayerChecker(QObject):
+    """`problems(layer)` now; `files_arrived` when a chart's schema came, so badges can be redrawn."""
+
+    files_arrived = Signal()
+
+    def __init__(self, context: AppContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self._files: dict[VersionKey, ChartFiles | None] = {}  # None: could not be had
+        self._loading: set[VersionKey] = set()
+        self._results: dict[tuple[VersionKey, str, bool], list[ValuesProblem]] = {}
+        self._tasks: set[asyncio.Future[None]] = set()
+
+    def remember(self, layer: Layer, files: ChartFiles) -> None:
+        """Files another part of the window already loaded (the layer editor's defaults)."""
+        self._files[(layer.registry_uid, layer.chart, layer.version)] = files
+
+    def schema_known(self, layer: Layer) -> bool:
+        return self._files.get((layer.registry_uid, layer.chart, layer.version)) is not None
+
+    def problems(self, layer: Layer) -> list[ValuesProblem]:
+        key = (layer.registry_uid, layer.chart, layer.version)
+        files = self._files.get(key)
+        if key not in self._files:
+            self._load(key)
+        schema = files.schema if files is not None else None
+        result_key = (key, layer.values_override, schema is not None)
+        found = self._results.get(result_key)
+        if found is None:
+            found = schema_problems(layer.values_override, schema)
+            if len(self._results) >= RESULTS_KEPT:
+                self._results.clear()
+            self._results[result_key] = found
+        return found
+
+    def profile_problems(self, profile: Profile) -> list[str]:
+        """One line per problem, naming its layer, for the profile list and the export question."""
+        lines = []
+        for layer in profile.layers:
+            found = self.problems(layer)
+            lines.extend(f"{layer.chart} {layer.version}: {problem}" for problem in found[:3])
+            if len(found) > 3:
+                lines.append(f"{layer.chart} {layer.version}: … and {len(found) - 3} more")
+        return lines
+
+    def stop_waiting(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
+    def _load(self, key: VersionKey) -> None:
+        if key in self._loading:
+            return
+        registry = find_registry_by_uid(self.context.reader, key[0])
+        if registry is None:
+            self._files[key] = None
+            return
+        self._loading.add(key)
+        future = self.context.worker.chart_files(registry.id, key[1], key[2])
+        task = asyncio.ensure_future(self._wait(key, future))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _wait(self, key: VersionKey, future: Future[ChartFiles]) -> None:
+        try:
+            files: ChartFiles | None = await asyncio.wrap_future(future)
+        except UserError:
+            files = None  # offline and not kept here: YAML checks only, until a later load
+        except Exception:
+            log.exception("loading a chart's files for its schema failed")
+            files = None
+        finally:
+            self._loading.discard(key)
+        if self.context.outlived(self):
+            return
+        self._files[key] = files
+        if files is not None and files.schema:
+            self.files_arrived.emit()
