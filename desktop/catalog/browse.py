@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from desktop.catalog.charts import SearchHit
+from desktop.catalog.charts import SearchHit, version_order
 from desktop.helm.metadata import display_text, load_chart_document
 from desktop.registry import Registry
 
@@ -32,10 +32,11 @@ class VersionInfo:
     deprecated: bool
     app_version: str
     created: str  # as the index writes it (RFC 3339), '' when it does not say
+    removed_at: float | None = None  # left the registry's index then; kept in the snapshot
 
 
 def version_infos(db: sqlite3.Connection, registry: Registry, chart: str) -> list[VersionInfo]:
-    """Every version of a chart, newest first."""
+    """Every version of a chart, newest first; those removed upstream (kept) among them, marked."""
     rows = db.execute(
         "SELECT version, prerelease, deprecated, app_version, position FROM chart_versions"
         " WHERE registry_id = ? AND chart = ? ORDER BY rank",
@@ -51,4 +52,20 @@ def version_infos(db: sqlite3.Connection, registry: Registry, chart: str) -> lis
         infos.append(
             VersionInfo(version, bool(prerelease), bool(deprecated), app_version, display_text(item.get("created")))
         )
+    removed = db.execute(
+        "SELECT version, prerelease, deprecated, app_version, entry, removed_at FROM removed_versions"
+        " WHERE registry_id = ? AND name = ?",
+        (registry.id, chart),
+    ).fetchall()
+    if removed:
+        for version, prerelease, deprecated, app_version, entry, removed_at in removed:
+            item = load_chart_document(b'{"":[' + bytes(entry, "utf-8") + b"]}")[0]
+            created = display_text(item.get("created")) if isinstance(item, dict) else ""
+            infos.append(VersionInfo(version, bool(prerelease), bool(deprecated), app_version, created, removed_at))
+        infos.sort(key=lambda info: version_order(info.version), reverse=True)
     return infos
+
+
+def removed_count(db: sqlite3.Connection, registry_id: int) -> int:
+    """How many of a registry's versions are kept after leaving its index (what a prune deletes)."""
+    return int(db.execute("SELECT COUNT(*) FROM removed_versions WHERE registry_id = ?", (registry_id,)).fetchone()[0])

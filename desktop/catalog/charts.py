@@ -109,7 +109,7 @@ def search_charts(
         hits.append(SearchHit(registry, chart, version, app_version, description, bool(deprecated), score))
     if all_versions:
         hits.extend(_removed_hits(db, term, devel or constraint is not None, constraint))
-        hits.sort(key=lambda hit: _version_order(hit.version), reverse=True)  # newest first within a chart…
+        hits.sort(key=lambda hit: version_order(hit.version), reverse=True)  # newest first within a chart…
         if by_chart_name:  # …as the sorts are stable
             hits.sort(key=lambda hit: (hit.score, hit.chart, hit.registry.lower()))
         else:
@@ -123,7 +123,7 @@ def search_charts(
     return hits[:limit] if limit is not None else hits
 
 
-def _version_order(version: str) -> tuple[Any, ...]:
+def version_order(version: str) -> tuple[Any, ...]:
     parsed = parse_version(version)
     return (True, parsed.sort_key) if parsed is not None else (False, ())
 
@@ -232,7 +232,7 @@ def version_rows(db: sqlite3.Connection, registry: Registry, chart: str) -> list
     ]
     if removed:
         rows.extend(removed)
-        rows.sort(key=lambda row: _version_order(row.version), reverse=True)
+        rows.sort(key=lambda row: version_order(row.version), reverse=True)
     return rows
 
 

@@ -21,6 +21,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
@@ -42,9 +43,11 @@ from desktop.catalog.sync_records import sync_state
 from desktop.errors import UserError
 from desktop.helm.chart_archive import ChartFiles
 from desktop.registry import Registry
+from desktop.timefmt import local_date
 from desktop.ui.chart_icons import ChartIconCache
 from desktop.ui.code_editor import CodeEditor
 from desktop.ui.context import AppContext
+from desktop.ui.style import accent_colors
 from desktop.ui.yaml_highlighter import YamlHighlighter
 from desktop.wording import plural
 
@@ -113,6 +116,8 @@ class VersionsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if column == VERSION:
                 marks = [m for m, on in (("deprecated", row.deprecated), ("prerelease", row.prerelease)) if on]
+                if row.removed_at is not None:
+                    marks.insert(0, f"removed upstream {local_date(row.removed_at)}")
                 return row.version + (f"  ({', '.join(marks)})" if marks else "")
             if column == APP_VERSION:
                 return row.app_version or "—"
@@ -126,6 +131,13 @@ class VersionsModel(QAbstractTableModel):
             if state.profiles:
                 return f"Kept offline while these profiles use it: {', '.join(state.profiles)}"
             return "Kept offline (pinned)." if state.pinned else "Cached: may be removed when space is needed."
+        if role == Qt.ItemDataRole.ToolTipRole and column == VERSION and row.removed_at is not None:
+            return (
+                f"This version left the registry's index on {local_date(row.removed_at)}. It is kept here "
+                "(still usable) until the registry is pruned; clusters may no longer pull it from the registry."
+            )
+        if role == Qt.ItemDataRole.ForegroundRole and row.removed_at is not None:
+            return accent_colors(QApplication.palette())["muted"]
         if role == Qt.ItemDataRole.ToolTipRole and column == CREATED:
             return row.created or None
         if role == Qt.ItemDataRole.UserRole:

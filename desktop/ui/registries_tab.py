@@ -27,6 +27,9 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from desktop.catalog.browse import removed_count
+from desktop.catalog.sync_records import sync_state
+from desktop.errors import UserError
 from desktop.operations.sync import SyncResult
 from desktop.registry import Registry
 from desktop.timefmt import short_date
@@ -304,8 +307,15 @@ class RegistriesTab(QWidget):
             menu.addAction("&Cancel Sync", lambda: self.context.worker.cancel_sync(registry.id))
         else:
             menu.addAction("&Synchronize", lambda: self.synchronize(registry))
+            if sync_state(self.context.reader, registry.id).last_error_kind == "held":
+                menu.addAction("&Accept Removals…", lambda: self.confirm_accept_removals(registry))
         menu.addAction("&Edit…", lambda: self.open_edit_dialog(registry))
         menu.addAction("Sync &History…", lambda: self.open_history(registry))
+        removed = removed_count(self.context.reader, registry.id)
+        if removed:
+            menu.addAction(
+                f"&Prune {plural(removed, 'Removed Version')}…", lambda: self.confirm_prune(registry, removed)
+            )
         menu.addSeparator()
         menu.addAction("&Remove…", lambda: self.confirm_remove(registry))
         return menu
@@ -370,7 +380,9 @@ class RegistriesTab(QWidget):
         return dialog
 
     def open_history(self, registry: Registry) -> SyncHistoryDialog:
-        dialog = SyncHistoryDialog(self.context.reader, registry, self)
+        dialog = SyncHistoryDialog(
+            self.context.reader, registry, self, accept_removals=lambda: self.confirm_accept_removals(registry)
+        )
         self._show(dialog)
         return dialog
 
@@ -434,6 +446,57 @@ class RegistriesTab(QWidget):
 
     def synchronize(self, registry: Registry) -> None:
         self.context.worker.sync(registry.id, "manual")
+
+    def confirm_accept_removals(self, registry: Registry) -> QMessageBox:
+        """A held sync: say what it would remove, and apply it only on the user's word."""
+        reason = sync_state(self.context.reader, registry.id).last_error or "the new index lacks many versions"
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Accept Removals",
+            f"Apply the held sync of “{registry.name}”?",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setInformativeText(
+            f"{reason[:1].upper()}{reason[1:]}\n\nAccepting syncs again and marks what the index lacks as "
+            "removed upstream. Those versions stay usable here until you prune them."
+        )
+        accept = box.addButton("Accept Removals", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.buttonClicked.connect(lambda button: self.accept_removals(registry) if button is accept else None)
+        self._show(box)
+        return box
+
+    def accept_removals(self, registry: Registry) -> None:
+        self.context.worker.sync(registry.id, "manual", accept_removals=True)
+
+    def confirm_prune(self, registry: Registry, count: int) -> QMessageBox:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Prune Removed Versions",
+            f"Delete {plural(count, 'version')} that left “{registry.name}”'s index?",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setInformativeText(
+            "They are kept in the snapshot, marked removed upstream, so profiles and offline work can still use "
+            "them. Pruning deletes them from this computer for good; the registry no longer lists them."
+        )
+        prune = box.addButton("Prune", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.buttonClicked.connect(lambda button: self._prune(registry) if button is prune else None)
+        self._show(box)
+        return box
+
+    @asyncSlot()
+    async def _prune(self, registry: Registry) -> None:
+        try:
+            count = await asyncio.wrap_future(self.context.worker.prune(registry.id))
+        except UserError as exc:
+            self.status_message.emit(f"Not pruned: {exc.message}")
+            return
+        self.reload()
+        self.status_message.emit(f"Pruned {plural(count, 'removed version')} from “{registry.name}”.")
 
     # --- sync events --------------------------------------------------------------------
 

@@ -44,7 +44,7 @@ class LiveSync:
 
 @dataclass(frozen=True)
 class RegistryStatus:
-    kind: str  # ok | never | syncing | failed | offline | cancelled
+    kind: str  # ok | never | syncing | held | failed | offline | cancelled
     text: str
     tooltip: str
 
@@ -57,6 +57,15 @@ def registry_status(summary: RegistrySummary, live: LiveSync | None) -> Registry
         step = _PHASES.get(live.phase, live.phase)
         text = f"Syncing… {percent}%" if percent is not None else f"Syncing… ({step})"
         return RegistryStatus("syncing", text, "A sync is running; the ⋮ menu can cancel it.")
+    if state.last_error_kind == "held":
+        snapshot = short_date(state.snapshot_at) if state.snapshot_at else "registration"
+        return RegistryStatus(
+            "held",
+            f"Held — using snapshot of {snapshot}: {state.last_error}",
+            f"The last sync was held, not applied: {state.last_error}\nThe snapshot of "
+            f"{local_time(state.snapshot_at)} is unchanged. ⋮ → Accept Removals… applies it; a later sync "
+            "whose index is whole clears this.",
+        )
     if state.offline:
         snapshot = short_date(state.snapshot_at) if state.snapshot_at else "registration"
         return RegistryStatus(
@@ -147,6 +156,7 @@ class RegistryTableModel(QAbstractTableModel):
             color = {
                 "ok": colors["ok"],
                 "failed": colors["error"],
+                "held": colors["warning"],
                 "offline": colors["warning"],
                 "never": colors["muted"],
             }.get(kind)

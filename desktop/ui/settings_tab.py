@@ -6,7 +6,6 @@ import asyncio
 import logging
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
@@ -31,7 +30,7 @@ from desktop.catalog.icons import icons_size
 from desktop.errors import UserError
 from desktop.helm.repositories_file import default_repositories_file
 from desktop.operations.helm_import import ImportOutcome
-from desktop.settings import TenantSettings
+from desktop.settings import SETTING_RULES, TenantSettings, proxy_problem
 from desktop.ui.context import AppContext
 from desktop.ui.forms import add_row, error_label, stacked
 from desktop.ui.helm_import_dialog import HelmImportDialog
@@ -61,9 +60,16 @@ class TenantSettingsTab(QWidget):
         environment_proxy, environment_no_proxy = TenantSettings.environment_proxy()
         self.tenant_edit = QLineEdit()
         self.tenant_edit.setPlaceholderText("e.g. platform-team")
-        self.interval_spin = _spin(1, 24 * 14, " hours")
-        self.timeout_spin = _spin(5, 600, " s")
-        self.max_index_spin = _spin(1, 4000, " MB")
+        self.interval_spin = _spin("sync_interval_hours", " hours")
+        self.timeout_spin = _spin("request_timeout_seconds", " s")
+        self.min_rate_spin = _spin("min_download_rate_kib", " KiB/s")
+        self.min_rate_spin.setToolTip(SETTING_RULES["min_download_rate_kib"].help)
+        self.max_index_spin = _spin("max_index_mb", " MB")
+        self.shrink_spin = _spin("shrink_threshold_percent", " %")
+        self.shrink_spin.setToolTip(
+            "A sync that would mark more than this share of a snapshot's versions removed upstream (a download "
+            "cut short?) is held, the snapshot unchanged, until you accept it from the registry's ⋮ menu."
+        )
         self.proxy_edit = QLineEdit()
         self.proxy_edit.setPlaceholderText(f"from the environment: {environment_proxy or 'none'}")
         self.no_proxy_edit = QLineEdit()
@@ -117,7 +123,9 @@ class TenantSettingsTab(QWidget):
         add_row(form, "HTTP(S) &proxy:", stacked(self.proxy_edit, self.proxy_error), self.proxy_edit)
         add_row(form, "N&o proxy for:", self.no_proxy_edit)
         add_row(form, "Request &timeout:", self.timeout_spin)
+        add_row(form, "Slowest &download accepted:", self.min_rate_spin)
         add_row(form, "&Largest index accepted:", self.max_index_spin)
+        add_row(form, "&Hold syncs that remove more than:", self.shrink_spin)
         add_row(form, "&Credentials:", stacked(self.credentials_check, credentials_hint), self.credentials_check)
         _section(form, "Storage")
         add_row(form, "Data folder:", data_row, self.open_folder_button)
@@ -146,7 +154,7 @@ class TenantSettingsTab(QWidget):
     def _connect(self) -> None:
         for edit in (self.tenant_edit, self.proxy_edit, self.no_proxy_edit):
             edit.textEdited.connect(self._on_setting_edited)
-        for spin in (self.interval_spin, self.timeout_spin, self.max_index_spin):
+        for spin in (self.interval_spin, self.timeout_spin, self.min_rate_spin, self.max_index_spin, self.shrink_spin):
             spin.valueChanged.connect(self._on_setting_edited)
         self.credentials_check.toggled.connect(self._on_setting_edited)
         self._save_timer.timeout.connect(self._save)
@@ -161,6 +169,8 @@ class TenantSettingsTab(QWidget):
         self.interval_spin.setValue(round(settings.sync_interval_hours))
         self.timeout_spin.setValue(round(settings.request_timeout_seconds))
         self.max_index_spin.setValue(round(settings.max_index_mb))
+        self.min_rate_spin.setValue(round(settings.min_download_rate_kib))
+        self.shrink_spin.setValue(round(settings.shrink_threshold_percent))
         self.proxy_edit.setText(settings.proxy)
         self.no_proxy_edit.setText(settings.no_proxy)
         self.credentials_check.setChecked(settings.credentials_to_other_hosts)
@@ -236,19 +246,17 @@ class TenantSettingsTab(QWidget):
             sync_interval_hours=float(self.interval_spin.value()),
             request_timeout_seconds=float(self.timeout_spin.value()),
             max_index_mb=float(self.max_index_spin.value()),
+            min_download_rate_kib=float(self.min_rate_spin.value()),
+            shrink_threshold_percent=float(self.shrink_spin.value()),
             proxy=self.proxy_edit.text().strip(),
             no_proxy=self.no_proxy_edit.text().strip(),
             credentials_to_other_hosts=self.credentials_check.isChecked(),
         )
 
     def proxy_problem(self) -> str | None:
+        """The same check `chartkeeper settings set proxy` makes."""
         proxy = self.proxy_edit.text().strip()
-        if not proxy:
-            return None
-        parts = urlsplit(proxy)
-        if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
-            return "Give the proxy as a URL, such as http://proxy.example.com:3128."
-        return None
+        return proxy_problem(proxy) if proxy else None
 
     def _on_setting_edited(self) -> None:
         problem = self.proxy_problem()
@@ -324,9 +332,11 @@ class TenantSettingsTab(QWidget):
         return outcomes
 
 
-def _spin(low: int, high: int, suffix: str) -> QSpinBox:
+def _spin(key: str, suffix: str) -> QSpinBox:
+    """A number field that takes what the setting's rule takes (the CLI checks the same rule)."""
+    rule = SETTING_RULES[key]
     spin = QSpinBox()
-    spin.setRange(low, high)
+    spin.setRange(int(rule.low or 0), int(rule.high or 0))
     spin.setSuffix(suffix)
     spin.setMinimumWidth(120)
     return spin

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -32,17 +33,27 @@ _TRIGGERS = {"register": "Registration", "manual": "Manual", "schedule": "Schedu
 _OUTCOMES = {
     "updated": "Updated",
     "unchanged": "No change",
+    "held": "Held",
     "failed": "Failed",
     "cancelled": "Cancelled",
+    "interrupted": "Interrupted",
     "running": "Running",
 }
+_NOT_APPLIED = ("held", "failed", "cancelled", "interrupted")
 
 
 class SyncHistoryDialog(QDialog):
-    def __init__(self, reader: sqlite3.Connection, registry: Registry, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        reader: sqlite3.Connection,
+        registry: Registry,
+        parent: QWidget | None = None,
+        accept_removals: Callable[[], object] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.reader = reader
         self.registry = registry
+        self._accept_removals = accept_removals
         self.runs: list[SyncRun] = []
         self._build_ui()
         self._connect()
@@ -78,12 +89,17 @@ class SyncHistoryDialog(QDialog):
         splitter.setSizes([300, 180])
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        self.accept_button = buttons.addButton("&Accept Removals…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.accept_button.setAutoDefault(False)
+        self.accept_button.setToolTip("Apply the held sync: what the index lacks is marked removed upstream, kept.")
+        self.accept_button.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         layout.addWidget(buttons)
 
     def _connect(self) -> None:
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
+        self.accept_button.clicked.connect(self._on_accept_clicked)
 
     def _load(self) -> None:
         self.runs = list_runs(self.reader, self.registry.id, limit=200)
@@ -108,6 +124,13 @@ class SyncHistoryDialog(QDialog):
                 self.table.setItem(row, column, item)
         if self.runs:
             self.table.selectRow(0)
+        held = bool(self.runs) and self.runs[0].status == "held"
+        self.accept_button.setVisible(held and self._accept_removals is not None)
+
+    def _on_accept_clicked(self) -> None:
+        if self._accept_removals is not None:
+            self.accept()
+            self._accept_removals()
 
     def _on_table_selection_changed(self) -> None:
         rows = {index.row() for index in self.table.selectedIndexes()}
@@ -116,18 +139,19 @@ class SyncHistoryDialog(QDialog):
             return
         run = self.runs[min(rows)]
         changes = run_changes(self.reader, run.id)
-        if run.trigger == "register" and run.status not in ("failed", "cancelled"):
+        if run.trigger == "register" and run.status not in _NOT_APPLIED:
             self.changes_label.setText(f"Registration: {plural(run.added, 'version')} in the first snapshot.")
             self.changes.setVisible(False)
             return
-        if run.status in ("failed", "cancelled"):
+        if run.status in _NOT_APPLIED:
             reason = f"\n\n{run.error}" if run.error else ""
-            self.changes_label.setText(f"This run {run.status}: the snapshot stayed as it was.{reason}")
+            verb = {"held": "was held", "interrupted": "was interrupted"}.get(run.status, run.status)
+            self.changes_label.setText(f"This run {verb}: the snapshot stayed as it was.{reason}")
         else:
             changed = f"{plural(len(changes), 'chart version')} changed in this run."
             self.changes_label.setText(changed if changes else "This run changed nothing.")
         self.changes.setVisible(bool(changes))
-        symbols = {"added": "+ added", "removed": "− removed", "changed": "~ changed"}
+        symbols = {"added": "+ added", "removed": "− removed upstream (kept)", "changed": "~ changed"}
         colors = accent_colors(self.palette())
         tones = {"added": colors["ok"], "removed": colors["error"], "changed": colors["warning"]}
         for change, chart, version in changes:
