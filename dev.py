@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Set up and run Chartkeeper from a clone: `python3 dev.py app` launches it, `python3 dev.py test` tests it,
-`python3 dev.py package` builds the offline installers into dist/.
+"""Set up and run Chartkeeper from a clone: `python3 dev.py app` launches it, `python3 dev.py test` tests it
+(ruff and mypy first), `python3 dev.py lint` runs ruff and mypy alone, `python3 dev.py package` builds the
+offline installers into dist/.
 
 Both create `.venv` on first use (and refresh it when pyproject.toml changes); `test` also installs
 the system programs the tests start for real (a D-Bus session with GNOME Keyring, a Docker
@@ -151,18 +152,30 @@ def ensure_package_tools() -> None:
     install_debian_packages(sorted(missing | set(_missing_python_library())), "to build packages", required=True)
 
 
+def lint(python: Path) -> int:
+    """ruff over the code, then mypy over the package (its settings are in pyproject.toml)."""
+    for tool in (["ruff", "check", "desktop", "tests", "dev.py"], ["mypy"]):
+        print(f"Running {tool[0]} …", flush=True)
+        done = subprocess.run([str(python), "-m", *tool], cwd=ROOT)
+        if done.returncode:
+            return done.returncode
+    return 0
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "help"
     if command == "app":
         python = ensure_venv(None)
         ensure_window_packages()
         os.execv(str(python), [str(python), "-m", "desktop", *argv[1:]])
+    if command == "lint":
+        return lint(ensure_venv("test"))
     if command == "test":
         python = ensure_venv("test")
         ensure_test_packages()
-        lint = subprocess.run([str(python), "-m", "ruff", "check", "desktop", "tests", "dev.py"], cwd=ROOT)
-        if lint.returncode:
-            return lint.returncode
+        failed = lint(python)
+        if failed:
+            return failed
         return subprocess.run([str(python), "-m", "pytest", *argv[1:]], cwd=ROOT).returncode
     if command == "package":
         python = ensure_venv("package")
@@ -171,7 +184,7 @@ def main(argv: list[str]) -> int:
     print(__doc__)
     print(
         "usage: python3 dev.py app [chartkeeper arguments] | python3 dev.py test [pytest arguments]"
-        " | python3 dev.py package [--out DIR]"
+        " | python3 dev.py lint | python3 dev.py package [--out DIR]"
     )
     return 0 if command in ("help", "-h", "--help") else 2
 

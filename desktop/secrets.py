@@ -54,7 +54,8 @@ class CredentialStore:
 
     def get_password(self, registry_uid: str) -> str | None:
         self.check_available()
-        return self._call("read", lambda: self._keyring().get_password(SERVICE, self._account(registry_uid)))
+        password = self._call("read", lambda: self._keyring().get_password(SERVICE, self._account(registry_uid)))
+        return None if password is None else str(password)
 
     def delete_password(self, registry_uid: str) -> None:
         from keyring.errors import PasswordDeleteError

@@ -47,7 +47,7 @@ class _Resolver(yaml.resolver.BaseResolver):
     def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is ScalarNode and implicit[0]:
             return _PLAIN
-        return str(super().resolve(kind, value, implicit))
+        return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]  # untyped in the stubs
 
 
 # libyaml's parser (go-yaml v2 is a port of libyaml) when PyYAML was built with it.

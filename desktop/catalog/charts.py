@@ -115,11 +115,11 @@ def search_charts(
         else:
             hits.sort(key=lambda hit: (hit.score, hit.registry.lower(), hit.chart))
         return hits[:limit] if limit is not None else hits
-    order = {id(hit): position for position, hit in enumerate(hits)}  # keeps newest-first within a chart
+    position = {id(hit): index for index, hit in enumerate(hits)}  # keeps newest-first within a chart
     if by_chart_name:
-        hits.sort(key=lambda hit: (hit.score, hit.chart, hit.registry.lower(), order[id(hit)]))
+        hits.sort(key=lambda hit: (hit.score, hit.chart, hit.registry.lower(), position[id(hit)]))
     else:
-        hits.sort(key=lambda hit: (hit.score, hit.registry.lower(), hit.chart, order[id(hit)]))
+        hits.sort(key=lambda hit: (hit.score, hit.registry.lower(), hit.chart, position[id(hit)]))
     return hits[:limit] if limit is not None else hits
 
 
@@ -169,7 +169,8 @@ def _match_clause(db: sqlite3.Connection, term: str, text_column: str) -> tuple[
     decided here, per registry, so the scan compares one column per chart."""
     if not term:
         return "1", []
-    clauses, parameters = [f"{text_column} LIKE ? ESCAPE '\\'"], ["%" + _like_escaped(term) + "%"]
+    clauses: list[str] = [f"{text_column} LIKE ? ESCAPE '\\'"]
+    parameters: list[object] = ["%" + _like_escaped(term) + "%"]
     registries = db.execute("SELECT id, lower(name) FROM registries WHERE sync_enabled = 1").fetchall()
     whole = [registry_id for registry_id, name in registries if term in name]
     if whole:

@@ -7,6 +7,7 @@ import os
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from desktop.catalog.db import transaction
 from desktop.catalog.registries import find_registry_by_uid
@@ -20,7 +21,7 @@ _LAYER = (
 )
 
 
-def _layer(row: sqlite3.Row | tuple) -> Layer:
+def _layer(row: sqlite3.Row | tuple[Any, ...]) -> Layer:
     return Layer(
         registry_uid=row[1],
         registry_name=row[2],
@@ -34,7 +35,7 @@ def _layer(row: sqlite3.Row | tuple) -> Layer:
     )
 
 
-def _profile(db: sqlite3.Connection, row: sqlite3.Row | tuple) -> Profile:
+def _profile(db: sqlite3.Connection, row: sqlite3.Row | tuple[Any, ...]) -> Profile:
     layers = db.execute(
         f"SELECT {_LAYER} FROM profile_layers WHERE profile_id = ? ORDER BY position", (row[0],)
     ).fetchall()

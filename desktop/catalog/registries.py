@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from desktop.catalog.sync_records import SyncState, sync_state
 from desktop.errors import NotFoundError, ValidationError
@@ -24,7 +25,7 @@ class RegistrySummary:
     version_count: int
 
 
-def _registry(row: sqlite3.Row | tuple) -> Registry:
+def _registry(row: sqlite3.Row | tuple[Any, ...]) -> Registry:
     return Registry(
         id=row[0],
         uid=row[1],

@@ -225,7 +225,7 @@ def _compare_chart(db: sqlite3.Connection, registry_id: int, chart: _Chart, diff
     diff.removed.extend((name, version) for version in before if version not in fresh)
 
 
-def _version_rows(registry_id: int, charts: Sequence[_Chart]) -> Iterable[tuple]:
+def _version_rows(registry_id: int, charts: Sequence[_Chart]) -> Iterable[tuple[object, ...]]:
     for chart in charts:
         for rank, entry in enumerate(chart.entries):
             yield (
@@ -245,7 +245,7 @@ def _search_text(entry: IndexEntry) -> str:
     return f"{entry.chart}\t{entry.description}\t{entry.keywords}".lower()
 
 
-def _chart_row(registry_id: int, chart: _Chart) -> tuple:
+def _chart_row(registry_id: int, chart: _Chart) -> tuple[object, ...]:
     latest = chart.entries[0]
     stable = next((entry for entry in chart.entries if not entry.version.is_prerelease), None)
     shown = stable or latest

@@ -192,7 +192,7 @@ class OciClient:
         digest = response.headers.get("docker-content-digest")
         if digest is None:  # a registry that does not say: ask for the bytes
             return "sha256:" + hashlib.sha256(self.manifest_bytes(name, reference)[0]).hexdigest()
-        return digest
+        return str(digest)
 
     def manifest_bytes(self, name: str, reference: str, max_bytes: int = SMALL_LIMIT) -> tuple[bytes, str]:
         """A manifest's exact bytes and media type; checked against `reference` when it is a digest."""

@@ -4,6 +4,7 @@ environment's), and sockets an `Interrupter` can stop — the one way every requ
 from __future__ import annotations
 
 import os
+import ssl
 from urllib.parse import urlsplit
 
 import httpx
@@ -16,15 +17,18 @@ _INTERRUPTIBLE_PROXIES = ("http", "socks5", "socks5h")  # an https:// proxy need
 
 
 def http_client(
-    verify: object, settings: NetworkSettings, interrupter: Interrupter, headers: dict[str, str] | None = None
+    verify: ssl.SSLContext | bool,
+    settings: NetworkSettings,
+    interrupter: Interrupter,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Client:
     """A client whose connections go through `interrupter`, with proxies as the settings say."""
 
     def transport(proxy: str | None) -> httpx.HTTPTransport:
-        made = httpx.HTTPTransport(verify=verify, proxy=proxy)  # type: ignore[arg-type]
+        made = httpx.HTTPTransport(verify=verify, proxy=proxy)
         if proxy is None or urlsplit(proxy).scheme in _INTERRUPTIBLE_PROXIES:
             # httpx has no public hook for httpcore's network backend; its pool keeps it here.
-            made._pool._network_backend = InterruptibleBackend(interrupter)  # type: ignore[attr-defined]
+            made._pool._network_backend = InterruptibleBackend(interrupter)
         return made
 
     http_proxy, https_proxy, no_proxy = _proxies(settings)

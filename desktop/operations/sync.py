@@ -244,7 +244,8 @@ def _recorded(db: sqlite3.Connection, pending: PendingSync) -> SyncResult:
     from desktop.catalog.sync_records import get_run
 
     run = get_run(db, pending.run_id)
-    status = SyncStatus(run.status) if run is not None and run.status in SyncStatus else SyncStatus.CANCELLED
+    known = {status.value for status in SyncStatus}
+    status = SyncStatus(run.status) if run is not None and run.status in known else SyncStatus.CANCELLED
     return SyncResult(pending.registry, status, pending.run_id, error=run.error if run else None)
 
 

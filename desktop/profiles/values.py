@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +69,8 @@ def schema_problems(text: str, schema_text: str | None, limit: int = 50) -> list
         where = ".".join(str(p) for p in path) or "(top level)"
         line_path = path
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            allowed = set(error.schema.get("properties", {}))
+            schema = error.schema if isinstance(error.schema, Mapping) else {}
+            allowed = set(schema.get("properties", {}))
             extra = next((key for key in error.instance if key not in allowed), None)
             line_path = [*path, extra] if extra is not None else path  # point at the unexpected key
         problems.append(ValuesProblem(lines(line_path), f"{where}: {error.message}"))

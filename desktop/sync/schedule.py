@@ -18,9 +18,9 @@ def next_sync_at(state: SyncState, interval: float, *, enabled: bool) -> float |
         return None
     if state.last_success_at is None and state.last_attempt_at is None:
         return 0.0
-    due = (state.last_success_at or 0.0) + interval
+    due: float = (state.last_success_at or 0.0) + interval
     if state.consecutive_failures and state.last_attempt_at is not None:
-        backoff = min(interval, FIRST_RETRY * 2 ** (state.consecutive_failures - 1))
+        backoff = min(interval, FIRST_RETRY * 2.0 ** (state.consecutive_failures - 1))
         return max(due, state.last_attempt_at + backoff)
     return due
 

@@ -444,7 +444,7 @@ def _shown_link(url: str) -> str:
     return text if len(text) <= LINK_TEXT_LIMIT else text[: LINK_TEXT_LIMIT - 1] + "…"
 
 
-def _facts_html(meta: dict) -> str:
+def _facts_html(meta: dict[str, Any]) -> str:
     def link(url: str) -> str:
         if url.startswith(("http://", "https://")):
             return f"<a href='{html.escape(url, quote=True)}'>{html.escape(_shown_link(url))}</a>"

@@ -92,8 +92,8 @@ class ChartListModel(QAbstractTableModel):
         if role == HIT_ROLE:
             return hit
         if role == Qt.ItemDataRole.DisplayRole:
-            badges = " · ".join(self.badges(hit))
-            return (hit.chart, hit.registry, hit.version, hit.app_version, hit.description, badges)[column]
+            shown = " · ".join(self.badges(hit))
+            return (hit.chart, hit.registry, hit.version, hit.app_version, hit.description, shown)[column]
         if role == Qt.ItemDataRole.DecorationRole and column == NAME:
             registry = self.registry_of(hit)
             return self._icons.pixmap(registry.id, hit.chart, ICON_SIZE) if registry is not None else None
@@ -123,7 +123,7 @@ class ChartRowDelegate(QStyledItemDelegate):
         badges: list[str] = model.badges(hit) if isinstance(model, ChartListModel) else []
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
-        widget: QWidget | None = option.widget  # type: ignore[attr-defined]
+        widget: QWidget | None = option.widget
         style = widget.style() if widget is not None else QApplication.style()
         opt.text = ""
         opt.icon = opt.icon.__class__()

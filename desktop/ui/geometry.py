@@ -13,7 +13,8 @@ FRAME_ALLOWANCE = QSize(24, 64)
 
 def available_area(widget: QWidget) -> QRect:
     """The part of the screen the widget (or its parent window) is on that windows may use."""
-    anchor = widget.parentWidget().window() if widget.parentWidget() is not None else widget
+    parent = widget.parentWidget()
+    anchor = parent.window() if parent is not None else widget
     screen: QScreen | None = anchor.screen() or QGuiApplication.primaryScreen()
     return screen.availableGeometry() if screen is not None else QRect(0, 0, 1280, 720)
 

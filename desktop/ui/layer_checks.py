@@ -59,7 +59,7 @@ class LayerChecker(QObject):
 
     def profile_problems(self, profile: Profile) -> list[str]:
         """One line per problem, naming its layer, for the profile list and the export question."""
-        lines = []
+        lines: list[str] = []
         for layer in profile.layers:
             found = self.problems(layer)
             lines.extend(f"{layer.chart} {layer.version}: {problem}" for problem in found[:3])

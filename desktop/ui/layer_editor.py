@@ -192,7 +192,9 @@ class LayerEditor(QWidget):
         worker = self.context.worker
         try:
             files = await asyncio.wrap_future(worker.chart_files(registry_id, chart, version))
-            before = await asyncio.wrap_future(worker.chart_files(registry_id, chart, previous)) if previous else None
+            before: ChartFiles | None = None
+            if previous:
+                before = await asyncio.wrap_future(worker.chart_files(registry_id, chart, previous))
         except UserError as exc:
             if not self.context.outlived(self) and request == self._request:
                 self.defaults_status.setText(

@@ -55,10 +55,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
         file_menu = self.menuBar().addMenu("&File")
-        self.add_action = QAction("&Add Helm Registry…", self, shortcut=QKeySequence.StandardKey.New)
+        self.add_action = QAction("&Add Helm Registry…", self, shortcut=QKeySequence(QKeySequence.StandardKey.New))
         self.sync_all_action = QAction("&Synchronize All", self, shortcut=QKeySequence("Ctrl+Shift+R"))
         self.import_action = QAction("&Import from Helm…", self)
-        self.quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        self.quit_action = QAction("&Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
         for action in (self.add_action, self.sync_all_action, self.import_action):
             file_menu.addAction(action)
         file_menu.addSeparator()
@@ -120,7 +120,7 @@ class MainWindow(QMainWindow):
             keep_on_screen(self)  # saved on a larger screen, say
         else:
             fit_to_screen(self, 1180, 740)
-        self.tabs.setCurrentIndex(int(self._state.value("tab", REGISTRIES_TAB)))
+        self.tabs.setCurrentIndex(_int(self._state.value("tab", REGISTRIES_TAB), REGISTRIES_TAB))
         self._update_activity()
         self._update_network_state()
 
@@ -229,3 +229,11 @@ class MainWindow(QMainWindow):
         self._state.setValue("tab", self.tabs.currentIndex())
         self._state.sync()
         super().closeEvent(event)
+
+
+def _int(value: object, default: int) -> int:
+    """A stored setting read back as a whole number (QSettings may hand back text)."""
+    try:
+        return int(str(value))
+    except ValueError:
+        return default

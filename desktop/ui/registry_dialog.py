@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import cast
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QResizeEvent, QShowEvent
@@ -372,7 +373,7 @@ class RegistryDialog(QDialog):
     def _on_job_event(self, job_id: int, kind: str, payload: object) -> None:
         if job_id != self._job_id or kind != "progress" or self._token is None:
             return
-        phase, done, total = payload  # type: ignore[misc]
+        phase, done, total = cast(tuple[str, int, int | None], payload)
         label = _PHASES.get(phase, phase)
         if phase == "download":
             amount = f"{done / 1048576:.1f} MB" + (f" of {total / 1048576:.1f} MB" if total else "")
