@@ -22,7 +22,7 @@ from desktop.catalog.registries import summaries
 from desktop.operations.sync import SyncResult
 from desktop.ui.context import AppContext
 from desktop.ui.geometry import fit_to_screen, keep_on_screen
-from desktop.ui.profiles_tab import ProfilesTab
+from desktop.ui.profile_editor_tab import ProfileEditorTab
 from desktop.ui.registries_tab import RegistriesTab
 from desktop.ui.resources import app_icon
 from desktop.ui.settings_tab import TenantSettingsTab
@@ -46,12 +46,12 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.settings_tab = TenantSettingsTab(self.context)
         self.registries_tab = RegistriesTab(self.context)
-        self.profiles_tab = ProfilesTab(self.context)
+        self.profile_editor_tab = ProfileEditorTab(self.context)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.settings_tab, "&Tenant settings")
         self.tabs.addTab(self.registries_tab, "Helm &registries")
-        self.tabs.addTab(self.profiles_tab, "&Profile editor")
+        self.tabs.addTab(self.profile_editor_tab, "&Profile editor")
         self.setCentralWidget(self.tabs)
 
         file_menu = self.menuBar().addMenu("&File")
@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
         self.cancel_sync_button.clicked.connect(self._on_cancel_sync_clicked)
         self.registries_tab.status_message.connect(self.show_message)
         self.settings_tab.status_message.connect(self.show_message)
-        self.profiles_tab.status_message.connect(self.show_message)
+        self.profile_editor_tab.status_message.connect(self.show_message)
         bridge = self.context.bridge
         bridge.sync_started.connect(self._update_activity)
         bridge.sync_progress.connect(self._on_sync_progress)
@@ -223,8 +223,8 @@ class MainWindow(QMainWindow):
         box.open()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.profiles_tab.flush()  # the last edit is saved before the sync thread stops
-        self.profiles_tab.stop_waiting()
+        self.profile_editor_tab.flush()  # the last edit is saved before the sync thread stops
+        self.profile_editor_tab.stop_waiting()
         self._state.setValue("geometry", self.saveGeometry())
         self._state.setValue("tab", self.tabs.currentIndex())
         self._state.sync()

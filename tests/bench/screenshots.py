@@ -196,7 +196,7 @@ def _make_profile(running: Any) -> None:
     context.worker.save_profile(profile).result(10)
     for layer in layers[:2]:
         context.worker.pin(registry.id, layer.chart, layer.version).result(10)
-    running.window.profiles_tab._load()
+    running.window.profile_editor_tab._load()
 
 
 def shoot(output: Path, variant: str) -> None:
@@ -261,11 +261,11 @@ def shoot(output: Path, variant: str) -> None:
         window.resize(width, height)
         window.show()
         _settle(app, 20)
-        profiles = window.profiles_tab
+        profiles = window.profile_editor_tab
 
         if variant == "small":
             window.tabs.setCurrentIndex(2)
-            chooser = profiles.editor.open_add_chart()
+            chooser = profiles.pane.open_add_chart()
             chooser.search_edit.setText("long")
             _settle(app)
             chooser.run_search()
@@ -278,14 +278,14 @@ def shoot(output: Path, variant: str) -> None:
             for index, name in enumerate(("settings", "registries", "profiles")):
                 window.tabs.setCurrentIndex(index)
                 if name == "profiles":
-                    _wait(app, lambda: profiles.editor.layer_editor.defaults is not None)
+                    _wait(app, lambda: profiles.pane.layer_editor.defaults is not None)
                 save(window, name)
-            profiles.editor.layers.setCurrentRow(2)
-            _wait(app, lambda: profiles.editor.layer_editor.problems.count() > 0)
+            profiles.pane.layers.setCurrentRow(2)
+            _wait(app, lambda: profiles.pane.layer_editor.problems.count() > 0)
             save(window, "profiles-errors")
-            profiles.editor.layers.setCurrentRow(1)
-            _wait(app, lambda: profiles.editor.layer_editor.defaults is not None)
-            layer_editor = profiles.editor.layer_editor
+            profiles.pane.layers.setCurrentRow(1)
+            _wait(app, lambda: profiles.pane.layer_editor.defaults is not None)
+            layer_editor = profiles.pane.layer_editor
             layer_editor.tabs.setCurrentIndex(1)
             layer_editor.override_view.side_by_side_check.setChecked(True)
             save(window, "profiles-diff")
@@ -339,7 +339,7 @@ def shoot(output: Path, variant: str) -> None:
             box.reject()
 
             window.tabs.setCurrentIndex(2)
-            chooser = profiles.editor.open_add_chart()
+            chooser = profiles.pane.open_add_chart()
             chooser.search_edit.setText("l")
             _settle(app)
             chooser.run_search()

@@ -17,7 +17,7 @@ from desktop.cancellation import CancelToken
 from desktop.catalog.db import open_catalog
 from desktop.catalog.profiles import find_profile
 from desktop.registry import Registry, RegistryDraft
-from desktop.ui.profiles_tab import ProfilesTab
+from desktop.ui.profile_editor_tab import ProfileEditorTab
 from tests.support.charts import chart_archive, publish_charts
 from tests.support.exports import write_palette_export
 from tests.support.repo_server import RepoServer
@@ -55,7 +55,7 @@ def stored(running: RunningApp, name: str) -> object:
         db.close()
 
 
-def wait_saved(qtbot: QtBot, tab: ProfilesTab) -> None:
+def wait_saved(qtbot: QtBot, tab: ProfileEditorTab) -> None:
     """Save what is pending now and wait for the writer to store it."""
     future = tab.flush()
     if future is not None:
@@ -63,9 +63,9 @@ def wait_saved(qtbot: QtBot, tab: ProfilesTab) -> None:
         future.result()
 
 
-def new_profile(tab: ProfilesTab, qtbot: QtBot) -> None:
+def new_profile(tab: ProfileEditorTab, qtbot: QtBot) -> None:
     tab.new_profile()
-    qtbot.waitUntil(lambda: tab.editor.profile is not None, timeout=5000)
+    qtbot.waitUntil(lambda: tab.pane.profile is not None, timeout=5000)
 
 
 def test_the_whole_flow(running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo, tmp_path: Path) -> None:
@@ -75,10 +75,10 @@ def test_the_whole_flow(running_app: RunningApp, qtbot: QtBot, make_repo: MakeRe
     private = make_repo()
     publish(private)
     register(running_app, private, "airgap", sync_enabled=False)
-    tab = running_app.window.profiles_tab
+    tab = running_app.window.profile_editor_tab
     running_app.window.tabs.setCurrentWidget(tab)
     new_profile(tab, qtbot)
-    editor = tab.editor
+    editor = tab.pane
     editor.name_edit.clear()
     qtbot.keyClicks(editor.name_edit, "web-stack")
 
@@ -170,32 +170,32 @@ def test_pinned_layers_show_their_files_with_the_server_gone(
     repo = make_repo()
     publish(repo)
     register(running_app, repo)
-    tab = running_app.window.profiles_tab
+    tab = running_app.window.profile_editor_tab
     new_profile(tab, qtbot)
-    dialog = tab.editor.open_add_chart()
+    dialog = tab.pane.open_add_chart()
     qtbot.keyClicks(dialog.search_edit, "web")
     qtbot.keyClick(dialog.search_edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: dialog.details.chart == "web" and dialog.details.files is not None, timeout=10000)
     qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: tab.editor.profile is not None and len(tab.editor.profile.layers) == 1)
+    qtbot.waitUntil(lambda: tab.pane.profile is not None and len(tab.pane.profile.layers) == 1)
     wait_saved(qtbot, tab)
     repo.stop()
     tab._load()  # select the profile afresh: every file now comes from the content cache
-    qtbot.waitUntil(lambda: tab.editor.layer_editor.defaults is not None, timeout=10000)
-    assert tab.editor.layer_editor.defaults.values == WEB_VALUES + "resources: {}\n"
-    assert tab.editor.layer_editor.values_status.text().startswith("✓ Valid (YAML and the chart's schema")
+    qtbot.waitUntil(lambda: tab.pane.layer_editor.defaults is not None, timeout=10000)
+    assert tab.pane.layer_editor.defaults.values == WEB_VALUES + "resources: {}\n"
+    assert tab.pane.layer_editor.values_status.text().startswith("✓ Valid (YAML and the chart's schema")
 
 
 def test_an_edit_is_saved_when_the_window_closes_at_once(
     running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo
 ) -> None:
-    tab = running_app.window.profiles_tab
+    tab = running_app.window.profile_editor_tab
     new_profile(tab, qtbot)
-    tab.editor.description_edit.setText("typed just before quitting")
-    tab.editor._on_fields_edited()
+    tab.pane.description_edit.setText("typed just before quitting")
+    tab.pane._on_fields_edited()
     running_app.window.close()  # before the autosave delay has passed
     assert running_app.context.worker.stop()  # as quitting does: queued writes land first
-    profile = stored(running_app, tab.editor.profile.name)
+    profile = stored(running_app, tab.pane.profile.name)
     assert profile is not None and profile.description == "typed just before quitting"
 
 
@@ -203,30 +203,30 @@ def test_a_layer_removed_upstream_is_flagged(running_app: RunningApp, qtbot: QtB
     repo = make_repo()
     publish(repo)
     registry = register(running_app, repo)
-    tab = running_app.window.profiles_tab
+    tab = running_app.window.profile_editor_tab
     new_profile(tab, qtbot)
-    dialog = tab.editor.open_add_chart()
+    dialog = tab.pane.open_add_chart()
     qtbot.keyClicks(dialog.search_edit, "db")
     qtbot.keyClick(dialog.search_edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: dialog.details.chart == "db" and dialog.details.version() == "2.0.0", timeout=5000)
     qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: len(tab.editor.profile.layers) == 1)
+    qtbot.waitUntil(lambda: len(tab.pane.profile.layers) == 1)
     wait_saved(qtbot, tab)
     publish_charts(repo, {"web": {"1.0.0": chart_archive("web", "1.0.0")}})  # db is gone upstream
     running_app.context.worker.sync(registry.id).result(10)
     qtbot.waitUntil(lambda: tab.profile_list.item(0).text().startswith("⚠ "), timeout=5000)
     assert "removed upstream" in tab.profile_list.item(0).toolTip()
     tab._load()
-    assert tab.editor.layers.item(0).text().startswith("⚠ db 2.0.0")
-    qtbot.waitUntil(lambda: tab.editor.layer_editor.defaults is not None, timeout=10000)
-    assert tab.editor.layer_editor.defaults.values == "persistence: true\n"  # pinned content still works
+    assert tab.pane.layers.item(0).text().startswith("⚠ db 2.0.0")
+    qtbot.waitUntil(lambda: tab.pane.layer_editor.defaults is not None, timeout=10000)
+    assert tab.pane.layer_editor.defaults.values == "persistence: true\n"  # pinned content still works
 
 
 def test_import_of_a_file_with_an_unknown_registry_asks_and_imports_nothing(
     running_app: RunningApp, qtbot: QtBot, tmp_path: Path
 ) -> None:
     export = write_palette_export(tmp_path / "p.json", "gone", "https://gone.example")
-    tab = running_app.window.profiles_tab
+    tab = running_app.window.profile_editor_tab
     tab.import_from(export)
     qtbot.waitUntil(lambda: tab.import_dialog is not None and tab.import_dialog.isVisible(), timeout=5000)
     dialog = tab.import_dialog

@@ -13,8 +13,8 @@ from pytestqt.qtbot import QtBot
 from desktop.app import RunningApp
 from desktop.cancellation import CancelToken
 from desktop.registry import Registry, RegistryDraft
+from desktop.ui.profile_editor_tab import ProfileEditorTab
 from desktop.ui.profile_import_dialog import CHOOSE, ProfileImportDialog
-from desktop.ui.profiles_tab import ProfilesTab
 from tests.support.charts import chart_archive, publish_charts
 from tests.support.exports import palette_export, palette_pack, registry_metadata, write_json
 from tests.support.repo_server import RepoServer
@@ -30,7 +30,7 @@ def register(running: RunningApp, make_repo: MakeRepo, name: str) -> Registry:
     return running.context.worker.register(RegistryDraft(name, repo.url), CancelToken()).future.result(10).registry
 
 
-def open_import(tab: ProfilesTab, qtbot: QtBot, path: Path) -> ProfileImportDialog:
+def open_import(tab: ProfileEditorTab, qtbot: QtBot, path: Path) -> ProfileImportDialog:
     tab.import_dialog = None
     tab.import_from(path)
     qtbot.waitUntil(lambda: tab.import_dialog is not None and tab.import_dialog.isVisible(), timeout=5000)
@@ -56,7 +56,7 @@ def test_a_pack_matching_no_registry_is_chosen_from_the_keyboard(
 ) -> None:
     stable = register(running_app, make_repo, "stable")
     mirror = register(running_app, make_repo, "mirror")
-    tab = running_app.window.profiles_tab
+    tab = running_app.window.profile_editor_tab
     running_app.window.tabs.setCurrentWidget(tab)
     dialog = open_import(tab, qtbot, export_file(tmp_path))
     web_combo, db_combo = dialog.registry_combos[1], dialog.registry_combos[2]
@@ -69,11 +69,11 @@ def test_a_pack_matching_no_registry_is_chosen_from_the_keyboard(
     assert web_combo.hasFocus()  # the first question is where the keyboard starts
     qtbot.keyClick(web_combo, Qt.Key.Key_Down)
     assert web_combo.currentData() == mirror.uid and dialog.import_button.isEnabled()
-    with qtbot.waitSignal(running_app.window.profiles_tab.context.bridge.catalog_changed, timeout=5000):
+    with qtbot.waitSignal(running_app.window.profile_editor_tab.context.bridge.catalog_changed, timeout=5000):
         qtbot.keyClick(web_combo, Qt.Key.Key_Return)  # Enter takes the default button: Import
     qtbot.waitUntil(lambda: tab.profile_list.count() == 1, timeout=5000)
-    qtbot.waitUntil(lambda: tab.editor.profile is not None and tab.editor.profile.name == "Web Stack", timeout=5000)
-    profile = tab.editor.profile
+    qtbot.waitUntil(lambda: tab.pane.profile is not None and tab.pane.profile.name == "Web Stack", timeout=5000)
+    profile = tab.pane.profile
     assert [(a.chart, a.registry_uid, a.namespace) for a in profile.layers] == [
         ("web", mirror.uid, "web"),
         ("db", stable.uid, "default"),
@@ -87,7 +87,7 @@ def test_a_taken_name_is_asked_again_and_cancel_imports_nothing(
     register(running_app, make_repo, "stable")
     register(running_app, make_repo, "Bitnami")
     source = export_file(tmp_path)
-    tab = running_app.window.profiles_tab
+    tab = running_app.window.profile_editor_tab
     dialog = open_import(tab, qtbot, source)
     dialog.registry_combos[1].setCurrentIndex(1)
     dialog.accept()
@@ -109,7 +109,7 @@ def test_a_taken_name_is_asked_again_and_cancel_imports_nothing(
 def test_a_file_that_is_not_a_profile_is_one_message(running_app: RunningApp, qtbot: QtBot, tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text('{"metadata": {"name": "p"}, "spec": {"template": {"packs": null}}}')
-    tab = running_app.window.profiles_tab
+    tab = running_app.window.profile_editor_tab
     tab.import_from(path)
     qtbot.waitUntil(lambda: any(isinstance(d, QMessageBox) and d.isVisible() for d in tab._dialogs), timeout=5000)
     box = next(d for d in tab._dialogs if isinstance(d, QMessageBox))

@@ -110,12 +110,12 @@ def test_every_dialog_fits_a_1280x720_screen_centred_on_the_window(
     assert window.minimumSizeHint().width() <= 1024 and window.minimumSizeHint().height() <= 700
     assert within(small_screen, window)
     tabs = window.registries_tab
-    profiles = window.profiles_tab
+    profiles = window.profile_editor_tab
     profiles.new_profile()
-    qtbot.waitUntil(lambda: profiles.editor.profile is not None, timeout=5000)
+    qtbot.waitUntil(lambda: profiles.pane.profile is not None, timeout=5000)
     repo.stop()  # so that the chosen chart's files fail, with the longest message there is
 
-    chooser = profiles.editor.open_add_chart()
+    chooser = profiles.pane.open_add_chart()
     qtbot.keyClicks(chooser.search_edit, "web")
     qtbot.keyClick(chooser.search_edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "could not give them" in chooser.details.status.text(), timeout=10000)
@@ -243,7 +243,7 @@ def test_the_first_layers_defaults_load_after_a_restart(
     finally:
         asyncio.set_event_loop(qt_loop)  # type: ignore[arg-type]
     try:
-        editor = second.window.profiles_tab.editor.layer_editor
+        editor = second.window.profile_editor_tab.pane.layer_editor
         assert editor.layer is not None and editor.layer.chart == "longhorn"
         qtbot.waitUntil(lambda: editor.defaults is not None, timeout=10000)
         assert editor.defaults_status.text() == ""
@@ -266,9 +266,9 @@ def test_values_errors_show_on_layers_and_profiles_and_export_asks(
     bad = Layer(registry.uid, registry.name, registry.endpoint, "web", "2.0.0", namespace="web",
                 values_override="image:\n  tag: 42\n")
     running_app.context.worker.save_profile(Profile(uid="", name="edge", layers=(good, bad))).result(10)
-    tab = running_app.window.profiles_tab
+    tab = running_app.window.profile_editor_tab
     tab._load()
-    editor = tab.editor
+    editor = tab.pane
     qtbot.waitUntil(lambda: editor.layer_badges()[1].startswith("✗ web 2.0.0 · 1 error"), timeout=10000)
     assert not editor.layer_badges()[0].startswith("✗")
     qtbot.waitUntil(lambda: tab.profile_list.item(0).text().startswith("✗ edge"), timeout=5000)
@@ -316,7 +316,7 @@ def test_the_chart_picker_shows_rows_with_icons_and_fetches_only_what_is_chosen(
     registry = register(running_app, repo)
     wait_for_icon(running_app, registry, "longhorn")
     running_app.context.worker.pin(registry.id, "longhorn", "1.6.2").result(10)
-    dialog = running_app.window.profiles_tab.editor.open_add_chart()
+    dialog = running_app.window.profile_editor_tab.pane.open_add_chart()
     shown(qtbot, dialog)
     model = dialog.results_model
     qtmodeltester.check(model)  # type: ignore[attr-defined]
@@ -349,17 +349,17 @@ def test_a_new_layer_takes_the_namespace_its_chart_declares(
     repo = make_repo()
     publish(repo)
     register(running_app, repo)
-    tab = running_app.window.profiles_tab
+    tab = running_app.window.profile_editor_tab
     tab.new_profile()
-    qtbot.waitUntil(lambda: tab.editor.profile is not None, timeout=5000)
+    qtbot.waitUntil(lambda: tab.pane.profile is not None, timeout=5000)
     for search, namespace in (("longhorn", "longhorn-system"), ("web", "web")):
-        dialog: AddChartDialog = tab.editor.open_add_chart()
+        dialog: AddChartDialog = tab.pane.open_add_chart()
         qtbot.keyClicks(dialog.search_edit, search)
         qtbot.keyClick(dialog.search_edit, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda d=dialog, s=search: d.details.chart == s, timeout=5000)
         with qtbot.waitSignal(dialog.accepted, timeout=5000):
             qtbot.keyClick(dialog.search_edit, Qt.Key.Key_Return)
-        assert tab.editor.profile.layers[-1].namespace == namespace
+        assert tab.pane.profile.layers[-1].namespace == namespace
 
 
 # --- 7. Browse charts from the Registries tab, Keep offline, the cache in Tenant settings ----------

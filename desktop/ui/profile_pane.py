@@ -42,7 +42,7 @@ from desktop.wording import plural
 LAYER_INDEX = Qt.ItemDataRole.UserRole + 1
 
 
-class ProfileEditor(QWidget):
+class ProfilePane(QWidget):
     """Edits an in-memory profile; `profile_edited` carries each valid state to be saved."""
 
     profile_edited = Signal(object)  # Profile

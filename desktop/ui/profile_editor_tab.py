@@ -41,8 +41,8 @@ from desktop.profiles.palette_import import ImportPlan
 from desktop.ui.context import AppContext
 from desktop.ui.forms import empty_state
 from desktop.ui.layer_checks import LayerChecker
-from desktop.ui.profile_editor import ProfileEditor
 from desktop.ui.profile_import_dialog import ProfileImportDialog
+from desktop.ui.profile_pane import ProfilePane
 from desktop.wording import plural
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ SAVE_DELAY_MS = 300
 PROFILE_ID = Qt.ItemDataRole.UserRole + 1
 
 
-class ProfilesTab(QWidget):
+class ProfileEditorTab(QWidget):
     status_message = Signal(str)
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
@@ -99,7 +99,7 @@ class ProfilesTab(QWidget):
         left_layout.addWidget(self.profile_list, 1)
         left_layout.addLayout(buttons)
 
-        self.editor = ProfileEditor(self.context, self.checker)
+        self.pane = ProfilePane(self.context, self.checker)
         self.empty_new_button = QPushButton("New Profile")
         empty = empty_state(
             "No profile selected",
@@ -109,7 +109,7 @@ class ProfilesTab(QWidget):
         )
         self.stack = QStackedWidget()
         self.stack.addWidget(empty)
-        self.stack.addWidget(self.editor)
+        self.stack.addWidget(self.pane)
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(self.stack)
@@ -128,7 +128,7 @@ class ProfilesTab(QWidget):
         self.delete_button.clicked.connect(self.confirm_delete)
         self.import_button.clicked.connect(self._on_import_clicked)
         self.profile_list.currentItemChanged.connect(self._on_profile_selected)
-        self.editor.profile_edited.connect(self._on_profile_edited)
+        self.pane.profile_edited.connect(self._on_profile_edited)
         self._save_timer.timeout.connect(self._save_pending)
         self.context.bridge.catalog_changed.connect(self._refresh_health)
         self.checker.files_arrived.connect(self._refresh_health)
@@ -175,8 +175,8 @@ class ProfilesTab(QWidget):
         if profile is None:
             self.stack.setCurrentIndex(0)
             return
-        self.stack.setCurrentWidget(self.editor)
-        self.editor.edit(profile)
+        self.stack.setCurrentWidget(self.pane)
+        self.pane.edit(profile)
 
     def _refresh_health(self) -> None:
         """After syncs: flags on profiles whose layers went away upstream or were deprecated."""
@@ -233,7 +233,7 @@ class ProfilesTab(QWidget):
         """When the window closes: saves already started still land; nothing waits to show them."""
         for task in list(self._tasks):
             task.cancel()
-        self.editor.layer_editor.stop_waiting()
+        self.pane.layer_editor.stop_waiting()
         self.checker.stop_waiting()
 
     async def _flushed(self) -> None:
@@ -255,13 +255,13 @@ class ProfilesTab(QWidget):
         saved = await self._save_now(Profile(uid="", name=name))
         if saved is not None:
             self._load(saved.id)
-            self.editor.name_edit.setFocus()
-            self.editor.name_edit.selectAll()
+            self.pane.name_edit.setFocus()
+            self.pane.name_edit.selectAll()
 
     @asyncSlot()
     async def duplicate_current(self) -> None:
         await self._flushed()
-        profile = self.editor.profile
+        profile = self.pane.profile
         if profile is None:
             return
         copy = Profile(
@@ -284,7 +284,7 @@ class ProfilesTab(QWidget):
             return None
 
     def confirm_delete(self) -> QMessageBox | None:
-        profile = self.editor.profile
+        profile = self.pane.profile
         if profile is None:
             return None
         box = QMessageBox(
@@ -317,7 +317,7 @@ class ProfilesTab(QWidget):
     def export_current(self, kind: str) -> QMessageBox | None:
         """Export the profile being edited; one with errors in its values asks first."""
         self.flush()
-        profile = self.editor.profile
+        profile = self.pane.profile
         if profile is None:
             return None
         errors = self.checker.profile_problems(profile)
