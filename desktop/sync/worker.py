@@ -224,12 +224,12 @@ class BackgroundWorker:
     def save_settings(self, settings: TenantSettings) -> Future[TenantSettings]:
         outcome: Future[TenantSettings] = Future()
 
-        def run() -> TenantSettings:
-            saved = save_tenant_settings(self._services(), settings)
+        def run(services: Services) -> TenantSettings:
+            saved = save_tenant_settings(services, settings)
             self._settings = saved
             return saved
 
-        self._submit(run, outcome)
+        self._write(run, outcome)
         return outcome
 
     def keyring_name(self) -> Future[str]:
@@ -255,23 +255,19 @@ class BackgroundWorker:
 
     def unpin(self, registry_id: int, chart: str, version: str) -> Future[bool]:
         outcome: Future[bool] = Future()
-        self._submit(
-            lambda: unpin_version(self._services(), registry_id, chart, version), outcome, changes_catalog=True
-        )
+        self._write(lambda services: unpin_version(services, registry_id, chart, version), outcome)
         return outcome
 
     def remove_offline_copy(self, registry_id: int, chart: str, version: str) -> Future[OfflineCopyRemoval]:
         """Unpin the version and delete its archive, unless a profile uses it."""
         outcome: Future[OfflineCopyRemoval] = Future()
-        self._submit(
-            lambda: remove_offline_copy(self._services(), registry_id, chart, version), outcome, changes_catalog=True
-        )
+        self._write(lambda services: remove_offline_copy(services, registry_id, chart, version), outcome)
         return outcome
 
     def clear_unused_cache(self) -> Future[tuple[int, int]]:
         """Delete the cached archives no profile uses and nobody pinned: (count, bytes)."""
         outcome: Future[tuple[int, int]] = Future()
-        self._submit(lambda: clear_unused_cache(self._services()), outcome, changes_catalog=True)
+        self._write(lambda services: clear_unused_cache(services), outcome)
         return outcome
 
     def keep_offline(self) -> None:
@@ -320,13 +316,13 @@ class BackgroundWorker:
     def save_profile(self, profile: Profile) -> Future[Profile]:
         """Save the profile; then fetch, in the background, the charts its layers need offline."""
         outcome: Future[Profile] = Future()
-        self._submit(lambda: save_profile(self._services(), profile), outcome, changes_catalog=True)
+        self._write(lambda services: save_profile(services, profile), outcome)
         outcome.add_done_callback(lambda done: self.keep_offline() if done.exception() is None else None)
         return outcome
 
     def delete_profile(self, profile_id: int) -> Future[None]:
         outcome: Future[None] = Future()
-        self._submit(lambda: delete_profile(self._services(), profile_id), outcome, changes_catalog=True)
+        self._write(lambda services: delete_profile(services, profile_id), outcome)
         return outcome
 
     def export_profile(self, name: str, kind: str, path: Path) -> Future[ProfileExport]:
@@ -341,7 +337,7 @@ class BackgroundWorker:
 
     def apply_profile_import(self, plan: ImportPlan, choices: Choices | None) -> Future[ImportResult]:
         outcome: Future[ImportResult] = Future()
-        self._submit(lambda: apply_profile_import(self._services(), plan, choices), outcome, changes_catalog=True)
+        self._write(lambda services: apply_profile_import(services, plan, choices), outcome)
         outcome.add_done_callback(lambda done: self.keep_offline() if done.exception() is None else None)
         return outcome
 
@@ -362,9 +358,7 @@ class BackgroundWorker:
     def prune(self, registry_id: int, older_than_days: float | None = None) -> Future[int]:
         """Delete for good the registry's versions removed upstream."""
         outcome: Future[int] = Future()
-        self._submit(
-            lambda: prune_registry(self._services(), registry_id, older_than_days), outcome, changes_catalog=True
-        )
+        self._write(lambda services: prune_registry(services, registry_id, older_than_days), outcome)
         return outcome
 
     def cancel_sync(self, registry_id: int) -> None:
@@ -483,6 +477,16 @@ class BackgroundWorker:
                 self._listener.catalog_changed()
 
         self._pool.submit(_reporting(run, outcome))
+
+    def _write(self, operation: Callable[[Services], T], outcome: Future[T]) -> None:
+        """An operation with no network step, queued on the writer thread now: what the user saved
+        as the window closes is written before the worker stops (it drains its queue)."""
+
+        def run() -> None:
+            _resolve_if_pending(outcome, operation(self._services()))
+            self._listener.catalog_changed()
+
+        self._put(USER, _reporting(run, outcome))
 
     def _put(self, priority: int, action: Callable[[], None]) -> None:
         with self._lock:
