@@ -267,7 +267,7 @@ class BackgroundWorker:
     def clear_unused_cache(self) -> Future[tuple[int, int]]:
         """Delete the cached archives no profile uses and nobody pinned: (count, bytes)."""
         outcome: Future[tuple[int, int]] = Future()
-        self._write(lambda services: clear_unused_cache(services), outcome)
+        self._write(clear_unused_cache, outcome)
         return outcome
 
     def keep_offline(self) -> None:
