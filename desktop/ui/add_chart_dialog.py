@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from desktop.catalog.charts import SearchHit, chart_names, chart_versions, search_charts
 from desktop.catalog.registries import find_registry, list_registries
 from desktop.helm.chart_archive import ChartFiles
+from desktop.helm.versions import pick_version
 from desktop.registry import Registry
 from desktop.ui.chart_details import ChartDetails
 from desktop.ui.context import AppContext
@@ -257,6 +258,9 @@ class AddChartDialog(QDialog):
         if not version:
             return f"Type the version ({', '.join(versions[:3])}{'…' if len(versions) > 3 else ''})."
         if version not in versions:
+            picked = pick_version(version, versions)  # the version Helm's `--version` takes, by Helm's rules
+            if picked is not None:
+                return f"'{chart}' has no version '{version}' in the snapshot; closest: {picked} (what Helm takes)."
             close = difflib.get_close_matches(version, versions, n=3, cutoff=0.5) or versions[:3]
             return f"'{chart}' has no version '{version}' in the snapshot; closest: {', '.join(close)}."
         return None
