@@ -167,6 +167,7 @@ class _RepeatedKeys(dict):  # type: ignore[type-arg]
     """A JSON object that names a key more than once; `pairs` holds every one of them."""
 
     __slots__ = ("pairs",)
+    pairs: list[tuple[str, Any]]
 
 
 def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -295,7 +296,7 @@ def _add_chart(
     parsed: ParsedIndex,
     chart: str,
     versions: list[Any],
-    document: str | None,
+    document: bytes | None,
     tree: YamlTree | None = None,
     chart_node: int | None = None,
 ) -> None:

@@ -138,7 +138,7 @@ def test_order_agrees_with_semantic_version_on_random_versions() -> None:
     """A second, independent implementation of SemVer 2.0 precedence as a cross-check."""
     rng = random.Random(7)
     words = ["alpha", "beta", "rc", "1", "2", "11", "x-y"]
-    texts = set()
+    texts: set[str] = set()
     while len(texts) < 400:
         text = f"{rng.randint(0, 3)}.{rng.randint(0, 12)}.{rng.randint(0, 5)}"
         if rng.random() < 0.5:
