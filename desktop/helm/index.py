@@ -170,22 +170,65 @@ class _RepeatedKeys(dict):  # type: ignore[type-arg]
     pairs: list[tuple[str, Any]]
 
 
-def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    decoded = dict(pairs)
-    if len(decoded) == len(pairs):
-        return decoded
-    repeated = _RepeatedKeys(decoded)
-    repeated.pairs = pairs
-    return repeated
-
-
 def _pairs(mapping: dict[str, Any]) -> list[tuple[str, Any]]:
     return mapping.pairs if isinstance(mapping, _RepeatedKeys) else list(mapping.items())
 
 
+_JSON = json.JSONDecoder(parse_float=NumberText, parse_int=NumberText)
+
+
+def _after_blanks(text: str, position: int) -> int:
+    while position < len(text) and text[position] in " \t\n\r":
+        position += 1
+    return position
+
+
+def _json_object(text: str, position: int, nested: str | None) -> tuple[dict[str, Any], int]:
+    """The JSON object at `position` (a `{`) and where it ends. Its values are decoded by the C
+    decoder, except the one under the key `nested`, read like this one: at these two levels (the
+    document, its entries) a repeated key keeps every value, deeper it keeps the last, as in Go."""
+    pairs: list[tuple[str, Any]] = []
+    position = _after_blanks(text, position + 1)
+    if text.startswith("}", position):
+        return {}, position + 1
+    while True:
+        if not text.startswith('"', position):
+            raise ValueError("a key was expected")
+        key, position = _JSON.raw_decode(text, position)
+        position = _after_blanks(text, position)
+        if not text.startswith(":", position):
+            raise ValueError("':' was expected")
+        position = _after_blanks(text, position + 1)
+        if key == nested and text.startswith("{", position):
+            value, position = _json_object(text, position, None)
+        else:
+            value, position = _JSON.raw_decode(text, position)
+        pairs.append((key, value))
+        position = _after_blanks(text, position)
+        if text.startswith(",", position):
+            position = _after_blanks(text, position + 1)
+        elif text.startswith("}", position):
+            break
+        else:
+            raise ValueError("',' or '}' was expected")
+    decoded = dict(pairs)
+    if len(decoded) == len(pairs):
+        return decoded, position + 1
+    repeated = _RepeatedKeys(decoded)
+    repeated.pairs = pairs
+    return repeated, position + 1
+
+
 def _try_json(text: str) -> Any:
     try:
-        return json.loads(text, parse_float=NumberText, parse_int=NumberText, object_pairs_hook=_json_object)
+        start = _after_blanks(text, 0)
+        if text.startswith("{", start):
+            document, end = _json_object(text, start, "entries")
+        else:
+            document, end = _JSON.raw_decode(text, start)
+        if _after_blanks(text, end) != len(text):
+            return None  # more after the JSON: Helm reads it as YAML then
+        return document
     except RecursionError:
         raise IndexFormatError("The index nests too deeply to be a Helm index.") from None
     except ValueError:

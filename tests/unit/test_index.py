@@ -508,3 +508,16 @@ def test_any_index_bytes_either_parse_or_are_one_clear_error(pieces: list[str]) 
         return
     for document in parsed.charts:
         load_chart_document(document.json)
+
+
+def test_json_keeps_the_last_of_a_repeated_key_inside_an_entry_as_go_does() -> None:
+    body = b'{"apiVersion": "v1", "entries": {"a": [{"name": "a", "version": "1.0.0", "version": "2.0.0"}]}}'
+    parsed = parse_index(body)
+    assert _versions(parsed) == {"a": ["2.0.0"]}
+    assert parsed.warnings == []
+
+
+def test_text_that_only_starts_like_json_is_read_as_yaml_as_helm_does() -> None:
+    with pytest.raises(IndexFormatError, match="not valid YAML"):
+        parse_index(b'{"apiVersion": "v1", "entries": {}} trailing: x')
+    assert parse_index(b'{"apiVersion": "v1", "entries": {a: [{name: a, version: 1.0.0}]},}').version_count == 1
