@@ -105,12 +105,12 @@ class ParsedIndex:
         """A version listed more than once is listed with its last entry's details and fetched from its
         first entry: what `helm search repo` shows (its search index keeps the last entry it sees per
         version) and what `helm pull`, `show` and `install` download (the index's Get returns the first)."""
+        if len({entry.version.text for entry in entries}) == len(entries):
+            return entries
         kept: dict[str, IndexEntry] = {}
         for entry in entries:
             first = kept.get(entry.version.text)
             kept[entry.version.text] = entry if first is None else replace(entry, position=first.position)
-        if len(kept) == len(entries):
-            return entries
         twice = [text for text, count in Counter(e.version.text for e in entries).items() if count > 1]
         self.note(
             f"chart {chart!r} lists version {', '.join(twice[:5])}{' and others' if len(twice) > 5 else ''} more than "
@@ -132,8 +132,8 @@ def parse_index(data: bytes) -> ParsedIndex:
     """Parse and validate an index; invalid versions are skipped with a warning, as Helm does."""
     if data.startswith(_BYTE_ORDER_MARK):  # editors on Windows write one; Helm reads past it
         data = data[len(_BYTE_ORDER_MARK) :]
-    if b"\r\n" in data:  # CRLF line ends: YAML reads a line break as "\n" wherever it stands, JSON as a blank
-        data = data.replace(b"\r\n", b"\n")
+    if b"\r" in data and b"\r\n" in data:  # (looking for one byte is ~30 times faster than for two)
+        data = data.replace(b"\r\n", b"\n")  # CRLF line ends: YAML reads a line break as "\n", JSON as a blank
     first = _FIRST_CHARACTER.match(data)
     if first is None:
         raise IndexFormatError("The index is empty: the server sent no content where index.yaml should be.")
@@ -423,12 +423,16 @@ def _json_error_detail(document: dict[str, Any]) -> str:
 def _validated_version(item: dict[str, Any]) -> ChartVersionNumber:
     """Helm's checks when it loads an index (chart metadata's Validate): name, version, type,
     maintainers and dependencies."""
-    name = _text(item, "name")
+    name = item.get("name")
+    if type(name) is not str:
+        name = _text(name, "name")
     if not name:
         raise InvalidEntry("chart.metadata.name is required")
     if "/" in name or "\\" in name or name in (".", ".."):
         raise InvalidEntry(f"chart.metadata.name {name!r} is invalid")
-    version_text = _text(item, "version")
+    version_text = item.get("version")
+    if type(version_text) is not str:
+        version_text = _text(version_text, "version")
     if not version_text:
         raise InvalidEntry("chart.metadata.version is required")
     version = parse_version(version_text)
@@ -438,14 +442,14 @@ def _validated_version(item: dict[str, Any]) -> ChartVersionNumber:
     if chart_type is not None and chart_type not in _CHART_TYPES:
         raise InvalidEntry("chart.metadata.type must be application or library")
     maintainers = item.get("maintainers")
-    if isinstance(maintainers, list):
+    if maintainers and isinstance(maintainers, list):
         for maintainer in maintainers:
-            if not isinstance(maintainer, dict):
+            if type(maintainer) is not dict and not isinstance(maintainer, dict):
                 raise InvalidEntry(_not_a_mapping("maintainers", maintainer))
     dependencies = item.get("dependencies")
-    if isinstance(dependencies, list):
+    if dependencies and isinstance(dependencies, list):
         for dependency in dependencies:
-            if not isinstance(dependency, dict):
+            if type(dependency) is not dict and not isinstance(dependency, dict):
                 raise InvalidEntry(_not_a_mapping("dependencies", dependency))
             if not _valid_alias(dependency.get("alias")):
                 raise InvalidEntry(
@@ -454,10 +458,8 @@ def _validated_version(item: dict[str, Any]) -> ChartVersionNumber:
     return version
 
 
-def _text(item: dict[str, Any], key: str) -> str:
-    value = item.get(key)
-    if type(value) is str:
-        return value
+def _text(value: Any, key: str) -> str:
+    """A field Helm reads as text, or InvalidEntry naming it when it is a list or mapping."""
     if isinstance(value, (list, dict)):
         kind = "a list" if isinstance(value, list) else "a mapping"
         raise InvalidEntry(f"chart.metadata.{key} must be text, not {kind}")
