@@ -238,5 +238,7 @@ def may_hold_aliases(data: bytes) -> bool:
 
 
 def _reason(exc: Exception) -> str:
-    message = getattr(exc, "msg", "") or str(exc)
-    return message.strip().rstrip(".") or "malformed"
+    message = (getattr(exc, "msg", "") or str(exc)).strip().rstrip(".")
+    if message.lower().startswith("parse error"):  # the sentence around it says so already
+        message = message[len("parse error") :].lstrip(" :")
+    return message or "malformed"

@@ -174,6 +174,17 @@ def test_input_that_is_not_an_index_gets_a_clear_error(body: bytes, message: str
     assert message in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [(b"\x00\x01 :\n\x00", "(line 2, column 1: incorrect indentation?)"), (b"- a\nb: c\n", "malformed")],
+)
+def test_a_yaml_error_is_one_sentence_without_a_second_error_label(body: bytes, reason: str) -> None:
+    with pytest.raises(IndexFormatError) as caught:
+        parse_index(body)
+    assert reason in caught.value.message
+    assert "error" not in caught.value.message.lower()
+
+
 def test_truncated_gzip_bytes_are_not_an_index() -> None:
     data = gzip.compress(index_yaml({"a": [chart_entry("a", "1.0.0")]}))[:40]
     with pytest.raises(IndexFormatError):
