@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from desktop.errors import IndexFormatError
 from desktop.helm.index_pieces import split_index
 from desktop.helm.metadata import (
+    YAML_NULLS,
     InvalidEntry,
     NumberText,
     as_text,
     display_text,
     flag,
+    load_chart_document,
     text_list,
 )
 from desktop.helm.versions import ChartVersionNumber, parse_version
@@ -33,7 +36,10 @@ _CHART_TYPES = frozenset({"", "application", "library"})
 # as `0.5`: a chart document holding such a number is written again with the exact text.
 _EXACT_FIELDS = ("version", "appVersion", "kubeVersion")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
-_FIRST_CHARACTER = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*(\S)")
+_FIRST_CHARACTER = re.compile(rb"[ \t\r\n]*(\S)")
+_BYTE_ORDER_MARK = b"\xef\xbb\xbf"
+# What Helm's chart metadata allows as a dependency's alias.
+_ALIAS = re.compile(r"[a-zA-Z0-9_-]+")
 
 
 @dataclass(slots=True)
@@ -64,11 +70,53 @@ class ParsedIndex:
     charts: list[ChartDocument] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     skipped: int = 0
+    _chart_positions: dict[str, int] = field(default_factory=dict, init=False, repr=False)
 
     def warn(self, message: str) -> None:
+        """An invalid version or chart was skipped."""
         self.skipped += 1
+        self.note(message)
+
+    def note(self, message: str) -> None:
+        """Something odd about the index that loses nothing."""
         if len(self.warnings) < MAX_WARNINGS_KEPT:
             self.warnings.append(message)
+
+    def add(self, chart: ChartDocument) -> None:
+        """A chart's versions, one entry per version; a chart named twice gets both lists."""
+        position = self._chart_positions.get(chart.name)
+        if position is None:
+            self._chart_positions[chart.name] = len(self.charts)
+            entries = self._one_per_version(chart.name, chart.entries)
+            self.charts.append(chart if entries is chart.entries else replace(chart, entries=entries))
+            return
+        earlier = self.charts[position]
+        earlier_items, items = load_chart_document(earlier.json), load_chart_document(chart.json)
+        entries = earlier.entries + [replace(e, position=e.position + len(earlier_items)) for e in chart.entries]
+        self.charts[position] = ChartDocument(
+            chart.name, _document(chart.name, earlier_items + items), self._one_per_version(chart.name, entries)
+        )
+        self.note(
+            f"chart {chart.name!r} is listed twice in the index: the versions of both lists are kept "
+            "(Helm refuses such an index)"
+        )
+
+    def _one_per_version(self, chart: str, entries: list[IndexEntry]) -> list[IndexEntry]:
+        """A version listed more than once is listed with its last entry's details and fetched from its
+        first entry: what `helm search repo` shows (its search index keeps the last entry it sees per
+        version) and what `helm pull`, `show` and `install` download (the index's Get returns the first)."""
+        if len({entry.version.text for entry in entries}) == len(entries):
+            return entries
+        kept: dict[str, IndexEntry] = {}
+        for entry in entries:
+            first = kept.get(entry.version.text)
+            kept[entry.version.text] = entry if first is None else replace(entry, position=first.position)
+        twice = [text for text, count in Counter(e.version.text for e in entries).items() if count > 1]
+        self.note(
+            f"chart {chart!r} lists version {', '.join(twice[:5])}{' and others' if len(twice) > 5 else ''} more than "
+            "once: the last entry's details are listed and the first entry is fetched, as Helm does"
+        )
+        return list(kept.values())
 
     @property
     def entries(self) -> Iterator[IndexEntry]:
@@ -82,6 +130,10 @@ class ParsedIndex:
 
 def parse_index(data: bytes) -> ParsedIndex:
     """Parse and validate an index; invalid versions are skipped with a warning, as Helm does."""
+    if data.startswith(_BYTE_ORDER_MARK):  # editors on Windows write one; Helm reads past it
+        data = data[len(_BYTE_ORDER_MARK) :]
+    if b"\r" in data and b"\r\n" in data:  # (looking for one byte is ~30 times faster than for two)
+        data = data.replace(b"\r\n", b"\n")  # CRLF line ends: YAML reads a line break as "\n", JSON as a blank
     first = _FIRST_CHARACTER.match(data)
     if first is None:
         raise IndexFormatError("The index is empty: the server sent no content where index.yaml should be.")
@@ -111,9 +163,72 @@ def _utf8(data: bytes) -> str:
         ) from None
 
 
+class _RepeatedKeys(dict):  # type: ignore[type-arg]
+    """A JSON object that names a key more than once; `pairs` holds every one of them."""
+
+    __slots__ = ("pairs",)
+    pairs: list[tuple[str, Any]]
+
+
+def _pairs(mapping: dict[str, Any]) -> list[tuple[str, Any]]:
+    return mapping.pairs if isinstance(mapping, _RepeatedKeys) else list(mapping.items())
+
+
+_JSON = json.JSONDecoder(parse_float=NumberText, parse_int=NumberText)
+
+
+def _after_blanks(text: str, position: int) -> int:
+    while position < len(text) and text[position] in " \t\n\r":
+        position += 1
+    return position
+
+
+def _json_object(text: str, position: int, nested: str | None) -> tuple[dict[str, Any], int]:
+    """The JSON object at `position` (a `{`) and where it ends. Its values are decoded by the C
+    decoder, except the one under the key `nested`, read like this one: at these two levels (the
+    document, its entries) a repeated key keeps every value, deeper it keeps the last, as in Go."""
+    pairs: list[tuple[str, Any]] = []
+    position = _after_blanks(text, position + 1)
+    if text.startswith("}", position):
+        return {}, position + 1
+    while True:
+        if not text.startswith('"', position):
+            raise ValueError("a key was expected")
+        key, position = _JSON.raw_decode(text, position)
+        position = _after_blanks(text, position)
+        if not text.startswith(":", position):
+            raise ValueError("':' was expected")
+        position = _after_blanks(text, position + 1)
+        if key == nested and text.startswith("{", position):
+            value, position = _json_object(text, position, None)
+        else:
+            value, position = _JSON.raw_decode(text, position)
+        pairs.append((key, value))
+        position = _after_blanks(text, position)
+        if text.startswith(",", position):
+            position = _after_blanks(text, position + 1)
+        elif text.startswith("}", position):
+            break
+        else:
+            raise ValueError("',' or '}' was expected")
+    decoded = dict(pairs)
+    if len(decoded) == len(pairs):
+        return decoded, position + 1
+    repeated = _RepeatedKeys(decoded)
+    repeated.pairs = pairs
+    return repeated, position + 1
+
+
 def _try_json(text: str) -> Any:
     try:
-        return json.loads(text, parse_float=NumberText, parse_int=NumberText)
+        start = _after_blanks(text, 0)
+        if text.startswith("{", start):
+            document, end = _json_object(text, start, "entries")
+        else:
+            document, end = _JSON.raw_decode(text, start)
+        if _after_blanks(text, end) != len(text):
+            return None  # more after the JSON: Helm reads it as YAML then
+        return document
     except RecursionError:
         raise IndexFormatError("The index nests too deeply to be a Helm index.") from None
     except ValueError:
@@ -129,15 +244,26 @@ def _from_json(document: Any) -> ParsedIndex:
     if not isinstance(document, dict):
         raise IndexFormatError("The server sent JSON that is not a Helm index (not an object).")
     parsed = ParsedIndex(_require_api_version(document.get("apiVersion"), document))
-    entries = document.get("entries") or {}
-    if not isinstance(entries, dict):
-        raise IndexFormatError("The index's 'entries' is not a mapping of chart names to versions.")
-    for chart, versions in entries.items():
-        if not isinstance(versions, list):
-            parsed.warn(f"skipped chart {chart!r}: its entry is not a list of versions")
+    blocks = [value for key, value in _pairs(document) if key == "entries"]
+    _note_repeated_entries(parsed, len(blocks))
+    for entries in blocks:
+        if not entries:
             continue
-        _add_chart(parsed, str(chart), versions, None)
+        if not isinstance(entries, dict):
+            raise IndexFormatError("The index's 'entries' is not a mapping of chart names to versions.")
+        for chart, versions in _pairs(entries):
+            if not isinstance(versions, list):
+                parsed.warn(f"skipped chart {chart!r}: its entry is not a list of versions")
+                continue
+            _add_chart(parsed, str(chart), versions, None)
     return parsed
+
+
+def _note_repeated_entries(parsed: ParsedIndex, blocks: int) -> None:
+    if blocks > 1:
+        parsed.note(
+            f"the index has {blocks} 'entries' blocks: the charts of all of them are kept (Helm refuses such an index)"
+        )
 
 
 def _from_yaml(tree: YamlTree) -> ParsedIndex:
@@ -146,13 +272,15 @@ def _from_yaml(tree: YamlTree) -> ParsedIndex:
         kind = "a list" if tree.is_seq(root) else "plain text"
         raise IndexFormatError(f"The server sent YAML that is not a Helm index (it is {kind}, not a mapping).")
     parsed = _with_api_version(tree)
-    entries = tree.find(root, "entries")
-    if entries is None or tree.scalar_text(entries) is not None:
-        return parsed
-    if not tree.is_map(entries):
-        raise IndexFormatError("The index's 'entries' is not a mapping of chart names to versions.")
-    for chart_node in tree.children(entries):
-        _read_chart(parsed, tree, chart_node)
+    blocks = [node for node in tree.children(root) if tree.key(node) == "entries"]
+    _note_repeated_entries(parsed, len(blocks))
+    for entries in blocks:
+        if not tree.is_map(entries):
+            if tree.is_seq(entries) or tree.scalar_text(entries):
+                raise IndexFormatError("The index's 'entries' is not a mapping of chart names to versions.")
+            continue  # `entries:` with nothing after it: no charts, as in Helm
+        for chart_node in tree.children(entries):
+            _read_chart(parsed, tree, chart_node)
     return parsed
 
 
@@ -211,7 +339,7 @@ def _add_chart(
     parsed: ParsedIndex,
     chart: str,
     versions: list[Any],
-    document: str | None,
+    document: bytes | None,
     tree: YamlTree | None = None,
     chart_node: int | None = None,
 ) -> None:
@@ -229,7 +357,11 @@ def _add_chart(
         try:
             version = _validated_version(item)
         except InvalidEntry as exc:
-            parsed.warn(f"skipped chart {chart!r} version {as_text(item.get('version'))!r}: {exc}")
+            written = item.get("version")
+            if isinstance(written, (list, dict)):
+                parsed.warn(f"skipped a version of chart {chart!r}: {exc}")
+            else:
+                parsed.warn(f"skipped chart {chart!r} version {as_text(written)!r}: {exc}")
             continue
         entries.append(
             IndexEntry(
@@ -243,8 +375,12 @@ def _add_chart(
             )
         )
     if document is None or rewritten:
-        document = valid_unicode(json.dumps({chart: versions}, ensure_ascii=False, separators=(",", ":"))).encode()
-    parsed.charts.append(ChartDocument(chart, document, entries))
+        document = _document(chart, versions)
+    parsed.add(ChartDocument(chart, document, entries))
+
+
+def _document(chart: str, versions: list[Any]) -> bytes:
+    return valid_unicode(json.dumps({chart: versions}, ensure_ascii=False, separators=(",", ":"))).encode()
 
 
 def _restore_exact_numbers(item: dict[str, Any], tree: YamlTree, chart_node: int, position: int) -> bool:
@@ -285,17 +421,18 @@ def _json_error_detail(document: dict[str, Any]) -> str:
 
 
 def _validated_version(item: dict[str, Any]) -> ChartVersionNumber:
-    """Helm's checks when it loads an index: name, version and type."""
+    """Helm's checks when it loads an index (chart metadata's Validate): name, version, type,
+    maintainers and dependencies."""
     name = item.get("name")
     if type(name) is not str:
-        name = as_text(name)
+        name = _text(name, "name")
     if not name:
         raise InvalidEntry("chart.metadata.name is required")
     if "/" in name or "\\" in name or name in (".", ".."):
         raise InvalidEntry(f"chart.metadata.name {name!r} is invalid")
     version_text = item.get("version")
     if type(version_text) is not str:
-        version_text = as_text(version_text)
+        version_text = _text(version_text, "version")
     if not version_text:
         raise InvalidEntry("chart.metadata.version is required")
     version = parse_version(version_text)
@@ -304,4 +441,40 @@ def _validated_version(item: dict[str, Any]) -> ChartVersionNumber:
     chart_type = item.get("type")
     if chart_type is not None and chart_type not in _CHART_TYPES:
         raise InvalidEntry("chart.metadata.type must be application or library")
+    maintainers = item.get("maintainers")
+    if maintainers and isinstance(maintainers, list):
+        for maintainer in maintainers:
+            if type(maintainer) is not dict and not isinstance(maintainer, dict):
+                raise InvalidEntry(_not_a_mapping("maintainers", maintainer))
+    dependencies = item.get("dependencies")
+    if dependencies and isinstance(dependencies, list):
+        for dependency in dependencies:
+            if type(dependency) is not dict and not isinstance(dependency, dict):
+                raise InvalidEntry(_not_a_mapping("dependencies", dependency))
+            if not _valid_alias(dependency.get("alias")):
+                raise InvalidEntry(
+                    f"dependency {display_text(dependency.get('name'))!r} has disallowed characters in the alias"
+                )
     return version
+
+
+def _text(value: Any, key: str) -> str:
+    """A field Helm reads as text, or InvalidEntry naming it when it is a list or mapping."""
+    if isinstance(value, (list, dict)):
+        kind = "a list" if isinstance(value, list) else "a mapping"
+        raise InvalidEntry(f"chart.metadata.{key} must be text, not {kind}")
+    return as_text(value)
+
+
+def _not_a_mapping(field_name: str, value: Any) -> str:
+    if value is None or (type(value) is str and value in YAML_NULLS):
+        return f"{field_name} must not contain empty or null nodes"  # Helm's words
+    return f"{field_name} must hold mappings, not {'a list' if isinstance(value, list) else repr(as_text(value))}"
+
+
+def _valid_alias(alias: Any) -> bool:
+    """Empty, or the letters, digits, `_` and `-` Helm allows."""
+    if alias is None or isinstance(alias, (list, dict)):
+        return alias is None
+    text = as_text(alias)
+    return not text or text in YAML_NULLS or _ALIAS.fullmatch(text) is not None

@@ -69,7 +69,7 @@ class YamlTree:
     def _first_document(self, node: int) -> int:
         tree = self._tree
         if tree.is_stream(node):
-            first = tree.first_child(node)
+            first: int = tree.first_child(node)
             if first == NONE:
                 return node
             return first
@@ -238,5 +238,7 @@ def may_hold_aliases(data: bytes) -> bool:
 
 
 def _reason(exc: Exception) -> str:
-    message = getattr(exc, "msg", "") or str(exc)
-    return message.strip().rstrip(".") or "malformed"
+    message = (getattr(exc, "msg", "") or str(exc)).strip().rstrip(".")
+    if message.lower().startswith("parse error"):  # the sentence around it says so already
+        message = message[len("parse error") :].lstrip(" :")
+    return message or "malformed"

