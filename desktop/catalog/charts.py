@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from desktop.errors import NotFoundError
 from desktop.helm.metadata import entry_metadata, load_chart_document
-from desktop.helm.versions import VersionConstraint, parse_version
+from desktop.helm.versions import VersionConstraint, parse_version, pick_version
 from desktop.registry import Registry
 
 
@@ -250,7 +250,8 @@ def chart_names(db: sqlite3.Connection, registry: Registry) -> list[str]:
 def get_chart_version(
     db: sqlite3.Connection, registry: Registry, chart: str, version: str | None = None
 ) -> ChartVersionDetail:
-    """An exact version, or the latest stable one when `version` is None; unknown names and versions
+    """An exact version (else, as Helm reads `--version`, the newest the text allows as a constraint:
+    `1.10` finds 1.10.0), or the latest stable one when `version` is None; unknown names and versions
     raise NotFoundError with the closest matches."""
     if version is None:
         row = db.execute(
@@ -279,6 +280,9 @@ def get_chart_version(
             meta["version"] = version
             return ChartVersionDetail(registry, chart, version, bool(removed[0]), meta, removed[2])
     if row is None:
+        picked = pick_version(version, chart_versions(db, registry, chart)) if version is not None else None
+        if picked is not None and picked != version:  # `1.10` or `^1.2`, as `helm show --version` reads it
+            return get_chart_version(db, registry, chart, picked)
         raise _not_found(db, registry, chart, version)
     exact_version, deprecated, position, document = row
     meta = entry_metadata(load_chart_document(document)[position])

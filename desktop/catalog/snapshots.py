@@ -44,7 +44,7 @@ def _prepare(documents: Iterable[ChartDocument], diff: SnapshotDiff) -> dict[str
             continue
         unique: dict[str, IndexEntry] = {}
         for entry in document.entries:
-            unique.setdefault(entry.version.text, entry)  # Helm keeps the first of duplicated versions too
+            unique.setdefault(entry.version.text, entry)  # the parser lists each version once; this keeps it so
         ordered = sorted(unique.values(), key=lambda e: e.version.sort_key, reverse=True)
         digest = hashlib.blake2b(document.json, digest_size=16).digest()
         charts[document.name] = _Chart(document, digest, ordered)

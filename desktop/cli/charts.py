@@ -100,11 +100,15 @@ def _resolve_version(ctx: Context, reference: str, version: str | None) -> tuple
     kept archives of versions that left the index), else the latest stable one in the snapshot."""
     from desktop.catalog.charts import get_chart_version
     from desktop.catalog.registries import get_registry
+    from desktop.errors import NotFoundError
 
     registry_name, chart = split_reference(reference)
     registry = get_registry(ctx.db, registry_name)
     if version:
-        return registry, chart, version
+        try:
+            return registry, chart, get_chart_version(ctx.db, registry, chart, version).version
+        except NotFoundError:
+            return registry, chart, version  # perhaps kept offline after it left the snapshot
     if not registry.sync_enabled:
         raise ValidationError(
             f'"{registry.name}" has synchronization off: reference its charts by exact name and version (--version).'

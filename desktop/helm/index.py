@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from desktop.errors import IndexFormatError
-from desktop.helm.index_pieces import split_index
+from desktop.helm.index_splitter import split_index
 from desktop.helm.metadata import (
     YAML_NULLS,
     InvalidEntry,

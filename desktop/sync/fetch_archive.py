@@ -34,7 +34,8 @@ def archive_source(db: sqlite3.Connection, registry: Registry, chart: str, versi
     if not urls:
         raise NotFoundError(f"{registry.name}/{chart} {version} lists no download URL in its index.")
     url = urls[0] if registry.is_oci else resolve_chart_url(registry.endpoint, urls[0])
-    return ArchiveSource(registry, ChartRef(registry.uid, chart, version), url, str(detail.meta.get("digest", "")))
+    ref = ChartRef(registry.uid, chart, detail.version)  # the exact version, when `version` was a constraint
+    return ArchiveSource(registry, ref, url, str(detail.meta.get("digest", "")))
 
 
 def download_archive(

@@ -154,8 +154,10 @@ def test_failures_are_one_line_and_a_failed_sync_exits_non_zero(run_cli: RunCli,
     assert "not a version constraint" in _one_line_error(run_cli("search", "x", "--version", ">>1"))
     missing = _one_line_error(run_cli("show", "chart", "r/ngnix"))
     assert "no chart named 'ngnix'" in missing and "Did you mean nginx" in missing
-    version = _one_line_error(run_cli("show", "chart", "r/nginx", "--version", "1.10"))
-    assert "no version '1.10'" in version and "1.10.0" in version
+    # As `helm show chart --version`: text that is not listed is read as a constraint (1.10 → 1.10.0).
+    assert "version: 1.10.0" in run_cli("show", "chart", "r/nginx", "--version", "1.10").stdout
+    version = _one_line_error(run_cli("show", "chart", "r/nginx", "--version", "9.9"))
+    assert "no version '9.9'" in version and "closest: 1.9.0" in version
 
 
 def test_synchronization_off_means_exact_name_and_version(run_cli: RunCli, make_repo: MakeRepo) -> None:

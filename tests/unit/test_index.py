@@ -374,14 +374,14 @@ serverInfo: {}
     ],
 )
 def test_reading_chart_by_chart_gives_what_reading_it_whole_gives(body: bytes) -> None:
-    from desktop.helm.index_pieces import split_index
+    from desktop.helm.index_splitter import split_index
 
     assert split_index(body) is not None  # the usual layout: the piecewise path is taken
     assert _summary(parse_index(body)) == _summary(_whole(body))
 
 
 def test_unusual_layouts_are_read_whole() -> None:
-    from desktop.helm.index_pieces import split_index
+    from desktop.helm.index_splitter import split_index
 
     assert split_index(b"apiVersion: v1\nentries: {a: [{name: a, version: 1.0.0}]}\n") is None
     flow = b"apiVersion: v1\nentries: {a: [{name: a, version: 1.0.0}]}\n"
@@ -450,7 +450,7 @@ def test_a_chart_listed_twice_in_pieces_is_merged_with_exact_numbers_kept() -> N
         b"apiVersion: v1\nentries:\n  a:\n  - name: a\n    version: 1.10\n    appVersion: 0.6\n"
         b"  b:\n  - name: b\n    version: 1.0.0\n  a:\n  - name: a\n    version: 1.9\n"
     )
-    from desktop.helm.index_pieces import split_index
+    from desktop.helm.index_splitter import split_index
 
     assert split_index(body) is not None  # the usual layout: charts are read one piece at a time
     parsed = parse_index(body)
