@@ -13,7 +13,7 @@ from desktop.cli import EXIT_ERROR, EXIT_OK
 from desktop.cli.arguments import count, days, size_mb
 from desktop.cli.context import Context
 from desktop.cli.output import end_progress, print_json, print_table, progress_printer, warn
-from desktop.errors import UserError, ValidationError
+from desktop.errors import ValidationError
 from desktop.wording import plural
 
 PASSWORD_LIMIT = 64 * 1024
@@ -71,7 +71,6 @@ def cmd_registry_add(ctx: Context, args: argparse.Namespace) -> int:
         result = register_registry(ctx.services(), draft, progress=progress_printer(show_progress))
     finally:
         end_progress(show_progress)
-    _fetch_icons(ctx.services(), result.registry.id)
     for warning in result.warnings[:10]:
         warn(warning)
     if result.skipped > 10:
@@ -169,8 +168,6 @@ def cmd_registry_sync(ctx: Context, args: argparse.Namespace) -> int:
         finally:
             end_progress(show_progress)
         results.append(result)
-        if result.ok:
-            _fetch_icons(services, registry.id)
         if args.output != "json":
             _print_sync_result(result, time.monotonic() - started)
     if args.output == "json":
@@ -233,17 +230,6 @@ def cmd_registry_prune(ctx: Context, args: argparse.Namespace) -> int:
     age = f" removed more than {args.older_than:g} days ago" if args.older_than is not None else ""
     print(f'"{registry.name}": {count:,} version(s){age} deleted for good from the snapshot.')
     return EXIT_OK
-
-
-def _fetch_icons(services: Any, registry_id: int) -> None:
-    """Keep the icons of new or changed charts offline, as the window does after a sync; an icon
-    that cannot be had is no reason to fail the sync."""
-    from desktop.operations.chart_icons import fetch_icons
-
-    try:
-        fetch_icons(services, registry_id)
-    except UserError as exc:
-        warn(f"chart icons were not fetched: {exc.message}")
 
 
 def cmd_registry_remove(ctx: Context, args: argparse.Namespace) -> int:

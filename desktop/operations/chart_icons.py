@@ -6,7 +6,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sqlite3
+import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from desktop.cancellation import CancelToken
 from desktop.catalog.icons import StoredIcon, WantedIcon, keep_icon_checked, store_icon, wanted_icons
@@ -18,8 +20,12 @@ from desktop.net.urls import origin
 from desktop.operations.services import Services
 from desktop.registry import Registry
 
+if TYPE_CHECKING:
+    from desktop.net.client import RegistryHttp
+
 log = logging.getLogger(__name__)
 ICON_TIMEOUT = 10.0  # seconds: an icon is never worth a long wait
+RUN_BUDGET = 60.0  # seconds for one registry's icons; the rest are tried at the next sync
 
 
 @dataclass
@@ -44,30 +50,52 @@ def fetch_icons(services: Services, registry_id: int, cancel: CancelToken | None
     fetched: dict[str, StoredIcon | UserError] = {}
     unreachable: dict[tuple[str, str, int], str] = {}
     password: str | None = None
-    for wanted in plan.wanted:
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        if wanted.url == wanted.previous_url and not wanted.retry:
-            services.catalog(keep_icon_checked, registry_id, wanted.chart, wanted.document_hash)
-            report.unchanged += 1
-            continue
-        url = _absolute(plan.registry, wanted.url)
-        outcome: StoredIcon | UserError
-        if not url:
-            outcome = IconRefused("the chart names no icon")
-        elif url in fetched:
-            outcome = fetched[url]
-        elif url.startswith("http") and origin(url) in unreachable:
-            outcome = NetworkError(unreachable[origin(url)])
-        else:
-            if password is None and _same_origin(plan.registry, url) and plan.registry.username:
-                password = _password(services, plan.registry)
-            outcome = _fetch(services, plan.registry, url, password, cancel)
-            fetched[url] = outcome
-            if isinstance(outcome, NetworkError) and not isinstance(outcome, TLSError):
-                unreachable[origin(url)] = outcome.message
-        _record(services, plan.registry, wanted, url, outcome, report)
+    started = time.monotonic()
+    with _IconClients(services, plan.registry) as clients:
+        for wanted in plan.wanted:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            if time.monotonic() - started > RUN_BUDGET:
+                report.failed.append((wanted.chart, "not fetched in this run: too many slow icon hosts"))
+                continue
+            password = _one_icon(services, plan, wanted, clients, fetched, unreachable, password, report, cancel)
     return report
+
+
+def _one_icon(
+    services: Services,
+    plan: _Plan,
+    wanted: WantedIcon,
+    clients: _IconClients,
+    fetched: dict[str, StoredIcon | UserError],
+    unreachable: dict[tuple[str, str, int], str],
+    password: str | None,
+    report: IconReport,
+    cancel: CancelToken | None,
+) -> str | None:
+    """Fetch (or reuse) one chart's icon and record it; returns the registry's password once read."""
+    registry_id = plan.registry.id
+    if wanted.url == wanted.previous_url and not wanted.retry:
+        services.catalog(keep_icon_checked, registry_id, wanted.chart, wanted.document_hash)
+        report.unchanged += 1
+        return password
+    url = _absolute(plan.registry, wanted.url)
+    outcome: StoredIcon | UserError
+    if not url:
+        outcome = IconRefused("the chart names no icon")
+    elif url in fetched:
+        outcome = fetched[url]
+    elif url.startswith("http") and origin(url) in unreachable:
+        outcome = NetworkError(unreachable[origin(url)])
+    else:
+        if password is None and _same_origin(plan.registry, url) and plan.registry.username:
+            password = _password(services, plan.registry)
+        outcome = _fetch(clients, plan.registry, url, password, cancel)
+        fetched[url] = outcome
+        if isinstance(outcome, NetworkError) and not isinstance(outcome, TLSError):
+            unreachable[origin(url)] = outcome.message
+    _record(services, plan.registry, wanted, url, outcome, report)
+    return password
 
 
 def _record(
@@ -80,9 +108,7 @@ def _record(
 ) -> None:
     now = services.clock()
     if isinstance(outcome, StoredIcon):
-        services.catalog(
-            store_icon, registry.id, wanted.chart, wanted.url, wanted.document_hash, now, image=outcome
-        )
+        services.catalog(store_icon, registry.id, wanted.chart, wanted.url, wanted.document_hash, now, image=outcome)
         report.fetched.append(wanted.chart)
         return
     retry = isinstance(outcome, NetworkError) and not isinstance(outcome, TLSError)
@@ -120,19 +146,35 @@ def _same_origin(registry: Registry, url: str) -> bool:
     return not registry.is_oci and origin(url) == origin(registry.endpoint)
 
 
-def _fetch(
-    services: Services, registry: Registry, url: str, password: str | None, cancel: CancelToken | None
-) -> StoredIcon | UserError:
-    """The icon's bytes, checked; a UserError saying why not (a cancel is raised)."""
-    from desktop.net.client import RegistryAccess, RegistryHttp
+class _IconClients:
+    """Two HTTP clients for one run, built once (a TLS context costs tens of milliseconds): one for
+    the registry's own origin, with its login, and one for every other host, with none."""
 
-    try:
-        if url.lower().startswith("data:"):
-            data = decode_data_uri(url)
-        else:
-            if not url.lower().startswith(("http://", "https://")):
-                raise IconRefused("the icon's address is not an http(s) URL")
-            if _same_origin(registry, url):
+    def __init__(self, services: Services, registry: Registry) -> None:
+        self._services = services
+        self._registry = registry
+        self._own: RegistryHttp | None = None
+        self._other: RegistryHttp | None = None
+        self._settings = dataclasses.replace(
+            services.network,
+            timeout=min(services.network.timeout, ICON_TIMEOUT),
+            credentials_to_other_hosts=False,  # never for icons, whatever the tenant allows for charts
+        )
+
+    def __enter__(self) -> _IconClients:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for client in (self._own, self._other):
+            if client is not None:
+                client.close()
+
+    def for_url(self, url: str, password: str | None) -> RegistryHttp:
+        from desktop.net.client import RegistryAccess, RegistryHttp
+
+        registry = self._registry
+        if _same_origin(registry, url):
+            if self._own is None:
                 access = RegistryAccess(
                     registry.endpoint,
                     registry.username,
@@ -140,15 +182,25 @@ def _fetch(
                     registry.ca_pem,
                     registry.insecure_skip_tls_verify,
                 )
-            else:  # another host: no login, and its certificate is checked as any other site's
-                access = RegistryAccess(url, None, None, registry.ca_pem, False)
-            settings = dataclasses.replace(
-                services.network,
-                timeout=min(services.network.timeout, ICON_TIMEOUT),
-                credentials_to_other_hosts=False,  # never for icons, whatever the tenant allows for charts
-            )
-            with RegistryHttp(access, settings) as http:
-                data = http.get(url, max_bytes=ICON_LIMIT, cancel=cancel, what="icon").body
+                self._own = RegistryHttp(access, self._settings)
+            return self._own
+        if self._other is None:  # another host: no login, its certificate checked as any other site's
+            self._other = RegistryHttp(RegistryAccess(url, None, None, registry.ca_pem, False), self._settings)
+        return self._other
+
+
+def _fetch(
+    clients: _IconClients, registry: Registry, url: str, password: str | None, cancel: CancelToken | None
+) -> StoredIcon | UserError:
+    """The icon's bytes, checked; a UserError saying why not (a cancel is raised)."""
+    try:
+        if url.lower().startswith("data:"):
+            data = decode_data_uri(url)
+        else:
+            if not url.lower().startswith(("http://", "https://")):
+                raise IconRefused("the icon's address is not an http(s) URL")
+            http = clients.for_url(url, password)
+            data = http.get(url, max_bytes=ICON_LIMIT, cancel=cancel, what="icon").body
         return StoredIcon(image_type(data), data)
     except OperationCancelled:
         raise

@@ -22,6 +22,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from desktop.cancellation import CancelToken
 from desktop.catalog.db import open_catalog
+from desktop.catalog.registries import list_registries
 from desktop.catalog.settings_store import load_settings
 from desktop.catalog.sync_records import mark_interrupted_runs
 from desktop.errors import OperationCancelled, UserError
@@ -505,6 +506,7 @@ class BackgroundWorker:
             self._ready.set()
             return
         self._ready.set()
+        self._catch_up_icons()
         try:
             while not self._stopping.is_set():
                 wait = self._schedule_due() if self._schedule_enabled else SCHEDULE_CHECK_SECONDS
@@ -519,6 +521,12 @@ class BackgroundWorker:
         finally:
             self._db = None
             db.close()
+
+    def _catch_up_icons(self) -> None:
+        """Icons the command line left to the window (it never waits on icon hosts), in the background."""
+        assert self._db is not None
+        for registry in list_registries(self._db):
+            self.fetch_icons(registry.id)
 
     def _drain(self) -> None:
         """On stop: finish the writes already queued (a cancelled run gets recorded as such)."""
