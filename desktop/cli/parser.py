@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from desktop import __version__
-from desktop.cli import charts, desktop_entry, profile, registry
+from desktop.cli import catalog, charts, desktop_entry, profile, registry
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,4 +30,5 @@ def build_parser() -> argparse.ArgumentParser:
     charts.add_commands(commands, common, output)
     desktop_entry.add_commands(commands, common, output)
     profile.add_commands(commands, common, output)
+    catalog.add_commands(commands, common, output)
     return parser
