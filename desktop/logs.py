@@ -53,7 +53,7 @@ class PrivateFileHandler(logging.FileHandler):
         if self.stream is not None:
             with contextlib.suppress(OSError, ValueError):
                 self.stream.close()
-            self.stream = None  # type: ignore[assignment]
+            self.stream = None
 
     def flush(self) -> None:
         with contextlib.suppress(OSError, ValueError):
