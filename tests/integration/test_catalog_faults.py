@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop.catalog.db import SCHEMA_VERSION
 from desktop.cli.context import WAITING
 from tests.conftest import ROOT, CliResult
 from tests.support.charts import chart_entry, index_yaml
@@ -175,7 +176,7 @@ def test_a_damaged_page_is_one_line_then_checked_and_recovered(
     assert "is damaged" in one_error_line(check)
     assert check.stdout.startswith(f"SQLite's integrity check of {catalog_path} found:\n  ")
     report = json.loads(run_cli("catalog", "check", "-o", "json").stdout)
-    assert report["sound"] is False and report["problems"] and report["schema"] == 4
+    assert report["sound"] is False and report["problems"] and report["schema"] == SCHEMA_VERSION
 
     damaged_bytes = catalog_path.read_bytes()
     recovered = run_cli("catalog", "recover")
@@ -189,7 +190,7 @@ def test_a_damaged_page_is_one_line_then_checked_and_recovered(
     assert f"kept as {kept[0]}" in recovered.stdout
 
     sound = run_cli("catalog", "check")
-    assert sound.returncode == 0 and "is sound (schema 4" in sound.stdout
+    assert sound.returncode == 0 and f"is sound (schema {SCHEMA_VERSION}" in sound.stdout
     after = versions(run_cli)
     assert 0 < len(after) < len(before) and set(after) <= set(before)  # only what was on the bad page is gone
     assert run_cli("catalog", "recover").stdout.strip().endswith("is sound: nothing to recover.")
