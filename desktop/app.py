@@ -101,7 +101,7 @@ def open_window(
         try:
             return build(paths)
         except CatalogDamagedError as exc:
-            message = exc.message
+            damage = exc
         except sqlite3.DatabaseError as exc:  # met by the window's first queries
             failure = catalog_failure(exc, paths.catalog)
             if failure is None:
@@ -109,11 +109,12 @@ def open_window(
             if not isinstance(failure, CatalogDamagedError):
                 QMessageBox.critical(None, "Chartkeeper cannot start", failure.message)
                 return None
-            message = failure.message
+            damage = failure
         except UserError as exc:
             QMessageBox.critical(None, "Chartkeeper cannot start", exc.message)
             return None
-        log.warning("the catalog %s is damaged: %s", paths.catalog, message)
+        log.warning("the catalog %s is damaged: %s", paths.catalog, damage.detail)
+        message = f"The catalog {damage.path} is damaged ({damage.detail})."  # the dialog says what to do
         if make_dialog(paths, message).exec() != QDialog.DialogCode.Accepted:
             return None
 

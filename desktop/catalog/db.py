@@ -33,9 +33,14 @@ class CatalogBusyError(CatalogError):
 class CatalogDamagedError(CatalogError):
     """SQLite found the catalog's file damaged (a bad page, a file that is not a database)."""
 
-    def __init__(self, message: str, path: Path) -> None:
-        super().__init__(message)
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(
+            f"The catalog {path} is damaged ({detail}): nothing was changed. Run `chartkeeper catalog check` to "
+            "see what is wrong, then `chartkeeper catalog recover` to copy what can be read into a new catalog "
+            "(the damaged file is kept beside it), or restore a backup of it."
+        )
         self.path = path
+        self.detail = detail  # SQLite's words
 
 
 class CatalogReadOnlyError(CatalogError):
@@ -79,14 +84,6 @@ def busy_message(path: Path | None) -> str:
     )
 
 
-def damaged_message(path: Path, detail: str) -> str:
-    return (
-        f"The catalog {path} is damaged ({detail}): nothing was changed. Run `chartkeeper catalog check` to see "
-        "what is wrong, then `chartkeeper catalog recover` to copy what can be read into a new catalog (the "
-        "damaged file is kept beside it), or restore a backup of it."
-    )
-
-
 def catalog_failure(error: sqlite3.Error, path: Path | None) -> UserError | None:
     """The one line for an SQLite failure the user can act on (busy, damaged, read-only, disk
     full); None for anything else, which is a bug."""
@@ -95,7 +92,7 @@ def catalog_failure(error: sqlite3.Error, path: Path | None) -> UserError | None
     if code in (_BUSY, _LOCKED):
         return CatalogBusyError(busy_message(path))
     if code in (_CORRUPT, _NOTADB):
-        return CatalogDamagedError(damaged_message(shown, str(error)), shown)
+        return CatalogDamagedError(shown, str(error))
     if code == _FULL:
         return DiskFullError(f"The disk is full writing {shown}: free some space and try again.")
     if code == _READONLY:
