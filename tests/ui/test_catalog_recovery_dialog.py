@@ -161,6 +161,8 @@ def test_the_window_offers_recovery_and_opens_the_recovered_catalog(
     assert running is not None, "recovered, the window opens"
     assert len(robot.dialogs) == 1
     dialog = robot.dialogs[0]
+    assert f"The catalog {catalog} is damaged (" in dialog.heading.text()
+    assert "chartkeeper catalog" not in dialog.heading.text()  # the buttons are the way here
     assert dialog.recovery is not None and "Unreadable parts were skipped (sync_runs)" in dialog.recovery.summary()
     qtbot.waitUntil(lambda: running.window.registries_tab.model.rowCount() == 1)
 
