@@ -7,19 +7,21 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
-from desktop.catalog.db import open_catalog
+from desktop.catalog.db import CatalogDamagedError, catalog_failure, open_catalog
 from desktop.desktop_entry import APP_ID
 from desktop.errors import UserError
 from desktop.logs import configure_logging
-from desktop.paths import AppPaths, resolve_paths
+from desktop.paths import AppPaths, HomeError, resolve_paths
 from desktop.secrets import CredentialStore
 from desktop.sync.worker import BackgroundWorker
 from desktop.ui.context import AppContext
@@ -85,20 +87,70 @@ def build_app(paths: AppPaths, *, schedule: bool = True, credentials: Credential
         worker.stop()
         raise
     context = AppContext(paths, reader, worker, bridge, credentials)
-    window = MainWindow(context)
+    try:
+        window = MainWindow(context)  # its first queries may meet a damaged page
+    except BaseException:
+        bridge.close()
+        worker.stop()
+        reader.close()
+        raise
     return RunningApp(app, context, window)
 
 
+def open_window(
+    paths: AppPaths,
+    build: Callable[[AppPaths], RunningApp] = build_app,
+    recovery_dialog: Callable[[AppPaths, str], QDialog] | None = None,
+) -> RunningApp | None:
+    """The running app; or, when its catalog cannot be opened, None after saying why. A damaged
+    catalog is offered the recovery dialog (Check / Recover / Quit) and, once recovered, opened."""
+    make_dialog = recovery_dialog or _recovery_dialog
+    while True:
+        try:
+            return build(paths)
+        except CatalogDamagedError as exc:
+            damage = exc
+        except sqlite3.DatabaseError as exc:  # met by the window's first queries
+            failure = catalog_failure(exc, paths.catalog)
+            if failure is None:
+                raise
+            if not isinstance(failure, CatalogDamagedError):
+                QMessageBox.critical(None, "Chartkeeper cannot start", failure.message)
+                return None
+            damage = failure
+        except UserError as exc:
+            QMessageBox.critical(None, "Chartkeeper cannot start", exc.message)
+            return None
+        log.warning("the catalog %s is damaged: %s", paths.catalog, damage.detail)
+        message = f"The catalog {damage.path} is damaged ({damage.detail})."  # the dialog says what to do
+        if make_dialog(paths, message).exec() != QDialog.DialogCode.Accepted:
+            return None
+
+
+def _recovery_dialog(paths: AppPaths, message: str) -> QDialog:
+    from desktop.ui.catalog_recovery_dialog import CatalogRecoveryDialog
+
+    return CatalogRecoveryDialog(paths.catalog, message)
+
+
 def _install_excepthook(paths: AppPaths) -> None:
+    shown: list[QMessageBox] = []  # open boxes, kept alive until closed
+
     def show(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
         log.error("unexpected error:\n%s", "".join(traceback.format_exception(kind, error, trace)))
-        box = QMessageBox(
-            QMessageBox.Icon.Critical,
-            "Chartkeeper",
-            "Something went wrong inside Chartkeeper.",
-            QMessageBox.StandardButton.Ok,
-        )
-        box.setInformativeText(f"{kind.__name__}: {error}\n\nThe details are in {paths.log_file}.")
+        failure = catalog_failure(error, paths.catalog) if isinstance(error, sqlite3.Error) else None
+        if failure is not None:  # the machine's fault (damaged, busy, disk full), not a bug: say what to do
+            box = QMessageBox(QMessageBox.Icon.Warning, "Chartkeeper", failure.message, QMessageBox.StandardButton.Ok)
+        else:
+            box = QMessageBox(
+                QMessageBox.Icon.Critical,
+                "Chartkeeper",
+                "Something went wrong inside Chartkeeper.",
+                QMessageBox.StandardButton.Ok,
+            )
+            box.setInformativeText(f"{kind.__name__}: {error}\n\nThe details are in {paths.log_file}.")
+        shown.append(box)
+        box.finished.connect(lambda _result: shown.remove(box))
         box.open()
 
     sys.excepthook = show
@@ -111,16 +163,20 @@ def run_app(argv: list[str]) -> int:
     # while the sync thread parses; a shorter switch interval keeps those waits (and the window's
     # pauses) short.
     sys.setswitchinterval(UI_SWITCH_INTERVAL)
-    paths = resolve_paths(home_from(argv)).ensure()
-    configure_logging(paths.log_file)
     app = create_application()
     # The loop first: the window starts background work (a layer's defaults) as it is built.
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
-        running = build_app(paths)
-    except UserError as exc:
+        paths = resolve_paths(home_from(argv)).ensure()  # folders private; earlier versions' files tightened
+    except HomeError as exc:
         QMessageBox.critical(None, "Chartkeeper cannot start", exc.message)
+        loop.close()
+        return 1
+    configure_logging(paths.log_file)
+    running = open_window(paths)
+    if running is None:
+        loop.close()
         return 1
     _install_excepthook(paths)
     closed = asyncio.Event()

@@ -1,13 +1,21 @@
-"""Where Chartkeeper keeps its files: platformdirs defaults, or everything under --home / CHARTKEEPER_HOME."""
+"""Where Chartkeeper keeps its files: platformdirs defaults, or everything under --home / CHARTKEEPER_HOME;
+its folders private to the user (0700, files 0600), those of earlier versions tightened."""
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.errors import UserError
+
 APP_NAME = "chartkeeper"
 HOME_ENV = "CHARTKEEPER_HOME"
+
+
+class HomeError(UserError):
+    """A folder Chartkeeper keeps its files in cannot be created or is not a folder."""
 
 
 @dataclass(frozen=True)
@@ -27,9 +35,24 @@ class AppPaths:
     def log_file(self) -> Path:
         return self.log_dir / "chartkeeper.log"
 
+    @property
+    def folders(self) -> tuple[Path, ...]:
+        return (self.data_dir, self.cache_dir, self.config_dir, self.log_dir)
+
     def ensure(self) -> AppPaths:
-        for folder in (self.data_dir, self.cache_dir, self.config_dir, self.log_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+        """Create the folders 0700 and make what earlier versions left in them private. A folder on a
+        read-only file system is left as it is (reading still works; writing says why it cannot).
+        Raises HomeError when a folder cannot be made."""
+        from desktop.files import make_private_folder, tighten_tree
+
+        for folder in self.folders:
+            try:
+                make_private_folder(folder)
+            except OSError as exc:
+                if exc.errno == errno.EROFS:
+                    continue
+                raise HomeError(_folder_problem(folder, exc)) from None
+            tighten_tree(folder)
         return self
 
     @classmethod
@@ -47,6 +70,18 @@ class AppPaths:
             Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
             Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
         )
+
+
+def _folder_problem(folder: Path, error: OSError) -> str:
+    """One line: which folder, what is in the way, and how to choose another."""
+    choose = f"choose another with --home or {HOME_ENV}"
+    blocker = next((p for p in (folder, *folder.parents) if p.exists() or p.is_symlink()), None)
+    if blocker is not None and not blocker.is_dir():
+        return f"Chartkeeper cannot keep its files in {folder}: {blocker} is a file, not a folder; {choose}."
+    if error.errno in (errno.EACCES, errno.EPERM):
+        where = blocker if blocker is not None else folder.parent
+        return f"Chartkeeper cannot create the folder {folder}: no permission to write in {where}; {choose}."
+    return f"Chartkeeper cannot create the folder {folder} ({error.strerror or error}); {choose}."
 
 
 def resolve_paths(home: str | os.PathLike[str] | None = None) -> AppPaths:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import signal
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from desktop.errors import UserError
 from desktop.paths import AppPaths
@@ -58,7 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:  # a bug: the user gets one line, the log gets the traceback
+    except Exception as exc:
+        known = _known_failure(exc, ctx)
+        if known is not None:
+            log.warning("%s failed: %s", args.command, known.message, exc_info=exc)
+            print(f"error: {known.message}", file=sys.stderr)
+            return EXIT_ERROR
+        # a bug: the user gets one line, the log gets the traceback
         log.exception("unexpected error in %s", args.command)
         where = ctx.paths.log_file if ctx else "the log"
         print(f"error: internal error ({type(exc).__name__}); details are in {where}", file=sys.stderr)
@@ -66,3 +74,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if ctx is not None:
             ctx.close()
+
+
+def _known_failure(error: Exception, ctx: object | None) -> UserError | None:
+    """The machine's faults that reach here from anywhere, as the user's line: the catalog busy,
+    damaged, read-only or its disk full (SQLite's errors), a disk that filled under another file."""
+    import sqlite3
+
+    if isinstance(error, sqlite3.Error):
+        from desktop.catalog.db import catalog_failure
+
+        paths = getattr(ctx, "paths", None)
+        return catalog_failure(error, paths.catalog if isinstance(paths, AppPaths) else None)
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS) and error.filename:
+        from desktop.files import write_error
+
+        return write_error(error, Path(error.filename))
+    return None
