@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,6 +62,31 @@ def read_certificate_file(path: Path) -> CertificateBundle:
         path, MAX_CERTIFICATE_FILE, "The certificate file", too_large="a certificate file is far smaller"
     )
     return parse_certificates(data, source=path.name)
+
+
+_PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----")
+
+
+def read_certificate_pem(path: Path) -> str:
+    """The certificate file as PEM for TLS, checked the quick way when it is plain PEM (OpenSSL
+    loads it, which refuses anything that is not a certificate) — the command line's path, which
+    must not wait a tenth of a second for the X509 library; other forms go through
+    `read_certificate_file`."""
+    data = read_regular_file(
+        path, MAX_CERTIFICATE_FILE, "The certificate file", too_large="a certificate file is far smaller"
+    )
+    if any(marker in data for marker in _KEY_MARKERS):
+        raise ValidationError(_KEY_REFUSAL)
+    blocks = _PEM_BLOCK.findall(data)
+    if blocks and b"-----BEGIN PKCS7-----" not in data:
+        pem = "\n".join(block.decode("ascii").replace("\r\n", "\n") for block in blocks) + "\n"
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=pem)
+        except (ssl.SSLError, ValueError):
+            pass  # the careful reader below says what is wrong
+        else:
+            return pem
+    return parse_certificates(data, source=path.name).pem
 
 
 def parse_certificates(data: bytes, source: str = "The data") -> CertificateBundle:

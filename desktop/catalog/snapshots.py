@@ -183,6 +183,11 @@ def dump_item(value: Any) -> str:
 
 
 def _unmark_returned(db: sqlite3.Connection, registry_id: int, added: list[ChartVersionKey]) -> None:
+    if (
+        not added
+        or db.execute("SELECT 1 FROM removed_versions WHERE registry_id = ? LIMIT 1", (registry_id,)).fetchone() is None
+    ):
+        return  # nothing was ever marked removed (a first snapshot, say): nothing can come back
     db.executemany(
         "DELETE FROM removed_versions WHERE registry_id = ? AND name = ? AND version = ?",
         [(registry_id, chart, version) for chart, version in added],

@@ -42,13 +42,9 @@ def cmd_registry_add(ctx: Context, args: argparse.Namespace) -> int:
 
     ca_pem = None
     if args.ca_file:
-        from desktop.certificates import read_certificate_file
+        from desktop.certificates import read_certificate_pem
 
-        bundle = read_certificate_file(Path(args.ca_file))
-        ca_pem = bundle.pem
-        problem = bundle.leaf.validity_problem()
-        if problem:
-            warn(f"the certificate in {args.ca_file} is {problem}")
+        ca_pem = read_certificate_pem(Path(args.ca_file))
     oci = args.url.strip().lower().startswith("oci://")
     if (args.plain_http or args.charts) and not oci:
         raise ValidationError("--plain-http and --charts are for OCI registries (oci:// endpoints).")
@@ -65,10 +61,13 @@ def cmd_registry_add(ctx: Context, args: argparse.Namespace) -> int:
         chart_names=tuple((args.charts or "").split(",")),
     )
     show_progress = sys.stderr.isatty()
+    from desktop.errors import TLSError
     from desktop.operations.registries import register_registry
 
     try:
         result = register_registry(ctx.services(), draft, progress=progress_printer(show_progress))
+    except TLSError as exc:
+        raise TLSError(exc.message + _certificate_hint(args.ca_file)) from None
     finally:
         end_progress(show_progress)
     for warning in result.warnings[:10]:
@@ -81,6 +80,17 @@ def cmd_registry_add(ctx: Context, args: argparse.Namespace) -> int:
         f"{'' if result.registry.sync_enabled else ' (synchronization off: reference charts by exact version)'}."
     )
     return EXIT_OK
+
+
+def _certificate_hint(ca_file: str | None) -> str:
+    """When TLS fails with a certificate file given: whether that certificate has expired (read only
+    then, as reading it fully costs more than the whole check of a good one)."""
+    if not ca_file:
+        return ""
+    from desktop.certificates import read_certificate_file
+
+    problem = read_certificate_file(Path(ca_file)).leaf.validity_problem()
+    return f" (The certificate in {ca_file} is {problem}.)" if problem else ""
 
 
 def cmd_registry_list(ctx: Context, args: argparse.Namespace) -> int:

@@ -20,8 +20,10 @@ MAX_DEPTH = 60  # rapidyaml's emitter stops at 64 levels; an index entry needs f
 _ALIAS_BUDGET_FLOOR = 100_000
 # An alias (`*a`) or anchor (`&a`) stands after `key: `, `- ` or a flow indicator. A miss here is
 # harmless: an alias that is not resolved stays the literal text `*a`, never a bomb.
-_ALIAS_CANDIDATE = re.compile(rb"[&*][A-Za-z0-9_.-]")
+# An anchor or alias stands where YAML allows one: after `key: `, `- `, `[`, `{` or `,` (a `&` in a
+# URL's query is none of these).
 _ALIAS_CONTEXT = re.compile(rb"(?:[:-][ \t]+|[\[{,][ \t]*)$")
+_ALIAS_NAME = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _STDERR_LOCK = threading.Lock()
 NONE = ryml.NONE
 
@@ -228,12 +230,13 @@ def valid_unicode(text: str) -> str:
 
 def may_hold_aliases(data: bytes) -> bool:
     """A quick look for anchors and aliases; only then is the (slower) exact check worth it."""
-    if b"&" not in data and b"*" not in data:
-        return False
-    for candidate in _ALIAS_CANDIDATE.finditer(data):
-        start = candidate.start()
-        if _ALIAS_CONTEXT.search(data, max(0, start - 8), start):
-            return True
+    for mark in (b"&", b"*"):  # bytes.find runs at memory speed; a regex scan of 3 MB does not
+        position = data.find(mark)
+        while position >= 0:
+            follows = data[position + 1 : position + 2]
+            if follows and follows[0] in _ALIAS_NAME and _ALIAS_CONTEXT.search(data, max(0, position - 8), position):
+                return True
+            position = data.find(mark, position + 1)
     return False
 
 

@@ -17,7 +17,7 @@ import httpx
 
 from desktop.cancellation import CancelToken
 from desktop.errors import IndexFormatError, NetworkError, OperationCancelled, RegistryResponseError, UserError
-from desktop.net.errors import SETTINGS_HINT, status_error, transport_error
+from desktop.net.errors import SETTINGS_HINT, UntrustedCertificateError, status_error, transport_error
 from desktop.net.settings import MB, NetworkSettings
 from desktop.net.sockets import Interrupter
 from desktop.net.tls import ssl_context_for
@@ -67,6 +67,9 @@ class RegistryHttp:
         self._origin = origin(access.endpoint)
         self._clients: dict[str, httpx.Client] = {}
         self._interrupter = Interrupter()
+        # With the registry's own certificate, trust it alone first; the system's CAs join only
+        # when that is not enough (see ssl_context_for).
+        self._system_trust = not access.ca_pem
 
     def __enter__(self) -> Self:
         return self
@@ -80,11 +83,20 @@ class RegistryHttp:
         self._clients.clear()
         self._interrupter.close()
 
+    def _trust_the_system_too(self) -> None:
+        """The registry's certificate alone did not verify the server: add the platform's CAs."""
+        self._system_trust = True
+        stale = self._clients.pop("https", None)
+        if stale is not None:
+            stale.close()
+
     def _client(self, scheme: str) -> httpx.Client:
         # TLS contexts cost tens of milliseconds: an http:// registry never builds one.
         if scheme not in self._clients:
             verify = (
-                ssl_context_for(self.access.ca_pem, self.access.insecure_skip_tls_verify)
+                ssl_context_for(
+                    self.access.ca_pem, self.access.insecure_skip_tls_verify, system_trust=self._system_trust
+                )
                 if scheme == "https"
                 else False
             )
@@ -115,7 +127,13 @@ class RegistryHttp:
         watching = cancel.while_blocking(self._interrupter.abort) if cancel is not None else contextlib.nullcontext()
         try:
             with watching:
-                return self._get(url, max_bytes, headers, cancel, progress, what)
+                try:
+                    return self._get(url, max_bytes, headers, cancel, progress, what)
+                except UntrustedCertificateError:
+                    if self._system_trust:
+                        raise
+                    self._trust_the_system_too()
+                    return self._get(url, max_bytes, headers, cancel, progress, what)
         except UserError:
             if cancel is not None:
                 cancel.raise_if_cancelled()  # the error was our own abort: report the cancel

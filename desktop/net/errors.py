@@ -75,6 +75,10 @@ def transport_error(exc: Exception, url: str, timeout: float) -> UserError:
     return NetworkError(f"Could not reach {where} ({detail}): check the endpoint and the network.")
 
 
+class UntrustedCertificateError(TLSError):
+    """The server's chain leads to no certificate this client trusts."""
+
+
 def _certificate_error(error: ssl.SSLCertVerificationError, host: str) -> TLSError:
     code = error.verify_code
     if code == _EXPIRED:
@@ -93,7 +97,9 @@ def _certificate_error(error: ssl.SSLCertVerificationError, host: str) -> TLSErr
             "certificate was issued for, or enable Insecure Skip TLS Verify."
         )
     if code in _UNKNOWN_AUTHORITY:
-        return TLSError(f"The certificate of {host} is signed by an unknown authority: {_TRUST_ADVICE}.")
+        return UntrustedCertificateError(
+            f"The certificate of {host} is signed by an unknown authority: {_TRUST_ADVICE}."
+        )
     message = error.verify_message or "verification failed"
     return TLSError(f"The certificate of {host} was rejected ({message}): {_TRUST_ADVICE}.")
 

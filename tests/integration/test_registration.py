@@ -85,6 +85,27 @@ def test_the_server_leaf_certificate_alone_is_enough(
     assert engine.register(RegistryDraft("leaf", repo.url, ca_pem=leaf_pem)).ok
 
 
+def test_the_system_trust_store_still_counts_when_the_given_certificate_does_not_fit(
+    engine: CatalogHarness,
+    make_repo: MakeRepo,
+    ca: trustme.CA,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The registry's certificate is tried alone first (fast); a server whose chain leads to a CA
+    the system trusts still verifies when the certificate given is another one."""
+    system_ca = tmp_path / "system.pem"
+    ca.cert_pem.write_to_path(str(system_ca))
+    monkeypatch.setenv("SSL_CERT_FILE", str(system_ca))  # the platform's store, as OpenSSL reads it
+    repo = make_repo(tls=True)
+    repo.put("/index.yaml", INDEX)
+    unrelated = trustme.CA().cert_pem.bytes().decode()
+    assert engine.register(RegistryDraft("mixed", repo.url, ca_pem=unrelated)).ok
+    monkeypatch.delenv("SSL_CERT_FILE")
+    with pytest.raises(TLSError, match="unknown authority"):
+        engine.register(RegistryDraft("mixed-2", repo.url, ca_pem=unrelated))
+
+
 def test_insecure_skip_tls_verify_accepts_an_unknown_authority(engine: CatalogHarness, make_repo: MakeRepo) -> None:
     repo = make_repo(tls=True)
     repo.put("/index.yaml", INDEX)
