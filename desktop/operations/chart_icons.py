@@ -42,9 +42,12 @@ class _Plan:
     wanted: list[WantedIcon]
 
 
-def fetch_icons(services: Services, registry_id: int, cancel: CancelToken | None = None) -> IconReport:
+def fetch_icons(
+    services: Services, registry_id: int, cancel: CancelToken | None = None, *, pace: float = 0.0
+) -> IconReport:
     """Fetch the icons a registry's changed charts name. One address is fetched once per run; a host
-    that cannot be reached is not asked again in the same run."""
+    that cannot be reached is not asked again in the same run. `pace`: seconds to rest between
+    charts, so a background run of thousands leaves the window its share of the interpreter."""
     plan = services.catalog(_plan_step, registry_id)
     report = IconReport()
     fetched: dict[str, StoredIcon | UserError] = {}
@@ -59,6 +62,8 @@ def fetch_icons(services: Services, registry_id: int, cancel: CancelToken | None
                 report.failed.append((wanted.chart, "not fetched in this run: too many slow icon hosts"))
                 continue
             password = _one_icon(services, plan, wanted, clients, fetched, unreachable, password, report, cancel)
+            if pace:
+                time.sleep(pace)
     return report
 
 

@@ -63,6 +63,8 @@ from desktop.sync.schedule import due_registries
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 SCHEDULE_CHECK_SECONDS = 60.0
+ICON_CATCH_UP_DELAY = 10.0  # seconds after start: the window's first moments are the user's
+ICON_PACE = 0.01  # seconds between icons in the background
 PROGRESS_INTERVAL = 0.1
 POOL_SIZE = 4
 
@@ -302,7 +304,7 @@ class BackgroundWorker:
             if self._stopping.is_set():
                 cancel.cancel()
             try:
-                report = fetch_icons(self._services(), registry_id, cancel)
+                report = fetch_icons(self._services(), registry_id, cancel, pace=ICON_PACE)
             except OperationCancelled:
                 return IconReport()
             if report.fetched:
@@ -506,10 +508,16 @@ class BackgroundWorker:
             self._ready.set()
             return
         self._ready.set()
-        self._catch_up_icons()
+        icons_at: float | None = time.monotonic() + ICON_CATCH_UP_DELAY
         try:
             while not self._stopping.is_set():
                 wait = self._schedule_due() if self._schedule_enabled else SCHEDULE_CHECK_SECONDS
+                if icons_at is not None:
+                    if time.monotonic() >= icons_at:
+                        icons_at = None
+                        self._catch_up_icons()
+                    else:
+                        wait = min(wait, icons_at - time.monotonic())
                 try:
                     job = self._jobs.get(timeout=max(0.05, wait))
                 except queue.Empty:

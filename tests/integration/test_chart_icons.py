@@ -11,6 +11,8 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from desktop.catalog.db import open_catalog
 from desktop.catalog.icons import chart_icon, icon_problem
 from desktop.operations.chart_icons import fetch_icons
@@ -145,7 +147,11 @@ def test_an_unreachable_icon_host_is_tried_again_later(engine: CatalogHarness, m
 
 
 def test_the_command_line_leaves_icons_to_the_window(
-    run_cli: Callable[..., CliResult], make_repo: MakeRepo, home: Path, credentials: CredentialStore
+    run_cli: Callable[..., CliResult],
+    make_repo: MakeRepo,
+    home: Path,
+    credentials: CredentialStore,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Icons serve the window only: `registry add` and `sync` never wait for icon hosts (on an
     air-gapped network each could hang until its timeout); the window fetches them at start."""
@@ -155,6 +161,7 @@ def test_the_command_line_leaves_icons_to_the_window(
     assert run_cli("registry", "add", "r", repo.url).returncode == 0
     assert run_cli("registry", "sync", "r").returncode == 0
     assert repo.requests_for("/web.png") == []
+    monkeypatch.setattr("desktop.sync.worker.ICON_CATCH_UP_DELAY", 0.2)  # 10 s in the app
     worker = BackgroundWorker(home / "data" / "catalog.sqlite3", credentials, _Quiet())
     worker.start(schedule=False)
     try:
