@@ -5,12 +5,15 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field, replace
+from typing import Literal
 from urllib.parse import SplitResult, urlsplit
 
 from desktop.errors import ValidationError
 from desktop.net.urls import redacted_userinfo
 
 NAME_MAX = 64
+RegistryKind = Literal["helm", "oci"]  # a classic index.yaml repository, or an OCI registry
+REGISTRY_KINDS: tuple[RegistryKind, ...] = ("helm", "oci")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -26,7 +29,7 @@ class Registry:
     username: str | None  # None: No Authentication
     ca_pem: str | None = field(default=None, repr=False)
     insecure_skip_tls_verify: bool = False
-    kind: str = "helm"  # helm (index.yaml) | oci
+    kind: RegistryKind = "helm"
     created_at: float = 0.0
     plain_http: bool = False  # OCI only: no TLS, when the user asks for it (helm --plain-http)
     chart_names: tuple[str, ...] = ()  # OCI only: the charts to read when the registry lists none
@@ -52,7 +55,7 @@ class RegistryDraft:
     ca_pem: str | None = field(default=None, repr=False)
     insecure_skip_tls_verify: bool = False
     keep_password: bool = False  # editing: an empty password means "keep the one in the keyring"
-    kind: str = "helm"
+    kind: RegistryKind = "helm"
     plain_http: bool = False
     chart_names: tuple[str, ...] = ()
 
@@ -63,7 +66,7 @@ class RegistryDraft:
             raise ValidationError("A password needs a username: give both, or neither for No Authentication.")
         if username is not None and not self.password and not self.keep_password:
             raise ValidationError(f"Give the password for '{username}', or turn on No Authentication.")
-        if self.kind not in ("helm", "oci"):
+        if self.kind not in REGISTRY_KINDS:
             raise ValidationError(f"'{self.kind}' is not a registry type: use helm or oci.")
         oci = self.kind == "oci"
         return replace(

@@ -35,7 +35,7 @@ def _registry(row: sqlite3.Row | tuple[Any, ...]) -> Registry:
         username=row[5],
         ca_pem=row[6],
         insecure_skip_tls_verify=bool(row[7]),
-        kind=row[8],
+        kind="oci" if row[8] == "oci" else "helm",
         created_at=row[9],
         plain_http=bool(row[10]),
         chart_names=tuple(json.loads(row[11])),

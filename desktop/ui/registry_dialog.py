@@ -31,6 +31,7 @@ from desktop.operations.sync import SyncResult
 from desktop.registry import (
     Registry,
     RegistryDraft,
+    RegistryKind,
     validate_chart_names,
     validate_endpoint,
     validate_name,
@@ -209,8 +210,8 @@ class RegistryDialog(QDialog):
         self.error_box.hide()  # "signed by an unknown authority" no longer applies: Confirm checks again
         self._validate()
 
-    def kind(self) -> str:
-        return str(self.kind_combo.currentData())
+    def kind(self) -> RegistryKind:
+        return "oci" if self.kind_combo.currentData() == "oci" else "helm"
 
     def _on_kind_changed(self) -> None:
         oci = self.kind() == "oci"
