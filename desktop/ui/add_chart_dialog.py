@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListView,
     QPushButton,
-    QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -33,7 +32,7 @@ from desktop.helm.chart_archive import ChartFiles
 from desktop.helm.versions import pick_version
 from desktop.profiles.namespaces import suggested_namespace
 from desktop.registry import Registry
-from desktop.ui.chart_details import ChartDetails
+from desktop.ui.chart_details import ChartDetails, list_beside_details
 from desktop.ui.chart_icons import ChartIconCache
 from desktop.ui.chart_list import HIT_ROLE, NAME, ChartListModel, ChartRowDelegate, registry_facts
 from desktop.ui.context import AppContext
@@ -111,21 +110,7 @@ class AddChartDialog(QDialog):
             "Choose a chart to see its versions, README and values.\n"
             "Its files are fetched only then (or read from this computer when kept offline)."
         )
-        self.no_selection.setObjectName("emptyText")
-        self.no_selection.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.no_selection.setWordWrap(True)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.no_selection, 1)
-        right_layout.addWidget(self.details, 1)
-        right.setMinimumWidth(320)
-        splitter = QSplitter()
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setChildrenCollapsible(False)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([380, 700])
+        splitter = list_beside_details(left, self.details, self.no_selection)
         public_layout = QVBoxLayout(public)
         public_layout.addWidget(splitter)
         self.tabs.addTab(public, "&Public")

@@ -12,14 +12,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.catalog.browse import registry_charts
 from desktop.registry import Registry
-from desktop.ui.chart_details import ChartDetails
+from desktop.ui.chart_details import ChartDetails, list_beside_details
 from desktop.ui.chart_icons import ChartIconCache
 from desktop.ui.chart_list import HIT_ROLE, NAME, ChartListModel, ChartRowDelegate
 from desktop.ui.context import AppContext
@@ -77,21 +76,7 @@ class BrowseChartsDialog(QDialog):
         self.details = ChartDetails(self.context, self.icons)
         self.details.hide()
         self.no_selection = QLabel("Choose a chart to see its versions, README, values and schema.")
-        self.no_selection.setObjectName("emptyText")
-        self.no_selection.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.no_selection.setWordWrap(True)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.no_selection, 1)
-        right_layout.addWidget(self.details, 1)
-        right.setMinimumWidth(320)
-        splitter = QSplitter()
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setChildrenCollapsible(False)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([380, 700])
+        splitter = list_beside_details(left, self.details, self.no_selection)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter, 1)

@@ -468,3 +468,24 @@ def _facts_html(meta: dict[str, Any]) -> str:
     if meta.get("keywords"):
         rows.append("<b>Keywords:</b> " + html.escape(", ".join(meta["keywords"][:12])))
     return "<br>".join(rows)
+
+
+def list_beside_details(left: QWidget, details: QWidget, placeholder: QLabel) -> QSplitter:
+    """The chart browser's shape, in Browse Charts and Add Helm Chart alike: the list on the left;
+    on the right the chosen chart's details, or `placeholder` until one is chosen."""
+    placeholder.setObjectName("emptyText")
+    placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    placeholder.setWordWrap(True)
+    right = QWidget()
+    right_layout = QVBoxLayout(right)
+    right_layout.setContentsMargins(0, 0, 0, 0)
+    right_layout.addWidget(placeholder, 1)
+    right_layout.addWidget(details, 1)
+    right.setMinimumWidth(320)
+    splitter = QSplitter()
+    splitter.addWidget(left)
+    splitter.addWidget(right)
+    splitter.setChildrenCollapsible(False)
+    splitter.setStretchFactor(1, 1)
+    splitter.setSizes([380, 700])
+    return splitter

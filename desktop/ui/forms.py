@@ -3,9 +3,11 @@ states, and search fields that Escape empties."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 
 def add_row(form: QFormLayout, text: str, field: QWidget, buddy: QWidget | None = None) -> QLabel:
@@ -76,3 +78,24 @@ class EscapeClears(QObject):
 def escape_clears(edit: QLineEdit) -> None:
     helper = EscapeClears(edit)
     edit.installEventFilter(helper)
+
+
+def confirm_box(
+    parent: QWidget,
+    title: str,
+    question: str,
+    details: str,
+    action: str,
+    on_confirm: Callable[[], object],
+    *,
+    destructive: bool = True,
+) -> QMessageBox:
+    """A warning that asks before acting: Cancel is the default (Enter changes nothing) and `action`
+    runs `on_confirm`. Not opened: the caller opens it, and keeps it while it is shown."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, question, QMessageBox.StandardButton.Cancel, parent)
+    box.setInformativeText(details)
+    role = QMessageBox.ButtonRole.DestructiveRole if destructive else QMessageBox.ButtonRole.AcceptRole
+    button = box.addButton(action, role)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.buttonClicked.connect(lambda clicked: on_confirm() if clicked is button else None)
+    return box

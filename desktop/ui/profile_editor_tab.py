@@ -39,7 +39,7 @@ from desktop.profiles.health import problems
 from desktop.profiles.model import Profile
 from desktop.profiles.palette_import import ImportPlan
 from desktop.ui.context import AppContext
-from desktop.ui.forms import empty_state
+from desktop.ui.forms import confirm_box, empty_state
 from desktop.ui.layer_checks import LayerChecker
 from desktop.ui.profile_import_dialog import ProfileImportDialog
 from desktop.ui.profile_pane import ProfilePane
@@ -287,20 +287,15 @@ class ProfileEditorTab(QWidget):
         profile = self.pane.profile
         if profile is None:
             return None
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
+        box = confirm_box(
+            self,
             "Delete Profile",
             f"Delete “{profile.name}”?",
-            QMessageBox.StandardButton.Cancel,
-            self,
+            f"Its {plural(len(profile.layers), 'layer')} and their values overrides are deleted. "
+            "Export it first if you may want it back.",
+            "Delete",
+            lambda: self._delete(profile),
         )
-        box.setInformativeText(
-            f"Its {len(profile.layers)} layers and their values overrides are deleted. "
-            "Export it first if you may want it back."
-        )
-        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.buttonClicked.connect(lambda button: self._delete(profile) if button is delete else None)
         self._dialogs.append(box)
         box.open()
         return box
@@ -401,19 +396,17 @@ def ask_export_with_errors(
 ) -> QMessageBox:
     """Before exporting a profile whose values have errors: say which, and export only if asked to.
     Cancel is the default, so Enter does not write a broken file."""
-    box = QMessageBox(
-        QMessageBox.Icon.Warning,
-        "Export Profile",
-        f"“{profile.name}” has errors in its values.",
-        QMessageBox.StandardButton.Cancel,
-        parent,
-    )
     shown = "\n".join(f"• {line}" for line in errors[:8])
     if len(errors) > 8:
         shown += f"\n• … and {len(errors) - 8} more"
-    box.setInformativeText(f"{shown}\n\nThe exported file would carry them to the cluster. Fix them first?")
-    export = box.addButton("Export Anyway", QMessageBox.ButtonRole.AcceptRole)
-    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-    box.buttonClicked.connect(lambda button: export_anyway() if button is export else None)
+    box = confirm_box(
+        parent,
+        "Export Profile",
+        f"“{profile.name}” has errors in its values.",
+        f"{shown}\n\nThe exported file would carry them to the cluster. Fix them first?",
+        "Export Anyway",
+        export_anyway,
+        destructive=False,
+    )
     box.open()
     return box

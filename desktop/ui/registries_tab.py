@@ -45,7 +45,7 @@ from desktop.registry import Registry
 from desktop.timefmt import short_date
 from desktop.ui.browse_charts_dialog import BrowseChartsDialog
 from desktop.ui.context import AppContext
-from desktop.ui.forms import empty_state, escape_clears
+from desktop.ui.forms import confirm_box, empty_state, escape_clears
 from desktop.ui.registry_dialog import RegistryDialog
 from desktop.ui.registry_model import (
     ACCESS,
@@ -433,21 +433,16 @@ class RegistriesTab(QWidget):
             if summary
             else "its snapshot and sync history"
         )
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
+        box = confirm_box(
+            self,
             "Remove Helm Registry",
             f"Remove “{registry.name}”?",
-            QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        box.setInformativeText(
             f"This deletes {lost} from this computer"
             + (", and its password from the keyring" if registry.username else "")
-            + ". Adding it again needs the registry to be reachable."
+            + ". Adding it again needs the registry to be reachable.",
+            "Remove",
+            lambda: self._remove(registry),
         )
-        remove_button = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.buttonClicked.connect(lambda button: self._remove(registry) if button is remove_button else None)
         self._show(box)
         return box
 
@@ -467,20 +462,16 @@ class RegistriesTab(QWidget):
     def confirm_accept_removals(self, registry: Registry) -> QMessageBox:
         """A held sync: say what it would remove, and apply it only on the user's word."""
         reason = sync_state(self.context.reader, registry.id).last_error or "the new index lacks many versions"
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
+        box = confirm_box(
+            self,
             "Accept Removals",
             f"Apply the held sync of “{registry.name}”?",
-            QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        box.setInformativeText(
             f"{reason[:1].upper()}{reason[1:]}\n\nAccepting syncs again and marks what the index lacks as "
-            "removed upstream. Those versions stay usable here until you prune them."
+            "removed upstream. Those versions stay usable here until you prune them.",
+            "Accept Removals",
+            lambda: self.accept_removals(registry),
+            destructive=False,
         )
-        accept = box.addButton("Accept Removals", QMessageBox.ButtonRole.AcceptRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.buttonClicked.connect(lambda button: self.accept_removals(registry) if button is accept else None)
         self._show(box)
         return box
 
@@ -488,20 +479,15 @@ class RegistriesTab(QWidget):
         self.context.worker.sync(registry.id, "manual", accept_removals=True)
 
     def confirm_prune(self, registry: Registry, count: int) -> QMessageBox:
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
+        box = confirm_box(
+            self,
             "Prune Removed Versions",
             f"Delete {plural(count, 'version')} that left “{registry.name}”'s index?",
-            QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        box.setInformativeText(
             "They are kept in the snapshot, marked removed upstream, so profiles and offline work can still use "
-            "them. Pruning deletes them from this computer for good; the registry no longer lists them."
+            "them. Pruning deletes them from this computer for good; the registry no longer lists them.",
+            "Prune",
+            lambda: self._prune(registry),
         )
-        prune = box.addButton("Prune", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.buttonClicked.connect(lambda button: self._prune(registry) if button is prune else None)
         self._show(box)
         return box
 

@@ -32,7 +32,7 @@ from desktop.helm.repositories_file import default_repositories_file
 from desktop.operations.helm_import import ImportOutcome
 from desktop.settings import SETTING_RULES, TenantSettings, proxy_problem
 from desktop.ui.context import AppContext
-from desktop.ui.forms import add_row, error_label, stacked
+from desktop.ui.forms import add_row, confirm_box, error_label, stacked
 from desktop.ui.helm_import_dialog import HelmImportDialog
 from desktop.wording import human_size, plural
 
@@ -204,21 +204,16 @@ class TenantSettingsTab(QWidget):
 
     def confirm_clear_cache(self) -> QMessageBox:
         usage = cache_usage(self.context.reader)
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        box = confirm_box(
+            self,
             "Clear Cached Charts",
             f"Delete {plural(usage.unused_count, 'cached chart version')} ({human_size(usage.unused_size)})?",
-            QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        box.setInformativeText(
             "No profile uses them and nobody kept them offline; their files are downloaded again when "
             f"needed. The {plural(usage.profile_count + usage.pinned_count, 'version')} that profiles use or "
-            "that were kept offline stay."
+            "that were kept offline stay.",
+            "Delete",
+            self._clear_cache,
         )
-        clear = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.buttonClicked.connect(lambda button: self._clear_cache() if button is clear else None)
         self._dialogs.append(box)
         box.finished.connect(lambda _code: self._dialogs.remove(box))
         box.open()
