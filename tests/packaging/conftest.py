@@ -88,7 +88,7 @@ def check_add_and_search(program: Path | str, home: Path, repo: RepoServer) -> N
     """A headless `registry add` and `search` against a local server, as a user would type them."""
     added = run(program, "registry", "add", "local", repo.url, home=home)
     assert added.returncode == 0, added.stderr
-    assert '"local" has been added: 1 charts' in added.stdout
+    assert '"local" has been added: 1 chart, 1 version' in added.stdout
     found = run(program, "search", "nginx", home=home)
     assert found.returncode == 0, found.stderr
     assert "local/nginx" in found.stdout and "15.1.0" in found.stdout
@@ -104,7 +104,7 @@ def big_home(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
         home = folder / "home"
         added = run(built.executable, "registry", "add", "big", server.url, home=home, timeout=300)
         assert added.returncode == 0, added.stderr
-        assert "5000 charts, 100000 versions" in added.stdout
+        assert "5,000 charts, 100,000 versions" in added.stdout
     finally:
         server.stop()
     return home
