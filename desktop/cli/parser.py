@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from desktop import __version__
-from desktop.cli import charts, desktop_entry, profile, registry, settings
+from desktop.cli import bundle, charts, desktop_entry, profile, registry, settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,4 +31,5 @@ def build_parser() -> argparse.ArgumentParser:
     desktop_entry.add_commands(commands, common, output)
     profile.add_commands(commands, common, output)
     settings.add_commands(commands, common, output)
+    bundle.add_commands(commands, common, output)
     return parser
