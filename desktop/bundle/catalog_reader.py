@@ -79,8 +79,8 @@ def read_catalog(
     profiles: list[tuple[str, ProfileRecord | None]] = []
     for digest in parsed.profiles:
         expect(digest, records.PROFILE_RECORD)
-        data = source.read(digest, records.MAX_RECORD_BYTES)
-        profiles.append((digest, None if data is None else ProfileRecord.parse(data, f"Profile {digest[:19]}…")))
+        carried = source.read(digest, records.MAX_RECORD_BYTES)
+        profiles.append((digest, None if carried is None else ProfileRecord.parse(carried, f"Profile {digest[:19]}…")))
     profile_names = [record.name.casefold() for _, record in profiles if record is not None]
     if len(set(profile_names)) != len(profile_names):
         raise BundleError("The bundle's catalog holds two profiles of the same name: refused.")

@@ -128,22 +128,26 @@ def _list(value: Any, what: str) -> list[Any]:
 def _mark(item: Any, what: str) -> RemovedMark:
     if not isinstance(item, dict):
         raise BundleError(f"{what} has a removed-upstream mark that is not an object: refused.")
-    texts = {key: item.get(key) for key in ("version", "appVersion", "description", "searchText")}
-    removed_at = item.get("removedAt")
-    entry = item.get("entry")
-    flags = (item.get("prerelease"), item.get("deprecated"))
-    valid = (
-        all(isinstance(value, str) and len(value) <= MAX_TEXT for value in texts.values())
-        and isinstance(removed_at, (int, float))
-        and not isinstance(removed_at, bool)
-        and math.isfinite(removed_at)
-        and removed_at >= 0
-        and all(isinstance(flag, bool) for flag in flags)
-        and isinstance(entry, str)
-        and len(entry) <= MAX_ENTRY
-        and bool(texts["version"])
+    version, app_version, description, search_text, entry = (
+        item.get(key) for key in ("version", "appVersion", "description", "searchText", "entry")
     )
-    if not valid:
+    removed_at, prerelease, deprecated = item.get("removedAt"), item.get("prerelease"), item.get("deprecated")
+    if (
+        not isinstance(version, str)
+        or not isinstance(app_version, str)
+        or not isinstance(description, str)
+        or not isinstance(search_text, str)
+        or not isinstance(entry, str)
+        or not isinstance(prerelease, bool)
+        or not isinstance(deprecated, bool)
+        or not isinstance(removed_at, (int, float))
+        or isinstance(removed_at, bool)
+        or not math.isfinite(removed_at)
+        or removed_at < 0
+        or not version
+        or max(len(version), len(app_version), len(description), len(search_text)) > MAX_TEXT
+        or len(entry) > MAX_ENTRY
+    ):
         raise BundleError(f"{what} has a removed-upstream mark with missing or wrong fields: refused.")
     try:
         decoded = json.loads(entry, parse_float=NumberText, parse_int=NumberText)
@@ -151,13 +155,4 @@ def _mark(item: Any, what: str) -> RemovedMark:
         decoded = None
     if not isinstance(decoded, dict):
         raise BundleError(f"{what} has a removed-upstream mark whose entry is not a JSON object: refused.")
-    return RemovedMark(
-        str(texts["version"]),
-        float(removed_at),
-        bool(flags[0]),
-        bool(flags[1]),
-        str(texts["appVersion"]),
-        str(texts["description"]),
-        str(texts["searchText"]),
-        entry,
-    )
+    return RemovedMark(version, float(removed_at), prerelease, deprecated, app_version, description, search_text, entry)

@@ -54,16 +54,20 @@ def resume_upstream_sync(db: sqlite3.Connection, registry_id: int) -> None:
     """The user synced a registry from a bundle with its own endpoint: the schedule takes it again."""
     from desktop.catalog.db import transaction
 
+    origin = registry_origin(db, registry_id)
+    if origin is None or not origin.paused:
+        return
     with transaction(db):
         db.execute("UPDATE registry_origins SET upstream_sync = 1 WHERE registry_id = ?", (registry_id,))
 
 
 def subscription_of(db: sqlite3.Connection, registry_id: int) -> int | None:
-    """The id of the subscription whose catalog brings this registry's snapshot, when there is one."""
+    """The id of the subscription whose catalog brings this registry's snapshot (while it is not synced
+    with its own endpoint), when there is one."""
     row = db.execute(
         "SELECT r.id FROM registry_origins o JOIN registries r ON r.uid = o.source"
         " JOIN registry_origins s ON s.registry_id = r.id AND s.kind = ?"
-        " WHERE o.registry_id = ? AND o.kind = ?",
+        " WHERE o.registry_id = ? AND o.kind = ? AND o.upstream_sync = 0",
         (SUBSCRIPTION, registry_id, SUBSCRIBED),
     ).fetchone()
     return None if row is None else int(row[0])
@@ -102,3 +106,12 @@ def remember_layers(db: sqlite3.Connection, registry_id: int, digests: list[str]
 
 def remembered_layers(db: sqlite3.Connection) -> set[str]:
     return {row[0] for row in db.execute("SELECT DISTINCT digest FROM bundle_layers")}
+
+
+def subscription_endpoints(db: sqlite3.Connection) -> dict[str, str]:
+    """uid → endpoint of every subscription (what a subscribed registry's origin names)."""
+    rows = db.execute(
+        "SELECT r.uid, r.endpoint FROM registries r JOIN registry_origins o ON o.registry_id = r.id WHERE o.kind = ?",
+        (SUBSCRIPTION,),
+    )
+    return dict(rows.fetchall())

@@ -136,41 +136,42 @@ def cmd_bundle_inspect(ctx: Context, args: argparse.Namespace) -> int:
         }
         for item in catalog.archives
     ]
-    document = {
-        "file": [str(part) for part in layout.parts],
+    files = [str(part) for part in layout.parts]
+    registries = [
+        {
+            "name": registry.name,
+            "type": registry.kind,
+            "url": registry.endpoint,
+            "sync": registry.sync_enabled,
+            "needs_login": registry.private,
+            "snapshot": iso_time(registry.snapshot_at),
+            "charts": len(registry.charts),
+        }
+        for registry in catalog.registries
+    ]
+    profiles = [record.name if record else f"(left out: {digest[:19]})" for digest, record in catalog.profiles]
+    document: dict[str, Any] = {
+        "file": files,
         "size": layout.size,
         "created": iso_time(catalog.mtime),
         "charts_chosen": catalog.config.charts,
         "delta": bool(layout.absent),
-        "registries": [
-            {
-                "name": registry.name,
-                "type": registry.kind,
-                "url": registry.endpoint,
-                "sync": registry.sync_enabled,
-                "needs_login": registry.private,
-                "snapshot": iso_time(registry.snapshot_at),
-                "charts": len(registry.charts),
-            }
-            for registry in catalog.registries
-        ],
-        "profiles": [record.name if record else f"(left out: {digest[:19]})" for digest, record in catalog.profiles],
+        "registries": registries,
+        "profiles": profiles,
         "archives": charts,
     }
     if args.output == "json":
         print_json(document)
         return EXIT_OK
     kind = "a delta (it leaves out what the target holds)" if layout.absent else "a full bundle"
-    print(
-        f"{', '.join(document['file'])}: {_size(layout.size)}, {kind}, made {document['created']}; every blob verified."
-    )
+    print(f"{', '.join(files)}: {_size(layout.size)}, {kind}, made {document['created']}; every blob verified.")
     print()
     print_table(
         ["REGISTRY", "TYPE", "URL", "CHARTS", "SNAPSHOT"],
-        [[r["name"], r["type"], r["url"], r["charts"], r["snapshot"] or "never"] for r in document["registries"]],
+        [[r["name"], r["type"], r["url"], r["charts"], r["snapshot"] or "never"] for r in registries],
     )
-    if document["profiles"]:
-        print(f"\nProfiles: {', '.join(document['profiles'])}")
+    if profiles:
+        print(f"\nProfiles: {', '.join(profiles)}")
     if charts:
         print(f"\nChart archives ({len(charts):,}):")
         print_table(
@@ -454,3 +455,47 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     mirror.add_argument("--profile", metavar="NAME", help="every layer of this profile")
     _access_options(mirror)
     mirror.set_defaults(handler=cmd_mirror)
+
+
+# --- hooks of other commands ---------------------------------------------------------------------------
+
+
+def origin_text(origin: Any, db: Any) -> str:
+    from desktop.bundle.origin_text import origin_text as text
+    from desktop.catalog.origins import subscription_endpoints
+
+    if origin is None:
+        return ""
+    return text(origin, subscription_endpoints(db).get(origin.source))
+
+
+def origin_document(origin: Any, db: Any) -> dict[str, Any] | None:
+    from desktop.catalog.origins import subscription_endpoints
+    from desktop.timefmt import iso_time
+
+    if origin is None:
+        return None
+    return {
+        "kind": origin.kind,
+        "date": iso_time(origin.at),
+        "subscription": subscription_endpoints(db).get(origin.source) if origin.kind == "subscribed" else None,
+        "syncs_with_endpoint": origin.upstream_sync,
+        "text": origin_text(origin, db),
+    }
+
+
+def subscribe_command(ctx: Context, draft: Any, show_progress: bool) -> int:
+    """`registry add NAME oci://HOST/PATH --bundle`: subscribe, and import the published catalog."""
+    from desktop.cli.output import end_progress, progress_printer
+    from desktop.operations.subscriptions import subscribe
+
+    try:
+        result, summary = subscribe(ctx.services(), draft, progress=progress_printer(show_progress))
+    finally:
+        end_progress(show_progress)
+    print(
+        f'"{result.registry.name}" has been added: a subscription to the catalog published at '
+        f"{result.registry.endpoint}; it serves {len(result.diff.added):,} chart versions."
+    )
+    print_summary(summary)
+    return EXIT_OK

@@ -56,6 +56,7 @@ from desktop.operations.bundle_catalog import (
     profile_fingerprint,
     profile_record,
     public_endpoint,
+    shard_digests,
 )
 from desktop.operations.services import Services
 from desktop.operations.sync import ShrinkRule, hold_reason
@@ -318,14 +319,7 @@ class CatalogImport:
         self.summary.registries.append(outcome)
 
     def _match(self, record: RegistryRecord) -> Registry | None:
-        """The registry here with the bundle registry's endpoint (the one of the same name first)."""
-        endpoint = public_endpoint(record.endpoint)
-        same = [
-            registry
-            for registry in list_registries(self.db)
-            if registry.kind == record.kind and public_endpoint(registry.endpoint) == endpoint
-        ]
-        return next((r for r in same if r.name.casefold() == record.name.casefold()), same[0] if same else None)
+        return matching_registry(list_registries(self.db), record)
 
     def _add(self, record: RegistryRecord) -> Registry:
         name = record.name
@@ -636,6 +630,24 @@ class CatalogImport:
             registry = self.here.get(registry_name)
             if registry is not None:
                 remember_layers(self.db, registry.id, [digest])
+
+
+def matching_registry(registries: list[Registry], record: RegistryRecord) -> Registry | None:
+    """The registry here with the bundle registry's endpoint and kind (the one of the same name first)."""
+    endpoint = public_endpoint(record.endpoint)
+    same = [r for r in registries if r.kind == record.kind and public_endpoint(r.endpoint) == endpoint]
+    return next((r for r in same if r.name.casefold() == record.name.casefold()), same[0] if same else None)
+
+
+def local_shard_digests(db: sqlite3.Connection, records: tuple[RegistryRecord, ...]) -> set[str]:
+    """The shard digests of `records` this catalog can make itself (a subscription fetches only the rest)."""
+    registries = list_registries(db)
+    digests: set[str] = set()
+    for record in records:
+        local = matching_registry(registries, record)
+        if local is not None:
+            digests.update(shard_digests(db, local.id).values())
+    return digests
 
 
 def _without_document(shard: ParsedShard) -> ParsedShard:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -29,6 +29,7 @@ from desktop.net.oci import OciAccess, OciClient
 from desktop.operations.bundle_catalog import chart_created
 from desktop.operations.chart_files import chart_archive
 from desktop.operations.services import Services
+from desktop.profiles.model import Profile
 from desktop.registry import Registry, validate_oci_endpoint
 
 PushProgress = Callable[[int, int, str], None]  # (artifacts done, artifacts in all, the one now)
@@ -92,7 +93,7 @@ def _registered(registries: list[Registry], endpoint: str) -> Registry | None:
     host = urlsplit(endpoint).netloc.lower()
     same_host = [r for r in registries if r.is_oci and urlsplit(r.endpoint).netloc.lower() == host]
     exact = [r for r in same_host if r.endpoint.rstrip("/") == endpoint.rstrip("/")]
-    return (exact or same_host or [None])[0]
+    return (exact or same_host)[0] if same_host else None
 
 
 def push_bundle(
@@ -172,3 +173,15 @@ def _created(db: sqlite3.Connection, registry_id: int, chart: str, version: str)
     registry = get_registry_by_id(db, registry_id)
     item = bundle_rows.version_items(db, registry.id, chart).get(version, {})
     return chart_created(item.get("created"), sync_state(db, registry.id).snapshot_at or 0.0)
+
+
+def mirror_registries(profile: Profile, registries: list[Registry], mirror: str) -> dict[str, Registry]:
+    """Every layer's registry seen as the mirror `oci://HOST/PATH` — as registered here when it is (a
+    subscription, say: its name, login and certificate), else an OCI registry named `mirror`."""
+    endpoint = validate_oci_endpoint(mirror)
+    known = next((r for r in registries if r.is_oci and r.endpoint.rstrip("/") == endpoint), None)
+    site = known or Registry(
+        id=0, uid="mirror", name="mirror", endpoint=endpoint, sync_enabled=True, username=None, kind="oci"
+    )
+    site = replace(site, uid="mirror")  # one repository for every layer
+    return {layer.registry_uid: site for layer in profile.layers}

@@ -34,7 +34,21 @@ def archive_source(db: sqlite3.Connection, registry: Registry, chart: str, versi
     if not urls:
         raise NotFoundError(f"{registry.name}/{chart} {version} lists no download URL in its index.")
     url = urls[0] if registry.is_oci else resolve_chart_url(registry.endpoint, urls[0])
-    return ArchiveSource(registry, ChartRef(registry.uid, chart, version), url, str(detail.meta.get("digest", "")))
+    digest = str(detail.meta.get("digest", ""))
+    mirror = site_mirror(db, registry)
+    if mirror is not None and digest:  # a subscription brings this registry: its site's registry serves the archives
+        url = f"{mirror.endpoint}/{chart}:{version.replace('+', '_')}"
+        return ArchiveSource(mirror, ChartRef(registry.uid, chart, version), url, digest.removeprefix("sha256:"))
+    return ArchiveSource(registry, ChartRef(registry.uid, chart, version), url, digest)
+
+
+def site_mirror(db: sqlite3.Connection, registry: Registry) -> Registry | None:
+    """The subscription whose catalog brings `registry` (issue 10), when there is one."""
+    from desktop.catalog.origins import subscription_of
+    from desktop.catalog.registries import get_registry_by_id
+
+    subscription_id = subscription_of(db, registry.id)
+    return get_registry_by_id(db, subscription_id) if subscription_id is not None else None
 
 
 def download_archive(
