@@ -374,6 +374,22 @@ def _access_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plain-http", action="store_true", help="talk plain HTTP, without TLS (like helm)")
 
 
+class _IntermixedParser(argparse.ArgumentParser):
+    """Positionals on either side of options (`mirror REGISTRY/CHART --version V oci://HOST/PATH`), which
+    argparse's usual parsing refuses once an option splits them."""
+
+    _inner = False
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if self._inner:
+            return super().parse_known_args(args, namespace)
+        self._inner = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inner = False
+
+
 def add_commands(commands: Any, common: argparse.ArgumentParser, output: argparse.ArgumentParser) -> None:
     bundle = commands.add_parser(
         "bundle", parents=[common], help="carry the catalog across an air gap, and publish it into a registry"
@@ -449,6 +465,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
         help="push chart versions into an OCI registry as `helm push` would",
         description="chartkeeper mirror REGISTRY/CHART --version V oci://HOST/PATH, or --profile NAME oci://HOST/PATH",
     )
+    mirror.__class__ = _IntermixedParser
     mirror.add_argument("chart", nargs="?", metavar="REGISTRY/CHART")
     mirror.add_argument("target", metavar="oci://HOST[:PORT]/PATH")
     mirror.add_argument("--version", metavar="VERSION")

@@ -37,6 +37,13 @@ def archive_source(db: sqlite3.Connection, registry: Registry, chart: str, versi
     digest = str(detail.meta.get("digest", ""))
     mirror = site_mirror(db, registry)
     if mirror is not None and digest:  # a subscription brings this registry: its site's registry serves the archives
+        try:
+            get_chart_version(db, mirror, chart, version)  # the subscription lists what the site's registry holds
+        except NotFoundError:
+            raise NotFoundError(
+                f"{chart} {version} is not in the site's registry ({mirror.endpoint}): the bundle published there"
+                " did not carry it; ask for it in the next bundle (or `chartkeeper mirror` it there)."
+            ) from None
         url = f"{mirror.endpoint}/{chart}:{version.replace('+', '_')}"
         return ArchiveSource(mirror, ChartRef(registry.uid, chart, version), url, digest.removeprefix("sha256:"))
     return ArchiveSource(registry, ChartRef(registry.uid, chart, version), url, digest)
