@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 
-from desktop.catalog.origins import BUNDLE, SUBSCRIBED, SUBSCRIPTION, RegistryOrigin
+from desktop.catalog.origins import (
+    BUNDLE,
+    SUBSCRIBED,
+    SUBSCRIPTION,
+    RegistryOrigin,
+    registry_origins,
+    subscription_endpoints,
+)
 
 
 def bundle_day(timestamp: float) -> str:
@@ -28,3 +36,12 @@ def origin_text(origin: RegistryOrigin | None, subscription_endpoint: str | None
     else:
         return ""
     return text + ("; syncs with its endpoint too" if origin.upstream_sync else "; not synced with its endpoint")
+
+
+def origin_texts(db: sqlite3.Connection) -> dict[int, str]:
+    """registry id → how its origin reads, for registries a bundle or a subscription brought."""
+    endpoints = subscription_endpoints(db)
+    return {
+        registry_id: origin_text(origin, endpoints.get(origin.source))
+        for registry_id, origin in registry_origins(db).items()
+    }

@@ -239,29 +239,9 @@ def summary_document(summary: ImportSummary) -> dict[str, Any]:
 
 
 def print_summary(summary: ImportSummary) -> None:
-    from desktop.timefmt import local_date
+    from desktop.operations.bundle_import import summary_lines
 
-    head = "Dry run: nothing was changed. The import would do this" if summary.dry_run else "Imported"
-    print(f"{head} — bundle of {local_date(summary.bundle_date)}:")
-    for outcome in summary.registries:
-        d = outcome.diff
-        counts = f"{outcome.versions:,} versions"
-        if outcome.action in ("added", "updated"):
-            counts += (
-                f" ({len(d.added):,} added, {len(d.removed):,} marked removed upstream, {len(d.changed):,} changed)"
-            )
-        detail = f" — {outcome.detail}" if outcome.detail and outcome.action != "held" else ""
-        print(f"  registry {outcome.name}: {outcome.action}, {counts}{detail}")
-    print(
-        f"  chart archives: {summary.archives_stored:,} stored, {summary.archives_present:,} already here, "
-        f"{summary.pins:,} pinned"
-    )
-    for name, result in summary.profiles:
-        print(f"  profile {name}: {result}")
-    for conflict in summary.conflicts:
-        print(f"  conflict: {conflict}")
-    for note in summary.notes:
-        print(f"  note: {note}")
+    print("\n".join(summary_lines(summary)))
 
 
 # --- publishing ------------------------------------------------------------------------------------

@@ -104,6 +104,31 @@ class ImportSummary:
         return sum(len(outcome.diff.removed) for outcome in self.registries)
 
 
+def summary_lines(summary: ImportSummary) -> list[str]:
+    """The summary as people read it, in the CLI and in the window."""
+    from desktop.bundle.origin_text import bundle_day
+
+    head = "Dry run: nothing was changed. The import would do this" if summary.dry_run else "Imported"
+    lines = [f"{head} — bundle of {bundle_day(summary.bundle_date)}:"]
+    for outcome in summary.registries:
+        d = outcome.diff
+        counts = f"{outcome.versions:,} versions"
+        if outcome.action in ("added", "updated"):
+            counts += (
+                f" ({len(d.added):,} added, {len(d.removed):,} marked removed upstream, {len(d.changed):,} changed)"
+            )
+        detail = f" — {outcome.detail}" if outcome.detail and outcome.action != "held" else ""
+        lines.append(f"  registry {outcome.name}: {outcome.action}, {counts}{detail}")
+    lines.append(
+        f"  chart archives: {summary.archives_stored:,} stored, {summary.archives_present:,} already here, "
+        f"{summary.pins:,} pinned"
+    )
+    lines.extend(f"  profile {name}: {result}" for name, result in summary.profiles)
+    lines.extend(f"  conflict: {conflict}" for conflict in summary.conflicts)
+    lines.extend(f"  note: {note}" for note in summary.notes)
+    return lines
+
+
 @dataclass(frozen=True)
 class ImportOptions:
     dry_run: bool = False
