@@ -32,9 +32,10 @@ from desktop.bundle.catalog_records import (
     date_tag,
     rfc3339,
 )
-from desktop.bundle.errors import ChartArtifactError
+from desktop.bundle.errors import BundleError, ChartArtifactError
 from desktop.bundle.have_file import have_text, read_have_file
 from desktop.bundle.helm_artifact import build_chart_artifact, oci_tag
+from desktop.bundle.layout_reader import LayoutLimits
 from desktop.bundle.layout_record import CatalogContent
 from desktop.bundle.layout_writer import LayoutWriter, WrittenLayout
 from desktop.bundle.media_types import CATALOG_REPOSITORY, CREATED
@@ -438,6 +439,13 @@ class _Exporter:
             tuple(file_digests),
         )
         ordered = sorted(layers.values(), key=_layer_order)
+        limits = LayoutLimits()
+        manifest_bytes = sum(len(blob.descriptor.media_type) + 110 for blob in ordered)
+        if len(ordered) >= limits.max_layers or manifest_bytes > limits.max_manifest_bytes:
+            raise BundleError(
+                f"The catalog would hold {len(ordered):,} documents (one per chart), more than a bundle can list: "
+                "carry fewer registries at a time (--registry NAME)."
+            )
         return ordered, Blob.of_bytes(CATALOG_CONFIG, config.to_bytes())
 
 

@@ -162,7 +162,7 @@ class ExportBundleDialog(QDialog):
         self.context = context
         self.token: CancelToken | None = None
         self.plan: ExportPlan | None = None
-        self.result: ExportResult | None = None
+        self.written: ExportResult | None = None
         self._estimate_timer = QTimer(self)
         self._estimate_timer.setSingleShot(True)
         self._estimate_timer.setInterval(150)
@@ -328,7 +328,7 @@ class ExportBundleDialog(QDialog):
         finally:
             self._running(False)
             self.token = None
-        self.result = result
+        self.written = result
         files = ", ".join(str(part) for part in result.parts)
         left = (
             f"\nNot carried: {len(result.skipped):,} version(s) — " + "; ".join(result.skipped[:5])

@@ -17,6 +17,7 @@ import pytest
 from desktop.bundle.layout_reader import open_layout
 from desktop.catalog.profiles import get_profile
 from desktop.catalog.registries import get_registry
+from desktop.errors import ValidationError
 from desktop.operations.bundle_export import ExportSelection, export_bundle, write_have_file
 from desktop.operations.chart_files import pin_version
 from desktop.operations.profiles import save_profile
@@ -297,3 +298,22 @@ def test_inspect_lists_and_verifies(source: tuple[CatalogHarness, RepoServer], r
     shutil.copy(bundle, tmp_path / "copy.tar")
     text = run_cli("bundle", "inspect", str(tmp_path / "copy.tar")).stdout
     assert "every blob verified" in text and "alpha/web" in text
+
+
+def test_every_version_over_2_gb_needs_the_users_word(
+    source: tuple[CatalogHarness, RepoServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, _ = source
+    monkeypatch.setattr("desktop.operations.bundle_export.LARGE_BUNDLE", 100_000)  # 2 GB, scaled to this catalog
+    with pytest.raises(ValidationError, match=r"would be about .* GB .*confirm it \(--yes\)"):
+        export_bundle(engine.services, tmp_path / "all.tar", ExportSelection(charts="all"))
+    assert list(tmp_path.glob("all.tar*")) == []
+    asked: list[int] = []
+    export_bundle(
+        engine.services,
+        tmp_path / "all.tar",
+        ExportSelection(charts="all"),
+        confirm_large=lambda plan: asked.append(plan.estimated_bytes) or True,
+    )
+    assert asked and asked[0] > 100_000
+    assert len(open_layout(tmp_path / "all.tar").charts) == 12  # every version of every chart

@@ -48,7 +48,7 @@ def test_export_estimates_before_writing_then_writes_the_bundle(
     assert not (tmp_path / "b.tar").exists()  # an estimate writes nothing
     dialog.registry_list.item(0).setCheckState(Qt.CheckState.Checked)
     dialog.export_to(tmp_path / "b.tar")
-    qtbot.waitUntil(lambda: dialog.result is not None, timeout=20000)
+    qtbot.waitUntil(lambda: dialog.written is not None, timeout=20000)
     assert "Wrote" in dialog.message.text() and "sha256" in dialog.message.text()
     layout = open_layout(tmp_path / "b.tar")
     assert [chart.ref_name for chart in layout.charts] == ["alpha/web:1.1.0"]
