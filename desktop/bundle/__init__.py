@@ -1,4 +1,4 @@
-"""Air-gap bundles, phase 1: Helm chart artifacts, a deterministic OCI image layout in a tar, and its verifier.
+"""Air-gap bundles: Helm chart artifacts, a deterministic OCI image layout tar, its verifier, the catalog's documents.
 
 The public API, one job per module:
 
@@ -8,4 +8,11 @@ The public API, one job per module:
   then `close(catalog)`; streamed, sorted, split for removable media.
 - `layout_reader.open_layout(first_part)`: a `VerifiedLayout` whose every blob was checked.
 - `registry_push.push_layout(layout, client, …)` and `registry_pull.pull_layout(client, reference, path)`.
+- `snapshot_shards`: one index-compatible document per chart, the same bytes on both sides (deltas).
+- `catalog_records`: the catalog's config, registry records (no credentials), profiles, archive list,
+  chart files; `catalog_reader.read_catalog` reads them back as hostile input.
+- `have_file`: the digests a catalog holds, for a delta; `origin_text`: "from bundle of 27 Nov 2026".
+
+The operations that use them are `operations/bundle_export.py`, `bundle_import.py`, `bundle_publish.py`
+and `subscriptions.py`.
 """

@@ -45,7 +45,7 @@ class LayoutLimits:
     max_manifest_bytes: int = 4 * MIB
     max_config_bytes: int = 4 * MIB
     max_record_bytes: int = 64 * MIB
-    max_layers: int = 1_000
+    max_layers: int = 50_000  # the catalog has one per chart; max_manifest_bytes bounds them anyway
     max_trailing_bytes: int = MIB  # zeros after the end of the archive (tar's record padding)
 
 

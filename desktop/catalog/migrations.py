@@ -218,4 +218,32 @@ MIGRATIONS: list[list[str]] = [
             UNIQUE (registry_id, chart)
         )""",
     ],
+    [
+        # Issue 10: where a registry's snapshot came from — a bundle file, or a subscription to a site
+        # registry's published catalog (and the subscription itself) — with the date of the bundle
+        # that last brought it; such a registry is not synchronized with its own endpoint until the
+        # user syncs it once by hand (upstream_sync). Kept apart from `registries`, so that table's
+        # shape stays as it is.
+        """CREATE TABLE registry_origins (
+            registry_id INTEGER PRIMARY KEY REFERENCES registries(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('bundle', 'subscribed', 'subscription')),
+            at REAL,
+            source TEXT NOT NULL DEFAULT '',
+            upstream_sync INTEGER NOT NULL DEFAULT 0
+        )""",
+        # Profiles a bundle brought, with a fingerprint of what it brought: an import may update
+        # such a profile while the user has not edited it, and never one the user has.
+        """CREATE TABLE profile_origins (
+            profile_id INTEGER PRIMARY KEY REFERENCES profiles(id) ON DELETE CASCADE,
+            fingerprint TEXT NOT NULL,
+            at REAL NOT NULL
+        )""",
+        # Digests of the chart-files layers a bundle brought (re-sent otherwise: a delta leaves
+        # out what `bundle have` lists).
+        """CREATE TABLE bundle_layers (
+            registry_id INTEGER NOT NULL REFERENCES registries(id) ON DELETE CASCADE,
+            digest TEXT NOT NULL,
+            PRIMARY KEY (registry_id, digest)
+        ) WITHOUT ROWID""",
+    ],
 ]

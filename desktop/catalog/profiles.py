@@ -85,23 +85,29 @@ def ensure_profile_name_free(db: sqlite3.Connection, name: str, *, except_id: in
 def save_profile(db: sqlite3.Connection, profile: Profile, now: float) -> Profile:
     """Insert or update the profile with exactly these layers, in one transaction."""
     with transaction(db):
-        ensure_profile_name_free(db, profile.name, except_id=profile.id)
-        fields = (profile.name, profile.version, profile.description, json.dumps(list(profile.tags)), now)
-        if profile.id is None:
-            uid = profile.uid or os.urandom(16).hex()
-            cursor = db.execute(
-                "INSERT INTO profiles (name, version, description, tags, updated_at, uid, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (*fields, uid, now),
-            )
-            profile = replace(profile, id=int(cursor.lastrowid or 0), uid=uid)
-        else:
-            db.execute(
-                "UPDATE profiles SET name = ?, version = ?, description = ?, tags = ?, updated_at = ? WHERE id = ?",
-                (*fields, profile.id),
-            )
-        _write_layers(db, profile.id or 0, profile.layers)
-    return get_profile_by_id(db, profile.id or 0)
+        profile_id = write_profile(db, profile, now)
+    return get_profile_by_id(db, profile_id)
+
+
+def write_profile(db: sqlite3.Connection, profile: Profile, now: float) -> int:
+    """Insert or update the profile inside the caller's transaction; returns its id."""
+    ensure_profile_name_free(db, profile.name, except_id=profile.id)
+    fields = (profile.name, profile.version, profile.description, json.dumps(list(profile.tags)), now)
+    if profile.id is None:
+        uid = profile.uid or os.urandom(16).hex()
+        cursor = db.execute(
+            "INSERT INTO profiles (name, version, description, tags, updated_at, uid, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (*fields, uid, now),
+        )
+        profile = replace(profile, id=int(cursor.lastrowid or 0), uid=uid)
+    else:
+        db.execute(
+            "UPDATE profiles SET name = ?, version = ?, description = ?, tags = ?, updated_at = ? WHERE id = ?",
+            (*fields, profile.id),
+        )
+    _write_layers(db, profile.id or 0, profile.layers)
+    return profile.id or 0
 
 
 def _write_layers(db: sqlite3.Connection, profile_id: int, layers: Sequence[Layer]) -> None:

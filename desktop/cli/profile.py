@@ -88,7 +88,7 @@ def cmd_profile_export(ctx: Context, args: argparse.Namespace) -> int:
     from desktop.operations.profiles import export_profile
 
     path = Path(args.file) if args.file else None
-    export = export_profile(_services(ctx), args.name, args.format, path)
+    export = export_profile(_services(ctx), args.name, args.format, path, args.mirror)
     if path is None:
         sys.stdout.write(export.text)
         for file_name in export.files:
@@ -185,6 +185,11 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     export.add_argument("--format", choices=("palette", "helmfile"), default="palette")
     export.add_argument(
         "-o", "--output-file", dest="file", metavar="FILE", help="write here (and certificate files beside it)"
+    )
+    export.add_argument(
+        "--mirror",
+        metavar="oci://HOST/PATH",
+        help="take every chart from this OCI registry (where `chartkeeper mirror` or `bundle push` put them)",
     )
     export.set_defaults(handler=cmd_profile_export)
     import_profile = profile_commands.add_parser(

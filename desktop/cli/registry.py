@@ -61,6 +61,10 @@ def cmd_registry_add(ctx: Context, args: argparse.Namespace) -> int:
         chart_names=tuple((args.charts or "").split(",")),
     )
     show_progress = sys.stderr.isatty()
+    if args.bundle:  # a subscription to the catalog published there (issue 10)
+        from desktop.cli.bundle import subscribe_command
+
+        return subscribe_command(ctx, draft, show_progress)
     from desktop.errors import TLSError
     from desktop.operations.registries import register_registry
 
@@ -94,10 +98,13 @@ def _certificate_hint(ca_file: str | None) -> str:
 
 
 def cmd_registry_list(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.catalog.origins import registry_origins
     from desktop.catalog.registries import summaries
+    from desktop.cli.bundle import origin_document, origin_text
     from desktop.timefmt import iso_time, local_time
 
     items = summaries(ctx.db)
+    origins = registry_origins(ctx.db)
     if args.output == "json":
         print_json(
             [
@@ -112,6 +119,7 @@ def cmd_registry_list(ctx: Context, args: argparse.Namespace) -> int:
                     "last_sync": iso_time(s.state.last_success_at),
                     "status": _status_word(s.state),
                     "error": s.state.last_error,
+                    "origin": origin_document(origins.get(s.registry.id), ctx.db),
                 }
                 for s in items
             ]
@@ -121,7 +129,7 @@ def cmd_registry_list(ctx: Context, args: argparse.Namespace) -> int:
         print("No registries yet: add one with `chartkeeper registry add NAME URL`.")
         return EXIT_OK
     print_table(
-        ["NAME", "URL", "SYNC", "AUTH", "CHARTS", "LAST SYNC", "STATUS"],
+        ["NAME", "URL", "SYNC", "AUTH", "CHARTS", "LAST SYNC", "STATUS", "ORIGIN"],
         [
             [
                 s.registry.name,
@@ -131,6 +139,7 @@ def cmd_registry_list(ctx: Context, args: argparse.Namespace) -> int:
                 s.chart_count,
                 local_time(s.state.last_success_at),
                 _status_text(s.state),
+                origin_text(origins.get(s.registry.id), ctx.db),
             ]
             for s in items
         ],
@@ -150,12 +159,14 @@ def _status_text(state: Any) -> str:
 
 
 def cmd_registry_sync(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.catalog.origins import paused_registry_ids
     from desktop.catalog.registries import get_registry, list_registries
 
+    paused = paused_registry_ids(ctx.db)  # from a bundle: synced with their endpoint only when named
     registries = (
         [get_registry(ctx.db, name) for name in args.names]
         if args.names
-        else [r for r in list_registries(ctx.db) if r.sync_enabled]
+        else [r for r in list_registries(ctx.db) if r.sync_enabled and r.id not in paused]
     )
     if not registries:
         print("Nothing to synchronize: no registry has synchronization on (name one to sync it anyway).")
@@ -356,6 +367,11 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
         "--charts",
         metavar="NAMES",
         help="OCI: comma-separated chart names, when the registry does not list its repositories",
+    )
+    add.add_argument(
+        "--bundle",
+        action="store_true",
+        help="OCI: subscribe to the catalog `bundle push` published there; its sync imports the newest one",
     )
     add.set_defaults(handler=cmd_registry_add)
 

@@ -96,12 +96,17 @@ def _build_and_save(db: sqlite3.Connection, plan: ImportPlan, choices: Choices, 
     return catalog.save_profile(db, profile, now)
 
 
-def render_profile(services: Services, name: str, kind: str) -> ProfileExport:
-    """The profile as Palette JSON or helmfile.yaml (with its certificate files), not yet written."""
+def render_profile(services: Services, name: str, kind: str, mirror: str | None = None) -> ProfileExport:
+    """The profile as Palette JSON or helmfile.yaml (with its certificate files), not yet written.
+    `mirror` (oci://HOST/PATH): every chart is taken from that registry, where `mirror` pushed it."""
     if kind not in FORMATS:
         raise ValidationError(f"'{kind}' is not an export format: use palette or helmfile.")
     profile = services.catalog(catalog.get_profile, name)
     registries = {r.uid: r for r in services.catalog(list_registries)}
+    if mirror is not None:
+        from desktop.operations.bundle_publish import mirror_registries
+
+        registries = mirror_registries(profile, list(registries.values()), mirror)
     if kind == "palette":
         return ProfileExport(palette_json_text(profile, registries))
     exported = helmfile_export(profile, registries)
@@ -121,7 +126,9 @@ def write_export(export: ProfileExport, path: Path) -> ProfileExport:
     return ProfileExport(export.text, export.files, tuple(written))
 
 
-def export_profile(services: Services, name: str, kind: str, path: Path | None = None) -> ProfileExport:
+def export_profile(
+    services: Services, name: str, kind: str, path: Path | None = None, mirror: str | None = None
+) -> ProfileExport:
     """Render the profile, and write it when a path is given."""
-    export = render_profile(services, name, kind)
+    export = render_profile(services, name, kind, mirror)
     return write_export(export, path) if path is not None else export

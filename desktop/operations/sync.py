@@ -109,6 +109,35 @@ def sync_registry(
     previous snapshot stays, and so does it when the new index would remove a suspicious share of
     it (the run is held until `accept_removals`). `started` hears the recorded run before the
     network is touched."""
+    from desktop.catalog.origins import is_subscription, resume_upstream_sync
+
+    if services.catalog(is_subscription, registry_id):  # its sync reads the site's published catalog
+        from desktop.operations.subscriptions import sync_subscription
+
+        return sync_subscription(
+            services,
+            registry_id,
+            trigger,
+            cancel=cancel,
+            progress=progress,
+            started=started,
+            accept_removals=accept_removals,
+        )
+    result = _sync_with_endpoint(services, registry_id, trigger, cancel, progress, started, accept_removals)
+    if result.ok and trigger == "manual":  # a registry from a bundle syncs itself again once the user does it
+        services.catalog(resume_upstream_sync, registry_id)
+    return result
+
+
+def _sync_with_endpoint(
+    services: Services,
+    registry_id: int,
+    trigger: str,
+    cancel: CancelToken | None,
+    progress: ProgressCallback | None,
+    started: Callable[[PendingSync], None] | None,
+    accept_removals: bool,
+) -> SyncResult:
     pending = services.catalog(begin_sync, registry_id, trigger, services.clock())
     if started is not None:
         started(pending)

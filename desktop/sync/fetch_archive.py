@@ -34,8 +34,29 @@ def archive_source(db: sqlite3.Connection, registry: Registry, chart: str, versi
     if not urls:
         raise NotFoundError(f"{registry.name}/{chart} {version} lists no download URL in its index.")
     url = urls[0] if registry.is_oci else resolve_chart_url(registry.endpoint, urls[0])
+    digest = str(detail.meta.get("digest", ""))
+    mirror = site_mirror(db, registry)
+    if mirror is not None and digest:  # a subscription brings this registry: its site's registry serves the archives
+        try:
+            get_chart_version(db, mirror, chart, detail.version)  # the subscription lists what the site holds
+        except NotFoundError:
+            raise NotFoundError(
+                f"{chart} {detail.version} is not in the site's registry ({mirror.endpoint}): the bundle"
+                " published there did not carry it; ask for it in the next bundle (or `chartkeeper mirror` it there)."
+            ) from None
+        url = f"{mirror.endpoint}/{chart}:{detail.version.replace('+', '_')}"
+        return ArchiveSource(mirror, ChartRef(registry.uid, chart, detail.version), url, digest.removeprefix("sha256:"))
     ref = ChartRef(registry.uid, chart, detail.version)  # the exact version, when `version` was a constraint
-    return ArchiveSource(registry, ref, url, str(detail.meta.get("digest", "")))
+    return ArchiveSource(registry, ref, url, digest)
+
+
+def site_mirror(db: sqlite3.Connection, registry: Registry) -> Registry | None:
+    """The subscription whose catalog brings `registry` (issue 10), when there is one."""
+    from desktop.catalog.origins import subscription_of
+    from desktop.catalog.registries import get_registry_by_id
+
+    subscription_id = subscription_of(db, registry.id)
+    return get_registry_by_id(db, subscription_id) if subscription_id is not None else None
 
 
 def download_archive(

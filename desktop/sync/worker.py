@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
+from desktop.bundle.registry_push import PushSummary
 from desktop.cancellation import CancelToken
 from desktop.catalog.db import open_catalog
 from desktop.catalog.registries import list_registries
@@ -27,6 +28,15 @@ from desktop.catalog.settings_store import load_settings
 from desktop.catalog.sync_records import mark_interrupted_runs
 from desktop.errors import OperationCancelled, UserError
 from desktop.helm.chart_archive import ChartFiles
+from desktop.operations.bundle_export import (
+    ExportPlan,
+    ExportResult,
+    ExportSelection,
+    export_bundle,
+    plan_bundle_export,
+)
+from desktop.operations.bundle_import import ImportSummary, import_bundle
+from desktop.operations.bundle_publish import OciTarget, push_bundle
 from desktop.operations.chart_files import (
     OfflineCopyRemoval,
     chart_files,
@@ -343,6 +353,72 @@ class BackgroundWorker:
         self._write(lambda services: apply_profile_import(services, plan, choices), outcome)
         outcome.add_done_callback(lambda done: self.keep_offline() if done.exception() is None else None)
         return outcome
+
+    # --- bundles (issue 10) --------------------------------------------------------------------
+
+    def plan_bundle_export(self, selection: ExportSelection) -> Future[ExportPlan]:
+        """What an export would hold and about how large it would be; nothing is written."""
+        outcome: Future[ExportPlan] = Future()
+        self._submit(lambda: plan_bundle_export(self._services(), selection), outcome)
+        return outcome
+
+    def export_bundle(
+        self, path: Path, selection: ExportSelection, *, confirmed: bool = False, cancel: CancelToken | None = None
+    ) -> Job[ExportResult]:
+        """Write a bundle; `confirmed`: the user agreed to a `--charts all` bundle over 2 GB. Progress
+        arrives as `job_event(id, "progress", (phase, done, total))`."""
+        job: Job[ExportResult] = self._new_job(cancel)
+
+        def run() -> ExportResult:
+            return export_bundle(
+                self._services(),
+                path,
+                selection,
+                confirm_large=lambda _plan: confirmed,
+                cancel=job.cancel,
+                progress=self._progress_of(job),
+            )
+
+        self._submit(run, job.future)
+        return job
+
+    def import_bundle(
+        self, path: Path, *, dry_run: bool = False, accept_removals: bool = False, cancel: CancelToken | None = None
+    ) -> Job[ImportSummary]:
+        """Verify a bundle, then import it in one transaction (rolled back for a dry run). A cancel
+        ends it at its next step, with nothing changed."""
+        job: Job[ImportSummary] = self._new_job(cancel)
+
+        def run() -> ImportSummary:
+            return import_bundle(
+                self._services(),
+                path,
+                dry_run=dry_run,
+                accept_removals=accept_removals,
+                cancel=job.cancel,
+                progress=self._progress_of(job),
+            )
+
+        self._submit(run, job.future, changes_catalog=not dry_run)
+        return job
+
+    def push_bundle(self, path: Path, target: OciTarget, cancel: CancelToken | None = None) -> Job[PushSummary]:
+        """Verify a bundle and push it into an OCI registry; progress as ("verify", …) then ("push", …)."""
+        job: Job[PushSummary] = self._new_job(cancel)
+        progress = self._progress_of(job)
+
+        def run() -> PushSummary:
+            return push_bundle(
+                self._services(),
+                path,
+                target,
+                cancel=job.cancel,
+                progress=lambda done, total, _name: progress("push", done, total),
+                verified=lambda done, total: progress("verify", done, total),
+            )
+
+        self._submit(run, job.future)
+        return job
 
     # --- syncs ----------------------------------------------------------------------------------
 

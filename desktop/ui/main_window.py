@@ -4,7 +4,7 @@ that tells what the sync thread is doing and which registries are offline."""
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from desktop import __version__
 from desktop.catalog.registries import summaries
 from desktop.operations.sync import SyncResult
+from desktop.ui.bundle_dialogs import BundleActions
 from desktop.ui.context import AppContext
 from desktop.ui.geometry import fit_to_screen, keep_on_screen
 from desktop.ui.profile_editor_tab import ProfileEditorTab
@@ -61,6 +62,10 @@ class MainWindow(QMainWindow):
         self.quit_action = QAction("&Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
         for action in (self.add_action, self.sync_all_action, self.import_action):
             file_menu.addAction(action)
+        file_menu.addSeparator()
+        self.bundle_actions = BundleActions(self.context, self)  # issue 10: export, import, publish bundles
+        file_menu.addActions(self.bundle_actions.actions)
+        self.setAcceptDrops(True)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = self.menuBar().addMenu("&View")
@@ -107,6 +112,7 @@ class MainWindow(QMainWindow):
         self.registries_tab.status_message.connect(self.show_message)
         self.settings_tab.status_message.connect(self.show_message)
         self.profile_editor_tab.status_message.connect(self.show_message)
+        self.bundle_actions.status_message.connect(self.show_message)
         bridge = self.context.bridge
         bridge.sync_started.connect(self._update_activity)
         bridge.sync_progress.connect(self._on_sync_progress)
@@ -194,8 +200,11 @@ class MainWindow(QMainWindow):
         self.registries_tab.open_add_dialog()
 
     def _on_sync_all_triggered(self) -> None:
+        from desktop.catalog.origins import paused_registry_ids
+
+        paused = paused_registry_ids(self.context.reader)  # from a bundle: synced only when the user names them
         for summary in summaries(self.context.reader):
-            if summary.registry.sync_enabled:
+            if summary.registry.sync_enabled and summary.registry.id not in paused:
                 self.context.worker.sync(summary.registry.id, "manual")
 
     def _on_import_triggered(self) -> None:
@@ -221,6 +230,12 @@ class MainWindow(QMainWindow):
         )
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box.open()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        self.bundle_actions.drag_enter(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.bundle_actions.drop(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.profile_editor_tab.flush()  # the last edit is saved before the sync thread stops

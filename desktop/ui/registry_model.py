@@ -11,6 +11,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
+from desktop.bundle.origin_text import origin_texts
 from desktop.catalog.registries import RegistrySummary, summaries
 from desktop.registry import Registry
 from desktop.timefmt import local_time, relative_time, short_date
@@ -93,6 +94,7 @@ class RegistryTableModel(QAbstractTableModel):
         self._reader = reader
         self._clock = clock
         self._rows: list[RegistrySummary] = []
+        self._origins: dict[int, str] = {}  # issue 10: "from bundle of 27 Nov 2026", "subscribed to oci://…"
         self._live: dict[int, LiveSync] = {}
 
     # --- loading ------------------------------------------------------------------------
@@ -100,6 +102,7 @@ class RegistryTableModel(QAbstractTableModel):
     def reload(self) -> None:
         self.beginResetModel()
         self._rows = summaries(self._reader)
+        self._origins = origin_texts(self._reader)
         self.endResetModel()
 
     def set_live(self, registry_id: int, live: LiveSync | None) -> None:
@@ -178,7 +181,8 @@ class RegistryTableModel(QAbstractTableModel):
         if column == ENDPOINT:
             return registry.endpoint
         if column == SYNC:
-            return "On" if registry.sync_enabled else "Off"
+            origin = self._origins.get(registry.id)
+            return ("On" if registry.sync_enabled else "Off") + (f" · {origin}" if origin else "")
         if column == ACCESS:
             return f"Private ({registry.username})" if registry.username else "Public"
         if column == CHARTS:
@@ -209,6 +213,8 @@ class RegistryTableModel(QAbstractTableModel):
             return registry.endpoint
         if column == NAME:
             return f"{registry.name}: double-click or Enter to browse its charts"
+        if column == SYNC and registry.id in self._origins:
+            return f"{self._origins[registry.id][:1].upper()}{self._origins[registry.id][1:]}."
         if column == SYNC:
             return (
                 "Synchronized every day; charts are searchable"

@@ -133,6 +133,19 @@ def fill(db: sqlite3.Connection, version: int) -> None:
         # A process of this host that is long gone (no pid is this large).
         db.execute("UPDATE sync_runs SET owner = ? WHERE id = 5", (f"{socket.gethostname()}:2147483646:1",))
         db.execute("UPDATE sync_state SET index_had_generated = 1 WHERE registry_id = 1")
+    if version >= 5:
+        db.execute(
+            "INSERT INTO chart_icons (registry_id, chart, url, document_hash, media_type, data, problem, retry,"
+            " fetched_at) VALUES (1, 'nginx', 'https://charts.example/nginx.png', x'01', 'image/png', x'89504e47',"
+            " NULL, 0, 800.0)"
+        )
+    if version >= 6:
+        db.execute(
+            "INSERT INTO registry_origins (registry_id, kind, at, source, upstream_sync)"
+            " VALUES (2, 'bundle', 900.0, 'site.tar', 0)"
+        )
+        db.execute("INSERT INTO profile_origins (profile_id, fingerprint, at) VALUES (1, 'abc', 900.0)")
+        db.execute("INSERT INTO bundle_layers (registry_id, digest) VALUES (2, 'sha256:00')")
     db.execute("COMMIT")
 
 

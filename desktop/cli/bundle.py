@@ -1,0 +1,498 @@
+"""`chartkeeper bundle …` and `chartkeeper mirror`: carry a catalog across an air gap as one verified OCI
+image layout, import it there, and publish it into the site's registry."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from desktop.cli import EXIT_ERROR, EXIT_OK
+from desktop.cli.context import Context
+from desktop.cli.output import print_json, print_table, warn
+from desktop.errors import ValidationError
+
+if TYPE_CHECKING:
+    from desktop.operations.bundle_import import ImportSummary
+    from desktop.operations.bundle_publish import OciTarget
+
+CHART_MODES = ("none", "pinned", "profiles", "latest", "all")
+SHOWN = 20
+
+
+def _size(size: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{size:,.1f} GB"
+
+
+def _progress(enabled: bool) -> Callable[[str, int, int | None], None] | None:
+    if not enabled:
+        return None
+    last = [0.0]
+    labels = {
+        "verify": "verifying",
+        "archives": "reading chart archives",
+        "catalog": "snapshots",
+        "write": "writing",
+    }
+
+    def report(phase: str, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.2 and (total is None or done < total):
+            return
+        last[0] = now
+        label = labels.get(phase, phase)
+        if phase in ("verify", "write"):
+            amount = f"{_size(done)}" + (f" of {_size(total)}" if total else "")
+        else:
+            amount = f"{done:,}" + (f" of {total:,}" if total else "")
+        print(f"\r\033[K{label}… {amount}", end="", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _push_progress(enabled: bool) -> Callable[[int, int, str], None] | None:
+    if not enabled:
+        return None
+    return lambda done, total, name: print(
+        f"\r\033[Kpushing {done:,} of {total:,} {name}", end="", file=sys.stderr, flush=True
+    )
+
+
+def _end(enabled: bool) -> None:
+    if enabled:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+# --- export, have, inspect, import --------------------------------------------------------------------
+
+
+def cmd_bundle_export(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.bundle.parts import parse_size
+    from desktop.operations.bundle_export import ExportSelection, export_bundle
+
+    selection = ExportSelection(
+        registries=tuple(args.registry or ()),
+        profiles=tuple(args.profile or ()),
+        charts=args.charts,
+        have=Path(args.have) if args.have else None,
+        split_size=parse_size(args.split_size) if args.split_size else None,
+    )
+    show = sys.stderr.isatty()
+    try:
+        result = export_bundle(
+            ctx.services(), Path(args.file), selection, confirm_large=lambda _plan: args.yes, progress=_progress(show)
+        )
+    finally:
+        _end(show)
+    for line in result.skipped[:SHOWN]:
+        warn(f"not in the bundle: {line}")
+    if len(result.skipped) > SHOWN:
+        warn(f"… and {len(result.skipped) - SHOWN:,} more left out")
+    written = result.written
+    plan = result.plan
+    delta = f", a delta leaving out {result.left_out:,} blobs" if result.left_out else ""
+    files = ", ".join(str(part) for part in written.parts)
+    print(
+        f"Wrote {files} ({_size(written.size)}{delta}): {len(plan.registries)} registries, "
+        f"{len(plan.profiles)} profiles, {result.archives:,} chart archives."
+    )
+    print(f"sha256 {written.sha256}")
+    return EXIT_OK
+
+
+def cmd_bundle_have(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.operations.bundle_export import write_have_file
+
+    count = write_have_file(ctx.services(), Path(args.file))
+    print(f"Wrote {args.file}: {count:,} blob digests this catalog holds. Take it to the machine that makes bundles.")
+    return EXIT_OK
+
+
+def cmd_bundle_inspect(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.operations.bundle_import import inspect_bundle
+    from desktop.timefmt import iso_time
+
+    show = sys.stderr.isatty() and args.output != "json"
+    try:
+        layout, catalog = inspect_bundle(Path(args.file), progress=_progress(show))
+    finally:
+        _end(show)
+    charts = [
+        {
+            "ref": item.ref,
+            "registry": item.registry,
+            "chart": item.chart,
+            "version": item.version,
+            "digest": item.digest,
+            "pinned": item.pinned,
+            "in_bundle": layout.has_blob(item.digest),
+        }
+        for item in catalog.archives
+    ]
+    files = [str(part) for part in layout.parts]
+    registries = [
+        {
+            "name": registry.name,
+            "type": registry.kind,
+            "url": registry.endpoint,
+            "sync": registry.sync_enabled,
+            "needs_login": registry.private,
+            "snapshot": iso_time(registry.snapshot_at),
+            "charts": len(registry.charts),
+        }
+        for registry in catalog.registries
+    ]
+    profiles = [record.name if record else f"(left out: {digest[:19]})" for digest, record in catalog.profiles]
+    document: dict[str, Any] = {
+        "file": files,
+        "size": layout.size,
+        "created": iso_time(catalog.mtime),
+        "charts_chosen": catalog.config.charts,
+        "delta": bool(layout.absent),
+        "registries": registries,
+        "profiles": profiles,
+        "archives": charts,
+    }
+    if args.output == "json":
+        print_json(document)
+        return EXIT_OK
+    kind = "a delta (it leaves out what the target holds)" if layout.absent else "a full bundle"
+    print(f"{', '.join(files)}: {_size(layout.size)}, {kind}, made {document['created']}; every blob verified.")
+    print()
+    print_table(
+        ["REGISTRY", "TYPE", "URL", "CHARTS", "SNAPSHOT"],
+        [[r["name"], r["type"], r["url"], r["charts"], r["snapshot"] or "never"] for r in registries],
+    )
+    if profiles:
+        print(f"\nProfiles: {', '.join(profiles)}")
+    if charts:
+        print(f"\nChart archives ({len(charts):,}):")
+        print_table(
+            ["CHART", "VERSION", "PINNED", "IN BUNDLE"],
+            [
+                [
+                    f"{c['registry']}/{c['chart']}",
+                    c["version"],
+                    "yes" if c["pinned"] else "",
+                    "yes" if c["in_bundle"] else "left out",
+                ]
+                for c in charts
+            ],
+        )
+    return EXIT_OK
+
+
+def cmd_bundle_import(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.operations.bundle_import import import_bundle
+
+    show = sys.stderr.isatty() and args.output != "json"
+    try:
+        summary = import_bundle(
+            ctx.services(),
+            Path(args.file),
+            dry_run=args.dry_run,
+            accept_removals=args.accept_removals,
+            progress=_progress(show),
+        )
+    finally:
+        _end(show)
+    if args.output == "json":
+        print_json(summary_document(summary))
+    else:
+        print_summary(summary)
+    return EXIT_OK
+
+
+def summary_document(summary: ImportSummary) -> dict[str, Any]:
+    from desktop.timefmt import iso_time
+
+    return {
+        "bundle_created": iso_time(summary.bundle_date),
+        "dry_run": summary.dry_run,
+        "registries": [
+            {
+                "name": outcome.name,
+                "bundle_name": outcome.bundle_name,
+                "result": outcome.action,
+                "versions": outcome.versions,
+                "added": len(outcome.diff.added),
+                "removed": len(outcome.diff.removed),
+                "changed": len(outcome.diff.changed),
+                "detail": outcome.detail or None,
+            }
+            for outcome in summary.registries
+        ],
+        "archives_stored": summary.archives_stored,
+        "archives_already_here": summary.archives_present,
+        "pins": summary.pins,
+        "profiles": [{"name": name, "result": result} for name, result in summary.profiles],
+        "conflicts": summary.conflicts,
+        "notes": summary.notes,
+    }
+
+
+def print_summary(summary: ImportSummary) -> None:
+    from desktop.operations.bundle_import import summary_lines
+
+    print("\n".join(summary_lines(summary)))
+
+
+# --- publishing ------------------------------------------------------------------------------------
+
+
+def _target(args: argparse.Namespace, endpoint: str) -> OciTarget:
+    from desktop.cli.registry import _read_password
+    from desktop.operations.bundle_publish import OciTarget
+
+    ca_pem = None
+    if args.ca_file:
+        from desktop.certificates import read_certificate_file
+
+        ca_pem = read_certificate_file(Path(args.ca_file)).pem
+    return OciTarget(
+        endpoint,
+        args.username,
+        _read_password(args),
+        ca_pem,
+        args.insecure_skip_tls_verify,
+        args.plain_http,
+    )
+
+
+def _print_push(summary: Any) -> None:
+    print(
+        f"Pushed {len(summary.pushed):,} tags ({summary.blobs_uploaded:,} blobs uploaded, "
+        f"{_size(summary.bytes_uploaded)}; {summary.blobs_present:,} already there, {summary.blobs_mounted:,} mounted)"
+        f"; {len(summary.unchanged):,} tags unchanged."
+    )
+
+
+def cmd_bundle_push(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.operations.bundle_publish import push_bundle, split_reference
+
+    endpoint, tag = split_reference(args.target)
+    if tag is not None:
+        raise ValidationError("Push to oci://HOST/PATH without a tag: the catalog is tagged with its date and latest.")
+    show = sys.stderr.isatty()
+    try:
+        summary = push_bundle(ctx.services(), Path(args.file), _target(args, endpoint), progress=_push_progress(show))
+    finally:
+        _end(show)
+    _print_push(summary)
+    print(f"Clusters pull the charts as {endpoint}/<chart> --version <version>; workstations subscribe with")
+    print(f"  chartkeeper registry add NAME {endpoint} --bundle")
+    return EXIT_OK
+
+
+def cmd_bundle_pull(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.bundle.parts import parse_size
+    from desktop.operations.bundle_publish import pull_bundle, split_reference
+
+    endpoint, tag = split_reference(args.source)
+    show = sys.stderr.isatty()
+    try:
+        written = pull_bundle(
+            ctx.services(),
+            _target(args, endpoint),
+            tag,
+            Path(args.file),
+            split_size=parse_size(args.split_size) if args.split_size else None,
+            progress=_push_progress(show),
+        )
+    finally:
+        _end(show)
+    print(f"Wrote {', '.join(str(p) for p in written.parts)} ({_size(written.size)})")
+    print(f"sha256 {written.sha256}")
+    return EXIT_OK
+
+
+def cmd_mirror(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.cli.charts import split_reference as split_chart
+    from desktop.operations.bundle_publish import mirror_charts, profile_charts, split_reference
+
+    endpoint, tag = split_reference(args.target)
+    if tag is not None:
+        raise ValidationError("Mirror to oci://HOST/PATH without a tag: each chart is tagged with its version.")
+    services = ctx.services()
+    if args.profile:
+        if args.chart or args.version:
+            raise ValidationError("Give a chart (REGISTRY/CHART --version V) or --profile NAME, not both.")
+        charts = profile_charts(services, args.profile)
+    else:
+        if not args.chart or not args.version:
+            raise ValidationError("Name what to mirror: REGISTRY/CHART --version V, or --profile NAME.")
+        from desktop.catalog.registries import get_registry
+
+        registry_name, chart = split_chart(args.chart)
+        charts = [(get_registry(ctx.db, registry_name).id, chart, args.version)]
+    show = sys.stderr.isatty()
+    try:
+        summary = mirror_charts(services, charts, _target(args, endpoint), progress=_push_progress(show))
+    finally:
+        _end(show)
+    _print_push(summary)
+    for _registry_id, chart, version in charts:
+        print(f"  helm pull {endpoint}/{chart} --version {version}")
+    return EXIT_OK if summary.pushed or summary.unchanged else EXIT_ERROR
+
+
+# --- the grammar ---------------------------------------------------------------------------------------
+
+
+def _access_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--username", help="registry username (omit for none, or a registered registry's login)")
+    parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    parser.add_argument("--ca-file", metavar="FILE", help="the registry's X509 certificate (PEM or DER)")
+    parser.add_argument("--insecure-skip-tls-verify", action="store_true", help="skip the server certificate check")
+    parser.add_argument("--plain-http", action="store_true", help="talk plain HTTP, without TLS (like helm)")
+
+
+class _IntermixedParser(argparse.ArgumentParser):
+    """Positionals on either side of options (`mirror REGISTRY/CHART --version V oci://HOST/PATH`), which
+    argparse's usual parsing refuses once an option splits them."""
+
+    _inner = False
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if self._inner:
+            return super().parse_known_args(args, namespace)
+        self._inner = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inner = False
+
+
+def add_commands(commands: Any, common: argparse.ArgumentParser, output: argparse.ArgumentParser) -> None:
+    bundle = commands.add_parser(
+        "bundle", parents=[common], help="carry the catalog across an air gap, and publish it into a registry"
+    )
+    bundle_commands = bundle.add_subparsers(dest="bundle_command", metavar="COMMAND", required=True)
+
+    export = bundle_commands.add_parser(
+        "export",
+        parents=[common],
+        help="write a bundle: an OCI image layout of registries, profiles and chart archives",
+        description="Nothing chosen means every registry and profile; a profile brings its registries.",
+    )
+    export.add_argument("-o", "--output-file", dest="file", metavar="FILE.tar", required=True)
+    export.add_argument("--registry", action="append", metavar="NAME", help="a registry to carry (repeatable)")
+    export.add_argument("--profile", action="append", metavar="NAME", help="a profile to carry (repeatable)")
+    export.add_argument(
+        "--charts",
+        choices=CHART_MODES,
+        default="pinned",
+        help="chart archives to carry: pinned ones and the profiles' (default), only the profiles', also the "
+        "newest stable version of every chart (latest), every version (all), or none",
+    )
+    export.add_argument("--have", metavar="HAVE_FILE", help="leave out what the target holds (`bundle have` there)")
+    export.add_argument("--split-size", metavar="SIZE", help="cut into FILE.tar.001, .002, … of at most SIZE (4G)")
+    export.add_argument("--yes", action="store_true", help="write a --charts all bundle over 2 GB without asking")
+    export.set_defaults(handler=cmd_bundle_export)
+
+    have = bundle_commands.add_parser("have", parents=[common], help="list the blobs this catalog holds (for a delta)")
+    have.add_argument("-o", "--output-file", dest="file", metavar="HAVE_FILE", required=True)
+    have.set_defaults(handler=cmd_bundle_have)
+
+    inspect = bundle_commands.add_parser(
+        "inspect", parents=[common, output], help="verify a bundle and list what it holds"
+    )
+    inspect.add_argument("file", metavar="FILE", help="the bundle (or its first part, FILE.tar.001)")
+    inspect.set_defaults(handler=cmd_bundle_inspect)
+
+    do_import = bundle_commands.add_parser(
+        "import",
+        parents=[common, output],
+        help="verify a bundle, then import it in one transaction",
+        description="Every blob is verified before anything changes; the import is all or nothing.",
+    )
+    do_import.add_argument("file", metavar="FILE", help="the bundle (or its first part, FILE.tar.001)")
+    do_import.add_argument("--dry-run", action="store_true", help="say what the import would do; change nothing")
+    do_import.add_argument(
+        "--accept-removals",
+        action="store_true",
+        help="apply a snapshot that removes many versions at once (one held as a possible truncation)",
+    )
+    do_import.set_defaults(handler=cmd_bundle_import)
+
+    push = bundle_commands.add_parser(
+        "push",
+        parents=[common],
+        help="publish a bundle into an OCI registry (charts for clusters, the catalog for workstations)",
+    )
+    push.add_argument("file", metavar="FILE")
+    push.add_argument("target", metavar="oci://HOST[:PORT]/PATH")
+    _access_options(push)
+    push.set_defaults(handler=cmd_bundle_push)
+
+    pull = bundle_commands.add_parser("pull", parents=[common], help="rebuild a published bundle, byte for byte")
+    pull.add_argument("source", metavar="oci://HOST[:PORT]/PATH[:TAG]")
+    pull.add_argument("-o", "--output-file", dest="file", metavar="FILE.tar", required=True)
+    pull.add_argument("--split-size", metavar="SIZE", help="cut into FILE.tar.001, .002, … of at most SIZE")
+    _access_options(pull)
+    pull.set_defaults(handler=cmd_bundle_pull)
+
+    mirror = commands.add_parser(
+        "mirror",
+        parents=[common],
+        help="push chart versions into an OCI registry as `helm push` would",
+        description="chartkeeper mirror REGISTRY/CHART --version V oci://HOST/PATH, or --profile NAME oci://HOST/PATH",
+    )
+    mirror.__class__ = _IntermixedParser
+    mirror.add_argument("chart", nargs="?", metavar="REGISTRY/CHART")
+    mirror.add_argument("target", metavar="oci://HOST[:PORT]/PATH")
+    mirror.add_argument("--version", metavar="VERSION")
+    mirror.add_argument("--profile", metavar="NAME", help="every layer of this profile")
+    _access_options(mirror)
+    mirror.set_defaults(handler=cmd_mirror)
+
+
+# --- hooks of other commands ---------------------------------------------------------------------------
+
+
+def origin_text(origin: Any, db: Any) -> str:
+    from desktop.bundle.origin_text import origin_text as text
+    from desktop.catalog.origins import subscription_endpoints
+
+    if origin is None:
+        return ""
+    return text(origin, subscription_endpoints(db).get(origin.source))
+
+
+def origin_document(origin: Any, db: Any) -> dict[str, Any] | None:
+    from desktop.catalog.origins import subscription_endpoints
+    from desktop.timefmt import iso_time
+
+    if origin is None:
+        return None
+    return {
+        "kind": origin.kind,
+        "date": iso_time(origin.at),
+        "subscription": subscription_endpoints(db).get(origin.source) if origin.kind == "subscribed" else None,
+        "syncs_with_endpoint": origin.upstream_sync,
+        "text": origin_text(origin, db),
+    }
+
+
+def subscribe_command(ctx: Context, draft: Any, show_progress: bool) -> int:
+    """`registry add NAME oci://HOST/PATH --bundle`: subscribe, and import the published catalog."""
+    from desktop.cli.output import end_progress, progress_printer
+    from desktop.operations.subscriptions import subscribe
+
+    try:
+        result, summary = subscribe(ctx.services(), draft, progress=progress_printer(show_progress))
+    finally:
+        end_progress(show_progress)
+    print(
+        f'"{result.registry.name}" has been added: a subscription to the catalog published at '
+        f"{result.registry.endpoint}; it serves {len(result.diff.added):,} chart versions."
+    )
+    print_summary(summary)
+    return EXIT_OK

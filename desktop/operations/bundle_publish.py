@@ -1,0 +1,187 @@
+"""Publish into the site's registry: push a bundle (charts to `PATH/<chart>:<version>`, the catalog to
+`PATH/chartkeeper-catalog` tagged with its date and `latest`), pull one back byte for byte, and mirror
+single charts or a profile's. Logins, TLS and plain HTTP as for OCI chart registries; a password comes
+from standard input, or from the keyring of a registry registered here on the same host."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from desktop.bundle.catalog_records import date_tag
+from desktop.bundle.errors import BundleError
+from desktop.bundle.helm_artifact import build_chart_artifact, oci_tag
+from desktop.bundle.layout_reader import open_layout
+from desktop.bundle.layout_writer import WrittenLayout
+from desktop.bundle.registry_names import check_tag
+from desktop.bundle.registry_pull import pull_layout
+from desktop.bundle.registry_push import PushSummary, artifact_item, push_items, push_layout
+from desktop.cancellation import CancelToken
+from desktop.catalog import bundle_rows
+from desktop.catalog.profiles import get_profile
+from desktop.catalog.registries import find_registry_by_uid, get_registry_by_id, list_registries
+from desktop.catalog.sync_records import sync_state
+from desktop.errors import NotFoundError, ValidationError
+from desktop.net.oci import OciAccess, OciClient
+from desktop.operations.bundle_catalog import chart_created
+from desktop.operations.chart_files import chart_archive
+from desktop.operations.services import Services
+from desktop.profiles.model import Profile
+from desktop.registry import Registry, validate_oci_endpoint
+
+PushProgress = Callable[[int, int, str], None]  # (artifacts done, artifacts in all, the one now)
+LATEST = "latest"
+
+
+@dataclass(frozen=True)
+class OciTarget:
+    """Where to publish: `oci://HOST[:PORT]/PATH`, and how to reach it (as `registry add` takes it)."""
+
+    endpoint: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_pem: str | None = field(default=None, repr=False)
+    insecure_skip_tls_verify: bool = False
+    plain_http: bool = False
+
+
+def split_reference(text: str) -> tuple[str, str | None]:
+    """`oci://HOST[:PORT]/PATH[:TAG]` → (the endpoint, the tag or None)."""
+    scheme, separator, rest = text.strip().partition("://")
+    host, slash, path = rest.partition("/")
+    tag = None
+    if slash and ":" in path:
+        path, _, tag = path.rpartition(":")
+        check_tag(tag)
+    endpoint = f"{scheme}{separator}{host}{slash}{path}"
+    if not path.strip("/"):
+        raise ValidationError(f"'{text}' names no repository path: write it as oci://HOST[:PORT]/PATH.")
+    return validate_oci_endpoint(endpoint), tag
+
+
+def resolve_access(services: Services, target: OciTarget) -> OciAccess:
+    """The target's access; without a username given, the login and TLS settings of a registry
+    registered here on the same host (its password read from the keyring)."""
+    endpoint = validate_oci_endpoint(target.endpoint)
+    if target.username is not None:
+        return OciAccess(
+            endpoint,
+            target.username,
+            target.password,
+            target.ca_pem,
+            target.insecure_skip_tls_verify,
+            target.plain_http,
+        )
+    known = _registered(services.catalog(list_registries), endpoint)
+    if known is None:
+        return OciAccess(endpoint, None, None, target.ca_pem, target.insecure_skip_tls_verify, target.plain_http)
+    password = services.credentials.get_password(known.uid) if known.username else None
+    return OciAccess(
+        endpoint,
+        known.username,
+        password,
+        target.ca_pem or known.ca_pem,
+        target.insecure_skip_tls_verify or known.insecure_skip_tls_verify,
+        target.plain_http or known.plain_http,
+    )
+
+
+def _registered(registries: list[Registry], endpoint: str) -> Registry | None:
+    host = urlsplit(endpoint).netloc.lower()
+    same_host = [r for r in registries if r.is_oci and urlsplit(r.endpoint).netloc.lower() == host]
+    exact = [r for r in same_host if r.endpoint.rstrip("/") == endpoint.rstrip("/")]
+    return (exact or same_host)[0] if same_host else None
+
+
+def push_bundle(
+    services: Services,
+    path: Path,
+    target: OciTarget,
+    *,
+    cancel: CancelToken | None = None,
+    progress: PushProgress | None = None,
+    verified: Callable[[int, int], None] | None = None,
+) -> PushSummary:
+    """Verify the bundle, then push it; blobs the registry holds already are not sent again."""
+    layout = open_layout(path, cancel=cancel, progress=verified)
+    access = resolve_access(services, target)
+    with OciClient(access, services.network, cancel=cancel) as client:
+        return push_layout(layout, client, catalog_tags=[date_tag(layout.mtime), LATEST], progress=progress)
+
+
+def pull_bundle(
+    services: Services,
+    target: OciTarget,
+    tag: str | None,
+    path: Path,
+    *,
+    split_size: int | None = None,
+    cancel: CancelToken | None = None,
+    progress: PushProgress | None = None,
+) -> WrittenLayout:
+    """Rebuild at `path` the bundle published with `tag` (default: latest), byte for byte."""
+    access = resolve_access(services, target)
+    with OciClient(access, services.network, cancel=cancel) as client:
+        return pull_layout(client, tag or LATEST, path, split_size=split_size, cancel=cancel, progress=progress)
+
+
+def mirror_charts(
+    services: Services,
+    charts: list[tuple[int, str, str]],
+    target: OciTarget,
+    *,
+    cancel: CancelToken | None = None,
+    progress: PushProgress | None = None,
+) -> PushSummary:
+    """Push chart versions (registry id, chart, version) to `PATH/<chart>:<version>` as `helm push` would."""
+    items = []
+    for registry_id, chart, version in charts:
+        archive = chart_archive(services, registry_id, chart, version, cancel=cancel)
+        created = services.catalog(_created, registry_id, chart, version)
+        artifact = build_chart_artifact(archive, None, created)
+        items.append(artifact_item(artifact.artifact, chart, [oci_tag(version)]))
+    access = resolve_access(services, target)
+    with OciClient(access, services.network, cancel=cancel) as client:
+        return push_items(client, items, progress=progress)
+
+
+def profile_charts(services: Services, name: str) -> list[tuple[int, str, str]]:
+    """(registry id, chart, version) of every layer of the profile."""
+    return services.catalog(_profile_charts, name)
+
+
+def _profile_charts(db: sqlite3.Connection, name: str) -> list[tuple[int, str, str]]:
+    profile = get_profile(db, name)
+    charts = []
+    for layer in profile.layers:
+        registry = find_registry_by_uid(db, layer.registry_uid)
+        if registry is None:
+            raise NotFoundError(
+                f"Layer {layer.chart} {layer.version} of '{profile.name}' comes from registry '{layer.registry_name}',"
+                " which was removed: it cannot be mirrored."
+            )
+        charts.append((registry.id, layer.chart, layer.version))
+    if not charts:
+        raise BundleError(f"Profile '{profile.name}' has no layers to mirror.")
+    return charts
+
+
+def _created(db: sqlite3.Connection, registry_id: int, chart: str, version: str) -> str:
+    registry = get_registry_by_id(db, registry_id)
+    item = bundle_rows.version_items(db, registry.id, chart).get(version, {})
+    return chart_created(item.get("created"), sync_state(db, registry.id).snapshot_at or 0.0)
+
+
+def mirror_registries(profile: Profile, registries: list[Registry], mirror: str) -> dict[str, Registry]:
+    """Every layer's registry seen as the mirror `oci://HOST/PATH` — as registered here when it is (a
+    subscription, say: its name, login and certificate), else an OCI registry named `mirror`."""
+    endpoint = validate_oci_endpoint(mirror)
+    known = next((r for r in registries if r.is_oci and r.endpoint.rstrip("/") == endpoint), None)
+    site = known or Registry(
+        id=0, uid="mirror", name="mirror", endpoint=endpoint, sync_enabled=True, username=None, kind="oci"
+    )
+    site = replace(site, uid="mirror")  # one repository for every layer
+    return {layer.registry_uid: site for layer in profile.layers}

@@ -1,0 +1,167 @@
+"""The window's bundles, with real widgets: Export Bundle estimates then writes (and Cancel leaves no
+file), a bundle dropped on the window is verified and previewed before it is imported, the Registries
+table says where a registry came from, and Publish pushes into a real docker-registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from desktop.app import RunningApp
+from desktop.bundle.layout_reader import open_layout
+from desktop.cancellation import CancelToken
+from desktop.catalog.db import open_catalog
+from desktop.operations.bundle_export import ExportSelection, export_bundle
+from desktop.registry import RegistryDraft
+from desktop.secrets import CredentialStore
+from desktop.ui.bundle_dialogs import ExportBundleDialog, ImportBundleDialog
+from desktop.ui.registry_model import SYNC
+from tests.support.catalog_harness import CatalogHarness
+from tests.support.charts import chart_archive, publish_charts
+from tests.support.oci_registry import DistributionRegistry
+from tests.support.repo_server import Fault, RepoServer
+
+MakeRepo = Callable[..., RepoServer]
+
+
+def add_registry(running: RunningApp, repo: RepoServer, name: str = "alpha") -> None:
+    publish_charts(repo, {"web": {"1.0.0": chart_archive("web", "1.0.0"), "1.1.0": chart_archive("web", "1.1.0")}})
+    running.context.worker.register(RegistryDraft(name, repo.url), CancelToken()).future.result(20)
+
+
+def test_export_estimates_before_writing_then_writes_the_bundle(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo, tmp_path: Path
+) -> None:
+    add_registry(running_app, make_repo())
+    dialog = running_app.window.bundle_actions.open_export()
+    assert isinstance(dialog, ExportBundleDialog)
+    qtbot.waitUntil(lambda: dialog.estimate_label.text().startswith("About"), timeout=10000)
+    assert "1 registries, 0 profiles, 0 chart archives" in dialog.estimate_label.text()
+    dialog.charts_combo.setCurrentIndex(dialog.charts_combo.findData("latest"))
+    qtbot.waitUntil(lambda: "1 chart archives, 1 of them to download" in dialog.estimate_label.text(), timeout=10000)
+    assert not (tmp_path / "b.tar").exists()  # an estimate writes nothing
+    dialog.registry_list.item(0).setCheckState(Qt.CheckState.Checked)
+    dialog.export_to(tmp_path / "b.tar")
+    qtbot.waitUntil(lambda: dialog.written is not None, timeout=20000)
+    assert "Wrote" in dialog.message.text() and "sha256" in dialog.message.text()
+    layout = open_layout(tmp_path / "b.tar")
+    assert [chart.ref_name for chart in layout.charts] == ["alpha/web:1.1.0"]
+    dialog.close()
+
+
+def test_cancel_stops_an_export_and_leaves_no_file(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo, tmp_path: Path
+) -> None:
+    repo = make_repo(gzip_responses=False)
+    add_registry(running_app, repo)
+    repo.faults["/web-1.1.0.tgz"] = Fault(bytes_per_second=200)  # a download that crawls
+    dialog = running_app.window.bundle_actions.open_export()
+    dialog.charts_combo.setCurrentIndex(dialog.charts_combo.findData("latest"))
+    out = tmp_path / "out"
+    out.mkdir()
+    dialog.export_to(out / "b.tar")
+    qtbot.waitUntil(dialog.cancel_button.isVisible, timeout=5000)
+    qtbot.waitUntil(lambda: dialog.panel.label.text().startswith("Reading chart archives"), timeout=10000)
+    dialog.cancel_button.click()
+    qtbot.waitUntil(lambda: "cancelled" in dialog.message.text(), timeout=15000)
+    assert dialog.export_button.isEnabled() and not dialog.cancel_button.isVisible()
+    assert list(out.iterdir()) == []  # no bundle, no part, no spool
+    dialog.close()
+
+
+@pytest.fixture
+def other_bundle(tmp_path: Path, make_repo: MakeRepo, credentials: CredentialStore) -> Iterator[Path]:
+    """A bundle made by another catalog: a registry with two versions, one of them carried."""
+    repo = make_repo(host="127.0.0.2")
+    publish_charts(
+        repo, {"db": {"2.0.0": chart_archive("db", "2.0.0", values="size: 1\n"), "1.0.0": chart_archive("db", "1.0.0")}}
+    )
+    db = open_catalog(tmp_path / "other" / "catalog.sqlite3")
+    try:
+        engine = CatalogHarness(db, credentials)
+        engine.register(RegistryDraft("beta", repo.url))
+        export_bundle(engine.services, tmp_path / "beta.tar", ExportSelection(charts="latest"))
+    finally:
+        db.close()
+    repo.stop()
+    yield tmp_path / "beta.tar"
+
+
+def drop(widget: object, path: Path) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    enter = QDragEnterEvent(
+        QPointF(40, 40), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(widget, enter)  # type: ignore[arg-type]
+    assert enter.isAccepted()
+    dropped = QDropEvent(
+        QPointF(40, 40), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(widget, dropped)  # type: ignore[arg-type]
+
+
+def test_a_dropped_bundle_is_previewed_then_imported(running_app: RunningApp, qtbot: QtBot, other_bundle: Path) -> None:
+    window = running_app.window
+    drop(window, other_bundle)
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, ImportBundleDialog) and w.isVisible())
+    qtbot.waitUntil(dialog.import_button.isEnabled, timeout=20000)
+    preview = dialog.report.toPlainText()
+    assert "Dry run: nothing was changed" in preview and "registry beta: added" in preview
+    assert window.registries_tab.model.rowCount() == 0  # nothing changed yet
+    dialog.import_button.click()
+    qtbot.waitUntil(lambda: dialog.summary is not None, timeout=20000)
+    assert dialog.report.toPlainText().startswith("Imported — bundle of")
+    model = window.registries_tab.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5000)
+    assert "from bundle of" in model.data(model.index(0, SYNC))
+    assert "not synced with its endpoint" in model.data(model.index(0, SYNC), Qt.ItemDataRole.ToolTipRole)
+    dialog.close()
+
+
+def test_something_else_dropped_is_not_taken(running_app: RunningApp, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "notes.txt"))])
+    enter = QDragEnterEvent(
+        QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
+    enter.ignore()
+    QApplication.sendEvent(running_app.window, enter)
+    assert not enter.isAccepted()
+
+
+def test_a_tampered_dropped_bundle_is_refused_before_anything_changes(
+    running_app: RunningApp, qtbot: QtBot, other_bundle: Path
+) -> None:
+    data = bytearray(other_bundle.read_bytes())
+    data[len(data) // 2] ^= 1
+    other_bundle.write_bytes(bytes(data))
+    dialog = running_app.window.bundle_actions.open_import(other_bundle)
+    qtbot.waitUntil(lambda: "cannot be imported" in dialog.heading.text(), timeout=20000)
+    assert "does not match its digest" in dialog.report.toPlainText() or "damaged" in dialog.report.toPlainText()
+    assert not dialog.import_button.isEnabled()
+    dialog.close()
+
+
+def test_publish_pushes_into_a_registry(
+    running_app: RunningApp, qtbot: QtBot, other_bundle: Path, tmp_path: Path
+) -> None:
+    registry = DistributionRegistry(tmp_path / "site").start()
+    try:
+        dialog = running_app.window.bundle_actions.open_publish()
+        dialog.file_edit.setText(str(other_bundle))
+        dialog.target_edit.setText(f"oci://{registry.endpoint_host}/site")
+        dialog.plain_check.setChecked(True)
+        dialog.publish_button.click()
+        qtbot.waitUntil(lambda: dialog.message.text().startswith("Pushed"), timeout=20000)
+        assert "Pushed 3 tags" in dialog.message.text()
+        dialog.close()
+    finally:
+        registry.stop()
