@@ -98,6 +98,36 @@ def test_losing_whole_charts_and_generated_is_held_below_the_threshold(
     assert _stored_versions(engine, registry) == 120
 
 
+_LAST_CHART = FULL.index(b"\n  c59:")
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        FULL.index(b"  - apiVersion", FULL.index(b"version: 1.0.0", _LAST_CHART)),  # its second version lost
+        FULL.index(b"version: 1.1.0", _LAST_CHART) + len("version: 1"),  # `version: 1.1.0` read as `version: 1`
+        FULL.index(b"urls:", FULL.index(b"version: 1.1.0", _LAST_CHART)),  # an entry without its urls
+    ],
+    ids=["one-version-lost", "version-cut-short", "entry-cut-short"],
+)
+def test_an_index_cut_inside_its_last_chart_is_held(engine: CatalogHarness, hostile: MakeHostile, cut: int) -> None:
+    """Cut inside the last chart, a download loses one version or garbles one entry — far below
+    the threshold, no whole chart lost — and its `generated:` line: held all the same."""
+    server = hostile()
+    registry = _registered(engine, server)
+    before = get_chart_version(engine.db, registry, "c59", "1.1.0").meta
+    server.paths["/index.yaml"] = Behaviour(FULL, close_delimited_cut=cut)
+    result = engine.sync(registry)
+    assert result.status == SyncStatus.HELD and "`generated:` line" in (result.error or "")
+    assert _stored_versions(engine, registry) == 120
+    assert [row.version for row in version_rows(engine.db, registry, "c59")] == ["1.1.0", "1.0.0"]
+    assert all(row.removed_at is None for row in version_rows(engine.db, registry, "c59"))
+    assert get_chart_version(engine.db, registry, "c59", "1.1.0").meta == before
+    server.paths["/index.yaml"] = Behaviour(FULL)  # the whole index again: nothing to hold, the mark clears
+    assert engine.sync(registry).status == SyncStatus.UNCHANGED
+    assert sync_state(engine.db, registry.id).last_error is None
+
+
 def test_a_real_removal_below_the_threshold_is_applied_and_marked_not_deleted(
     engine: CatalogHarness, hostile: MakeHostile
 ) -> None:
