@@ -60,6 +60,8 @@ def read_regular_file(path: Path, limit: int, what: str = "The file", *, too_lar
         raise ValidationError(f"{what} {path} is a folder: give a file.") from None
     except OSError as exc:
         raise ValidationError(f"{what} {path} cannot be read ({exc.strerror or exc}).") from None
+    except ValueError:  # a NUL byte in the name (from a file that names the file)
+        raise ValidationError(f"{what} {str(path)!r} is no file name: it holds a NUL byte.") from None
     kind = _kind(os.fstat(descriptor).st_mode)  # before fdopen, which refuses a folder with its own error
     if kind is not None:
         os.close(descriptor)
