@@ -188,4 +188,10 @@ def proxy_problem(proxy: str) -> str | None:
         return "Give the proxy as a URL, such as http://proxy.example.com:3128."
     if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
         return "Give the proxy as a URL, such as http://proxy.example.com:3128."
+    if parts.password is not None:
+        # Settings are kept in the catalog, where no password may go: passwords live in the keyring only.
+        return (
+            "A proxy password cannot be kept in the settings: give the proxy without user:password@, "
+            "or set HTTPS_PROXY in the environment that starts Chartkeeper."
+        )
     return None

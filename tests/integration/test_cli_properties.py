@@ -211,6 +211,21 @@ def test_a_password_in_an_endpoint_is_never_echoed(cli: Callable[..., tuple[int,
     assert code == 1 and "hunter2" not in stdout + stderr and "bob:***@host" in stderr
 
 
+def test_a_proxy_password_is_never_kept_in_the_catalog(cli: Callable[..., tuple[int, str, str]], home: Path) -> None:
+    code, stdout, stderr = cli("settings", "set", "proxy", "http://carol:hunter2@proxy.example:3128")
+    assert code == 1 and "hunter2" not in stdout + stderr and "HTTPS_PROXY" in stderr
+    assert cli("settings", "set", "proxy", "http://carol@proxy.example:3128")[0] == 0  # a user name alone is no secret
+    catalog = home / "data" / "catalog.sqlite3"
+    for path in catalog.parent.iterdir():  # the file, its WAL and free pages included
+        assert b"hunter2" not in path.read_bytes(), path
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(catalog)) as db, db:  # what an earlier version may have stored
+        db.execute("UPDATE settings SET value = ? WHERE key = 'proxy'", ('"http://carol:hunter2@proxy.example:3128"',))
+    code, stdout, stderr = cli("settings")
+    assert code == 0 and "hunter2" not in stdout + stderr
+
+
 def test_help_for_every_command_is_clean(cli: Callable[..., tuple[int, str, str]]) -> None:
     from desktop.cli.parser import build_parser
 
