@@ -39,6 +39,15 @@ def _kind(mode: int) -> str | None:
     return "not a regular file"
 
 
+def not_a_file(path: Path) -> str | None:
+    """What stands at `path` when it is there but no regular file ("a named pipe", "a folder"…);
+    None when it is a regular file or nothing is there."""
+    try:
+        return _kind(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return None
+
+
 def describe_size(size: int) -> str:
     if size >= MIB:
         return f"{size / MIB:g} MB"

@@ -139,7 +139,7 @@ def _draft(repository: HelmRepository, base: Path) -> RegistryDraft:
         try:
             path = Path(repository.ca_file).expanduser()
         except RuntimeError:  # `~someone/…` for a user this machine does not know
-            raise ValidationError(f"its caFile {repository.ca_file!r} names a home folder that does not exist") from None
+            raise ValidationError(f"its caFile {repository.ca_file!r} names a home folder that is not here") from None
         ca_pem = read_certificate_file(path if path.is_absolute() else base / path).pem
     return RegistryDraft(
         name=repository.name,
