@@ -277,6 +277,22 @@ def test_a_huge_etag_is_not_kept_so_later_syncs_still_work(engine: CatalogHarnes
     assert engine.sync(registry).ok
 
 
+@pytest.mark.parametrize("header", ["ETag", "Last-Modified"])
+def test_a_validator_no_header_can_carry_is_not_kept(engine: CatalogHarness, hostile: MakeHostile, header: str) -> None:
+    """`ETag: "été"` was kept, and every later sync failed as an internal error sending it back."""
+    server = hostile()
+    server.paths["/index.yaml"] = Behaviour(FULL, headers={header: '"\u00e9t\u00e9"'})
+    registry = engine.register(RegistryDraft("hostile", server.url)).registry
+    state = sync_state(engine.db, registry.id)
+    assert state.etag is None and state.last_modified is None
+    assert engine.sync(registry).ok
+    # one kept by an earlier version is not sent either
+    kept = ("\u00e9", "\u00e9", registry.id)
+    engine.db.execute("UPDATE sync_state SET etag = ?, last_modified = ? WHERE registry_id = ?", kept)
+    assert engine.sync(registry).ok
+    assert "if-none-match" not in server.headers[-1] and "if-modified-since" not in server.headers[-1]
+
+
 def test_a_long_location_is_cut_in_messages(engine: CatalogHarness, hostile: MakeHostile) -> None:
     server = hostile()
     far = "/" + "x" * 5000
