@@ -125,8 +125,11 @@ class TenantSettings:
 
     @staticmethod
     def environment_proxy() -> tuple[str, str]:
-        """What the environment says, for showing as the default in Tenant settings."""
-        return _proxy_from_environment(), _no_proxy_from_environment()
+        """What the environment says, for showing as the default in Tenant settings: a password in
+        the proxy URL is masked (`http://carol:***@proxy:3128`)."""
+        from desktop.net.urls import redacted_userinfo
+
+        return redacted_userinfo(_proxy_from_environment()), _no_proxy_from_environment()
 
 
 def setting_names() -> list[str]:
