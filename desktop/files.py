@@ -39,6 +39,15 @@ def _kind(mode: int) -> str | None:
     return "not a regular file"
 
 
+def not_a_file(path: Path) -> str | None:
+    """What stands at `path` when it is there but no regular file ("a named pipe", "a folder"…);
+    None when it is a regular file or nothing is there."""
+    try:
+        return _kind(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return None
+
+
 def describe_size(size: int) -> str:
     if size >= MIB:
         return f"{size / MIB:g} MB"
@@ -60,6 +69,8 @@ def read_regular_file(path: Path, limit: int, what: str = "The file", *, too_lar
         raise ValidationError(f"{what} {path} is a folder: give a file.") from None
     except OSError as exc:
         raise ValidationError(f"{what} {path} cannot be read ({exc.strerror or exc}).") from None
+    except ValueError:  # a NUL byte in the name (from a file that names the file)
+        raise ValidationError(f"{what} {str(path)!r} is no file name: it holds a NUL byte.") from None
     kind = _kind(os.fstat(descriptor).st_mode)  # before fdopen, which refuses a folder with its own error
     if kind is not None:
         os.close(descriptor)

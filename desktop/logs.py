@@ -4,8 +4,10 @@ carry URLs); a log that cannot be written (disk full, read-only) never disturbs 
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,17 @@ def _rotate(log_file: Path) -> None:
 
 
 def _private_opener(path: str, flags: int) -> int:
-    return os.open(path, flags, PRIVATE_FILE)
+    """Open the log 0600, and only when it is a regular file: opening a named pipe left in its
+    place for writing would wait for a reader forever (O_NONBLOCK makes that fail at once)."""
+    descriptor = os.open(path, flags | getattr(os, "O_NONBLOCK", 0), PRIVATE_FILE)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, "the log is not a regular file", path)
+        os.set_blocking(descriptor, True)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
 
 
 class PrivateFileHandler(logging.FileHandler):

@@ -125,8 +125,11 @@ class TenantSettings:
 
     @staticmethod
     def environment_proxy() -> tuple[str, str]:
-        """What the environment says, for showing as the default in Tenant settings."""
-        return _proxy_from_environment(), _no_proxy_from_environment()
+        """What the environment says, for showing as the default in Tenant settings: a password in
+        the proxy URL is masked (`http://carol:***@proxy:3128`)."""
+        from desktop.net.urls import redacted_userinfo
+
+        return redacted_userinfo(_proxy_from_environment()), _no_proxy_from_environment()
 
 
 def setting_names() -> list[str]:
@@ -188,4 +191,10 @@ def proxy_problem(proxy: str) -> str | None:
         return "Give the proxy as a URL, such as http://proxy.example.com:3128."
     if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
         return "Give the proxy as a URL, such as http://proxy.example.com:3128."
+    if parts.password is not None:
+        # Settings are kept in the catalog, where no password may go: passwords live in the keyring only.
+        return (
+            "A proxy password cannot be kept in the settings: give the proxy without user:password@, "
+            "or set HTTPS_PROXY in the environment that starts Chartkeeper."
+        )
     return None

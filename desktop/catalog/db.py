@@ -12,7 +12,7 @@ from pathlib import Path
 
 from desktop.catalog.migrations import MIGRATIONS
 from desktop.errors import CatalogError, UserError
-from desktop.files import PRIVATE_FILE, DiskFullError
+from desktop.files import PRIVATE_FILE, DiskFullError, not_a_file
 
 SCHEMA_VERSION = len(MIGRATIONS)
 # SQLite's own busy handler waits this long on each attempt (its sleeps grow from 1 ms to 100 ms).
@@ -161,6 +161,7 @@ def open_catalog(path: Path, *, readonly: bool = False, on_wait: Callable[[], No
 
     Autocommit mode: every write happens inside an explicit `transaction()`. A reader opens a
     catalog on a read-only file system too (without its -shm file, as immutable)."""
+    refuse_non_file(path)
     if not readonly:
         problem = writable_problem(path)
         if problem is not None:
@@ -195,6 +196,16 @@ def open_catalog(path: Path, *, readonly: bool = False, on_wait: Callable[[], No
             connection.close()
             raise
     return connection
+
+
+def refuse_non_file(path: Path) -> None:
+    """SQLite opens a folder, a device or a named pipe in the catalog's place with a misleading
+    error (or none: /dev/null takes every write): say what is there instead."""
+    kind = not_a_file(path)
+    if kind is not None:
+        raise CatalogError(
+            f"The catalog {path} is {kind}, not a file: move it out of the way, or choose another --home."
+        )
 
 
 def _open_checked(path: Path, readonly: bool) -> tuple[CatalogConnection, int]:

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from desktop.catalog.db import SCHEMA_VERSION, catalog_failure, open_reader
+from desktop.catalog.db import SCHEMA_VERSION, catalog_failure, open_reader, refuse_non_file
 from desktop.catalog.migrations import MIGRATIONS
 from desktop.errors import CatalogError
 from desktop.files import PRIVATE_FILE, write_error
@@ -101,6 +101,7 @@ def _reader(path: Path) -> sqlite3.Connection:
 def check_catalog(path: Path, limit: int = PROBLEMS_SHOWN) -> CheckReport:
     """SQLite's `PRAGMA integrity_check` on the catalog, read-only. Every page is read, so a large
     catalog takes a moment."""
+    refuse_non_file(path)
     if not path.is_file():
         return CheckReport(path, exists=False)
     size = path.stat().st_size
@@ -133,6 +134,7 @@ def recover_catalog(path: Path, now: float | None = None) -> RecoveryReport:
     then put the new one in its place and keep the damaged one (with its -wal and -shm) beside it
     as `<name>.damaged-<time>`. Nothing is deleted. Snapshot charts whose rows did not all survive
     are left out, and their registry's next sync downloads its whole index again."""
+    refuse_non_file(path)
     if not path.is_file():
         raise CatalogError(f"There is no catalog at {path}: nothing to recover.")
     target = path.with_name(f".{path.name}.recovering")

@@ -60,14 +60,25 @@ def read_repositories_file(path: Path) -> list[HelmRepository]:
 def _entry(item: dict[str, Any]) -> HelmRepository:
     def text(key: str) -> str | None:
         value = item.get(key)
-        return str(value) if value not in (None, "") else None
+        return _scalar_text(value) if value not in (None, "") else None
 
     return HelmRepository(
-        name=str(item["name"]),
-        url=str(item.get("url") or ""),
+        name=_scalar_text(item["name"]),
+        url=text("url") or "",
         username=text("username"),
         password=text("password"),
         ca_file=text("caFile"),
         cert_file=text("certFile"),
-        insecure_skip_tls_verify=bool(item.get("insecure_skip_tls_verify")),
+        # Helm reads a boolean here and refuses anything else; a quoted 'false' must not turn checks off.
+        insecure_skip_tls_verify=item.get("insecure_skip_tls_verify") is True,
     )
+
+
+def _scalar_text(value: Any) -> str:
+    """A field as text. A list or mapping is no value Helm's file holds there: it reads as a
+    placeholder the checks then refuse — never str() of it, which an alias bomb turns into gigabytes."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return str(value)
+    return "(not text)"

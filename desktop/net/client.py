@@ -224,10 +224,11 @@ class RegistryHttp:
 
 
 def validator(value: str | None) -> str | None:
-    """An ETag or Last-Modified worth keeping for the next conditional GET: short, printable."""
+    """An ETag or Last-Modified worth keeping for the next conditional GET: short, printable ASCII
+    (a request header cannot carry anything else: one stored with `é` failed every later sync)."""
     if value is None or len(value) > MAX_VALIDATOR_LENGTH:
         return None
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if not value.isascii() or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
         return None
     return value
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import math
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -43,6 +44,12 @@ HELM_CHART = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 SMALL_LIMIT = 4 * MB  # manifests, configs, tag lists
 UPLOAD_CHUNK = 1024 * 1024
 MAX_RETRIES_429 = 4
+MAX_PAGES = 1000  # of a catalog or tag list: a registry whose `Link: next` never ends is refused
+MAX_NAMES = 100_000  # repositories or tags in one listing; no Helm chart has that many versions
+MAX_TOKEN_LENGTH = 64 * 1024
+DEFAULT_TOKEN_LIFETIME = 60.0  # seconds, as Docker's client assumes when the token service does not say
+MAX_TOKEN_LIFETIME = 24 * 3600.0
+_TOKEN_TEXT = re.compile(r"[\x21-\x7e]+")  # what an Authorization header can carry as it is
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
 _LINK = re.compile(r"<([^>]+)>\s*;\s*rel=\"?next\"?")
 
@@ -95,6 +102,7 @@ class OciClient:
         self._sleep = sleep
         self._origin = origin(access.base_url)
         self._tokens: dict[str, tuple[str, float]] = {}  # scope → (token, expiry)
+        self._fresh: str | None = None  # the scope whose token was just fetched: used once, however short-lived
         self._basic = False  # the registry asked for basic auth
         self.wire_bytes = 0
         verify = ssl_context_for(access.ca_pem, access.insecure_skip_tls_verify) if not access.plain_http else False
@@ -117,13 +125,16 @@ class OciClient:
     def catalog(self, page_size: int = 100) -> list[str] | None:
         """Repositories under the base path, or None when the registry will not list them."""
         names: list[str] = []
+        pages = _Pages("list of repositories")
         path: str | None = f"/v2/_catalog?{urlencode({'n': page_size})}"
         while path:
+            pages.visit(path)
             try:
                 response = self._get(path, scope="registry:catalog:*")
             except (AuthError, NotFoundError, RegistryResponseError):
                 return None
-            names.extend(_json(response).get("repositories") or [])
+            names.extend(_names(_json(response), "repositories", "list of repositories"))
+            pages.check(len(names))
             path = _next_page(response)
         prefix = f"{self.access.base_path}/" if self.access.base_path else ""
         return sorted(
@@ -135,9 +146,12 @@ class OciClient:
         query = f"?{urlencode({'n': page_size})}" if page_size else ""
         path: str | None = f"/v2/{repository}/tags/list{query}"
         tags: list[str] = []
+        pages = _Pages(f"list of tags of chart '{chart}'")
         while path:
+            pages.visit(path)
             response = self._get(path, scope=f"repository:{repository}:pull", what=f"chart '{chart}'")
-            tags.extend(_json(response).get("tags") or [])
+            tags.extend(_names(_json(response), "tags", f"list of tags of chart '{chart}'"))
+            pages.check(len(tags))
             path = _next_page(response)
         return tags
 
@@ -421,7 +435,8 @@ class OciClient:
 
     def _authorization(self, scope: str | None) -> str | None:
         token = self._tokens.get(scope or "")
-        if token is not None and token[1] > time.monotonic():
+        fresh, self._fresh = self._fresh == (scope or ""), None
+        if token is not None and (fresh or token[1] > time.monotonic()):
             return f"Bearer {token[0]}"
         if self._basic and self.access.username:
             pair = f"{self.access.username}:{self.access.password or ''}".encode()
@@ -447,15 +462,24 @@ class OciClient:
         token, lifetime = self._fetch_token(realm, params)
         margin = 10 if lifetime > 20 else lifetime / 2  # renew a little before the registry would refuse it
         self._tokens[scope or ""] = (token, time.monotonic() + lifetime - margin)
+        self._fresh = scope or ""
 
     def _fetch_token(self, realm: str, params: dict[str, str]) -> tuple[str, float]:
         headers = {}
         realm_origin = origin(realm)
-        # Send the password to the token service only over HTTPS, or to the registry's own host.
-        if self.access.username and (realm_origin[0] == "https" or realm_origin[1] == self._origin[1]):
+        # Send the password to the token service only over HTTPS, or over plain HTTP to the host of
+        # a registry that is itself reached over plain HTTP (never in clear beside an HTTPS registry).
+        in_clear_allowed = self._origin[0] == "http" and realm_origin[1] == self._origin[1]
+        if self.access.username and (realm_origin[0] == "https" or in_clear_allowed):
             pair = f"{self.access.username}:{self.access.password or ''}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-        url = str(httpx.URL(realm, params=params))
+        try:
+            url = str(httpx.URL(realm, params=params))
+        except (httpx.InvalidURL, ValueError, TypeError):
+            raise RegistryResponseError(
+                f"The registry named a token service that is not a URL ({clipped(redacted(realm))}): "
+                "ask its administrator to fix its token realm."
+            ) from None
         with self._exchange(url), self._client.stream("GET", url, headers=headers) as streamed:
             self._interrupter.disarm()
             body, _ = read_body(streamed, SMALL_LIMIT, self.settings, self.cancel, None, what="token")
@@ -475,9 +499,9 @@ class OciClient:
         except ValueError:
             raise RegistryResponseError("The registry's token service did not answer with a token.") from None
         token = document.get("token") or document.get("access_token")
-        if not token:
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not _TOKEN_TEXT.fullmatch(token):
             raise RegistryResponseError("The registry's token service did not answer with a token.")
-        return str(token), float(document.get("expires_in") or 60)
+        return token, _token_lifetime(document.get("expires_in"))
 
     def _wait(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -485,6 +509,54 @@ class OciClient:
             if self.cancel is not None:
                 self.cancel.raise_if_cancelled()
             self._sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+
+def _token_lifetime(value: Any) -> float:
+    """Seconds a token may be used: the `expires_in` the service gave, or a minute when it gave
+    none, nothing positive or no number; never more than a day. (However short, a new token is
+    used for the request that asked for it.)"""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return DEFAULT_TOKEN_LIFETIME
+    try:
+        seconds = float(value)
+    except (ValueError, OverflowError):
+        return DEFAULT_TOKEN_LIFETIME
+    if not math.isfinite(seconds) or seconds <= 0:
+        return DEFAULT_TOKEN_LIFETIME
+    return min(seconds, MAX_TOKEN_LIFETIME)
+
+
+class _Pages:
+    """Bounds a listing that the registry pages with `Link: next`: a page asked for twice (a
+    loop), too many pages, or too many names end it with one line."""
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+        self._seen: set[str] = set()
+
+    def visit(self, path: str) -> None:
+        if path in self._seen:
+            raise RegistryResponseError(
+                f"The registry's {self._what} links back to a page it sent already (a loop): "
+                "ask its administrator to fix its paging."
+            )
+        if len(self._seen) >= MAX_PAGES:
+            raise RegistryResponseError(f"The registry's {self._what} runs past {MAX_PAGES:,} pages: refused.")
+        self._seen.add(path)
+
+    def check(self, names: int) -> None:
+        if names > MAX_NAMES:
+            raise RegistryResponseError(f"The registry's {self._what} names more than {MAX_NAMES:,} entries: refused.")
+
+
+def _names(document: dict[str, Any], key: str, what: str) -> list[str]:
+    """The list of names under `key` (null: none); anything but a list of text is refused."""
+    value = document.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise RegistryResponseError(f"The registry's {what} is not a list of names: refused.")
+    return value
 
 
 def _json(response: OciResponse) -> dict[str, Any]:

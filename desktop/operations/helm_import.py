@@ -136,7 +136,10 @@ def _draft(repository: HelmRepository, base: Path) -> RegistryDraft:
     validate_endpoint(url)
     ca_pem = None
     if repository.ca_file:
-        path = Path(repository.ca_file).expanduser()
+        try:
+            path = Path(repository.ca_file).expanduser()
+        except RuntimeError:  # `~someone/…` for a user this machine does not know
+            raise ValidationError(f"its caFile {repository.ca_file!r} names a home folder that is not here") from None
         ca_pem = read_certificate_file(path if path.is_absolute() else base / path).pem
     return RegistryDraft(
         name=repository.name,

@@ -227,13 +227,13 @@ def apply_sync(
 
 def hold_reason(db: sqlite3.Connection, registry_id: int, fetched: FetchedIndex, rule: ShrinkRule) -> str | None:
     """Why this index should not be applied without the user's word: it removes more than the
-    threshold of the snapshot's versions, or whole charts while it also lost its `generated:`."""
+    threshold of the snapshot's versions, or it lost the `generated:` line the previous index had
+    (Helm writes it last: a download cut short loses it, and its last chart's versions with it,
+    or leaves a last entry cut in the middle, such as `version: 1` for `version: 1.2.0`)."""
     parsed = fetched.parsed
     if parsed is None:
         return None
     shrink = planned_shrink(db, registry_id, parsed.charts)
-    if shrink.removed == 0:
-        return None
     lost_generated = fetched.has_generated is False and index_had_generated(db, registry_id) is True
     if shrink.removed >= MIN_HELD_REMOVALS and shrink.removed * 100 > rule.threshold_percent * shrink.stored:
         return (
@@ -244,6 +244,11 @@ def hold_reason(db: sqlite3.Connection, registry_id: int, fetched: FetchedIndex,
         return (
             f"the new index lacks {shrink.whole_charts:,} whole chart(s) and its `generated:` line — a truncated "
             "download? The snapshot is unchanged; accept the removals if they are real."
+        )
+    if lost_generated:
+        return (
+            "the new index lacks its `generated:` line, which the previous one had and Helm writes last — a "
+            "truncated download? The snapshot is unchanged; accept the changes if they are real."
         )
     return None
 

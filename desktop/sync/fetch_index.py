@@ -12,7 +12,7 @@ from desktop.cancellation import CancelToken
 from desktop.catalog.sync_records import SyncState
 from desktop.helm.index import ParsedIndex, parse_index
 from desktop.helm.urls import index_url
-from desktop.net.client import Download, RegistryAccess, RegistryHttp
+from desktop.net.client import Download, RegistryAccess, RegistryHttp, validator
 from desktop.net.settings import NetworkSettings
 
 # Helm rewrites `generated:` every time it rebuilds an index; it says nothing about the charts.
@@ -55,10 +55,12 @@ def fetch_index(
     """Download and parse the index; when `state` holds a snapshot, ask only for something newer."""
     headers: dict[str, str] = {}
     if state is not None and state.snapshot_at is not None:
-        if state.etag:
-            headers["If-None-Match"] = state.etag
-        if state.last_modified:
-            headers["If-Modified-Since"] = state.last_modified
+        # Checked again: an earlier version kept validators no request header can carry.
+        etag, last_modified = validator(state.etag), validator(state.last_modified)
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
 
     def on_bytes(done: int, total: int | None) -> None:
         if progress is not None:

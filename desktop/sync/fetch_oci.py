@@ -6,6 +6,7 @@ No catalog access here, so this can run on any thread."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,14 @@ from desktop.net.settings import NetworkSettings
 from desktop.sync.fetch_index import FetchedIndex, ProgressCallback
 
 Existing = dict[str, list[dict[str, Any]]]  # chart → its stored index items
+
+
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """A manifest's part that should be a JSON object; anything else reads as empty."""
+    return value if isinstance(value, dict) else {}
 
 
 def tag_version(tag: str) -> str:
@@ -102,25 +111,40 @@ def _read_version(
     client: OciClient, access: OciAccess, chart: str, version: str, warnings: list[str]
 ) -> dict[str, Any] | None:
     manifest = client.manifest(chart, version_tag(version))
-    config = manifest.get("config") or {}
-    layer = next((layer for layer in manifest.get("layers") or [] if layer.get("mediaType") == HELM_CHART), None)
+    config = _mapping(manifest.get("config"))
+    layers = manifest.get("layers")
+    layer = next(
+        (
+            layer
+            for layer in (layers if isinstance(layers, list) else [])
+            if isinstance(layer, dict) and layer.get("mediaType") == HELM_CHART
+        ),
+        None,
+    )
     if config.get("mediaType") != HELM_CONFIG or layer is None:
         warnings.append(f"skipped {chart} {version}: that tag is not a Helm chart (another kind of artifact)")
         return None
+    digest, layer_digest = config.get("digest"), layer.get("digest")
+    if not (isinstance(digest, str) and _DIGEST.fullmatch(digest)) or not (
+        isinstance(layer_digest, str) and _DIGEST.fullmatch(layer_digest)
+    ):
+        warnings.append(f"skipped {chart} {version}: its manifest names no valid sha256 digest")
+        return None
     try:
-        metadata = json.loads(client.blob(chart, str(config["digest"])))
-    except ValueError:
+        metadata = json.loads(client.blob(chart, digest))
+    except (ValueError, RecursionError):
         warnings.append(f"skipped {chart} {version}: its chart metadata is not JSON")
         return None
     if not isinstance(metadata, dict):
+        warnings.append(f"skipped {chart} {version}: its chart metadata is not a JSON object")
         return None
-    created = (manifest.get("annotations") or {}).get("org.opencontainers.image.created")
+    created = _mapping(manifest.get("annotations")).get("org.opencontainers.image.created")
     item = {
         **metadata,
         "version": version,
         "urls": [chart_reference(access, chart, version)],
-        "digest": str(layer.get("digest", "")).removeprefix("sha256:"),
+        "digest": layer_digest.removeprefix("sha256:"),
     }
-    if created and "created" not in item:
+    if isinstance(created, str) and created and "created" not in item:
         item["created"] = created
     return item

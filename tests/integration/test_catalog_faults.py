@@ -220,3 +220,21 @@ def test_check_and_recover_of_a_sound_or_missing_catalog(run_cli: RunCli, catalo
     assert run_cli("registry", "list").returncode == 0
     sound = run_cli("catalog", "check", "-o", "json")
     assert sound.returncode == 0 and json.loads(sound.stdout)["sound"] is True
+
+
+@pytest.mark.parametrize("kind", ["folder", "named pipe", "device"])
+def test_something_else_in_the_catalogs_place_is_named(run_cli: RunCli, catalog_path: Path, kind: str) -> None:
+    """A folder, a FIFO or a link to /dev/null where the catalog belongs: every command says what is
+    there (the check said there was no catalog yet, and the others blamed the disk)."""
+    catalog_path.parent.mkdir(parents=True)
+    if kind == "folder":
+        catalog_path.mkdir()
+    elif kind == "named pipe":
+        os.mkfifo(catalog_path)
+    else:
+        catalog_path.symlink_to("/dev/null")
+    commands = (("catalog", "check"), ("catalog", "recover"), ("registry", "list"), ("settings", "set", "proxy", ""))
+    for command in commands:
+        line = one_error_line(run_cli(*command))
+        assert f"is a {kind}, not a file" in line, (command, line)
+    assert catalog_path.is_symlink() or not catalog_path.is_file()  # left as it was

@@ -211,6 +211,21 @@ def test_a_password_in_an_endpoint_is_never_echoed(cli: Callable[..., tuple[int,
     assert code == 1 and "hunter2" not in stdout + stderr and "bob:***@host" in stderr
 
 
+def test_a_proxy_password_is_never_kept_in_the_catalog(cli: Callable[..., tuple[int, str, str]], home: Path) -> None:
+    code, stdout, stderr = cli("settings", "set", "proxy", "http://carol:hunter2@proxy.example:3128")
+    assert code == 1 and "hunter2" not in stdout + stderr and "HTTPS_PROXY" in stderr
+    assert cli("settings", "set", "proxy", "http://carol@proxy.example:3128")[0] == 0  # a user name alone is no secret
+    catalog = home / "data" / "catalog.sqlite3"
+    for path in catalog.parent.iterdir():  # the file, its WAL and free pages included
+        assert b"hunter2" not in path.read_bytes(), path
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(catalog)) as db, db:  # what an earlier version may have stored
+        db.execute("UPDATE settings SET value = ? WHERE key = 'proxy'", ('"http://carol:hunter2@proxy.example:3128"',))
+    code, stdout, stderr = cli("settings")
+    assert code == 0 and "hunter2" not in stdout + stderr
+
+
 def test_help_for_every_command_is_clean(cli: Callable[..., tuple[int, str, str]]) -> None:
     from desktop.cli.parser import build_parser
 
@@ -219,3 +234,68 @@ def test_help_for_every_command_is_clean(cli: Callable[..., tuple[int, str, str]
     for name in commands:
         code, stdout, stderr = cli(name, "--help")
         assert code == 0 and stdout and not stderr
+
+
+# --- Helm's repositories.yaml as an adversary writes it ---------------------------------------------
+
+_BOMB = 'a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]\n' + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8)
+)
+yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | texts,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3),
+    max_leaves=8,
+)
+repository_entries = st.fixed_dictionaries(
+    {},
+    optional={
+        key: yaml_values
+        for key in ("name", "url", "username", "password", "caFile", "certFile", "insecure_skip_tls_verify")
+    },
+)
+
+
+@settings_profile
+@given(entries=st.lists(repository_entries, max_size=4))
+def test_any_repositories_entries_are_reported_per_repository(
+    cli: Callable[..., tuple[int, str, str]], tmp_path_factory: pytest.TempPathFactory, entries: list[dict[str, object]]
+) -> None:
+    import yaml
+
+    path = tmp_path_factory.mktemp("helm") / "repositories.yaml"
+    path.write_text(yaml.safe_dump({"repositories": entries}), encoding="utf-8")
+    code, _, stderr = cli("registry", "import-helm", str(path))
+    assert_one_clear_line(code, stderr)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "- name: bomb\n  url: *i\n",  # str() of it would be 9**9 strings long
+        "- name: *i\n  url: http://127.0.0.1:1/\n",
+        "- name: bomb\n  url: http://127.0.0.1:1/\n  password: *i\n  username: u\n",
+        "- name: home\n  url: http://127.0.0.1:1/\n  caFile: ~no-such-user-here/ca.pem\n",
+        '- name: nul\n  url: http://127.0.0.1:1/\n  caFile: "ca\\0.pem"\n',
+    ],
+    ids=["alias-bomb-url", "alias-bomb-name", "alias-bomb-password", "unknown-home", "nul-in-path"],
+)
+def test_a_hostile_repositories_entry_is_one_failed_line(
+    cli: Callable[..., tuple[int, str, str]], tmp_path: Path, entry: str
+) -> None:
+    path = tmp_path / "repositories.yaml"
+    path.write_text(_BOMB + "repositories:\n" + entry, encoding="utf-8")
+    code, stdout, stderr = cli("registry", "import-helm", str(path))
+    assert code == 1 and not stderr, stderr
+    assert len(stdout.splitlines()) == 2 and "\tfailed\t" in stdout and len(stdout) < 2000, stdout
+
+
+def test_a_quoted_false_keeps_the_certificate_check(
+    cli: Callable[..., tuple[int, str, str]], tmp_path: Path, make_repo: Callable[..., RepoServer]
+) -> None:
+    """Helm reads `insecure_skip_tls_verify` as a boolean; the text 'false' must not turn the check off."""
+    server = make_repo(tls=True)  # signed by the tests' CA, which this machine does not trust
+    server.put("/index.yaml", simple_index({"web": ["1.0.0"]}))
+    path = tmp_path / "repositories.yaml"
+    path.write_text(f"repositories:\n- name: tls\n  url: {server.url}\n  insecure_skip_tls_verify: 'false'\n")
+    code, stdout, _ = cli("registry", "import-helm", str(path))
+    assert code == 1 and "unknown authority" in stdout, stdout

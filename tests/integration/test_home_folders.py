@@ -103,6 +103,30 @@ def test_the_log_file_is_created_private(tmp_path: Path) -> None:
         handler.close()
 
 
+def test_a_named_pipe_in_the_logs_place_never_holds_a_command(tmp_path: Path) -> None:
+    """Opening a FIFO for writing waits for a reader that never comes: the line is dropped instead."""
+    import threading
+
+    log_file = tmp_path / "logs" / "chartkeeper.log"
+    log_file.parent.mkdir()
+    os.mkfifo(log_file)
+    configure_logging(log_file)
+    root = logging.getLogger()
+    handler = next(h for h in root.handlers if getattr(h, "baseFilename", None) == str(log_file))
+    writer = threading.Thread(target=logging.getLogger("desktop.test").warning, args=("a line",), daemon=True)
+    try:
+        writer.start()
+        writer.join(timeout=20)  # a wide bound: it returns at once, or never
+        assert not writer.is_alive()
+        assert stat.S_ISFIFO(log_file.stat().st_mode)
+    finally:
+        reader = os.open(log_file, os.O_RDONLY | os.O_NONBLOCK)  # lets a blocked writer go
+        writer.join(timeout=5)
+        os.close(reader)
+        root.removeHandler(handler)
+        handler.close()
+
+
 def test_files_an_earlier_version_left_open_are_tightened_at_start(run_cli: RunCli, home: Path) -> None:
     assert run_cli("registry", "list").returncode == 0
     (home / "config" / "window.ini").write_text("[window]\n")

@@ -98,6 +98,36 @@ def test_losing_whole_charts_and_generated_is_held_below_the_threshold(
     assert _stored_versions(engine, registry) == 120
 
 
+_LAST_CHART = FULL.index(b"\n  c59:")
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        FULL.index(b"  - apiVersion", FULL.index(b"version: 1.0.0", _LAST_CHART)),  # its second version lost
+        FULL.index(b"version: 1.1.0", _LAST_CHART) + len("version: 1"),  # `version: 1.1.0` read as `version: 1`
+        FULL.index(b"urls:", FULL.index(b"version: 1.1.0", _LAST_CHART)),  # an entry without its urls
+    ],
+    ids=["one-version-lost", "version-cut-short", "entry-cut-short"],
+)
+def test_an_index_cut_inside_its_last_chart_is_held(engine: CatalogHarness, hostile: MakeHostile, cut: int) -> None:
+    """Cut inside the last chart, a download loses one version or garbles one entry — far below
+    the threshold, no whole chart lost — and its `generated:` line: held all the same."""
+    server = hostile()
+    registry = _registered(engine, server)
+    before = get_chart_version(engine.db, registry, "c59", "1.1.0").meta
+    server.paths["/index.yaml"] = Behaviour(FULL, close_delimited_cut=cut)
+    result = engine.sync(registry)
+    assert result.status == SyncStatus.HELD and "`generated:` line" in (result.error or "")
+    assert _stored_versions(engine, registry) == 120
+    assert [row.version for row in version_rows(engine.db, registry, "c59")] == ["1.1.0", "1.0.0"]
+    assert all(row.removed_at is None for row in version_rows(engine.db, registry, "c59"))
+    assert get_chart_version(engine.db, registry, "c59", "1.1.0").meta == before
+    server.paths["/index.yaml"] = Behaviour(FULL)  # the whole index again: nothing to hold, the mark clears
+    assert engine.sync(registry).status == SyncStatus.UNCHANGED
+    assert sync_state(engine.db, registry.id).last_error is None
+
+
 def test_a_real_removal_below_the_threshold_is_applied_and_marked_not_deleted(
     engine: CatalogHarness, hostile: MakeHostile
 ) -> None:
@@ -245,6 +275,22 @@ def test_a_huge_etag_is_not_kept_so_later_syncs_still_work(engine: CatalogHarnes
     registry = engine.register(RegistryDraft("hostile", server.url)).registry
     assert sync_state(engine.db, registry.id).etag is None
     assert engine.sync(registry).ok
+
+
+@pytest.mark.parametrize("header", ["ETag", "Last-Modified"])
+def test_a_validator_no_header_can_carry_is_not_kept(engine: CatalogHarness, hostile: MakeHostile, header: str) -> None:
+    """`ETag: "été"` was kept, and every later sync failed as an internal error sending it back."""
+    server = hostile()
+    server.paths["/index.yaml"] = Behaviour(FULL, headers={header: '"\u00e9t\u00e9"'})
+    registry = engine.register(RegistryDraft("hostile", server.url)).registry
+    state = sync_state(engine.db, registry.id)
+    assert state.etag is None and state.last_modified is None
+    assert engine.sync(registry).ok
+    # one kept by an earlier version is not sent either
+    kept = ("\u00e9", "\u00e9", registry.id)
+    engine.db.execute("UPDATE sync_state SET etag = ?, last_modified = ? WHERE registry_id = ?", kept)
+    assert engine.sync(registry).ok
+    assert "if-none-match" not in server.headers[-1] and "if-modified-since" not in server.headers[-1]
 
 
 def test_a_long_location_is_cut_in_messages(engine: CatalogHarness, hostile: MakeHostile) -> None:

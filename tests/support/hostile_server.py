@@ -34,6 +34,7 @@ class HostileServer:
         self.tls = tls
         self.paths: dict[str, Behaviour] = {}
         self.requests: list[str] = []
+        self.headers: list[dict[str, str]] = []  # each request's headers, names in lower case
         self._listener: socket.socket | None = None
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -91,6 +92,7 @@ class HostileServer:
                 request += chunk
             path = request.split(b" ", 2)[1].decode("latin-1").split("?")[0]
             self.requests.append(path)
+            self.headers.append(_headers(request))
             behaviour = self.paths.get(path)
             if behaviour is None:
                 self._send_all(connection, b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found")
@@ -144,3 +146,8 @@ class HostileServer:
     def _send_all(connection: socket.socket, data: bytes) -> None:
         with contextlib.suppress(OSError):
             connection.sendall(data)
+
+
+def _headers(request: bytes) -> dict[str, str]:
+    lines = request.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")[1:]
+    return {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}

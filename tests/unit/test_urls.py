@@ -30,6 +30,10 @@ def test_index_url(endpoint: str, expected: str) -> None:
         ("https://h.example/s?sig=1", "nginx.tgz", "https://h.example/s/nginx.tgz?sig=1"),
         ("https://h.example/s", "https://cdn.example/x.tgz", "https://cdn.example/x.tgz"),
         ("https://h.example/s", "../up.tgz", "https://h.example/up.tgz"),
+        # a reference to another host never takes the endpoint's query (a token, often): Helm's would
+        ("https://h.example/s?token=t0k3n", "//cdn.example/x.tgz", "https://cdn.example/x.tgz"),
+        ("https://h.example/s?token=t0k3n", "//cdn.example/x.tgz?v=2", "https://cdn.example/x.tgz?v=2"),
+        ("https://h.example/s?token=t0k3n", "//H.EXAMPLE/x.tgz", "https://H.EXAMPLE/x.tgz?token=t0k3n"),
     ],
 )
 def test_chart_urls_resolve_like_helm(endpoint: str, reference: str, expected: str) -> None:
