@@ -10,6 +10,7 @@ from PySide6.QtCore import (
     QAbstractItemModel,
     QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QPoint,
     QSortFilterProxyModel,
@@ -17,7 +18,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtGui import QContextMenuEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -193,6 +194,7 @@ class RegistriesTab(QWidget):
             (QKeySequence("F2"), self._on_edit_pressed),
             (QKeySequence.StandardKey.Refresh, self._on_refresh_pressed),
             (QKeySequence("Ctrl+R"), self._on_refresh_pressed),
+            (QKeySequence("Shift+F10"), self.open_current_menu),
         ):
             shortcut = QShortcut(keys, self.table, context=Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(handler)
@@ -206,6 +208,7 @@ class RegistriesTab(QWidget):
         self._columns_timer.timeout.connect(self.fit_columns)
         self.model.dataChanged.connect(lambda *_: self._columns_timer.start())
         self.table.customContextMenuRequested.connect(self._on_table_context_menu)
+        self.table.installEventFilter(self)  # the keyboard's Menu key: see eventFilter
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.actions_delegate.clicked.connect(self._on_actions_clicked)
         bridge = self.context.bridge
@@ -344,13 +347,39 @@ class RegistriesTab(QWidget):
         self.actions_menu(registry).popup(self.table.viewport().mapToGlobal(rect.bottomLeft()))
 
     def _on_table_context_menu(self, position: QPoint) -> None:
+        """A right-click: the menu of the row under the pointer (`position` is in the viewport's
+        coordinates; the keyboard's menu comes through `eventFilter`)."""
         index = self.table.indexAt(position)
         if not index.isValid():
-            index = self.table.currentIndex()
-            if not index.isValid():
-                return
-            position = self.table.visualRect(index).center()
+            self.open_current_menu()
+            return
         self.actions_menu(index.data(REGISTRY_ROLE)).popup(self.table.viewport().mapToGlobal(position))
+
+    def open_current_menu(self) -> QMenu | None:
+        """The ⋮ menu of the selected registry, under its name: the Menu key and Shift+F10."""
+        index = self.table.currentIndex()
+        if not index.isValid():
+            if not self.proxy.rowCount():
+                return None
+            index = self.proxy.index(0, NAME)
+            self.table.setCurrentIndex(index)
+        rect = self.table.visualRect(index.siblingAtColumn(NAME))
+        menu = self.actions_menu(index.data(REGISTRY_ROLE))
+        menu.popup(self.table.viewport().mapToGlobal(rect.bottomLeft()))
+        return menu
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The Menu key sends the table a context-menu event placed in the table's own coordinates,
+        which Qt then reads as the viewport's: a header's height lower, on the next row. So a
+        keyboard's menu is always the selected registry's."""
+        if (
+            watched is self.table
+            and isinstance(event, QContextMenuEvent)
+            and event.reason() == QContextMenuEvent.Reason.Keyboard
+        ):
+            self.open_current_menu()
+            return True
+        return super().eventFilter(watched, event)
 
     def _on_table_double_clicked(self, index: QModelIndex) -> None:
         if index.column() != ACTIONS:

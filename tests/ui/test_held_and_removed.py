@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from desktop.app import RunningApp
@@ -98,3 +99,37 @@ def test_the_new_tenant_settings_are_saved(running_app: RunningApp, qtbot: QtBot
         assert load_settings(db).min_download_rate_kib == 8.0
     finally:
         db.close()
+
+
+def _menu_texts(menu: QMenu) -> list[str]:
+    return [action.text().replace("&", "") for action in menu.actions() if action.text()]
+
+
+def test_the_menu_key_opens_the_selected_registrys_menu(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo
+) -> None:
+    """The Menu key's event comes in the table's coordinates (a header's height below the row):
+    read as the viewport's it opened the next registry's menu, so the held one could not be
+    accepted from the keyboard, and Remove… could name another registry."""
+    other = register(running_app, make_repo(), "alpha", simple_index({"a": ["1.0.0"]}))
+    held = _hold(running_app, qtbot, make_repo())  # "stable", the row after "alpha"
+    tab = running_app.window.registries_tab
+    tab.reload()
+    for registry, accepts in ((other, False), (held, True)):
+        tab.select_registry(registry.id)
+        table = tab.table
+        cell = table.visualRect(table.currentIndex()).center()
+        position = table.viewport().mapTo(table, cell)  # where Qt puts the Menu key's event
+        QApplication.sendEvent(
+            table, QContextMenuEvent(QContextMenuEvent.Reason.Keyboard, position, table.mapToGlobal(position))
+        )
+        menu = QApplication.activePopupWidget()
+        assert isinstance(menu, QMenu)
+        assert ("Accept Removals…" in _menu_texts(menu)) is accepts, registry.name
+        menu.close()
+    tab.select_registry(other.id)
+    tab.table.setFocus()
+    qtbot.keyClick(tab.table, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)  # for keyboards without Menu
+    menu = QApplication.activePopupWidget()
+    assert isinstance(menu, QMenu) and "Accept Removals…" not in _menu_texts(menu)
+    menu.close()
