@@ -67,12 +67,18 @@ def monospace_editor(read_only: bool, *, line_numbers: bool = False) -> CodeEdit
 
 
 def offline_text(state: OfflineState | None) -> str:
+    """The Offline column: a tick only where the files are on this computer."""
     if state is None:
         return ""
+    users = ""
+    if state.profiles:
+        users = state.profiles[0] if len(state.profiles) == 1 else plural(len(state.profiles), "profile")
+    if state.kept and not state.cached:  # kept, but its download has not succeeded yet
+        return f"⚠ Not here (in {users})" if users else "⚠ Not here (pinned)"
     if state.pinned:
         return "✓ Kept offline"
     if state.profiles:
-        return "✓ In " + (state.profiles[0] if len(state.profiles) == 1 else plural(len(state.profiles), "profile"))
+        return "✓ In " + users
     return "Cached" if state.cached else ""
 
 
@@ -128,6 +134,12 @@ class VersionsModel(QAbstractTableModel):
             state = self.offline.get(row.version)
             if state is None or not (state.cached or state.kept):
                 return "Not on this computer: its files need the registry."
+            if not state.cached:
+                who = f"{', '.join(state.profiles)} {'use' if len(state.profiles) > 1 else 'uses'} this version"
+                return (
+                    f"{who if state.profiles else 'Pinned'}, but its files are not on this computer: the registry "
+                    "could not give them yet. They are fetched when it can; Keep offline tries now."
+                )
             if state.profiles:
                 return f"Kept offline while these profiles use it: {', '.join(state.profiles)}"
             return "Kept offline (pinned)." if state.pinned else "Cached: may be removed when space is needed."
@@ -344,10 +356,15 @@ class ChartDetails(QWidget):
         if state is not None and state.pinned:
             button.setText("Remove offline &copy")
             button.setToolTip("Stop keeping this version offline and delete its files from this computer")
-        elif state is not None and state.profiles:
+        elif state is not None and state.profiles and state.cached:
             button.setText("&Keep offline")
             button.setEnabled(False)
             button.setToolTip(f"Kept offline already: {', '.join(state.profiles)} uses it")
+        elif state is not None and state.profiles:
+            button.setText("&Keep offline")
+            button.setToolTip(
+                f"{', '.join(state.profiles)} uses it, but its files are not on this computer: download them now"
+            )
         else:
             button.setText("&Keep offline")
             button.setToolTip("Keep this version's files on this computer, for use without the network")

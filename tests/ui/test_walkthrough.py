@@ -409,6 +409,33 @@ def test_browse_charts_keep_offline_and_clear_the_cache(
     assert not settings.clear_cache_button.isEnabled()
 
 
+def test_a_version_a_profile_uses_is_not_ticked_offline_until_its_files_are_here(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo
+) -> None:
+    """A profile's version whose archive could not be fetched read "✓ In edge" with Keep offline
+    disabled: a user took it for safe offline, and could not fetch it."""
+    repo = make_repo()
+    publish(repo)
+    registry = register(running_app, repo)
+    archive = repo.files.pop("/longhorn-1.6.2.tgz")  # the registry cannot give it now
+    layer = Layer(registry.uid, registry.name, registry.endpoint, "longhorn", "1.6.2", namespace="longhorn-system")
+    running_app.context.worker.save_profile(Profile(uid="", name="edge", layers=(layer,))).result(10)
+    browser = running_app.window.registries_tab.open_browser(registry)
+    browser.details.show()
+    browser.details.show_chart(registry, "longhorn", "1.6.2")
+    details = browser.details
+    model = details.versions_model
+    row = model.row_of("1.6.2")
+    assert row is not None
+    assert model.data(model.index(row, OFFLINE)) == "⚠ Not here (in edge)"
+    assert "not on this computer" in model.data(model.index(row, OFFLINE), Qt.ItemDataRole.ToolTipRole)
+    assert details.offline_button.isEnabled()  # it can be fetched from here
+    repo.put("/longhorn-1.6.2.tgz", archive)
+    qtbot.mouseClick(details.offline_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: model.data(model.index(row, OFFLINE)) == "✓ Kept offline", timeout=10000)
+    browser.reject()
+
+
 # --- 8. keyboard: Tab leaves the table, Escape clears the filter, no match says so -----------------
 
 
