@@ -21,7 +21,7 @@ from desktop.operations.bundle_export import ExportSelection, export_bundle
 from desktop.registry import RegistryDraft
 from desktop.secrets import CredentialStore
 from desktop.ui.bundle_dialogs import ExportBundleDialog, ImportBundleDialog
-from desktop.ui.registry_model import SYNC
+from desktop.ui.registry_model import STATUS, SYNC
 from tests.support.catalog_harness import CatalogHarness
 from tests.support.charts import chart_archive, publish_charts
 from tests.support.oci_registry import DistributionRegistry
@@ -149,6 +149,9 @@ def test_a_dropped_bundle_is_previewed_then_imported(running_app: RunningApp, qt
     qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5000)
     assert "from bundle of" in model.data(model.index(0, SYNC))
     assert "not synced with its endpoint" in model.data(model.index(0, SYNC), Qt.ItemDataRole.ToolTipRole)
+    # Its snapshot came with the bundle: not "Not synced yet", which read as having nothing.
+    assert model.data(model.index(0, STATUS)).startswith("Snapshot from bundle of ")
+    assert "⋮ → Synchronize" in model.data(model.index(0, STATUS), Qt.ItemDataRole.ToolTipRole)
     dialog.close()
 
 
