@@ -167,13 +167,14 @@ class MainWindow(QMainWindow):
         name = result.registry.name
         if result.status == "updated":
             d = result.diff
-            self.show_message(
-                f"“{name}” synchronized: {len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed."
-            )
+            removed = f"{len(d.removed)} marked removed upstream (kept until pruned)" if d.removed else "0 removed"
+            self.show_message(f"“{name}” synchronized: {len(d.added)} added, {removed}, {len(d.changed)} changed.")
         elif result.status == "unchanged":
             self.show_message(f"“{name}” is up to date.")
         elif result.status == "cancelled":
             self.show_message(f"Sync of “{name}” cancelled; its snapshot is unchanged.")
+        elif result.status == "held":
+            self.show_message(f"Sync of “{name}” held: {result.error} (⋮ → Accept Removals…)")
         else:
             self.show_message(f"Sync of “{name}” failed: {result.error}")
 

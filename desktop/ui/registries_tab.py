@@ -260,18 +260,24 @@ class RegistriesTab(QWidget):
             at = summary.state.snapshot_at  # type: ignore[attr-defined]
             return short_date(at) if at else "its registration"
 
+        def why(summary: object) -> str:
+            state = summary.state  # type: ignore[attr-defined]
+            return "sync held" if state.last_error_kind == "held" else "unreachable" if state.offline else "sync failed"
+
         if len(standing_in) == 1:
             summary = standing_in[0]
             name = summary.registry.name
-            if summary.state.offline:
+            if summary.state.last_error_kind == "held":
+                text = (
+                    f"⚠ {name}'s last sync was held, not applied — using its snapshot of {snapshot(summary)}. "
+                    "If the removals are real, ⋮ → Accept Removals… applies them."
+                )
+            elif summary.state.offline:
                 text = f"⚠ {name} is unreachable — using its snapshot of {snapshot(summary)}."
             else:
                 text = f"⚠ {name} could not be synced — using its snapshot of {snapshot(summary)}."
         else:
-            parts = [
-                f"{s.registry.name} ({'unreachable' if s.state.offline else 'sync failed'}, {snapshot(s)})"
-                for s in standing_in
-            ]
+            parts = [f"{s.registry.name} ({why(s)}, {snapshot(s)})" for s in standing_in]
             text = f"⚠ {len(standing_in)} registries use their snapshots: " + ", ".join(parts) + "."
         self.offline_text.setText(text + " Everything in a snapshot keeps working; the Status column says why.")
 

@@ -45,6 +45,10 @@ def test_a_held_sync_reads_as_held_and_is_accepted_from_the_menu(
     registry = _hold(running_app, qtbot, make_repo())
     tab = running_app.window.registries_tab
     assert "lacks 30 of 40 versions" in status_of(running_app, registry)
+    # Held, not failed: the banner and the status bar say so, and what applies it.
+    assert "last sync was held" in tab.offline_text.text() and "Accept Removals" in tab.offline_text.text()
+    message = running_app.window.statusBar().currentMessage()
+    assert message.startswith("Sync of “stable” held: ") and "failed" not in message
     menu = tab.actions_menu(registry)
     menu_action(menu, "Accept Removals…")
     box = next(d for d in tab._open_dialogs if isinstance(d, QMessageBox))
@@ -53,6 +57,7 @@ def test_a_held_sync_reads_as_held_and_is_accepted_from_the_menu(
     with qtbot.waitSignal(running_app.context.bridge.sync_finished, timeout=10000) as finished:
         _press(qtbot, box, "Accept Removals")
     assert finished.args[0].status == "updated" and len(finished.args[0].diff.removed) == 30
+    assert "30 marked removed upstream (kept until pruned)" in running_app.window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: status_of(running_app, registry) == "OK", timeout=5000)
     assert removed_count(running_app.context.reader, registry.id) == 30
 
