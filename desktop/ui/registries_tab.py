@@ -39,9 +39,11 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from desktop.catalog.browse import removed_count
+from desktop.catalog.profiles import list_profiles
 from desktop.catalog.sync_records import sync_state
 from desktop.errors import UserError
 from desktop.operations.sync import SyncResult
+from desktop.profiles.health import HealthState, layer_health
 from desktop.registry import Registry
 from desktop.timefmt import short_date
 from desktop.ui.browse_charts_dialog import BrowseChartsDialog
@@ -514,17 +516,40 @@ class RegistriesTab(QWidget):
         self.context.worker.sync(registry.id, "manual", accept_removals=True)
 
     def confirm_prune(self, registry: Registry, count: int) -> QMessageBox:
+        used = self._removed_versions_in_profiles(registry)
+        warning = ""
+        if used:
+            shown = "; ".join(used[:5]) + (f"; and {len(used) - 5} more" if len(used) > 5 else "")
+            warning = (
+                f"\n\nProfiles use {'one of them' if len(used) == 1 else f'{len(used)} of them'}: "
+                f"{shown}. After pruning, "
+                + ("that layer names" if len(used) == 1 else "those layers name")
+                + " a version this computer no longer knows."
+            )
         box = confirm_box(
             self,
             "Prune Removed Versions",
-            f"Delete {plural(count, 'version')} that left “{registry.name}”'s index?",
+            f"Delete {'the version' if count == 1 else f'the {count:,} versions'} that left the index of "
+            f"“{registry.name}”?",
             "They are kept in the snapshot, marked removed upstream, so profiles and offline work can still use "
-            "them. Pruning deletes them from this computer for good; the registry no longer lists them.",
+            "them. Pruning deletes them from this computer for good; the registry no longer lists them." + warning,
             "Prune",
             lambda: self._prune(registry),
         )
         self._show(box)
         return box
+
+    def _removed_versions_in_profiles(self, registry: Registry) -> list[str]:
+        """'edge-site: longhorn 103.2.3' for each profile layer on a version of `registry` that a prune
+        would delete."""
+        found = []
+        for profile in list_profiles(self.context.reader):
+            for layer in profile.layers:
+                if layer.registry_uid != registry.uid:
+                    continue
+                if layer_health(self.context.reader, layer).state == HealthState.REMOVED_UPSTREAM:
+                    found.append(f"{profile.name}: {layer.chart} {layer.version}")
+        return found
 
     @asyncSlot()
     async def _prune(self, registry: Registry) -> None:

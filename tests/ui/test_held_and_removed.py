@@ -15,6 +15,7 @@ from desktop.app import RunningApp
 from desktop.catalog.browse import removed_count
 from desktop.catalog.db import open_catalog
 from desktop.catalog.settings_store import load_settings
+from desktop.profiles.model import Layer, Profile
 from desktop.registry import Registry
 from desktop.ui.chart_details import VERSION
 from tests.support.charts import simple_index
@@ -86,10 +87,15 @@ def test_removed_versions_are_marked_in_the_browser_and_prune_asks_first(
     texts = [model.data(model.index(row, VERSION)) for row in range(model.rowCount())]
     assert texts[0] == "1.1.0" and texts[1].startswith("1.0.0  (removed upstream ")
     browser.reject()
+    layer = Layer(registry.uid, registry.name, registry.endpoint, "c03", "1.0.0")
+    running_app.context.worker.save_profile(Profile(uid="", name="edge", layers=(layer,))).result(10)
     menu = tab.actions_menu(registry)
     menu_action(menu, "Prune 1 Removed Version…")
     box = next(d for d in tab._open_dialogs if isinstance(d, QMessageBox))
     assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)
+    assert box.text() == "Delete the version that left the index of “stable”?"
+    # The profile that still uses it is named before it goes.
+    assert "Profiles use one of them: edge: c03 1.0.0" in box.informativeText()
     _press(qtbot, box, "Prune")
     qtbot.waitUntil(lambda: removed_count(running_app.context.reader, registry.id) == 0, timeout=5000)
 
