@@ -50,9 +50,12 @@ class MainWindow(QMainWindow):
         self.profile_editor_tab = ProfileEditorTab(self.context)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.settings_tab, "&Tenant settings")
-        self.tabs.addTab(self.registries_tab, "Helm &registries")
-        self.tabs.addTab(self.profile_editor_tab, "&Profile editor")
+        self.tabs.addTab(self.settings_tab, "Tenant settings")
+        self.tabs.addTab(self.registries_tab, "Helm registries")
+        self.tabs.addTab(self.profile_editor_tab, "Profile editor")
+        # Ctrl+1/2/3 switch tabs (View menu): Alt+letters belong to each tab's own fields and buttons.
+        for index in range(self.tabs.count()):
+            self.tabs.setTabToolTip(index, f"Ctrl+{index + 1}")
         self.setCentralWidget(self.tabs)
 
         file_menu = self.menuBar().addMenu("&File")

@@ -293,7 +293,7 @@ class ProfileEditorTab(QWidget):
             f"Delete “{profile.name}”?",
             f"Its {plural(len(profile.layers), 'layer')} and their values overrides are deleted. "
             "Export it first if you may want it back.",
-            "Delete",
+            "&Delete",
             lambda: self._delete(profile),
         )
         self._dialogs.append(box)
@@ -404,7 +404,7 @@ def ask_export_with_errors(
         "Export Profile",
         f"“{profile.name}” has errors in its values.",
         f"{shown}\n\nThe exported file would carry them to the cluster. Fix them first?",
-        "Export Anyway",
+        "Export &Anyway",
         export_anyway,
         destructive=False,
     )

@@ -477,7 +477,7 @@ class RegistriesTab(QWidget):
             f"This deletes {lost} from this computer"
             + (", and its password from the keyring" if registry.username else "")
             + ". Adding it again needs the registry to be reachable.",
-            "Remove",
+            "&Remove",
             lambda: self._remove(registry),
         )
         self._show(box)
@@ -505,7 +505,7 @@ class RegistriesTab(QWidget):
             f"Apply the held sync of “{registry.name}”?",
             f"{reason[:1].upper()}{reason[1:]}\n\nAccepting syncs again and marks what the index lacks as "
             "removed upstream. Those versions stay usable here until you prune them.",
-            "Accept Removals",
+            "&Accept Removals",
             lambda: self.accept_removals(registry),
             destructive=False,
         )
@@ -533,7 +533,7 @@ class RegistriesTab(QWidget):
             f"“{registry.name}”?",
             "They are kept in the snapshot, marked removed upstream, so profiles and offline work can still use "
             "them. Pruning deletes them from this computer for good; the registry no longer lists them." + warning,
-            "Prune",
+            "&Prune",
             lambda: self._prune(registry),
         )
         self._show(box)

@@ -81,7 +81,7 @@ class TenantSettingsTab(QWidget):
         credentials_hint.setObjectName("formHint")
         self.data_path = QLabel(str(self.context.paths.data_dir))
         self.data_path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.open_folder_button = QPushButton("Open &Folder")
+        self.open_folder_button = QPushButton("Open Folde&r")
         data_row = QWidget()
         data_layout = QHBoxLayout(data_row)
         data_layout.setContentsMargins(0, 0, 0, 0)
@@ -92,7 +92,7 @@ class TenantSettingsTab(QWidget):
         self.size_label = QLabel()
         self.cache_label = QLabel()
         self.cache_label.setWordWrap(True)
-        self.clear_cache_button = QPushButton("&Clear Unused…")
+        self.clear_cache_button = QPushButton("Cl&ear Unused…")
         self.clear_cache_button.setToolTip("Delete the cached chart files that no profile uses and nobody kept offline")
         cache_row = QWidget()
         cache_layout = QHBoxLayout(cache_row)
@@ -105,7 +105,7 @@ class TenantSettingsTab(QWidget):
             "skip-verify and credentials, each checked like a new registry."
         )
         helm_text.setObjectName("formHint")
-        self.import_button = QPushButton("Import from &Helm…")
+        self.import_button = QPushButton("Import fro&m Helm…")
         helm_row = QWidget()
         helm_layout = QHBoxLayout(helm_row)
         helm_layout.setContentsMargins(0, 0, 0, 0)
@@ -126,7 +126,7 @@ class TenantSettingsTab(QWidget):
         add_row(form, "Request &timeout:", self.timeout_spin)
         add_row(form, "Slowest &download accepted:", self.min_rate_spin)
         add_row(form, "&Largest index accepted:", self.max_index_spin)
-        add_row(form, "&Hold syncs that remove more than:", self.shrink_spin)
+        add_row(form, "Hold s&yncs that remove more than:", self.shrink_spin)
         add_row(form, "&Credentials:", stacked(self.credentials_check, credentials_hint), self.credentials_check)
         _section(form, "Storage")
         add_row(form, "Data folder:", data_row, self.open_folder_button)
@@ -212,7 +212,7 @@ class TenantSettingsTab(QWidget):
             "No profile uses them and nobody kept them offline; their files are downloaded again when "
             f"needed. The {plural(usage.profile_count + usage.pinned_count, 'version')} that profiles use or "
             "that were kept offline stay.",
-            "Delete",
+            "&Delete",
             self._clear_cache,
         )
         self._dialogs.append(box)

@@ -102,7 +102,7 @@ def test_remove_asks_first_naming_what_is_lost(running_app: RunningApp, qtbot: Q
     cancel.click()
     assert tab.model.rowCount() == 1
     box = tab.confirm_remove(registry)
-    remove = next(b for b in box.buttons() if b.text() == "Remove")
+    remove = next(b for b in box.buttons() if b.text() == "&Remove")
     with qtbot.waitSignal(running_app.context.bridge.catalog_changed, timeout=10000):
         remove.click()
     qtbot.waitUntil(lambda: tab.model.rowCount() == 0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,16 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QScreen
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QFileDialog,
+    QLabel,
+    QMenuBar,
+    QMessageBox,
+    QTabBar,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from desktop.app import RunningApp, build_app
@@ -297,7 +307,7 @@ def test_values_errors_show_on_layers_and_profiles_and_export_asks(
     qtbot.keyClick(box, Qt.Key.Key_Return)
     assert written == []
     box = tab.export_current("helmfile")
-    anyway = next(b for b in box.buttons() if b.text() == "Export Anyway")
+    anyway = next(b for b in box.buttons() if b.text() == "Export &Anyway")
     anyway.click()
     assert written == ["asked for a file"]
     layer_editor.values_edit.setPlainText("image:\n  tag: v2\n")
@@ -403,7 +413,7 @@ def test_browse_charts_keep_offline_and_clear_the_cache(
     assert "in 1 chart version" in settings.cache_label.text()  # 1.7.0, looked at
     box = settings.confirm_clear_cache()
     assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)
-    delete = next(b for b in box.buttons() if b.text() == "Delete")
+    delete = next(b for b in box.buttons() if b.text() == "&Delete")
     delete.click()
     qtbot.waitUntil(lambda: "in 0 chart versions" in settings.cache_label.text(), timeout=5000)
     assert not settings.clear_cache_button.isEnabled()
@@ -434,6 +444,68 @@ def test_a_version_a_profile_uses_is_not_ticked_offline_until_its_files_are_here
     qtbot.mouseClick(details.offline_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: model.data(model.index(row, OFFLINE)) == "✓ Kept offline", timeout=10000)
     browser.reject()
+
+
+def shared_mnemonics(window: QWidget) -> dict[str, list[str]]:
+    """Alt+letter → the visible controls of `window` that claim it, where more than one does (then
+    Alt+letter only moves the focus between them, and does none of their actions)."""
+    claims: dict[str, list[str]] = {}
+
+    def claim(text: str) -> None:
+        found = re.search(r"&([^&])", text.replace("&&", ""))
+        if found:
+            claims.setdefault(found.group(1).lower(), []).append(text)
+
+    for widget in window.findChildren(QWidget):
+        if widget.window() is not window or not widget.isVisibleTo(window):
+            continue
+        if isinstance(widget, QAbstractButton) or (isinstance(widget, QLabel) and widget.buddy() is not None):
+            claim(widget.text())
+        elif isinstance(widget, QTabBar):
+            for index in range(widget.count()):
+                claim(widget.tabText(index))
+        elif isinstance(widget, QMenuBar):
+            for action in widget.actions():
+                claim(action.text())
+    return {key: texts for key, texts in claims.items() if len(texts) > 1}
+
+
+def test_no_two_visible_controls_share_an_alt_letter(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo
+) -> None:
+    """Alt+N in the Profile editor claimed New Profile, Profile name, Version and Namespace at once,
+    so it did none of them; Alt+H meant Help, Hold syncs… and Import from Helm."""
+    repo = make_repo()
+    publish(repo)
+    registry = register(running_app, repo)
+    layer = Layer(registry.uid, registry.name, registry.endpoint, "web", "2.0.0", namespace="web")
+    running_app.context.worker.save_profile(Profile(uid="", name="edge", layers=(layer,))).result(10)
+    window = running_app.window
+    window.profile_editor_tab._load()
+    for index in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(index)
+        QApplication.processEvents()
+        assert shared_mnemonics(window) == {}, window.tabs.tabText(index)
+    tabs = window.registries_tab
+    chooser = window.profile_editor_tab.pane.open_add_chart()
+    chooser.results.setCurrentIndex(chooser.results_model.index(0, NAME))
+    chooser.choose_current()
+    dialogs: list[QWidget] = [
+        chooser,
+        tabs.open_add_dialog(),
+        tabs.open_browser(registry),
+        tabs.open_history(registry),
+        tabs.confirm_remove(registry),
+        window.bundle_actions.open_export(),
+        window.bundle_actions.open_publish(),
+    ]
+    for dialog in dialogs:
+        shown(qtbot, dialog)
+        assert shared_mnemonics(dialog) == {}, dialog.windowTitle()
+        if dialog is chooser:
+            chooser.tabs.setCurrentIndex(1)
+            assert shared_mnemonics(dialog) == {}, "Add Helm Chart, Private"
+        dialog.close()
 
 
 # --- 8. keyboard: Tab leaves the table, Escape clears the filter, no match says so -----------------
