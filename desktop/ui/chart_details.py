@@ -47,6 +47,7 @@ from desktop.timefmt import local_date
 from desktop.ui.chart_icons import ChartIconCache
 from desktop.ui.code_editor import CodeEditor
 from desktop.ui.context import AppContext
+from desktop.ui.forms import home_end_rows
 from desktop.ui.style import accent_colors
 from desktop.ui.yaml_highlighter import YamlHighlighter
 from desktop.wording import plural
@@ -205,6 +206,7 @@ class ChartDetails(QWidget):
         self.versions = QTableView()
         self.versions.setModel(self.versions_model)
         self.versions.setAccessibleName("Versions")
+        home_end_rows(self.versions)
         self.versions.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.versions.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.versions.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

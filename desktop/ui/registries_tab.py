@@ -48,7 +48,7 @@ from desktop.registry import Registry
 from desktop.timefmt import short_date
 from desktop.ui.browse_charts_dialog import BrowseChartsDialog
 from desktop.ui.context import AppContext
-from desktop.ui.forms import confirm_box, empty_state, escape_clears
+from desktop.ui.forms import confirm_box, empty_state, escape_clears, home_end_rows
 from desktop.ui.registry_dialog import RegistryDialog
 from desktop.ui.registry_model import (
     ACCESS,
@@ -145,6 +145,7 @@ class RegistriesTab(QWidget):
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.verticalHeader().hide()
         self.table.setAccessibleName("Helm registries")
+        home_end_rows(self.table)
         self.actions_delegate = ActionsDelegate(self.table)
         self.table.setItemDelegateForColumn(ACTIONS, self.actions_delegate)
         header = self.table.horizontalHeader()
