@@ -154,6 +154,36 @@ def test_every_dialog_fits_a_1280x720_screen_centred_on_the_window(
         dialog.close()
 
 
+def test_the_integrity_and_bundle_dialogs_fit_a_1280x720_screen_too(
+    running_app: RunningApp, small_screen: QScreen, qtbot: QtBot, make_repo: MakeRepo, tmp_path: Path
+) -> None:
+    from tests.ui.test_held_and_removed import _hold
+
+    registry = _hold(running_app, qtbot, make_repo())
+    window = running_app.window
+    tabs = window.registries_tab
+    actions = window.bundle_actions
+    missing = tmp_path / "a-rather-long-folder-name-for-the-usb-stick" / "site-bundle-of-27-november.tar"
+    dialogs: list[QWidget] = [
+        tabs.open_history(registry),
+        tabs.confirm_accept_removals(registry),
+        tabs.confirm_prune(registry, 30),
+        actions.open_export(),
+        actions.open_publish(),
+        actions.open_import(missing),
+    ]
+    for dialog in dialogs:
+        shown(qtbot, dialog)
+        assert dialog.screen() is small_screen, dialog.windowTitle()
+        assert within(small_screen, dialog), (dialog.windowTitle(), dialog.frameGeometry())
+        centre = dialog.frameGeometry().center()
+        assert abs(centre.x() - window.frameGeometry().center().x()) <= 40, dialog.windowTitle()
+    assert dialogs[0].accept_button.isVisible()  # type: ignore[attr-defined]  # the held run can be accepted
+    qtbot.waitUntil(lambda: "cannot be imported" in dialogs[-1].heading.text(), timeout=10000)  # type: ignore[attr-defined]
+    for dialog in dialogs:
+        dialog.close()
+
+
 def test_the_main_window_comes_back_on_screen(running_app: RunningApp, small_screen: QScreen, qtbot: QtBot) -> None:
     from desktop.ui.main_window import MainWindow
 
