@@ -371,6 +371,11 @@ class ChartDetails(QWidget):
             button.setText("&Keep offline")
             button.setToolTip("Keep this version's files on this computer, for use without the network")
 
+    def _removed_on(self, version: str) -> str | None:
+        """The day `version` left the registry's index; None while it is listed."""
+        row = next((r for r in self._all_rows if r.version == version), None)
+        return local_date(row.removed_at) if row is not None and row.removed_at is not None else None
+
     # --- Keep offline / Remove offline copy ------------------------------------------------
 
     def _on_offline_clicked(self) -> None:
@@ -394,7 +399,12 @@ class ChartDetails(QWidget):
         try:
             outcome = await asyncio.wrap_future(future)
         except UserError as exc:
-            message = f"{chart} {version} is not kept offline: {exc.message}"
+            removed = self._removed_on(version)
+            message = f"{chart} {version} is not kept offline: " + (
+                f"it left the registry's index on {removed}, and the registry could not give its files."
+                if removed
+                else exc.message
+            )
         except Exception:
             log.exception("changing the offline copy failed")
             message = f"Something went wrong inside Chartkeeper; details are in {self.context.paths.log_file}."
@@ -432,10 +442,16 @@ class ChartDetails(QWidget):
             files = await asyncio.wrap_future(future)
         except UserError as exc:
             if not self.context.outlived(self) and request == self._request:
+                removed = self._removed_on(self.version() or "")
+                # The fetch's own words ("the index lists it…") do not fit a version the index dropped.
                 self.status.setText(
                     "The README, values and schema of this version are not on this computer, and the registry "
-                    f"could not give them: {exc.message} Use Keep offline while the registry can be reached "
-                    "to have them here."
+                    + (
+                        f"could not give them: it no longer lists this version (removed upstream on {removed})."
+                        if removed
+                        else f"could not give them: {exc.message} Use Keep offline while the registry can be "
+                        "reached to have them here."
+                    )
                 )
                 self.files_loaded.emit(None)
             return

@@ -86,6 +86,9 @@ def test_removed_versions_are_marked_in_the_browser_and_prune_asks_first(
     model = browser.details.versions_model
     texts = [model.data(model.index(row, VERSION)) for row in range(model.rowCount())]
     assert texts[0] == "1.1.0" and texts[1].startswith("1.0.0  (removed upstream ")
+    browser.details.select_version("1.0.0")  # its archive is not served: the message says why it cannot be had
+    qtbot.waitUntil(lambda: "no longer lists this version" in browser.details.status.text(), timeout=5000)
+    assert "the index lists it" not in browser.details.status.text()
     browser.reject()
     layer = Layer(registry.uid, registry.name, registry.endpoint, "c03", "1.0.0")
     running_app.context.worker.save_profile(Profile(uid="", name="edge", layers=(layer,))).result(10)
