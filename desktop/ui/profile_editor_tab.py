@@ -329,6 +329,8 @@ class ProfileEditorTab(QWidget):
         default = f"{stem}-{profile.version}.{suffix}" if kind == "palette" else "helmfile.yaml"
         dialog = QFileDialog(self, "Export profile", str(Path.home() / default))
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        kind_filter = "Palette JSON (*.json)" if kind == "palette" else "helmfile (*.yaml *.yml)"
+        dialog.setNameFilter(f"{kind_filter};;All files (*)")
         dialog.setDefaultSuffix(suffix)
         dialog.fileSelected.connect(lambda name: self.export_to(profile, kind, Path(name)))
         self._dialogs.append(dialog)

@@ -328,7 +328,8 @@ def test_values_errors_show_on_layers_and_profiles_and_export_asks(
     qtbot.waitUntil(lambda: editor.layer_badges()[1].startswith("✗ web"), timeout=2000)
 
     written: list[str] = []
-    monkeypatch.setattr(QFileDialog, "open", lambda self, *a: written.append("asked for a file"))
+    # No file chooser under test: the one it would open is recorded, with the kind of file it offers.
+    monkeypatch.setattr(QFileDialog, "open", lambda self, *a: written.append(self.nameFilters()[0]))
     box = tab.export_current("helmfile")
     assert isinstance(box, QMessageBox) and written == []
     assert "has errors in its values" in box.text() and "web 2.0.0" in box.informativeText()
@@ -339,10 +340,10 @@ def test_values_errors_show_on_layers_and_profiles_and_export_asks(
     box = tab.export_current("helmfile")
     anyway = next(b for b in box.buttons() if b.text() == "Export &Anyway")
     anyway.click()
-    assert written == ["asked for a file"]
+    assert written == ["helmfile (*.yaml *.yml)"]
     layer_editor.values_edit.setPlainText("image:\n  tag: v2\n")
     qtbot.waitUntil(lambda: not editor.layer_badges()[1].startswith("✗"), timeout=2000)
-    assert tab.export_current("helmfile") is None and written[-1] == "asked for a file"
+    assert tab.export_current("palette") is None and written[-1] == "Palette JSON (*.json)"
 
 
 # --- 6. the chart picker: rows, icons, ranking, nothing fetched until chosen ------------------------
