@@ -371,10 +371,18 @@ class ChartDetails(QWidget):
             button.setText("&Keep offline")
             button.setToolTip("Keep this version's files on this computer, for use without the network")
 
-    def _removed_on(self, version: str) -> str | None:
-        """The day `version` left the registry's index; None while it is listed."""
+    def _failure_text(self, error: UserError, version: str | None = None, *, hint: bool = True) -> str:
+        """Why a version's files could not be had, and what to do. The fetch's own words for a 404
+        ("the index lists it…; sync the registry") are not true of a version the index dropped."""
+        version = version if version is not None else self.version() or ""
         row = next((r for r in self._all_rows if r.version == version), None)
-        return local_date(row.removed_at) if row is not None and row.removed_at is not None else None
+        if row is None or row.removed_at is None:
+            keep = " Use Keep offline while the registry can be reached to have them here." if hint else ""
+            return error.message + keep
+        removed = f"it no longer lists this version (removed upstream on {local_date(row.removed_at)})"
+        if "(404 Not Found)" in error.message:
+            return f"{removed}, and no longer serves its files."
+        return f"{removed}. {error.message}"
 
     # --- Keep offline / Remove offline copy ------------------------------------------------
 
@@ -399,12 +407,7 @@ class ChartDetails(QWidget):
         try:
             outcome = await asyncio.wrap_future(future)
         except UserError as exc:
-            removed = self._removed_on(version)
-            message = f"{chart} {version} is not kept offline: " + (
-                f"it left the registry's index on {removed}, and the registry could not give its files."
-                if removed
-                else exc.message
-            )
+            message = f"{chart} {version} is not kept offline: {self._failure_text(exc, version, hint=False)}"
         except Exception:
             log.exception("changing the offline copy failed")
             message = f"Something went wrong inside Chartkeeper; details are in {self.context.paths.log_file}."
@@ -442,16 +445,9 @@ class ChartDetails(QWidget):
             files = await asyncio.wrap_future(future)
         except UserError as exc:
             if not self.context.outlived(self) and request == self._request:
-                removed = self._removed_on(self.version() or "")
-                # The fetch's own words ("the index lists it…") do not fit a version the index dropped.
                 self.status.setText(
                     "The README, values and schema of this version are not on this computer, and the registry "
-                    + (
-                        f"could not give them: it no longer lists this version (removed upstream on {removed})."
-                        if removed
-                        else f"could not give them: {exc.message} Use Keep offline while the registry can be "
-                        "reached to have them here."
-                    )
+                    f"could not give them: {self._failure_text(exc)}"
                 )
                 self.files_loaded.emit(None)
             return
