@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -95,16 +94,15 @@ class LayerEditor(QWidget):
         self.defaults_status = QLabel()
         self.defaults_status.setObjectName("formHint")
         self.defaults_status.setWordWrap(True)
-        status_row = QHBoxLayout()
-        status_row.setContentsMargins(0, 0, 0, 0)
-        status_row.addWidget(self.values_status)
-        status_row.addWidget(self.defaults_status, 1)
         values_page = QWidget()
         values_layout = QVBoxLayout(values_page)
         values_layout.setContentsMargins(0, 0, 0, 0)
         values_layout.setSpacing(4)
         values_layout.addWidget(self.values_edit, 1)
-        values_layout.addLayout(status_row)
+        values_layout.addWidget(self.values_status)
+        # On a line of its own: beside the status, a wrapped reason was squeezed into a narrow column
+        # that a row does not grow for, and its end was cut off.
+        values_layout.addWidget(self.defaults_status)
         values_layout.addWidget(self.problems)
         self.override_view = DiffView()
         self.version_diff_view = DiffView()

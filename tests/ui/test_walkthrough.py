@@ -346,6 +346,34 @@ def test_values_errors_show_on_layers_and_profiles_and_export_asks(
     assert tab.export_current("palette") is None and written[-1] == "Palette JSON (*.json)"
 
 
+def test_why_a_layers_defaults_are_missing_is_whole_and_leaves_room_to_edit(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo
+) -> None:
+    repo = make_repo()
+    publish(repo)
+    registry = register(running_app, repo)
+    del repo.files["/web-2.0.0.tgz"]  # the registry cannot give its defaults: the longest message there is
+    layer = Layer(registry.uid, registry.name, registry.endpoint, "web", "2.0.0", namespace="web")
+    running_app.context.worker.save_profile(Profile(uid="", name="edge", layers=(layer,))).result(10)
+    window = running_app.window
+    window.resize(900, 560)  # smaller than a 1024x700 screen allows
+    window.profile_editor_tab._load()
+    window.tabs.setCurrentIndex(2)
+    editor = window.profile_editor_tab.pane.layer_editor
+    qtbot.waitUntil(lambda: "not available" in editor.defaults_status.text(), timeout=10000)
+    label = editor.defaults_status
+    page = editor.tabs.currentWidget()
+
+    def whole() -> bool:  # as tall as its text needs, and inside the page that shows it
+        bottom = label.mapTo(page, label.rect().bottomLeft()).y()
+        return label.height() >= label.heightForWidth(label.width()) and bottom <= page.height()
+
+    qtbot.waitUntil(whole, timeout=2000)
+    # Beside "✓ Valid (YAML)" the reason wrapped into a narrow column seven lines tall (cut off on a
+    # real screen) and left the editor five lines; on a line of its own it leaves room to edit.
+    assert editor.values_edit.height() >= 6 * editor.values_edit.fontMetrics().lineSpacing()
+
+
 # --- 6. the chart picker: rows, icons, ranking, nothing fetched until chosen ------------------------
 
 
