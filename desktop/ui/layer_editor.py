@@ -55,6 +55,7 @@ class LayerEditor(QWidget):
         self.checker = checker or LayerChecker(context, self)
         self.layer: Layer | None = None
         self.defaults: ChartFiles | None = None
+        self._defaults_problem: str | None = None
         self._loading = False
         self._request = 0
         self._pending: asyncio.Future[None] | None = None
@@ -133,6 +134,7 @@ class LayerEditor(QWidget):
         try:
             self.layer = layer
             self.defaults = None
+            self._defaults_problem = None
             registry = find_registry_by_uid(self.context.reader, layer.registry_uid)
             registry_name = registry.name if registry is not None else f"{layer.registry_name} (removed)"
             self.heading.setText(f"{layer.chart} — {registry_name}")
@@ -195,9 +197,15 @@ class LayerEditor(QWidget):
                 before = await asyncio.wrap_future(worker.chart_files(registry_id, chart, previous))
         except UserError as exc:
             if not self.context.outlived(self) and request == self._request:
+                # One short line under the values (a URL-long reason squeezed the editor and was cut
+                # off); the reason in full where there is room: the Changes from defaults tab.
+                self._defaults_problem = f"The chart's defaults are not available: {exc.message}"
                 self.defaults_status.setText(
-                    f"The chart's defaults are not available ({exc.message}); the values are checked as YAML only."
+                    "The chart's defaults are not available: the values are checked as YAML only "
+                    "(Changes from defaults says why)."
                 )
+                self.defaults_status.setToolTip(exc.message)
+                self._check_values()
             return
         except Exception:
             log.exception("loading a chart's defaults failed")
@@ -206,7 +214,9 @@ class LayerEditor(QWidget):
             return
         self.defaults = files
         self.checker.remember(self.layer, files)
+        self._defaults_problem = None
         self.defaults_status.setText("")
+        self.defaults_status.setToolTip("")
         if not self.values_edit.toPlainText().strip() and files.values:
             self.values_edit.setPlainText(files.values)  # a new layer starts from the chart's defaults
         if before is not None:
@@ -284,9 +294,12 @@ class LayerEditor(QWidget):
         self.values_status.style().unpolish(self.values_status)
         self.values_status.style().polish(self.values_status)
         defaults = self.defaults.values if self.defaults is not None else None
-        self.override_view.set_texts(
-            defaults or "", text, "chart defaults", "this layer", "No changes from the chart's defaults."
-        )
+        if self.defaults is None and self._defaults_problem:
+            self.override_view.set_message(self._defaults_problem)  # not every line shown as added
+        else:
+            self.override_view.set_texts(
+                defaults or "", text, "chart defaults", "this layer", "No changes from the chart's defaults."
+            )
         self.problems_changed.emit(len(found))
 
     def _fit_problems(self) -> None:

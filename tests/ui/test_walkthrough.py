@@ -370,8 +370,10 @@ def test_why_a_layers_defaults_are_missing_is_whole_and_leaves_room_to_edit(
 
     qtbot.waitUntil(whole, timeout=2000)
     # Beside "✓ Valid (YAML)" the reason wrapped into a narrow column seven lines tall (cut off on a
-    # real screen) and left the editor five lines; on a line of its own it leaves room to edit.
+    # real screen) and left the editor five lines; now one short line, the reason where there is room.
     assert editor.values_edit.height() >= 6 * editor.values_edit.fontMetrics().lineSpacing()
+    assert "404 Not Found" in editor.defaults_status.toolTip()
+    assert "404 Not Found" in editor.override_view.toPlainText()  # not every line of the values as added
 
 
 # --- 6. the chart picker: rows, icons, ranking, nothing fetched until chosen ------------------------
