@@ -82,11 +82,13 @@ def search_charts(
                 " FROM charts c JOIN registries r ON r.id = c.registry_id"
                 f" WHERE r.sync_enabled = 1 AND c.latest_stable_version IS NOT NULL AND {match}"
             )
-        order = "8, c.name, lower(r.name)" if by_chart_name else "8, lower(r.name), c.name"
+        # The picker puts a chart named exactly what was typed first (before "alpha-web" for "web").
+        order = "lower(c.name) <> ?, 8, c.name, lower(r.name)" if by_chart_name else "8, lower(r.name), c.name"
         sql = f"SELECT {columns}{source} ORDER BY {order}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        rows = db.execute(sql, [term, term, term, term, *parameters])  # the score's come first in the text
+        ordering = [term] if by_chart_name else []
+        rows = db.execute(sql, [term, term, term, term, *parameters, *ordering])  # in the order they appear
         return [SearchHit(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[7]) for r in rows]
     stable_only = " AND v.prerelease = 0" if constraint is None and not devel else ""
     sql = (

@@ -146,7 +146,7 @@ class AddChartDialog(QDialog):
         private_layout.addWidget(hint)
         private_layout.addLayout(form)
         private_layout.addStretch(1)
-        self.tabs.addTab(private, "P&rivate")
+        self.tabs.addTab(private, "Pr&ivate")
 
         self.add_button = QPushButton("&Add Layer")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)

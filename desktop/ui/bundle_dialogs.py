@@ -44,6 +44,7 @@ from desktop.operations.bundle_publish import OciTarget, split_reference
 from desktop.sync.worker import Job
 from desktop.ui.context import AppContext
 from desktop.ui.forms import add_row
+from desktop.wording import plural
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -142,6 +143,15 @@ class _JobPanel(QWidget):
             self.bar.setRange(0, 0)
 
 
+def _action_buttons(box: QDialogButtonBox, action: QPushButton, cancel: QPushButton) -> None:
+    """The dialog's action beside Close, and its Cancel, shown only while a job runs (the button box
+    shows what it is given). The caller makes `action` the default once the box is in the dialog."""
+    box.addButton(action, QDialogButtonBox.ButtonRole.ActionRole)
+    box.addButton(cancel, QDialogButtonBox.ButtonRole.ActionRole)
+    cancel.setAutoDefault(False)
+    cancel.hide()
+
+
 def _failure(context: AppContext, error: BaseException, what: str) -> str:
     if isinstance(error, OperationCancelled):
         return f"{what} was cancelled; nothing was changed."
@@ -209,11 +219,8 @@ class ExportBundleDialog(QDialog):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.export_button = QPushButton("&Export…")
-        self.export_button.setDefault(True)
-        self.buttons.addButton(self.export_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.hide()
-        self.buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.ActionRole)
+        _action_buttons(self.buttons, self.export_button, self.cancel_button)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form, 1)
@@ -221,6 +228,7 @@ class ExportBundleDialog(QDialog):
         layout.addWidget(self.panel)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
+        self.export_button.setDefault(True)  # in the dialog: only then is it what Enter presses
 
     def _connect(self) -> None:
         self.buttons.rejected.connect(self.reject)
@@ -271,14 +279,15 @@ class ExportBundleDialog(QDialog):
             return
         self.plan = plan
         unknown = f", {plan.unknown_archives:,} of them to download" if plan.unknown_archives else ""
-        left = f"; {len(plan.skipped):,} version(s) cannot be carried" if plan.skipped else ""
+        left = f"; {plural(len(plan.skipped), 'version')} cannot be carried" if plan.skipped else ""
+        registries = plural(len(plan.registries), "registry", "registries")
         self.estimate_label.setText(
-            f"About {size_text(plan.estimated_bytes)}: {len(plan.registries)} registries, {len(plan.profiles)} "
-            f"profiles, {len(plan.archives):,} chart archives{unknown}{left}."
+            f"About {size_text(plan.estimated_bytes)}: {registries}, {plural(len(plan.profiles), 'profile')}, "
+            f"{plural(len(plan.archives), 'chart archive')}{unknown}{left}."
         )
 
     def _on_have_clicked(self) -> None:
-        dialog = QFileDialog(self, "The target's have file")
+        dialog = QFileDialog(self, "The have file the target site wrote (chartkeeper bundle have)")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(self.have_edit.setText)
         dialog.open()
@@ -336,7 +345,7 @@ class ExportBundleDialog(QDialog):
             else ""
         )
         self.message.setText(
-            f"Wrote {files} ({size_text(result.written.size)}): {result.archives:,} chart archives"
+            f"Wrote {files} ({size_text(result.written.size)}): {plural(result.archives, 'chart archive')}"
             f"{', a delta' if result.left_out else ''}.\nsha256 {result.written.sha256}{left}"
         )
         self.status_message.emit(f"Bundle written: {files}")
@@ -380,17 +389,16 @@ class ImportBundleDialog(QDialog):
         self.accept_removals.hide()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.import_button = QPushButton("&Import")
-        self.import_button.setDefault(True)
         self.import_button.setEnabled(False)
-        self.buttons.addButton(self.import_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.cancel_button = QPushButton("Cancel")
-        self.buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.ActionRole)
+        _action_buttons(self.buttons, self.import_button, self.cancel_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(self.panel)
         layout.addWidget(self.report, 1)
         layout.addWidget(self.accept_removals)
         layout.addWidget(self.buttons)
+        self.import_button.setDefault(True)
         self.buttons.rejected.connect(self.reject)
         self.import_button.clicked.connect(self._on_import_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
@@ -407,7 +415,7 @@ class ImportBundleDialog(QDialog):
     async def _job(self, dry_run: bool) -> ImportSummary | None:
         self.token = CancelToken()
         self.import_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
+        self.cancel_button.show()
         try:
             job = self.context.worker.import_bundle(
                 self.path, dry_run=dry_run, accept_removals=self.accept_removals.isChecked(), cancel=self.token
@@ -418,7 +426,7 @@ class ImportBundleDialog(QDialog):
             return None
         finally:
             self.token = None
-            self.cancel_button.setEnabled(False)
+            self.cancel_button.hide()
             self.panel.hide()
 
     @asyncSlot()
@@ -499,17 +507,15 @@ class PublishBundleDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.publish_button = QPushButton("&Publish")
-        self.publish_button.setDefault(True)
-        self.buttons.addButton(self.publish_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.publish_button = QPushButton("Publis&h")
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.hide()
-        self.buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.ActionRole)
+        _action_buttons(self.buttons, self.publish_button, self.cancel_button)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.panel)
         layout.addWidget(self.message, 1)
         layout.addWidget(self.buttons)
+        self.publish_button.setDefault(True)
         self.buttons.rejected.connect(self.reject)
         self.publish_button.clicked.connect(self._on_publish_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_clicked)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop.catalog.maintenance import CheckReport, RecoveryReport, check_catalog, describe_check, recover_catalog
 from desktop.errors import UserError
+from desktop.wording import plural
 
 
 class CatalogRecoveryDialog(QDialog):
@@ -121,7 +122,15 @@ class CatalogRecoveryDialog(QDialog):
         self.check_report = report
         lines = [describe_check(report)]
         if report.problems:
-            lines += ["", "SQLite's integrity check found:", *(f"  {problem}" for problem in report.problems)]
+            # The command line's line names `chartkeeper catalog recover`; here the button does it.
+            lines = [
+                f"The catalog {report.path} is damaged ({plural(len(report.problems), 'problem')} found). Recover "
+                "copies what can still be read into a new catalog and keeps the damaged file beside it; or Quit "
+                "and restore a backup of it.",
+                "",
+                "SQLite's integrity check found:",
+                *(f"  {problem}" for problem in report.problems),
+            ]
             self.recover_button.setDefault(True)
             self.recover_button.setFocus(Qt.FocusReason.OtherFocusReason)
         self.details.setPlainText("\n".join(lines))

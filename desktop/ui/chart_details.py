@@ -47,6 +47,7 @@ from desktop.timefmt import local_date
 from desktop.ui.chart_icons import ChartIconCache
 from desktop.ui.code_editor import CodeEditor
 from desktop.ui.context import AppContext
+from desktop.ui.forms import home_end_rows
 from desktop.ui.style import accent_colors
 from desktop.ui.yaml_highlighter import YamlHighlighter
 from desktop.wording import plural
@@ -67,12 +68,18 @@ def monospace_editor(read_only: bool, *, line_numbers: bool = False) -> CodeEdit
 
 
 def offline_text(state: OfflineState | None) -> str:
+    """The Offline column: a tick only where the files are on this computer."""
     if state is None:
         return ""
+    users = ""
+    if state.profiles:
+        users = state.profiles[0] if len(state.profiles) == 1 else plural(len(state.profiles), "profile")
+    if state.kept and not state.cached:  # kept, but its download has not succeeded yet
+        return f"⚠ Not here (in {users})" if users else "⚠ Not here (pinned)"
     if state.pinned:
         return "✓ Kept offline"
     if state.profiles:
-        return "✓ In " + (state.profiles[0] if len(state.profiles) == 1 else plural(len(state.profiles), "profile"))
+        return "✓ In " + users
     return "Cached" if state.cached else ""
 
 
@@ -128,6 +135,12 @@ class VersionsModel(QAbstractTableModel):
             state = self.offline.get(row.version)
             if state is None or not (state.cached or state.kept):
                 return "Not on this computer: its files need the registry."
+            if not state.cached:
+                who = f"{', '.join(state.profiles)} {'use' if len(state.profiles) > 1 else 'uses'} this version"
+                return (
+                    f"{who if state.profiles else 'Pinned'}, but its files are not on this computer: the registry "
+                    "could not give them yet. They are fetched when it can; Keep offline tries now."
+                )
             if state.profiles:
                 return f"Kept offline while these profiles use it: {', '.join(state.profiles)}"
             return "Kept offline (pinned)." if state.pinned else "Cached: may be removed when space is needed."
@@ -193,6 +206,7 @@ class ChartDetails(QWidget):
         self.versions = QTableView()
         self.versions.setModel(self.versions_model)
         self.versions.setAccessibleName("Versions")
+        home_end_rows(self.versions)
         self.versions.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.versions.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.versions.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -344,13 +358,31 @@ class ChartDetails(QWidget):
         if state is not None and state.pinned:
             button.setText("Remove offline &copy")
             button.setToolTip("Stop keeping this version offline and delete its files from this computer")
-        elif state is not None and state.profiles:
+        elif state is not None and state.profiles and state.cached:
             button.setText("&Keep offline")
             button.setEnabled(False)
             button.setToolTip(f"Kept offline already: {', '.join(state.profiles)} uses it")
+        elif state is not None and state.profiles:
+            button.setText("&Keep offline")
+            button.setToolTip(
+                f"{', '.join(state.profiles)} uses it, but its files are not on this computer: download them now"
+            )
         else:
             button.setText("&Keep offline")
             button.setToolTip("Keep this version's files on this computer, for use without the network")
+
+    def _failure_text(self, error: UserError, version: str | None = None, *, hint: bool = True) -> str:
+        """Why a version's files could not be had, and what to do. The fetch's own words for a 404
+        ("the index lists it…; sync the registry") are not true of a version the index dropped."""
+        version = version if version is not None else self.version() or ""
+        row = next((r for r in self._all_rows if r.version == version), None)
+        if row is None or row.removed_at is None:
+            keep = " Use Keep offline while the registry can be reached to have them here." if hint else ""
+            return error.message + keep
+        removed = f"it no longer lists this version (removed upstream on {local_date(row.removed_at)})"
+        if "(404 Not Found)" in error.message:
+            return f"{removed}, and no longer serves its files."
+        return f"{removed}. {error.message}"
 
     # --- Keep offline / Remove offline copy ------------------------------------------------
 
@@ -375,7 +407,7 @@ class ChartDetails(QWidget):
         try:
             outcome = await asyncio.wrap_future(future)
         except UserError as exc:
-            message = f"{chart} {version} is not kept offline: {exc.message}"
+            message = f"{chart} {version} is not kept offline: {self._failure_text(exc, version, hint=False)}"
         except Exception:
             log.exception("changing the offline copy failed")
             message = f"Something went wrong inside Chartkeeper; details are in {self.context.paths.log_file}."
@@ -415,8 +447,7 @@ class ChartDetails(QWidget):
             if not self.context.outlived(self) and request == self._request:
                 self.status.setText(
                     "The README, values and schema of this version are not on this computer, and the registry "
-                    f"could not give them: {exc.message} Use Keep offline while the registry can be reached "
-                    "to have them here."
+                    f"could not give them: {self._failure_text(exc)}"
                 )
                 self.files_loaded.emit(None)
             return

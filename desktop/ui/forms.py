@@ -1,5 +1,5 @@
 """Small helpers for the app's forms: labelled rows with mnemonics, a field with a note under it, empty
-states, and search fields that Escape empties."""
+states, search fields that Escape empties, and tables of rows where Home and End go to the first and last."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 def add_row(form: QFormLayout, text: str, field: QWidget, buddy: QWidget | None = None) -> QLabel:
@@ -78,6 +87,34 @@ class EscapeClears(QObject):
 def escape_clears(edit: QLineEdit) -> None:
     helper = EscapeClears(edit)
     edit.installEventFilter(helper)
+
+
+class RowHomeEnd(QObject):
+    """On a table whose rows are its items: Home and End go to the first and last row (Qt's table
+    goes to the first and last column of the row, which a row-selecting table does not show)."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        keys = (Qt.Key.Key_Home, Qt.Key.Key_End)
+        if (
+            isinstance(watched, QAbstractItemView)
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in keys
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+        ):
+            model = watched.model()
+            rows = model.rowCount() if model is not None else 0
+            if rows:
+                column = max(0, watched.currentIndex().column())
+                index = model.index(0 if event.key() == Qt.Key.Key_Home else rows - 1, column)
+                watched.setCurrentIndex(index)
+                watched.scrollTo(index)
+            return True
+        return False
+
+
+def home_end_rows(view: QAbstractItemView) -> None:
+    view.installEventFilter(RowHomeEnd(view))
 
 
 def confirm_box(

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -56,6 +55,7 @@ class LayerEditor(QWidget):
         self.checker = checker or LayerChecker(context, self)
         self.layer: Layer | None = None
         self.defaults: ChartFiles | None = None
+        self._defaults_problem: str | None = None
         self._loading = False
         self._request = 0
         self._pending: asyncio.Future[None] | None = None
@@ -77,9 +77,9 @@ class LayerEditor(QWidget):
         self.priority_spin.setToolTip("Lower numbers install first (spectrocloud.com/install-priority)")
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-        add_row(form, "Chart &version:", self.version_combo)
-        add_row(form, "&Namespace:", stacked(self.namespace_edit, self.namespace_error), self.namespace_edit)
-        add_row(form, "Install &priority:", self.priority_spin)
+        add_row(form, "Chart versi&on:", self.version_combo)
+        add_row(form, "Na&mespace:", stacked(self.namespace_edit, self.namespace_error), self.namespace_edit)
+        add_row(form, "Install p&riority:", self.priority_spin)
 
         self.values_edit = monospace_editor(read_only=False, line_numbers=True)
         self.values_edit.setTabChangesFocus(True)
@@ -95,23 +95,22 @@ class LayerEditor(QWidget):
         self.defaults_status = QLabel()
         self.defaults_status.setObjectName("formHint")
         self.defaults_status.setWordWrap(True)
-        status_row = QHBoxLayout()
-        status_row.setContentsMargins(0, 0, 0, 0)
-        status_row.addWidget(self.values_status)
-        status_row.addWidget(self.defaults_status, 1)
         values_page = QWidget()
         values_layout = QVBoxLayout(values_page)
         values_layout.setContentsMargins(0, 0, 0, 0)
         values_layout.setSpacing(4)
         values_layout.addWidget(self.values_edit, 1)
-        values_layout.addLayout(status_row)
+        values_layout.addWidget(self.values_status)
+        # On a line of its own: beside the status, a wrapped reason was squeezed into a narrow column
+        # that a row does not grow for, and its end was cut off.
+        values_layout.addWidget(self.defaults_status)
         values_layout.addWidget(self.problems)
         self.override_view = DiffView()
         self.version_diff_view = DiffView()
         self.tabs = QTabWidget()
-        self.tabs.addTab(values_page, "&Values")
-        self.tabs.addTab(self.override_view, "Changes from &defaults")
-        self.tabs.addTab(self.version_diff_view, "Defaults between versions")
+        self.tabs.addTab(values_page, "Valu&es")
+        self.tabs.addTab(self.override_view, "Chan&ges from defaults")
+        self.tabs.addTab(self.version_diff_view, "Defaults &between versions")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -135,6 +134,7 @@ class LayerEditor(QWidget):
         try:
             self.layer = layer
             self.defaults = None
+            self._defaults_problem = None
             registry = find_registry_by_uid(self.context.reader, layer.registry_uid)
             registry_name = registry.name if registry is not None else f"{layer.registry_name} (removed)"
             self.heading.setText(f"{layer.chart} — {registry_name}")
@@ -197,9 +197,15 @@ class LayerEditor(QWidget):
                 before = await asyncio.wrap_future(worker.chart_files(registry_id, chart, previous))
         except UserError as exc:
             if not self.context.outlived(self) and request == self._request:
+                # One short line under the values (a URL-long reason squeezed the editor and was cut
+                # off); the reason in full where there is room: the Changes from defaults tab.
+                self._defaults_problem = f"The chart's defaults are not available: {exc.message}"
                 self.defaults_status.setText(
-                    f"The chart's defaults are not available ({exc.message}); the values are checked as YAML only."
+                    "The chart's defaults are not available: the values are checked as YAML only "
+                    "(Changes from defaults says why)."
                 )
+                self.defaults_status.setToolTip(exc.message)
+                self._check_values()
             return
         except Exception:
             log.exception("loading a chart's defaults failed")
@@ -208,7 +214,9 @@ class LayerEditor(QWidget):
             return
         self.defaults = files
         self.checker.remember(self.layer, files)
+        self._defaults_problem = None
         self.defaults_status.setText("")
+        self.defaults_status.setToolTip("")
         if not self.values_edit.toPlainText().strip() and files.values:
             self.values_edit.setPlainText(files.values)  # a new layer starts from the chart's defaults
         if before is not None:
@@ -286,9 +294,12 @@ class LayerEditor(QWidget):
         self.values_status.style().unpolish(self.values_status)
         self.values_status.style().polish(self.values_status)
         defaults = self.defaults.values if self.defaults is not None else None
-        self.override_view.set_texts(
-            defaults or "", text, "chart defaults", "this layer", "No changes from the chart's defaults."
-        )
+        if self.defaults is None and self._defaults_problem:
+            self.override_view.set_message(self._defaults_problem)  # not every line shown as added
+        else:
+            self.override_view.set_texts(
+                defaults or "", text, "chart defaults", "this layer", "No changes from the chart's defaults."
+            )
         self.problems_changed.emit(len(found))
 
     def _fit_problems(self) -> None:

@@ -50,9 +50,12 @@ class MainWindow(QMainWindow):
         self.profile_editor_tab = ProfileEditorTab(self.context)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.settings_tab, "&Tenant settings")
-        self.tabs.addTab(self.registries_tab, "Helm &registries")
-        self.tabs.addTab(self.profile_editor_tab, "&Profile editor")
+        self.tabs.addTab(self.settings_tab, "Tenant settings")
+        self.tabs.addTab(self.registries_tab, "Helm registries")
+        self.tabs.addTab(self.profile_editor_tab, "Profile editor")
+        # Ctrl+1/2/3 switch tabs (View menu): Alt+letters belong to each tab's own fields and buttons.
+        for index in range(self.tabs.count()):
+            self.tabs.setTabToolTip(index, f"Ctrl+{index + 1}")
         self.setCentralWidget(self.tabs)
 
         file_menu = self.menuBar().addMenu("&File")
@@ -167,13 +170,14 @@ class MainWindow(QMainWindow):
         name = result.registry.name
         if result.status == "updated":
             d = result.diff
-            self.show_message(
-                f"“{name}” synchronized: {len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed."
-            )
+            removed = f"{len(d.removed)} marked removed upstream (kept until pruned)" if d.removed else "0 removed"
+            self.show_message(f"“{name}” synchronized: {len(d.added)} added, {removed}, {len(d.changed)} changed.")
         elif result.status == "unchanged":
             self.show_message(f"“{name}” is up to date.")
         elif result.status == "cancelled":
             self.show_message(f"Sync of “{name}” cancelled; its snapshot is unchanged.")
+        elif result.status == "held":
+            self.show_message(f"Sync of “{name}” held: {result.error} (⋮ → Accept Removals…)")
         else:
             self.show_message(f"Sync of “{name}” failed: {result.error}")
 

@@ -293,7 +293,7 @@ class ProfileEditorTab(QWidget):
             f"Delete “{profile.name}”?",
             f"Its {plural(len(profile.layers), 'layer')} and their values overrides are deleted. "
             "Export it first if you may want it back.",
-            "Delete",
+            "&Delete",
             lambda: self._delete(profile),
         )
         self._dialogs.append(box)
@@ -329,6 +329,8 @@ class ProfileEditorTab(QWidget):
         default = f"{stem}-{profile.version}.{suffix}" if kind == "palette" else "helmfile.yaml"
         dialog = QFileDialog(self, "Export profile", str(Path.home() / default))
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        kind_filter = "Palette JSON (*.json)" if kind == "palette" else "helmfile (*.yaml *.yml)"
+        dialog.setNameFilter(f"{kind_filter};;All files (*)")
         dialog.setDefaultSuffix(suffix)
         dialog.fileSelected.connect(lambda name: self.export_to(profile, kind, Path(name)))
         self._dialogs.append(dialog)
@@ -404,7 +406,7 @@ def ask_export_with_errors(
         "Export Profile",
         f"“{profile.name}” has errors in its values.",
         f"{shown}\n\nThe exported file would carry them to the cluster. Fix them first?",
-        "Export Anyway",
+        "Export &Anyway",
         export_anyway,
         destructive=False,
     )

@@ -71,8 +71,8 @@ class ProfilePane(QWidget):
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        add_row(form, "Profile &name:", stacked(self.name_edit, self.field_errors["name"]), self.name_edit)
-        add_row(form, "Versio&n:", stacked(self.version_edit, self.field_errors["version"]), self.version_edit)
+        add_row(form, "Profile n&ame:", stacked(self.name_edit, self.field_errors["name"]), self.name_edit)
+        add_row(form, "Ver&sion:", stacked(self.version_edit, self.field_errors["version"]), self.version_edit)
         add_row(form, "&Description:", self.description_edit)
         add_row(form, "&Tags:", stacked(self.tags_edit, self.field_errors["tags"]), self.tags_edit)
         type_label = QLabel("Add-on")
@@ -85,8 +85,8 @@ class ProfilePane(QWidget):
         self.layers.setWordWrap(True)  # a narrow list wraps a row rather than scrolling sideways
         self.layers.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.add_chart_button = QPushButton("Add Helm &Chart…")
-        self.remove_layer_button = QPushButton("Remove &Layer")
-        self.move_up_button = QPushButton("Move &Up")
+        self.remove_layer_button = QPushButton("Remove La&yer")
+        self.move_up_button = QPushButton("Move U&p")
         self.move_down_button = QPushButton("Move Do&wn")
         layer_buttons = QVBoxLayout()
         for pair in ((self.add_chart_button, self.remove_layer_button), (self.move_up_button, self.move_down_button)):

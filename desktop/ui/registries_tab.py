@@ -10,6 +10,7 @@ from PySide6.QtCore import (
     QAbstractItemModel,
     QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QPoint,
     QSortFilterProxyModel,
@@ -17,7 +18,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtGui import QContextMenuEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -38,14 +39,16 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from desktop.catalog.browse import removed_count
+from desktop.catalog.profiles import list_profiles
 from desktop.catalog.sync_records import sync_state
 from desktop.errors import UserError
 from desktop.operations.sync import SyncResult
+from desktop.profiles.health import HealthState, layer_health
 from desktop.registry import Registry
 from desktop.timefmt import short_date
 from desktop.ui.browse_charts_dialog import BrowseChartsDialog
 from desktop.ui.context import AppContext
-from desktop.ui.forms import confirm_box, empty_state, escape_clears
+from desktop.ui.forms import confirm_box, empty_state, escape_clears, home_end_rows
 from desktop.ui.registry_dialog import RegistryDialog
 from desktop.ui.registry_model import (
     ACCESS,
@@ -142,6 +145,7 @@ class RegistriesTab(QWidget):
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.verticalHeader().hide()
         self.table.setAccessibleName("Helm registries")
+        home_end_rows(self.table)
         self.actions_delegate = ActionsDelegate(self.table)
         self.table.setItemDelegateForColumn(ACTIONS, self.actions_delegate)
         header = self.table.horizontalHeader()
@@ -193,6 +197,7 @@ class RegistriesTab(QWidget):
             (QKeySequence("F2"), self._on_edit_pressed),
             (QKeySequence.StandardKey.Refresh, self._on_refresh_pressed),
             (QKeySequence("Ctrl+R"), self._on_refresh_pressed),
+            (QKeySequence("Shift+F10"), self.open_current_menu),
         ):
             shortcut = QShortcut(keys, self.table, context=Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(handler)
@@ -206,6 +211,7 @@ class RegistriesTab(QWidget):
         self._columns_timer.timeout.connect(self.fit_columns)
         self.model.dataChanged.connect(lambda *_: self._columns_timer.start())
         self.table.customContextMenuRequested.connect(self._on_table_context_menu)
+        self.table.installEventFilter(self)  # the keyboard's Menu key: see eventFilter
         self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.actions_delegate.clicked.connect(self._on_actions_clicked)
         bridge = self.context.bridge
@@ -257,18 +263,24 @@ class RegistriesTab(QWidget):
             at = summary.state.snapshot_at  # type: ignore[attr-defined]
             return short_date(at) if at else "its registration"
 
+        def why(summary: object) -> str:
+            state = summary.state  # type: ignore[attr-defined]
+            return "sync held" if state.last_error_kind == "held" else "unreachable" if state.offline else "sync failed"
+
         if len(standing_in) == 1:
             summary = standing_in[0]
             name = summary.registry.name
-            if summary.state.offline:
+            if summary.state.last_error_kind == "held":
+                text = (
+                    f"⚠ {name}'s last sync was held, not applied — using its snapshot of {snapshot(summary)}. "
+                    "If the removals are real, ⋮ → Accept Removals… applies them."
+                )
+            elif summary.state.offline:
                 text = f"⚠ {name} is unreachable — using its snapshot of {snapshot(summary)}."
             else:
                 text = f"⚠ {name} could not be synced — using its snapshot of {snapshot(summary)}."
         else:
-            parts = [
-                f"{s.registry.name} ({'unreachable' if s.state.offline else 'sync failed'}, {snapshot(s)})"
-                for s in standing_in
-            ]
+            parts = [f"{s.registry.name} ({why(s)}, {snapshot(s)})" for s in standing_in]
             text = f"⚠ {len(standing_in)} registries use their snapshots: " + ", ".join(parts) + "."
         self.offline_text.setText(text + " Everything in a snapshot keeps working; the Status column says why.")
 
@@ -344,13 +356,39 @@ class RegistriesTab(QWidget):
         self.actions_menu(registry).popup(self.table.viewport().mapToGlobal(rect.bottomLeft()))
 
     def _on_table_context_menu(self, position: QPoint) -> None:
+        """A right-click: the menu of the row under the pointer (`position` is in the viewport's
+        coordinates; the keyboard's menu comes through `eventFilter`)."""
         index = self.table.indexAt(position)
         if not index.isValid():
-            index = self.table.currentIndex()
-            if not index.isValid():
-                return
-            position = self.table.visualRect(index).center()
+            self.open_current_menu()
+            return
         self.actions_menu(index.data(REGISTRY_ROLE)).popup(self.table.viewport().mapToGlobal(position))
+
+    def open_current_menu(self) -> QMenu | None:
+        """The ⋮ menu of the selected registry, under its name: the Menu key and Shift+F10."""
+        index = self.table.currentIndex()
+        if not index.isValid():
+            if not self.proxy.rowCount():
+                return None
+            index = self.proxy.index(0, NAME)
+            self.table.setCurrentIndex(index)
+        rect = self.table.visualRect(index.siblingAtColumn(NAME))
+        menu = self.actions_menu(index.data(REGISTRY_ROLE))
+        menu.popup(self.table.viewport().mapToGlobal(rect.bottomLeft()))
+        return menu
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The Menu key sends the table a context-menu event placed in the table's own coordinates,
+        which Qt then reads as the viewport's: a header's height lower, on the next row. So a
+        keyboard's menu is always the selected registry's."""
+        if (
+            watched is self.table
+            and isinstance(event, QContextMenuEvent)
+            and event.reason() == QContextMenuEvent.Reason.Keyboard
+        ):
+            self.open_current_menu()
+            return True
+        return super().eventFilter(watched, event)
 
     def _on_table_double_clicked(self, index: QModelIndex) -> None:
         if index.column() != ACTIONS:
@@ -440,7 +478,7 @@ class RegistriesTab(QWidget):
             f"This deletes {lost} from this computer"
             + (", and its password from the keyring" if registry.username else "")
             + ". Adding it again needs the registry to be reachable.",
-            "Remove",
+            "&Remove",
             lambda: self._remove(registry),
         )
         self._show(box)
@@ -468,7 +506,7 @@ class RegistriesTab(QWidget):
             f"Apply the held sync of “{registry.name}”?",
             f"{reason[:1].upper()}{reason[1:]}\n\nAccepting syncs again and marks what the index lacks as "
             "removed upstream. Those versions stay usable here until you prune them.",
-            "Accept Removals",
+            "&Accept Removals",
             lambda: self.accept_removals(registry),
             destructive=False,
         )
@@ -479,17 +517,40 @@ class RegistriesTab(QWidget):
         self.context.worker.sync(registry.id, "manual", accept_removals=True)
 
     def confirm_prune(self, registry: Registry, count: int) -> QMessageBox:
+        used = self._removed_versions_in_profiles(registry)
+        warning = ""
+        if used:
+            shown = "; ".join(used[:5]) + (f"; and {len(used) - 5} more" if len(used) > 5 else "")
+            warning = (
+                f"\n\nProfiles use {'one of them' if len(used) == 1 else f'{len(used)} of them'}: "
+                f"{shown}. After pruning, "
+                + ("that layer names" if len(used) == 1 else "those layers name")
+                + " a version this computer no longer knows."
+            )
         box = confirm_box(
             self,
             "Prune Removed Versions",
-            f"Delete {plural(count, 'version')} that left “{registry.name}”'s index?",
+            f"Delete {'the version' if count == 1 else f'the {count:,} versions'} that left the index of "
+            f"“{registry.name}”?",
             "They are kept in the snapshot, marked removed upstream, so profiles and offline work can still use "
-            "them. Pruning deletes them from this computer for good; the registry no longer lists them.",
-            "Prune",
+            "them. Pruning deletes them from this computer for good; the registry no longer lists them." + warning,
+            "&Prune",
             lambda: self._prune(registry),
         )
         self._show(box)
         return box
+
+    def _removed_versions_in_profiles(self, registry: Registry) -> list[str]:
+        """'edge-site: longhorn 103.2.3' for each profile layer on a version of `registry` that a prune
+        would delete."""
+        found = []
+        for profile in list_profiles(self.context.reader):
+            for layer in profile.layers:
+                if layer.registry_uid != registry.uid:
+                    continue
+                if layer_health(self.context.reader, layer).state == HealthState.REMOVED_UPSTREAM:
+                    found.append(f"{profile.name}: {layer.chart} {layer.version}")
+        return found
 
     @asyncSlot()
     async def _prune(self, registry: Registry) -> None:

@@ -45,13 +45,14 @@ class LiveSync:
 
 @dataclass(frozen=True)
 class RegistryStatus:
-    kind: str  # ok | never | syncing | held | failed | offline | cancelled
+    kind: str  # ok | never | bundle | syncing | held | failed | offline | cancelled
     text: str
     tooltip: str
 
 
-def registry_status(summary: RegistrySummary, live: LiveSync | None) -> RegistryStatus:
-    """How the Status column reads for a registry."""
+def registry_status(summary: RegistrySummary, live: LiveSync | None, origin: str = "") -> RegistryStatus:
+    """How the Status column reads for a registry; `origin` says where a bundle's or a subscription's
+    registry came from ("from bundle of 27 Nov 2026; not synced with its endpoint")."""
     state = summary.state
     if live is not None:
         percent = live.percent
@@ -82,6 +83,19 @@ def registry_status(summary: RegistrySummary, live: LiveSync | None) -> Registry
             f"Failed — using snapshot of {snapshot}: {state.last_error}",
             f"The last sync failed: {state.last_error}\nIts charts still work from the snapshot of "
             f"{local_time(state.snapshot_at)}.",
+        )
+    if state.last_success_at is None and origin.startswith(("from bundle", "subscribed to ")):
+        source, _, how = origin.partition("; ")
+        source = source.replace("subscribed to ", "from ", 1)
+        return RegistryStatus(
+            "bundle",
+            f"Snapshot {source}",
+            f"Its charts come {source}; they are searchable and usable here. It is "
+            + (
+                "also synced with its own endpoint."
+                if how.startswith("syncs")
+                else "not synced with its own endpoint until you choose ⋮ → Synchronize."
+            ),
         )
     if state.last_success_at is None:
         return RegistryStatus("never", "Not synced yet", "No successful sync yet.")
@@ -154,10 +168,11 @@ class RegistryTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(summary, column)
         if role == Qt.ItemDataRole.ForegroundRole and column == STATUS:
-            kind = registry_status(summary, self._live.get(registry.id)).kind
+            kind = self._status(summary).kind
             colors = accent_colors(QApplication.palette())
             color = {
                 "ok": colors["ok"],
+                "bundle": colors["ok"],
                 "failed": colors["error"],
                 "held": colors["warning"],
                 "offline": colors["warning"],
@@ -190,8 +205,12 @@ class RegistryTableModel(QAbstractTableModel):
         if column == LAST_SYNC:
             return relative_time(summary.state.last_success_at, self._clock())
         if column == STATUS:
-            return registry_status(summary, self._live.get(registry.id)).text
+            return self._status(summary).text
         return "⋮"
+
+    def _status(self, summary: RegistrySummary) -> RegistryStatus:
+        registry_id = summary.registry.id
+        return registry_status(summary, self._live.get(registry_id), self._origins.get(registry_id, ""))
 
     def _sort_key(self, summary: RegistrySummary, column: int) -> Any:
         if column == CHARTS:
@@ -205,7 +224,7 @@ class RegistryTableModel(QAbstractTableModel):
         if column == LAST_SYNC:
             return f"Last successful sync: {local_time(summary.state.last_success_at)}"
         if column == STATUS:
-            return registry_status(summary, self._live.get(registry.id)).tooltip
+            return self._status(summary).tooltip
         if column == CHARTS:
             charts, versions = plural(summary.chart_count, "chart"), plural(summary.version_count, "version")
             return f"{charts}, {versions} in the snapshot"

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -62,7 +63,7 @@ class TenantSettingsTab(QWidget):
         self.tenant_edit.setPlaceholderText("e.g. platform-team")
         self.interval_spin = _spin("sync_interval_hours", " hours")
         self.timeout_spin = _spin("request_timeout_seconds", " s")
-        self.min_rate_spin = _spin("min_download_rate_kib", " KiB/s")
+        self.min_rate_spin = _spin("min_download_rate_kib", " KiB/s", decimals=1)
         self.min_rate_spin.setToolTip(SETTING_RULES["min_download_rate_kib"].help)
         self.max_index_spin = _spin("max_index_mb", " MB")
         self.shrink_spin = _spin("shrink_threshold_percent", " %")
@@ -80,7 +81,7 @@ class TenantSettingsTab(QWidget):
         credentials_hint.setObjectName("formHint")
         self.data_path = QLabel(str(self.context.paths.data_dir))
         self.data_path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.open_folder_button = QPushButton("Open &Folder")
+        self.open_folder_button = QPushButton("Open Folde&r")
         data_row = QWidget()
         data_layout = QHBoxLayout(data_row)
         data_layout.setContentsMargins(0, 0, 0, 0)
@@ -91,7 +92,7 @@ class TenantSettingsTab(QWidget):
         self.size_label = QLabel()
         self.cache_label = QLabel()
         self.cache_label.setWordWrap(True)
-        self.clear_cache_button = QPushButton("&Clear Unused…")
+        self.clear_cache_button = QPushButton("Cl&ear Unused…")
         self.clear_cache_button.setToolTip("Delete the cached chart files that no profile uses and nobody kept offline")
         cache_row = QWidget()
         cache_layout = QHBoxLayout(cache_row)
@@ -104,7 +105,7 @@ class TenantSettingsTab(QWidget):
             "skip-verify and credentials, each checked like a new registry."
         )
         helm_text.setObjectName("formHint")
-        self.import_button = QPushButton("Import from &Helm…")
+        self.import_button = QPushButton("Import fro&m Helm…")
         helm_row = QWidget()
         helm_layout = QHBoxLayout(helm_row)
         helm_layout.setContentsMargins(0, 0, 0, 0)
@@ -125,7 +126,7 @@ class TenantSettingsTab(QWidget):
         add_row(form, "Request &timeout:", self.timeout_spin)
         add_row(form, "Slowest &download accepted:", self.min_rate_spin)
         add_row(form, "&Largest index accepted:", self.max_index_spin)
-        add_row(form, "&Hold syncs that remove more than:", self.shrink_spin)
+        add_row(form, "Hold s&yncs that remove more than:", self.shrink_spin)
         add_row(form, "&Credentials:", stacked(self.credentials_check, credentials_hint), self.credentials_check)
         _section(form, "Storage")
         add_row(form, "Data folder:", data_row, self.open_folder_button)
@@ -166,11 +167,11 @@ class TenantSettingsTab(QWidget):
     def _load(self) -> None:
         settings = self.context.worker.settings
         self.tenant_edit.setText(settings.tenant_name)
-        self.interval_spin.setValue(round(settings.sync_interval_hours))
-        self.timeout_spin.setValue(round(settings.request_timeout_seconds))
-        self.max_index_spin.setValue(round(settings.max_index_mb))
-        self.min_rate_spin.setValue(round(settings.min_download_rate_kib))
-        self.shrink_spin.setValue(round(settings.shrink_threshold_percent))
+        for spin, value in self._numbers(settings):
+            if isinstance(spin, QDoubleSpinBox):
+                spin.setValue(_shown(spin, value))
+            else:
+                spin.setValue(round(value))
         self.proxy_edit.setText(settings.proxy)
         self.no_proxy_edit.setText(settings.no_proxy)
         self.credentials_check.setChecked(settings.credentials_to_other_hosts)
@@ -211,7 +212,7 @@ class TenantSettingsTab(QWidget):
             "No profile uses them and nobody kept them offline; their files are downloaded again when "
             f"needed. The {plural(usage.profile_count + usage.pinned_count, 'version')} that profiles use or "
             "that were kept offline stay.",
-            "Delete",
+            "&Delete",
             self._clear_cache,
         )
         self._dialogs.append(box)
@@ -234,15 +235,31 @@ class TenantSettingsTab(QWidget):
 
     # --- editing ------------------------------------------------------------------------
 
+    def _numbers(self, settings: TenantSettings) -> list[tuple[QSpinBox | QDoubleSpinBox, float]]:
+        return [
+            (self.interval_spin, settings.sync_interval_hours),
+            (self.timeout_spin, settings.request_timeout_seconds),
+            (self.max_index_spin, settings.max_index_mb),
+            (self.min_rate_spin, settings.min_download_rate_kib),
+            (self.shrink_spin, settings.shrink_threshold_percent),
+        ]
+
     def settings(self) -> TenantSettings:
+        """The settings as the tab shows them. A number set finer than its field shows (`settings set
+        request_timeout_seconds 2.5`) stays as it is until that field is changed."""
+        current = self.context.worker.settings
+        interval, timeout, max_index, min_rate, shrink = (
+            value if spin.value() == _shown(spin, value) else float(spin.value())
+            for spin, value in self._numbers(current)
+        )
         return replace(
-            self.context.worker.settings,
+            current,
             tenant_name=self.tenant_edit.text().strip(),
-            sync_interval_hours=float(self.interval_spin.value()),
-            request_timeout_seconds=float(self.timeout_spin.value()),
-            max_index_mb=float(self.max_index_spin.value()),
-            min_download_rate_kib=float(self.min_rate_spin.value()),
-            shrink_threshold_percent=float(self.shrink_spin.value()),
+            sync_interval_hours=interval,
+            request_timeout_seconds=timeout,
+            max_index_mb=max_index,
+            min_download_rate_kib=min_rate,
+            shrink_threshold_percent=shrink,
             proxy=self.proxy_edit.text().strip(),
             no_proxy=self.no_proxy_edit.text().strip(),
             credentials_to_other_hosts=self.credentials_check.isChecked(),
@@ -327,14 +344,26 @@ class TenantSettingsTab(QWidget):
         return outcomes
 
 
-def _spin(key: str, suffix: str) -> QSpinBox:
+def _spin(key: str, suffix: str, *, decimals: int = 0) -> QSpinBox | QDoubleSpinBox:
     """A number field that takes what the setting's rule takes (the CLI checks the same rule)."""
     rule = SETTING_RULES[key]
-    spin = QSpinBox()
-    spin.setRange(int(rule.low or 0), int(rule.high or 0))
+    spin: QSpinBox | QDoubleSpinBox
+    if decimals:
+        spin = QDoubleSpinBox()
+        spin.setDecimals(decimals)
+        spin.setSingleStep(0.5)
+        spin.setRange(float(rule.low or 0), float(rule.high or 0))
+    else:
+        spin = QSpinBox()
+        spin.setRange(int(rule.low or 0), int(rule.high or 0))
     spin.setSuffix(suffix)
     spin.setMinimumWidth(120)
     return spin
+
+
+def _shown(spin: QSpinBox | QDoubleSpinBox, value: float) -> float:
+    """What the field shows for a stored value (the nearest it can)."""
+    return round(value, spin.decimals()) if isinstance(spin, QDoubleSpinBox) else round(value)
 
 
 def _section(form: QFormLayout, title: str, *, first: bool = False) -> None:

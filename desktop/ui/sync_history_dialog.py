@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from desktop.catalog.sync_records import SyncRun, list_runs, run_changes
 from desktop.registry import Registry
 from desktop.timefmt import local_time
+from desktop.ui.forms import home_end_rows
 from desktop.ui.geometry import fit_to_screen
 from desktop.ui.style import accent_colors
 from desktop.wording import human_size, plural
@@ -69,6 +70,7 @@ class SyncHistoryDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.setTabKeyNavigation(False)
+        home_end_rows(self.table)
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

@@ -5,8 +5,10 @@
 
 `light` and `dark` take every tab and dialog at 1280x800; `small` takes Add Helm Chart on a 1024x700
 screen. Each variant runs in its own process, on Qt's offscreen platform with a screen of that size.
-Serves a few real repositories on 127.0.0.1 (one with icons and Rancher's namespace annotation, one
-large, one that goes offline, one that fails), registers them, and saves PNGs of what a user sees.
+Serves a few real repositories on 127.0.0.1 (one with icons and Rancher's namespace annotation whose
+index later drops two versions, one large, one that goes offline, one that fails, one whose next index
+comes truncated so its sync is held), registers them, and saves PNGs of what a user sees; a second
+catalog makes the bundle the Import Bundle dialog previews.
 """
 
 from __future__ import annotations
@@ -100,8 +102,12 @@ SCHEMA = json.dumps(
 )
 
 
-def _publish_rancher(server: Any) -> None:
-    """A Rancher-like repository: icons, app versions, dates, the namespace annotation, archives."""
+REMOVED_LATER = {("longhorn", "103.4.0+up1.6.2"), ("cert-manager", "103.4.0+up1.6.2")}
+
+
+def _publish_rancher(server: Any, without: set[tuple[str, str]] | None = None) -> None:
+    """A Rancher-like repository: icons, app versions, dates, the namespace annotation, archives;
+    `without` leaves versions out of the index (they left it upstream)."""
     from tests.support.charts import chart_archive, chart_entry, index_yaml
 
     entries: dict[str, list[dict[str, Any]]] = {}
@@ -114,7 +120,10 @@ def _publish_rancher(server: Any) -> None:
             ("103.4.0+up1.6.2", "2026-05-20"),
         ]
         for index, (version, day) in enumerate(versions):
-            if name in real and index == 0 and real[name].name.startswith(f"{name}-{version}"):
+            served = server.files.get(f"/assets/{name}-{version}.tgz")
+            if served is not None:  # published again: the same bytes, so the digests still match
+                archive = served
+            elif name in real and index == 0 and real[name].name.startswith(f"{name}-{version}"):
                 archive = real[name].read_bytes()
             else:
                 archive = chart_archive(
@@ -126,6 +135,8 @@ def _publish_rancher(server: Any) -> None:
                     schema=SCHEMA,
                 )
             server.put(f"/assets/{name}-{version}.tgz", archive)
+            if (name, version) in (without or set()):
+                continue
             entries.setdefault(name, []).append(
                 chart_entry(
                     name,
@@ -199,9 +210,54 @@ def _make_profile(running: Any) -> None:
     running.window.profile_editor_tab._load()
 
 
+MIRROR_CHARTS = {f"tool-{i:02d}": ["2.1.0", "2.0.0"] for i in range(12)}
+
+
+def _site_bundle(temp: Path) -> Path:
+    """A bundle another catalog made (an edge site's registry, its archives and a profile), for the
+    Import Bundle dialog to verify and preview."""
+    from desktop.catalog.db import open_catalog
+    from desktop.catalog.registries import find_registry
+    from desktop.operations.bundle_export import ExportSelection, export_bundle
+    from desktop.operations.profiles import save_profile
+    from desktop.profiles.model import Layer, Profile
+    from desktop.registry import RegistryDraft
+    from desktop.secrets import CredentialStore
+    from tests.support.catalog_harness import CatalogHarness
+    from tests.support.charts import chart_archive, publish_charts
+    from tests.support.repo_server import RepoServer
+
+    server = RepoServer(host="127.0.0.2").start()
+    publish_charts(
+        server,
+        {
+            "edge-agent": {v: chart_archive("edge-agent", v) for v in ("1.4.0", "1.3.2")},
+            "edge-gateway": {"0.9.1": chart_archive("edge-gateway", "0.9.1")},
+        },
+    )
+    db = open_catalog(temp / "site" / "catalog.sqlite3")
+    try:
+        engine = CatalogHarness(db, CredentialStore())
+        engine.register(RegistryDraft("site-charts", server.url))
+        registry = find_registry(db, "site-charts")
+        assert registry is not None
+        layers = (
+            Layer(registry.uid, registry.name, registry.endpoint, "edge-agent", "1.4.0", "edge", 0),
+            Layer(registry.uid, registry.name, registry.endpoint, "edge-gateway", "0.9.1", "edge", 10),
+        )
+        save_profile(engine.services, Profile(uid="", name="edge-site", version="2.0.0", layers=layers))
+        path = temp / "site-2026-11.tar"
+        export_bundle(engine.services, path, ExportSelection(charts="latest"))
+    finally:
+        db.close()
+        server.stop()
+    return path
+
+
 def shoot(output: Path, variant: str) -> None:
     width, height = VARIANTS[variant]
     _use_screen(width, height)
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
     from desktop.app import build_app, create_application
@@ -251,6 +307,15 @@ def shoot(output: Path, variant: str) -> None:
             .registry
         )
         flaky_registry = worker.register(RegistryDraft("legacy", flaky.url), CancelToken()).future.result(30).registry
+        mirror = RepoServer().start()
+        mirror.put("/index.yaml", simple_index(MIRROR_CHARTS))
+        mirror_registry = (
+            worker.register(RegistryDraft("mirror", mirror.url), CancelToken()).future.result(30).registry
+        )
+        mirror.put("/index.yaml", simple_index(dict(list(MIRROR_CHARTS.items())[:3])))  # cut short
+        assert worker.sync(mirror_registry.id).result(30).status == "held"
+        _publish_rancher(rancher, without=REMOVED_LATER)
+        worker.sync(rancher_registry.id).result(30)  # two versions left the index: kept, marked
         worker.fetch_icons(rancher_registry.id).result(30)
         edge.stop()
         worker.sync(edge_registry.id).result(30)
@@ -329,7 +394,21 @@ def shoot(output: Path, variant: str) -> None:
             browser.choose_current()
             _wait(app, lambda: browser.details.files is not None)
             save(browser, "browse-charts")
+            longhorn = next(i for i, hit in enumerate(browser.model.hits) if hit.chart == "longhorn")
+            browser.charts.setCurrentIndex(browser.model.index(longhorn, 0))
+            browser.choose_current()
+            _wait(app, lambda: browser.details.files is not None)
+            browser.details.select_version("103.4.0+up1.6.2")  # removed upstream, its files cached
+            _wait(app, lambda: browser.details.files is not None)
+            save(browser, "browse-removed")
             browser.reject()
+            history = tabs.open_history(mirror_registry)
+            history.table.selectRow(0)
+            save(history, "history-held")
+            history.reject()
+            box = tabs.confirm_accept_removals(mirror_registry)
+            save(box, "accept-removals")
+            box.reject()
             history = tabs.open_history(flaky_registry)
             history.table.selectRow(0)
             save(history, "history")
@@ -373,12 +452,26 @@ def shoot(output: Path, variant: str) -> None:
             helm.finish()
             save(helm, "helm-import")
             helm.reject()
+            export = window.bundle_actions.open_export()
+            for item in export.registry_list.findItems("rancher", Qt.MatchFlag.MatchExactly):
+                item.setCheckState(Qt.CheckState.Checked)
+            export.profile_list.item(0).setCheckState(Qt.CheckState.Checked)  # edge-platform
+            export.charts_combo.setCurrentIndex(export.charts_combo.findData("latest"))
+            export.estimate()
+            _wait(app, lambda: export.estimate_label.text().startswith("About") and export.plan is not None)
+            _settle(app, 10)
+            save(export, "bundle-export")
+            export.close()
+            importer = window.bundle_actions.open_import(_site_bundle(Path(temp)))
+            _wait(app, importer.import_button.isEnabled, 30)
+            save(importer, "bundle-import")
+            importer.close()
             window.about_action.trigger()
             about = next(w for w in app.topLevelWidgets() if w.isVisible() and w.windowTitle() == "About Chartkeeper")
             save(about, "about")
             about.close()
         running.shut_down()
-        for server in (rancher, big, flaky):
+        for server in (rancher, big, flaky, mirror):
             server.stop()
 
 

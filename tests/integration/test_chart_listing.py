@@ -29,6 +29,19 @@ def test_the_picker_ranks_by_relevance_then_chart_name(engine: CatalogHarness, m
     assert named.index("alpha") < named.index("zeta")
 
 
+def test_the_picker_puts_the_chart_named_as_typed_first(engine: CatalogHarness, make_repo: MakeRepo) -> None:
+    """Typing "web" in Add Helm Chart listed alpha-web, apache-web… before web, and with more name
+    matches than the picker shows, web was cut off altogether."""
+    big, small = make_repo(), make_repo()
+    big.put("/index.yaml", simple_index({f"a{i:03d}-web": ["1.0.0"] for i in range(30)}))
+    small.put("/index.yaml", simple_index({"web": ["2.0.0"], "web-extra": ["1.0.0"]}))
+    engine.register(RegistryDraft("big", big.url))
+    engine.register(RegistryDraft("small", small.url))
+    picked = [hit.chart for hit in search_charts(engine.db, "WEB", by_chart_name=True, limit=10)]
+    assert picked[0] == "web" and picked[1:3] == ["a000-web", "a001-web"]
+    assert search_charts(engine.db, "web")[0].name == "big/a000-web"  # the CLI keeps Helm's order
+
+
 def test_one_registrys_charts_and_versions_with_dates(engine: CatalogHarness, make_repo: MakeRepo) -> None:
     repo = make_repo()
     repo.put(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QFileDialog
 from pytestqt.qtbot import QtBot
 
 from desktop.app import RunningApp
@@ -21,7 +21,7 @@ from desktop.operations.bundle_export import ExportSelection, export_bundle
 from desktop.registry import RegistryDraft
 from desktop.secrets import CredentialStore
 from desktop.ui.bundle_dialogs import ExportBundleDialog, ImportBundleDialog
-from desktop.ui.registry_model import SYNC
+from desktop.ui.registry_model import STATUS, SYNC
 from tests.support.catalog_harness import CatalogHarness
 from tests.support.charts import chart_archive, publish_charts
 from tests.support.oci_registry import DistributionRegistry
@@ -42,9 +42,9 @@ def test_export_estimates_before_writing_then_writes_the_bundle(
     dialog = running_app.window.bundle_actions.open_export()
     assert isinstance(dialog, ExportBundleDialog)
     qtbot.waitUntil(lambda: dialog.estimate_label.text().startswith("About"), timeout=10000)
-    assert "1 registries, 0 profiles, 0 chart archives" in dialog.estimate_label.text()
+    assert "1 registry, 0 profiles, 0 chart archives" in dialog.estimate_label.text()
     dialog.charts_combo.setCurrentIndex(dialog.charts_combo.findData("latest"))
-    qtbot.waitUntil(lambda: "1 chart archives, 1 of them to download" in dialog.estimate_label.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "1 chart archive, 1 of them to download" in dialog.estimate_label.text(), timeout=10000)
     assert not (tmp_path / "b.tar").exists()  # an estimate writes nothing
     dialog.registry_list.item(0).setCheckState(Qt.CheckState.Checked)
     dialog.export_to(tmp_path / "b.tar")
@@ -53,6 +53,33 @@ def test_export_estimates_before_writing_then_writes_the_bundle(
     layout = open_layout(tmp_path / "b.tar")
     assert [chart.ref_name for chart in layout.charts] == ["alpha/web:1.1.0"]
     dialog.close()
+
+
+def test_enter_presses_each_dialogs_action_and_cancel_shows_only_while_a_job_runs(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo
+) -> None:
+    """Enter in Export Bundle's list opened the have file's Browse… (the first button Qt found,
+    since Export… was made the default before it was in the dialog), and a Cancel that cancelled
+    nothing stood beside Close."""
+    add_registry(running_app, make_repo())
+    actions = running_app.window.bundle_actions
+    export = actions.open_export()
+    qtbot.waitUntil(lambda: export.estimate_label.text().startswith("About"), timeout=10000)
+    assert export.export_button.isDefault() and not export.have_button.isDefault()
+    assert not export.cancel_button.isVisible()
+    export.registry_list.setFocus()
+    qtbot.keyClick(export.registry_list, Qt.Key.Key_Return)
+    opened = [d for d in export.findChildren(QFileDialog) if d.isVisible()]
+    assert [d.windowTitle() for d in opened] == ["Export Bundle"]  # where to write, not the have file
+    opened[0].reject()
+    export.close()
+    publish = actions.open_publish()
+    assert publish.publish_button.isDefault() and not publish.cancel_button.isVisible()
+    publish.target_edit.setFocus()
+    qtbot.keyClick(publish.target_edit, Qt.Key.Key_Return)  # nothing given: it says what is missing
+    qtbot.waitUntil(lambda: bool(publish.message.text()), timeout=5000)
+    assert not [d for d in publish.findChildren(QFileDialog) if d.isVisible()]
+    publish.close()
 
 
 def test_cancel_stops_an_export_and_leaves_no_file(
@@ -122,6 +149,9 @@ def test_a_dropped_bundle_is_previewed_then_imported(running_app: RunningApp, qt
     qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5000)
     assert "from bundle of" in model.data(model.index(0, SYNC))
     assert "not synced with its endpoint" in model.data(model.index(0, SYNC), Qt.ItemDataRole.ToolTipRole)
+    # Its snapshot came with the bundle: not "Not synced yet", which read as having nothing.
+    assert model.data(model.index(0, STATUS)).startswith("Snapshot from bundle of ")
+    assert "⋮ → Synchronize" in model.data(model.index(0, STATUS), Qt.ItemDataRole.ToolTipRole)
     dialog.close()
 
 

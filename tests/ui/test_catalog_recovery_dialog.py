@@ -76,6 +76,8 @@ def test_check_then_recover_from_the_keyboard(qtbot: QtBot, catalog: Path) -> No
     qtbot.waitUntil(lambda: dialog.check_report is not None and not dialog.working, timeout=20000)
     assert "is damaged" in dialog.details.toPlainText()
     assert "integrity check found" in dialog.details.toPlainText()
+    assert "Recover copies what can still be read" in dialog.details.toPlainText()
+    assert "chartkeeper catalog recover" not in dialog.details.toPlainText()  # the button is right there
     qtbot.waitUntil(dialog.recover_button.hasFocus)  # the next step, one key away
 
     press(dialog.recover_button, Qt.Key.Key_Return)

@@ -102,7 +102,7 @@ def test_remove_asks_first_naming_what_is_lost(running_app: RunningApp, qtbot: Q
     cancel.click()
     assert tab.model.rowCount() == 1
     box = tab.confirm_remove(registry)
-    remove = next(b for b in box.buttons() if b.text() == "Remove")
+    remove = next(b for b in box.buttons() if b.text() == "&Remove")
     with qtbot.waitSignal(running_app.context.bridge.catalog_changed, timeout=10000):
         remove.click()
     qtbot.waitUntil(lambda: tab.model.rowCount() == 0)
@@ -185,3 +185,28 @@ def test_quitting_while_a_sync_runs_stops_cleanly(running_app: RunningApp, qtbot
     assert db.execute("SELECT status FROM sync_runs ORDER BY id DESC LIMIT 1").fetchone()[0] == "cancelled"
     assert db.execute("SELECT COUNT(*) FROM chart_versions").fetchone()[0] == 1
     db.close()
+
+
+def test_home_and_end_go_to_the_first_and_last_row(running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo) -> None:
+    """Qt's tables take Home and End to the first and last column: in a table of registries (or of
+    a chart's versions) that moved nothing a user could see."""
+    repo = make_repo()
+    for name in ("alpha", "beta", "gamma"):
+        register(running_app, repo, name, simple_index({"a": ["1.0.0", "1.1.0", "1.2.0"]}))
+    tab = running_app.window.registries_tab
+    tab.reload()
+    tab.table.setFocus()
+    tab.select_registry(tab.model.registry(1).id)
+    qtbot.keyClick(tab.table, Qt.Key.Key_End)
+    assert tab.selected_registry() is not None and tab.selected_registry().name == "gamma"
+    qtbot.keyClick(tab.table, Qt.Key.Key_Home)
+    assert tab.selected_registry() is not None and tab.selected_registry().name == "alpha"
+    browser = tab.open_browser(tab.model.registry(0))
+    browser.details.show()
+    browser.details.show_chart(tab.model.registry(0), "a")
+    versions = browser.details.versions
+    qtbot.keyClick(versions, Qt.Key.Key_End)
+    assert browser.details.version() == "1.0.0"
+    qtbot.keyClick(versions, Qt.Key.Key_Home)
+    assert browser.details.version() == "1.2.0"
+    browser.reject()

@@ -115,3 +115,23 @@ def test_import_from_helm_reports_each_repository(
     registry = find_registry(running_app.context.reader, "private")
     assert registry is not None and registry.username == "helm-user" and registry.ca_pem
     assert credentials.get_password(registry.uid) == "helm-pass"
+
+
+def test_numbers_set_finer_than_a_field_shows_are_kept_when_another_setting_changes(
+    running_app: RunningApp, qtbot: QtBot
+) -> None:
+    """The command line takes `settings set min_download_rate_kib 0.5`; the tab showed it as 0 in a
+    whole-number field, and saving any other change wrote 0: the slow-download guard silently off."""
+    from dataclasses import replace
+
+    worker = running_app.context.worker
+    worker.save_settings(replace(worker.settings, min_download_rate_kib=0.5, request_timeout_seconds=2.5)).result(10)
+    tab = running_app.window.settings_tab
+    tab._load()  # as the window opens after the command line changed them
+    assert tab.min_rate_spin.text() == "0.5 KiB/s"
+    qtbot.keyClicks(tab.tenant_edit, "edge")
+    qtbot.waitUntil(lambda: worker.settings.tenant_name == "edge", timeout=5000)
+    assert (worker.settings.min_download_rate_kib, worker.settings.request_timeout_seconds) == (0.5, 2.5)
+    tab.timeout_spin.setValue(45)  # a field the user changes takes what it shows
+    qtbot.waitUntil(lambda: worker.settings.request_timeout_seconds == 45.0, timeout=5000)
+    assert worker.settings.min_download_rate_kib == 0.5
