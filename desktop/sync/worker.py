@@ -587,13 +587,17 @@ class BackgroundWorker:
         icons_at: float | None = time.monotonic() + ICON_CATCH_UP_DELAY
         try:
             while not self._stopping.is_set():
-                wait = self._schedule_due() if self._schedule_enabled else SCHEDULE_CHECK_SECONDS
-                if icons_at is not None:
-                    if time.monotonic() >= icons_at:
+                wait = SCHEDULE_CHECK_SECONDS
+                try:
+                    if self._schedule_enabled:
+                        wait = self._schedule_due()
+                    if icons_at is not None and time.monotonic() >= icons_at:
                         icons_at = None
                         self._catch_up_icons()
-                    else:
-                        wait = min(wait, icons_at - time.monotonic())
+                except Exception:  # a damaged page, say: the user's own jobs still run and say what is wrong
+                    log.exception("the sync schedule could not read the catalog")
+                if icons_at is not None:
+                    wait = min(wait, icons_at - time.monotonic())
                 try:
                     job = self._jobs.get(timeout=max(0.05, wait))
                 except queue.Empty:
@@ -603,6 +607,8 @@ class BackgroundWorker:
                 self._closed = True
             self._drain()
         finally:
+            with self._lock:
+                self._closed = True  # however the loop ended, a later write is refused, never left waiting
             self._db = None
             db.close()
 

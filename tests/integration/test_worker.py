@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import threading
 import time
@@ -19,6 +20,7 @@ from desktop.errors import AuthError, OperationCancelled
 from desktop.operations.sync import SyncResult
 from desktop.registry import RegistryDraft
 from desktop.secrets import CredentialStore
+from desktop.settings import TenantSettings
 from desktop.sync.worker import BackgroundWorker
 from tests.support.catalog_harness import CatalogHarness
 from tests.support.charts import simple_index
@@ -213,3 +215,28 @@ def test_icons_are_kept_after_registration_and_after_each_sync(
         assert chart_icon(reader, registry.id, "a").data == png(2, 2)  # type: ignore[union-attr]
     finally:
         reader.close()
+
+
+def test_a_damaged_page_met_by_the_schedule_leaves_the_writer_serving(
+    catalog_path: Path, credentials: CredentialStore, make_repo: MakeRepo, recorder: Recorder
+) -> None:
+    """The schedule's look at the catalog used to run unguarded on the writer thread: one damaged
+    page there ended the thread, and every write the window asked for after it waited forever."""
+    repo = make_repo()
+    repo.put("/index.yaml", simple_index({"a": ["1.0.0"]}))
+    db = open_catalog(catalog_path)
+    CatalogHarness(db, credentials).register(RegistryDraft("r", repo.url))
+    (page,) = db.execute("SELECT pageno FROM dbstat WHERE name = 'sync_state'").fetchone()
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    with open(catalog_path, "r+b") as file:  # what `dd if=/dev/urandom … seek=PAGE-1 conv=notrunc` does
+        file.seek((page - 1) * 4096)
+        file.write(random.Random(8).randbytes(4096))
+    worker = BackgroundWorker(catalog_path, credentials, recorder)
+    worker.start(schedule=True)
+    try:
+        saved = worker.save_settings(TenantSettings(sync_interval_hours=2)).result(10)
+        assert saved.sync_interval_hours == 2
+    finally:
+        assert worker.stop()
+
