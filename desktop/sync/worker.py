@@ -294,9 +294,15 @@ class BackgroundWorker:
 
         def run() -> None:
             while True:
-                report = keep_offline(self._services(), cancel=None)
-                if report.fetched:
-                    self._listener.catalog_changed()
+                try:
+                    report = keep_offline(self._services(), cancel=None)
+                except UserError as exc:  # the worker is closing, say
+                    log.info("keeping charts offline stopped: %s", exc.message)
+                except Exception:  # a bug: logged; the next call must still run, so the flag below is reset
+                    log.exception("keeping charts offline failed")
+                else:
+                    if report.fetched:
+                        self._listener.catalog_changed()
                 with self._lock:
                     if not self._keep_offline_again or self._stopping.is_set():
                         self._keeping_offline = False

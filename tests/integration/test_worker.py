@@ -12,18 +12,20 @@ from pathlib import Path
 import pytest
 
 from desktop.cancellation import CancelToken
+from desktop.catalog.archives import ChartRef, cached_archive
 from desktop.catalog.charts import search_charts
 from desktop.catalog.db import open_catalog
 from desktop.catalog.registries import get_registry
 from desktop.catalog.sync_records import list_runs
 from desktop.errors import AuthError, OperationCancelled
 from desktop.operations.sync import SyncResult
+from desktop.profiles.model import Layer, Profile
 from desktop.registry import RegistryDraft
 from desktop.secrets import CredentialStore
 from desktop.settings import TenantSettings
 from desktop.sync.worker import BackgroundWorker
 from tests.support.catalog_harness import CatalogHarness
-from tests.support.charts import simple_index
+from tests.support.charts import chart_archive, publish_charts, simple_index
 from tests.support.repo_server import Fault, RepoServer
 
 MakeRepo = Callable[..., RepoServer]
@@ -240,3 +242,54 @@ def test_a_damaged_page_met_by_the_schedule_leaves_the_writer_serving(
     finally:
         assert worker.stop()
 
+
+class FlakyKeyring:
+    """An in-memory keyring whose reads fail, while `broken` is set, with an error no keyring library
+    documents: the real Secret Service cannot be made to fail that way."""
+
+    def __init__(self) -> None:
+        self.passwords: dict[tuple[str, str], str] = {}
+        self.broken = False
+        self.failed = threading.Event()
+
+    def set_password(self, service: str, account: str, password: str) -> None:
+        self.passwords[(service, account)] = password
+
+    def get_password(self, service: str, account: str) -> str | None:
+        if self.broken:
+            self.failed.set()
+            raise ValueError("a keyring backend's own bug")
+        return self.passwords.get((service, account))
+
+    def delete_password(self, service: str, account: str) -> None:
+        self.passwords.pop((service, account), None)
+
+
+def test_keeping_offline_runs_again_after_a_run_that_failed_unexpectedly(
+    catalog_path: Path, make_repo: MakeRepo, recorder: Recorder
+) -> None:
+    """A run that failed with an unexpected error left the worker believing one still ran: nothing
+    pinned or used by a profile was fetched for the rest of the session."""
+    repo = make_repo(auth=("ana", "s3cret"))
+    publish_charts(repo, {"web": {"1.0.0": chart_archive("web", "1.0.0")}})
+    keyring = FlakyKeyring()
+    worker = BackgroundWorker(catalog_path, CredentialStore(keyring), recorder)
+    worker.start(schedule=False)
+    reader = open_catalog(catalog_path, readonly=True)
+    try:
+        draft = RegistryDraft("r", repo.url, username="ana", password="s3cret")
+        registry = worker.register(draft, CancelToken()).future.result(10).registry
+        keyring.broken = True
+        layer = Layer(registry.uid, registry.name, registry.endpoint, "web", "1.0.0")
+        worker.save_profile(Profile(uid="", name="edge", layers=(layer,))).result(10)  # then keeps it offline
+        assert keyring.failed.wait(10)
+        keyring.broken = False
+        worker.keep_offline()
+        ref = ChartRef(registry.uid, "web", "1.0.0")
+        deadline = time.monotonic() + 10  # a bounded wait, not a timing
+        while cached_archive(reader, ref) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert cached_archive(reader, ref) is not None
+    finally:
+        reader.close()
+        assert worker.stop()
