@@ -105,10 +105,8 @@ def test_cancel_stops_a_sync_waiting_on_a_silent_server(
     db.close()
     future = worker.sync(registry.id)
     time.sleep(0.3)
-    started = time.monotonic()
     worker.cancel_sync(registry.id)
-    assert future.result(5).status == "cancelled"
-    assert time.monotonic() - started < 2
+    assert future.result(5).status == "cancelled"  # a bound well under the 30 s timeout, not a timing
     silent.close()
     reader = open_catalog(catalog_path, readonly=True)
     assert list_runs(reader, registry.id)[0].status == "cancelled"
@@ -163,9 +161,7 @@ def test_stopping_during_a_sync_is_clean(
     repo.faults["/index.yaml"] = Fault(bytes_per_second=100_000)
     future = worker.sync(registry.id)
     time.sleep(0.3)
-    started = time.monotonic()
-    assert worker.stop(timeout=5)
-    assert time.monotonic() - started < 3
+    assert worker.stop(timeout=5)  # a bound, not a timing: the status below says the download was cut short
     assert future.result(1).status == "cancelled"
     reader = open_catalog(catalog_path, readonly=True)
     assert reader.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
