@@ -289,3 +289,21 @@ def test_keeping_offline_runs_again_after_a_run_that_failed_unexpectedly(
     finally:
         reader.close()
         assert worker.stop()
+
+
+def test_accepting_removals_while_a_sync_runs_applies_them_after_it(
+    worker: BackgroundWorker, recorder: Recorder, make_repo: MakeRepo
+) -> None:
+    """Accept Removals asked for while the schedule's sync of the same registry ran used to be
+    handed that sync's result: held again, the user's word lost."""
+    repo = make_repo(gzip_responses=False)
+    repo.put("/index.yaml", simple_index({f"c{i}": ["1.0.0", "1.1.0"] for i in range(10)}))
+    registry = worker.register(RegistryDraft("r", repo.url), CancelToken()).future.result(10).registry
+    shrunk = simple_index({"c0": ["1.0.0", "1.1.0"]})
+    repo.put("/index.yaml", shrunk)
+    repo.faults["/index.yaml"] = Fault(bytes_per_second=len(shrunk) * 2)  # half a second on the wire
+    running = worker.sync(registry.id, "schedule")
+    accepted = worker.sync(registry.id, "manual", accept_removals=True)
+    assert running.result(10).status == "held"
+    result = accepted.result(10)
+    assert result.status == "updated" and len(result.diff.removed) == 18
