@@ -61,7 +61,7 @@ def cmd_registry_add(ctx: Context, args: argparse.Namespace) -> int:
         chart_names=tuple((args.charts or "").split(",")),
     )
     show_progress = sys.stderr.isatty()
-    if args.bundle:  # a subscription to the catalog published there (issue 10)
+    if args.bundle:  # a subscription to the catalog `bundle push` published there
         from desktop.cli.bundle import subscribe_command
 
         return subscribe_command(ctx, draft, show_progress)

@@ -360,7 +360,7 @@ class BackgroundWorker:
         outcome.add_done_callback(lambda done: self.keep_offline() if done.exception() is None else None)
         return outcome
 
-    # --- bundles (issue 10) --------------------------------------------------------------------
+    # --- bundles -------------------------------------------------------------------------------
 
     def plan_bundle_export(self, selection: ExportSelection) -> Future[ExportPlan]:
         """What an export would hold and about how large it would be; nothing is written."""
