@@ -644,7 +644,8 @@ def _status_error(
         return NotFoundError(f"The registry has no {subject}.")
     if response.status == 404:
         return RegistryResponseError(
-            f"Nothing at {redacted(url)} (404 Not Found): is this an OCI registry (the /v2/ API)? Check the endpoint."
+            f"Nothing at {clipped(redacted(url))} (404 Not Found): is this an OCI registry (the /v2/ API)? "
+            "Check the endpoint."
         )
     if response.status == 429:
         return NetworkError("The registry keeps rate-limiting the requests (429 Too Many Requests): try again later.")
