@@ -1,5 +1,5 @@
-"""The desktop app's composition root: Qt application, asyncio on Qt's loop, the sync thread, the
-window; and the ordered shutdown that stops the sync thread before the catalog closes."""
+"""The desktop app's composition root: Qt application, asyncio on Qt's loop, the background worker,
+the window; and the ordered shutdown that stops the worker before the catalog closes."""
 
 from __future__ import annotations
 
@@ -42,10 +42,10 @@ class RunningApp:
     window: MainWindow
 
     def shut_down(self) -> None:
-        """Stop the sync thread (cancelling what runs), then close the UI's catalog connection."""
+        """Stop the background worker (cancelling what runs), then close the UI's catalog connection."""
         self.context.bridge.close()
         if not self.context.worker.stop(timeout=5):
-            log.warning("the sync thread did not stop within 5 s; its pending download is abandoned")
+            log.warning("the background worker did not stop within 5 s; what it was writing is abandoned")
         self.context.reader.close()
 
 
@@ -160,7 +160,7 @@ def run_app(argv: list[str]) -> int:
     import qasync
 
     # The UI thread gives up the interpreter lock in every catalog query and waits to get it back
-    # while the sync thread parses; a shorter switch interval keeps those waits (and the window's
+    # while a worker thread parses; a shorter switch interval keeps those waits (and the window's
     # pauses) short.
     sys.setswitchinterval(UI_SWITCH_INTERVAL)
     app = create_application()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -130,10 +130,6 @@ class TenantSettings:
         from desktop.net.urls import redacted_userinfo
 
         return redacted_userinfo(_proxy_from_environment()), _no_proxy_from_environment()
-
-
-def setting_names() -> list[str]:
-    return [f.name for f in fields(TenantSettings)]
 
 
 _TRUE = {"true", "yes", "on", "1"}

@@ -152,6 +152,20 @@ class CliResult:
     stderr: str
 
 
+def one_error_line(result: CliResult, *, alone: bool = True) -> str:
+    """The one `error: …` line of a failed command (exit 1), never a traceback or an internal error;
+    `alone`: nothing else on stderr (else notes such as "waiting for the catalog" may come first)."""
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    for bug in ("Traceback", "internal error", "Logging error"):
+        assert bug not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert len(errors) == 1, result.stderr
+    if alone:
+        assert lines == errors, result.stderr
+    return errors[0]
+
+
 @pytest.fixture
 def run_cli(home: Path, secret_service: SecretServiceSession) -> Callable[..., CliResult]:
     def run(*args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 60) -> CliResult:

@@ -44,10 +44,6 @@ class BundleCatalog:
     def registry(self, name: str) -> RegistryRecord | None:
         return next((registry for registry in self.registries if registry.name == name), None)
 
-    @property
-    def version_shards(self) -> int:
-        return sum(len(registry.charts) for registry in self.registries)
-
 
 def read_catalog(
     config: Descriptor, config_bytes: bytes, layers: Sequence[Descriptor], source: LayerSource

@@ -168,15 +168,6 @@ class VerifiedLayout:
         with self.open_blob(digest) as stream:
             return stream.read()
 
-    def copy_blob(self, digest: str, target: BinaryIO) -> int:
-        """Stream a blob into `target`; returns its size. Raises BundleError if it no longer matches."""
-        copied = 0
-        with self.open_blob(digest) as stream:
-            while chunk := stream.read(_CHUNK):
-                target.write(chunk)
-                copied += len(chunk)
-        return copied
-
 
 class _BlobReader(io.RawIOBase):
     def __init__(self, parts: list[Part], member: _Member, digest: str) -> None:

@@ -85,26 +85,6 @@ def archive_digests(db: sqlite3.Connection) -> set[str]:
     return {str(row[0]).lower() for row in db.execute("SELECT DISTINCT digest FROM chart_archives")}
 
 
-def snapshot_digests(db: sqlite3.Connection, registry_id: int) -> dict[tuple[str, str], str]:
-    """(chart, version) → the archive digest the stored index states, for every live version."""
-    from desktop.helm.metadata import load_chart_document
-
-    digests: dict[tuple[str, str], str] = {}
-    for name, document in db.execute(
-        "SELECT name, document FROM chart_documents WHERE registry_id = ?", (registry_id,)
-    ):
-        items = load_chart_document(document)
-        for version, position in db.execute(
-            "SELECT version, position FROM chart_versions WHERE registry_id = ? AND chart = ?", (registry_id, name)
-        ):
-            if position < len(items) and isinstance(items[position], dict):
-                digests[(name, version)] = str(items[position].get("digest") or "")
-    return digests
-
-
-# --- writing (inside the caller's transaction) ------------------------------------------------------
-
-
 def set_snapshot_time(db: sqlite3.Connection, registry_id: int, snapshot_at: float | None) -> None:
     """The snapshot now is the one of `snapshot_at`; the next sync downloads the index afresh."""
     db.execute(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from desktop.registry import Registry
+
 BUNDLE, SUBSCRIBED, SUBSCRIPTION = "bundle", "subscribed", "subscription"
 
 
@@ -37,6 +39,15 @@ def registry_origin(db: sqlite3.Connection, registry_id: int) -> RegistryOrigin 
 def paused_registry_ids(db: sqlite3.Connection) -> set[int]:
     """Registries a schedule or a sync-all leaves alone: their snapshot comes from bundles."""
     return {registry_id for registry_id, origin in registry_origins(db).items() if origin.paused}
+
+
+def synchronized_registries(db: sqlite3.Connection) -> list[Registry]:
+    """The registries the schedule and a sync of all take: synchronization on, and not paused
+    (from a bundle, they sync with their own endpoint only when the user names them)."""
+    from desktop.catalog.registries import list_registries
+
+    paused = paused_registry_ids(db)
+    return [registry for registry in list_registries(db) if registry.sync_enabled and registry.id not in paused]
 
 
 def set_registry_origin(

@@ -61,7 +61,7 @@ def cmd_registry_add(ctx: Context, args: argparse.Namespace) -> int:
         chart_names=tuple((args.charts or "").split(",")),
     )
     show_progress = sys.stderr.isatty()
-    if args.bundle:  # a subscription to the catalog published there (issue 10)
+    if args.bundle:  # a subscription to the catalog `bundle push` published there
         from desktop.cli.bundle import subscribe_command
 
         return subscribe_command(ctx, draft, show_progress)
@@ -159,15 +159,10 @@ def _status_text(state: Any) -> str:
 
 
 def cmd_registry_sync(ctx: Context, args: argparse.Namespace) -> int:
-    from desktop.catalog.origins import paused_registry_ids
-    from desktop.catalog.registries import get_registry, list_registries
+    from desktop.catalog.origins import synchronized_registries
+    from desktop.catalog.registries import get_registry
 
-    paused = paused_registry_ids(ctx.db)  # from a bundle: synced with their endpoint only when named
-    registries = (
-        [get_registry(ctx.db, name) for name in args.names]
-        if args.names
-        else [r for r in list_registries(ctx.db) if r.sync_enabled and r.id not in paused]
-    )
+    registries = [get_registry(ctx.db, name) for name in args.names] if args.names else synchronized_registries(ctx.db)
     if not registries:
         print("Nothing to synchronize: no registry has synchronization on (name one to sync it anyway).")
         return EXIT_OK

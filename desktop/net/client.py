@@ -249,14 +249,12 @@ def read_body(
         raise RegistryResponseError(f"The registry sent an unsupported content encoding ({clipped(encoding, 40)}).")
     declared = response.headers.get("content-length")
     expected = int(declared) if declared and declared.isdigit() and len(declared) < 19 else None
-    too_large = IndexFormatError(
-        f"The {what} is larger than the {max_bytes / MB:g} MB limit"
-        + (
-            ": raise the limit in Tenant settings (or --max-index-size) if this registry really is that large."
-            if what == "index"
-            else ": no chart is that large, so it was refused."
-        )
-    )
+    advice = {
+        "index": ": raise the limit in Tenant settings (or --max-index-size) if this registry really is that large.",
+        "chart": ": no chart is that large, so it was refused.",
+    }
+    limit = f"The {what} is larger than the {max_bytes / MB:g} MB limit"
+    too_large = IndexFormatError(limit + advice.get(what, ": refused."))
     if encoding in ("identity", "") and expected is not None and expected > max_bytes:
         raise too_large
     decompressor = zlib.decompressobj(wbits=47) if encoding in ("gzip", "x-gzip") else None

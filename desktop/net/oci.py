@@ -21,6 +21,7 @@ import httpx
 from desktop.cancellation import CancelToken
 from desktop.errors import (
     AuthError,
+    IndexFormatError,
     NetworkError,
     NotFoundError,
     OperationCancelled,
@@ -395,7 +396,9 @@ class OciClient:
                 if method == "HEAD" or response.status_code not in ok:
                     error_body = b""
                     if method != "HEAD":
-                        error_body, _ = read_body(response, 65536, self.settings, self.cancel, None, what="answer")
+                        # Too large to be an error document: the status alone says what happened.
+                        with contextlib.suppress(IndexFormatError):
+                            error_body, _ = read_body(response, 65536, self.settings, self.cancel, None, what="answer")
                     return OciResponse(response.status_code, response.headers, error_body, len(error_body))
                 if sink is not None:
                     wire = _stream_into(response, sink, self.settings, self.cancel)
@@ -624,7 +627,7 @@ def _status_error(
             messages.append(str(error.get("message", "")))
     except (ValueError, AttributeError):
         pass
-    subject = what or redacted(url)
+    subject = what or clipped(redacted(url))
     if response.status == 401:
         if sent_credentials:
             return AuthError("The registry refused the username or password (401 Unauthorized): check them.")
@@ -641,9 +644,11 @@ def _status_error(
         return NotFoundError(f"The registry has no {subject}.")
     if response.status == 404:
         return RegistryResponseError(
-            f"Nothing at {redacted(url)} (404 Not Found): is this an OCI registry (the /v2/ API)? Check the endpoint."
+            f"Nothing at {clipped(redacted(url))} (404 Not Found): is this an OCI registry (the /v2/ API)? "
+            "Check the endpoint."
         )
     if response.status == 429:
         return NetworkError("The registry keeps rate-limiting the requests (429 Too Many Requests): try again later.")
-    detail = f" ({'; '.join(m for m in messages if m)})" if any(messages) else ""
+    said = " ".join("; ".join(m for m in messages if m).split())  # the registry's words, on one line
+    detail = f" ({clipped(said, 200)})" if said else ""
     return RegistryResponseError(f"The registry answered {response.status}{detail} for {subject}.")

@@ -291,15 +291,27 @@ class _Stream(httpcore.NetworkStream):
             raise httpcore.ConnectError("TLS inside TLS (an https:// proxy) is not supported: use an http:// proxy")
         try:
             self._sock.settimeout(self._interrupter.remaining(timeout))
-            wrapped = ssl_context.wrap_socket(self._sock, server_hostname=server_hostname)
-        except TimeoutError as exc:
-            self.close()
-            raise httpcore.ConnectTimeout(str(exc)) from exc
+            # Wrapping detaches the plain socket: the TLS one is registered before the handshake, so
+            # a cancel or the deadline can shut the connection under it.
+            wrapped = ssl_context.wrap_socket(
+                self._sock, server_hostname=server_hostname, do_handshake_on_connect=False
+            )
         except OSError as exc:
             self.close()
             raise httpcore.ConnectError(str(exc)) from exc
         self._interrupter.unregister(self._sock)
+        self._sock = wrapped
         self._interrupter.register(wrapped)
+        try:
+            wrapped.do_handshake()
+            if self._interrupter.aborted or self._interrupter.expired:
+                raise OSError(errno.ECONNABORTED, "the download was stopped")
+        except TimeoutError as exc:
+            self.close()
+            raise httpcore.ConnectTimeout(str(exc)) from exc
+        except (OSError, ValueError) as exc:  # ValueError: the socket closed under the handshake
+            self.close()
+            raise httpcore.ConnectError(str(exc)) from exc
         return _Stream(wrapped, self._interrupter)
 
     def get_extra_info(self, info: str) -> Any:

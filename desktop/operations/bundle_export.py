@@ -43,10 +43,10 @@ from desktop.cancellation import CancelToken
 from desktop.catalog import bundle_rows
 from desktop.catalog.bundle_rows import StoredArchive
 from desktop.catalog.origins import remembered_layers
-from desktop.catalog.profiles import find_profile, list_profiles
-from desktop.catalog.registries import find_registry, list_registries
+from desktop.catalog.profiles import get_profile, list_profiles
+from desktop.catalog.registries import get_registry, list_registries
 from desktop.catalog.sync_records import SyncState, sync_state
-from desktop.errors import NotFoundError, OperationCancelled, UserError, ValidationError
+from desktop.errors import OperationCancelled, UserError, ValidationError
 from desktop.files import write_error, write_output_file
 from desktop.helm.chart_archive import ChartArchiveError, read_chart_files
 from desktop.operations.bundle_catalog import (
@@ -163,8 +163,8 @@ def export_bundle(
 
 def plan_step(db: sqlite3.Connection, selection: ExportSelection) -> ExportPlan:
     everything = not selection.registries and not selection.profiles
-    profiles = list_profiles(db) if everything else [_profile(db, name) for name in selection.profiles]
-    chosen = list_registries(db) if everything else [_registry(db, name) for name in selection.registries]
+    profiles = list_profiles(db) if everything else [get_profile(db, name) for name in selection.profiles]
+    chosen = list_registries(db) if everything else [get_registry(db, name) for name in selection.registries]
     by_uid = {registry.uid: registry for registry in list_registries(db)}
     for profile in profiles:  # a profile is of no use without its registries
         for layer in profile.layers:
@@ -211,22 +211,6 @@ def plan_step(db: sqlite3.Connection, selection: ExportSelection) -> ExportPlan:
         sum(a.stored.size for a in archives if a.stored is not None),
         sum(1 for a in archives if a.stored is None),
     )
-
-
-def _profile(db: sqlite3.Connection, name: str) -> Profile:
-    profile = find_profile(db, name)
-    if profile is None:
-        known = ", ".join(p.name for p in list_profiles(db)) or "none yet"
-        raise NotFoundError(f"There is no profile named '{name}' (profiles: {known}).")
-    return profile
-
-
-def _registry(db: sqlite3.Connection, name: str) -> Registry:
-    registry = find_registry(db, name)
-    if registry is None:
-        known = ", ".join(r.name for r in list_registries(db)) or "none yet"
-        raise NotFoundError(f"There is no registry named '{name}' (registered: {known}).")
-    return registry
 
 
 def _wanted_versions(

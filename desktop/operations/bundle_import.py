@@ -95,14 +95,6 @@ class ImportSummary:
     def count(self, action: str) -> int:
         return sum(1 for outcome in self.registries if outcome.action == action)
 
-    @property
-    def versions_added(self) -> int:
-        return sum(len(outcome.diff.added) for outcome in self.registries)
-
-    @property
-    def versions_removed(self) -> int:
-        return sum(len(outcome.diff.removed) for outcome in self.registries)
-
 
 def summary_lines(summary: ImportSummary) -> list[str]:
     """The summary as people read it, in the CLI and in the window."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from desktop.settings import TenantSettings
@@ -43,9 +43,6 @@ class Services:
         from desktop.net.settings import network_settings
 
         return network_settings(self.settings)
-
-    def with_settings(self, settings: TenantSettings) -> Services:
-        return replace(self, settings=settings)
 
 
 def inline_services(

@@ -50,9 +50,8 @@ from desktop.operations.sync import (
     SyncResult,
     _recorded,
     apply_fetched,
-    begin_sync,
-    end_sync_failed,
     hold_reason,
+    recorded_sync,
     result_of,
 )
 from desktop.registry import Registry, RegistryDraft
@@ -162,34 +161,24 @@ def sync_subscription(
 ) -> SyncResult:
     """A subscription's sync: read the newest published catalog and import it. Failures are recorded
     and returned, like any sync's."""
-    pending = services.catalog(begin_sync, registry_id, trigger, services.clock())
-    if started is not None:
-        started(pending)
     from desktop.net.access import oci_access
 
-    registry = pending.registry
-    try:
-        try:
-            password = services.credentials.get_password(registry.uid) if registry.username else None
-            access = oci_access(registry, password)
-            fetched = fetch_catalog(services, access, pending.state.content_digest, cancel, progress)
-        except UserError as exc:
-            return services.catalog(end_sync_failed, pending, exc, services.clock())
-        except Exception as exc:  # a bug: logged, recorded
-            log.exception("sync of subscription %s failed unexpectedly", registry.name)
-            return services.catalog(end_sync_failed, pending, exc, services.clock())
+    rule = ShrinkRule(services.settings.shrink_threshold_percent, accept_removals)
+
+    def fetch(pending: PendingSync) -> FetchedCatalog:
+        registry = pending.registry
+        password = services.credentials.get_password(registry.uid) if registry.username else None
+        return fetch_catalog(services, oci_access(registry, password), pending.state.content_digest, cancel, progress)
+
+    def apply(pending: PendingSync, fetched: FetchedCatalog) -> SyncResult:
         try:
             if progress is not None:
                 progress("write", 0, None)
-            rule = ShrinkRule(services.settings.shrink_threshold_percent, accept_removals)
             return services.catalog(apply_subscription, pending, fetched, rule, cancel, services.clock)
         finally:
             fetched.discard()
-    except (KeyboardInterrupt, SystemExit):
-        from desktop.catalog.sync_records import end_interrupted_run
 
-        services.catalog(end_interrupted_run, pending.run_id, services.clock())
-        raise
+    return recorded_sync(services, registry_id, trigger, started, fetch, apply)
 
 
 # --- the network step ------------------------------------------------------------------------------------

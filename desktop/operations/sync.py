@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from desktop.cancellation import CancelToken
 from desktop.catalog.db import transaction
@@ -35,6 +35,7 @@ from desktop.secrets import CredentialStore
 from desktop.sync.fetch_index import FetchedIndex, ProgressCallback
 
 log = logging.getLogger(__name__)
+F = TypeVar("F")
 
 BUG_MESSAGE = "Internal error: see the log for details."
 # A shrink smaller than this is a maintainer's tidy-up, not a download cut short: a small registry
@@ -138,24 +139,49 @@ def _sync_with_endpoint(
     started: Callable[[PendingSync], None] | None,
     accept_removals: bool,
 ) -> SyncResult:
-    pending = services.catalog(begin_sync, registry_id, trigger, services.clock())
-    if started is not None:
-        started(pending)
     rule = ShrinkRule(services.settings.shrink_threshold_percent, accept_removals)
-    try:
-        try:
-            fetched = fetch_for_sync(pending, services.credentials, services.network, cancel, progress)
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-        except UserError as exc:
-            return services.catalog(end_sync_failed, pending, exc, services.clock())
-        except Exception as exc:  # a bug: logged with its traceback, recorded, and the next registry still syncs
-            log.exception("sync of %s failed unexpectedly", pending.registry.name)
-            return services.catalog(end_sync_failed, pending, exc, services.clock())
+
+    def fetch(pending: PendingSync) -> FetchedIndex:
+        fetched = fetch_for_sync(pending, services.credentials, services.network, cancel, progress)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        return fetched
+
+    def apply(pending: PendingSync, fetched: FetchedIndex) -> SyncResult:
         if progress is not None:
             progress("write", 0, None)
         return services.catalog(apply_sync, pending, fetched, rule, cancel, services.clock)
-    except (KeyboardInterrupt, SystemExit):  # Ctrl-C or SIGTERM: say so in the history, then stop
+
+    return recorded_sync(services, registry_id, trigger, started, fetch, apply)
+
+
+def recorded_sync(
+    services: Services,
+    registry_id: int,
+    trigger: str,
+    started: Callable[[PendingSync], None] | None,
+    fetch: Callable[[PendingSync], F],
+    apply: Callable[[PendingSync, F], SyncResult],
+) -> SyncResult:
+    """The steps every sync takes, whatever it reads: record the run's start, fetch, apply. A
+    failure of either step ends the run recorded as failed or cancelled and is returned (a bug is
+    logged with its traceback too, and the next registry still syncs); Ctrl-C or SIGTERM is
+    recorded as an interruption and raised."""
+    pending = services.catalog(begin_sync, registry_id, trigger, services.clock())
+    if started is not None:
+        started(pending)
+    try:
+        try:
+            return apply(pending, fetch(pending))
+        except UserError as exc:
+            return services.catalog(end_sync_failed, pending, exc, services.clock())
+        except sqlite3.IntegrityError:  # the registry was removed while it was syncing
+            removed = OperationCancelled("The registry was removed during the sync.")
+            return services.catalog(end_sync_failed, pending, removed, services.clock())
+        except Exception as exc:
+            log.exception("sync of %s failed unexpectedly", pending.registry.name)
+            return services.catalog(end_sync_failed, pending, exc, services.clock())
+    except (KeyboardInterrupt, SystemExit):  # say so in the history, then stop
         services.catalog(end_interrupted_run, pending.run_id, services.clock())
         raise
 
@@ -205,23 +231,19 @@ def apply_sync(
 ) -> SyncResult:
     """Write what changed and close the run, in one transaction — or, when the new index would
     remove a suspicious share of the snapshot, hold it: nothing changes but the run's record. A
-    run already ended (cancelled while its download was abandoned) writes nothing."""
-    try:
-        with transaction(db):
-            if run_status(db, pending.run_id) != "running":
-                return _recorded(db, pending)
-            reason = None if rule.accept_removals else hold_reason(db, pending.registry.id, fetched, rule)
-            if reason is not None:
-                outcome = RunOutcome("held", fetched.download.status, fetched.download.wire_bytes, error=reason)
-                finish_run(db, pending.run_id, outcome, clock())
-                record_held(db, pending.registry.id, reason)
-                return result_of(pending.registry, pending.run_id, outcome, fetched)
-            outcome = apply_fetched(db, pending.registry.id, fetched, cancel, clock())
+    run already ended (cancelled while its download was abandoned) writes nothing; a failure rolls
+    back and is left to `recorded_sync` to record."""
+    with transaction(db):
+        if run_status(db, pending.run_id) != "running":
+            return _recorded(db, pending)
+        reason = None if rule.accept_removals else hold_reason(db, pending.registry.id, fetched, rule)
+        if reason is not None:
+            outcome = RunOutcome("held", fetched.download.status, fetched.download.wire_bytes, error=reason)
             finish_run(db, pending.run_id, outcome, clock())
-    except sqlite3.IntegrityError:  # the registry was removed while it was syncing
-        return end_sync_failed(db, pending, OperationCancelled("The registry was removed during the sync."), clock())
-    except UserError as exc:
-        return end_sync_failed(db, pending, exc, clock())
+            record_held(db, pending.registry.id, reason)
+            return result_of(pending.registry, pending.run_id, outcome, fetched)
+        outcome = apply_fetched(db, pending.registry.id, fetched, cancel, clock())
+        finish_run(db, pending.run_id, outcome, clock())
     return result_of(pending.registry, pending.run_id, outcome, fetched)
 
 

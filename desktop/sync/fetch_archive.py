@@ -51,7 +51,7 @@ def archive_source(db: sqlite3.Connection, registry: Registry, chart: str, versi
 
 
 def site_mirror(db: sqlite3.Connection, registry: Registry) -> Registry | None:
-    """The subscription whose catalog brings `registry` (issue 10), when there is one."""
+    """The subscription whose catalog brings `registry`, when there is one."""
     from desktop.catalog.origins import subscription_of
     from desktop.catalog.registries import get_registry_by_id
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from desktop.catalog.origins import paused_registry_ids
-from desktop.catalog.registries import list_registries
+from desktop.catalog.origins import synchronized_registries
 from desktop.catalog.sync_records import SyncState, sync_state
 from desktop.registry import Registry
 
@@ -30,10 +29,8 @@ def due_registries(db: sqlite3.Connection, now: float, interval: float) -> tuple
     """The registries the schedule should sync now, and when the next of the others falls due."""
     due: list[Registry] = []
     soonest: float | None = None
-    paused = paused_registry_ids(db)  # from a bundle: not synced with their endpoint until the user does it
-    for registry in list_registries(db):
-        enabled = registry.sync_enabled and registry.id not in paused
-        at = next_sync_at(sync_state(db, registry.id), interval, enabled=enabled)
+    for registry in synchronized_registries(db):
+        at = next_sync_at(sync_state(db, registry.id), interval, enabled=True)
         if at is None:
             continue
         if at <= now:

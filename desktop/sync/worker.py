@@ -294,9 +294,15 @@ class BackgroundWorker:
 
         def run() -> None:
             while True:
-                report = keep_offline(self._services(), cancel=None)
-                if report.fetched:
-                    self._listener.catalog_changed()
+                try:
+                    report = keep_offline(self._services(), cancel=None)
+                except UserError as exc:  # the worker is closing, say
+                    log.info("keeping charts offline stopped: %s", exc.message)
+                except Exception:  # a bug: logged; the next call must still run, so the flag below is reset
+                    log.exception("keeping charts offline failed")
+                else:
+                    if report.fetched:
+                        self._listener.catalog_changed()
                 with self._lock:
                     if not self._keep_offline_again or self._stopping.is_set():
                         self._keeping_offline = False
@@ -354,7 +360,7 @@ class BackgroundWorker:
         outcome.add_done_callback(lambda done: self.keep_offline() if done.exception() is None else None)
         return outcome
 
-    # --- bundles (issue 10) --------------------------------------------------------------------
+    # --- bundles -------------------------------------------------------------------------------
 
     def plan_bundle_export(self, selection: ExportSelection) -> Future[ExportPlan]:
         """What an export would hold and about how large it would be; nothing is written."""
@@ -424,15 +430,19 @@ class BackgroundWorker:
 
     def sync(self, registry_id: int, trigger: str = "manual", *, accept_removals: bool = False) -> Future[SyncResult]:
         """Start a sync (or return the one already running for this registry). `accept_removals`:
-        apply a shrink that a previous run held."""
+        apply a shrink that a previous run held — asked for while a sync that does not accept them
+        runs, an accepting one follows it."""
         with self._lock:
             existing = self._running.get(registry_id)
-            if existing is not None:
-                return existing.future
-            running = _RunningSync(CancelToken(), Future(), trigger, accept_removals=accept_removals)
-            self._running[registry_id] = running
-        self._pool.submit(lambda: self._sync_job(registry_id, running))
-        return running.future
+            if existing is None:
+                running = _RunningSync(CancelToken(), Future(), trigger, accept_removals=accept_removals)
+                self._running[registry_id] = running
+        if existing is None:
+            self._pool.submit(lambda: self._sync_job(registry_id, running))
+            return running.future
+        if accept_removals and not existing.accept_removals:
+            return _after(existing.future, lambda: self.sync(registry_id, trigger, accept_removals=True))
+        return existing.future
 
     def prune(self, registry_id: int, older_than_days: float | None = None) -> Future[int]:
         """Delete for good the registry's versions removed upstream."""
@@ -474,7 +484,7 @@ class BackgroundWorker:
         except BaseException as exc:  # the registry is gone, or the worker is closing
             if not isinstance(exc, UserError):
                 log.exception("sync of registry %s failed unexpectedly", registry_id)
-            self._forget(registry_id)
+            self._forget(registry_id, running)
             _fail_if_pending(running.future, exc)
             return
         self._end_sync(registry_id, running, result)
@@ -494,20 +504,22 @@ class BackgroundWorker:
 
     def _end_sync(self, registry_id: int, running: _RunningSync, result: SyncResult) -> None:
         with self._lock:
-            if running.future.done():
-                return
             if self._running.get(registry_id) is running:
                 del self._running[registry_id]
+        try:  # outside the lock: the future's callbacks may start the next sync
             running.future.set_result(result)
+        except InvalidStateError:
+            return  # the run's other end (a cancel, or the download after it) came first
         self._listener.sync_finished(result)
         self._listener.catalog_changed()
         if result.ok and not self._stopping.is_set():
             self.keep_offline()  # the registry answers: fetch what profiles and pins still lack
             self.fetch_icons(registry_id)
 
-    def _forget(self, registry_id: int) -> None:
+    def _forget(self, registry_id: int, running: _RunningSync) -> None:
         with self._lock:
-            self._running.pop(registry_id, None)
+            if self._running.get(registry_id) is running:  # not a later sync of the same registry
+                del self._running[registry_id]
 
     # --- plumbing ---------------------------------------------------------------------------------
 
@@ -587,13 +599,17 @@ class BackgroundWorker:
         icons_at: float | None = time.monotonic() + ICON_CATCH_UP_DELAY
         try:
             while not self._stopping.is_set():
-                wait = self._schedule_due() if self._schedule_enabled else SCHEDULE_CHECK_SECONDS
-                if icons_at is not None:
-                    if time.monotonic() >= icons_at:
+                wait = SCHEDULE_CHECK_SECONDS
+                try:
+                    if self._schedule_enabled:
+                        wait = self._schedule_due()
+                    if icons_at is not None and time.monotonic() >= icons_at:
                         icons_at = None
                         self._catch_up_icons()
-                    else:
-                        wait = min(wait, icons_at - time.monotonic())
+                except Exception:  # a damaged page, say: the user's own jobs still run and say what is wrong
+                    log.exception("the sync schedule could not read the catalog")
+                if icons_at is not None:
+                    wait = min(wait, icons_at - time.monotonic())
                 try:
                     job = self._jobs.get(timeout=max(0.05, wait))
                 except queue.Empty:
@@ -603,6 +619,8 @@ class BackgroundWorker:
                 self._closed = True
             self._drain()
         finally:
+            with self._lock:
+                self._closed = True  # however the loop ended, a later write is refused, never left waiting
             self._db = None
             db.close()
 
@@ -631,6 +649,30 @@ class BackgroundWorker:
             if registry.id not in running:
                 self.sync(registry.id, "schedule")
         return SCHEDULE_CHECK_SECONDS if soonest is None else min(SCHEDULE_CHECK_SECONDS, soonest - now)
+
+
+def _after(first: Future[Any], start: Callable[[], Future[T]]) -> Future[T]:
+    """A future for what `start` begins once `first` has ended, however it ended."""
+    outcome: Future[T] = Future()
+
+    def begin(_first: Future[Any]) -> None:
+        try:
+            second = start()
+        except BaseException as exc:
+            _fail_if_pending(outcome, exc)
+            return
+        second.add_done_callback(lambda done: _copy_outcome(done, outcome))
+
+    first.add_done_callback(begin)
+    return outcome
+
+
+def _copy_outcome(source: Future[T], target: Future[T]) -> None:
+    error = source.exception()
+    if error is not None:
+        _fail_if_pending(target, error)
+    else:
+        _resolve_if_pending(target, source.result())
 
 
 def _fail_if_pending(future: Future[Any], error: BaseException) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,17 @@ import trustme
 import yaml
 
 from desktop.bundle.helm_artifact import oci_tag
+from desktop.cancellation import CancelToken
+from desktop.catalog.db import open_catalog
+from desktop.catalog.profiles import find_profile
 from desktop.catalog.registries import get_registry
+from desktop.catalog.sync_records import list_runs
 from desktop.operations.bundle_export import ExportSelection, export_bundle
+from desktop.operations.bundle_publish import OciTarget, push_bundle
 from desktop.operations.chart_files import pin_version
 from desktop.operations.profiles import save_profile
+from desktop.operations.subscriptions import subscribe
+from desktop.operations.sync import SyncStatus
 from desktop.profiles.model import Layer, Profile
 from desktop.registry import RegistryDraft
 from tests.conftest import CliResult
@@ -191,3 +199,35 @@ def test_mirrored_charts_are_pulled_back_by_helm_and_profiles_point_at_the_mirro
     palette = json.loads(run_cli("profile", "export", "edge", "--mirror", mirror).stdout)
     pack = palette["spec"]["template"]["packs"][0]
     assert (pack["type"], pack["registry"]["metadata"]["name"]) == ("oci", "mirror")
+
+
+def test_a_subscription_sync_cancelled_as_it_writes_is_recorded_as_cancelled(
+    source: tuple[CatalogHarness, RepoServer], site: DistributionRegistry, ca_file: Path, tmp_path: Path
+) -> None:
+    """The import step of a subscription's sync used to let its failures escape: the run stayed
+    'running' in the history and the window never heard that the sync had ended."""
+    engine, _ = source
+    publish = OciTarget(target(site), USER, PASSWORD, ca_file.read_text())
+    bundle = tmp_path / "b.tar"
+    export_bundle(engine.services, bundle, ExportSelection(charts="latest"))
+    push_bundle(engine.services, bundle, publish)
+    workstation = CatalogHarness(open_catalog(tmp_path / "ws" / "catalog.sqlite3"), engine.credentials)
+    try:
+        draft = RegistryDraft("site", target(site), username=USER, password=PASSWORD, ca_pem=ca_file.read_text())
+        subscribed, _ = subscribe(workstation.services, replace(draft, kind="oci"))
+        save_profile(engine.services, Profile("", "second"))  # a newer catalog to import
+        export_bundle(engine.services, bundle, ExportSelection(charts="latest"))
+        push_bundle(engine.services, bundle, publish)
+        cancel = CancelToken()
+
+        def cancel_as_it_writes(phase: str, _done: int, _total: int | None) -> None:
+            if phase == "write":
+                cancel.cancel()
+
+        result = workstation.sync(subscribed.registry, cancel=cancel, progress=cancel_as_it_writes)
+        assert result.status == SyncStatus.CANCELLED
+        (last, *_) = list_runs(workstation.db, subscribed.registry.id, 1)
+        assert last.status == "cancelled"
+        assert find_profile(workstation.db, "second") is None  # the import rolled back
+    finally:
+        workstation.db.close()

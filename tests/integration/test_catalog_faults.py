@@ -18,7 +18,7 @@ import pytest
 
 from desktop.catalog.db import SCHEMA_VERSION
 from desktop.cli.context import WAITING
-from tests.conftest import ROOT, CliResult
+from tests.conftest import ROOT, CliResult, one_error_line
 from tests.support.charts import chart_entry, index_yaml
 from tests.support.repo_server import RepoServer
 
@@ -44,14 +44,6 @@ print("holding", flush=True)
 sys.stdin.readline()
 db.execute("COMMIT")
 """
-
-
-def one_error_line(result: CliResult) -> str:
-    assert result.returncode == 1, (result.returncode, result.stderr)
-    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1, result.stderr
-    return errors[0]
 
 
 @pytest.fixture
@@ -112,7 +104,7 @@ def test_a_catalog_locked_too_long_is_busy_in_one_line(
     registered: RepoServer, run_cli: RunCli, holder: subprocess.Popen[str]
 ) -> None:
     result = run_cli("registry", "remove", "stable", timeout=120)
-    line = one_error_line(result)
+    line = one_error_line(result, alone=False)
     assert "is busy (another Chartkeeper is writing); try again" in line
     assert result.stderr.splitlines()[0] == WAITING
     assert holder.stdin is not None
@@ -168,12 +160,12 @@ def test_a_damaged_page_is_one_line_then_checked_and_recovered(
     assert len(pages) > 10
     damage(catalog_path, pages[len(pages) // 2])
 
-    line = one_error_line(run_cli("search", "--versions"))
+    line = one_error_line(run_cli("search", "--versions"), alone=False)
     assert f"The catalog {catalog_path} is damaged" in line
     assert "chartkeeper catalog recover" in line and "move it aside" not in line and "afresh" not in line
 
     check = run_cli("catalog", "check")
-    assert "is damaged" in one_error_line(check)
+    assert "is damaged" in one_error_line(check, alone=False)
     assert check.stdout.startswith(f"SQLite's integrity check of {catalog_path} found:\n  ")
     report = json.loads(run_cli("catalog", "check", "-o", "json").stdout)
     assert report["sound"] is False and report["problems"] and report["schema"] == SCHEMA_VERSION
@@ -204,10 +196,10 @@ def test_a_damaged_first_page_is_refused_plainly_and_left_alone(
     registered: RepoServer, run_cli: RunCli, catalog_path: Path
 ) -> None:
     damage(catalog_path, 1)
-    assert "is damaged" in one_error_line(run_cli("registry", "list"))
-    assert "is damaged" in one_error_line(run_cli("catalog", "check"))
+    assert "is damaged" in one_error_line(run_cli("registry", "list"), alone=False)
+    assert "is damaged" in one_error_line(run_cli("catalog", "check"), alone=False)
     damaged_bytes = catalog_path.read_bytes()
-    line = one_error_line(run_cli("catalog", "recover"))
+    line = one_error_line(run_cli("catalog", "recover"), alone=False)
     assert "too damaged to read anything from" in line and "restore a backup" in line
     assert catalog_path.read_bytes() == damaged_bytes
     assert not list(catalog_path.parent.glob("*.damaged-*")) and not list(catalog_path.parent.glob(".*recovering*"))
@@ -216,7 +208,7 @@ def test_a_damaged_first_page_is_refused_plainly_and_left_alone(
 def test_check_and_recover_of_a_sound_or_missing_catalog(run_cli: RunCli, catalog_path: Path) -> None:
     missing = run_cli("catalog", "check")
     assert missing.returncode == 0 and "nothing to check" in missing.stdout
-    assert "nothing to recover" in one_error_line(run_cli("catalog", "recover"))
+    assert "nothing to recover" in one_error_line(run_cli("catalog", "recover"), alone=False)
     assert run_cli("registry", "list").returncode == 0
     sound = run_cli("catalog", "check", "-o", "json")
     assert sound.returncode == 0 and json.loads(sound.stdout)["sound"] is True
@@ -235,6 +227,6 @@ def test_something_else_in_the_catalogs_place_is_named(run_cli: RunCli, catalog_
         catalog_path.symlink_to("/dev/null")
     commands = (("catalog", "check"), ("catalog", "recover"), ("registry", "list"), ("settings", "set", "proxy", ""))
     for command in commands:
-        line = one_error_line(run_cli(*command))
+        line = one_error_line(run_cli(*command), alone=False)
         assert f"is a {kind}, not a file" in line, (command, line)
     assert catalog_path.is_symlink() or not catalog_path.is_file()  # left as it was

@@ -84,7 +84,7 @@ def test_icons_are_fetched_once_images_only_and_small(engine: CatalogHarness, ma
     assert chart_icon(engine.db, registry.id, "db").data == SAFE_SVG  # type: ignore[union-attr]
     refused = dict(report.refused)
     assert "not a PNG, JPEG, GIF, WebP or SVG" in refused["page"]
-    assert "larger than" in refused["huge"]
+    assert refused["huge"] == "The icon is larger than the 0.25 MB limit: refused."  # an icon is no chart
     assert "<script>" in refused["script"]
     assert "outside itself" in refused["external"]
     assert "http(s)" in refused["ftp"]

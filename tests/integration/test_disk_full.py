@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, CliResult
+from tests.conftest import ROOT, CliResult, one_error_line
 from tests.support.charts import chart_entry, index_yaml, simple_index
 from tests.support.mounts import fill, free_bytes, small_tmpfs
 from tests.support.repo_server import Fault, RepoServer
@@ -52,15 +52,6 @@ def cli(small_home: Path, run_cli: RunCli) -> RunCli:
     return run
 
 
-def assert_one_line(result: CliResult) -> str:
-    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr and "Logging error" not in result.stderr, result.stderr
-    assert "internal error" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
-
-
 def registered(cli: RunCli, make_repo: MakeRepo) -> RepoServer:
     repo = make_repo(gzip_responses=False)
     repo.put("/index.yaml", SMALL_INDEX)
@@ -76,7 +67,7 @@ def test_disk_full_during_a_sync_is_recorded_as_failed(cli: RunCli, make_repo: M
     catalog = small_home / "data" / "catalog.sqlite3"
     filler = fill(small_home, leave_bytes=256 * 1024)  # room to start the run, not to write the snapshot
 
-    line = assert_one_line(cli("registry", "sync", "big"))
+    line = one_error_line(cli("registry", "sync", "big"))
     assert line == f'error: "big": The disk is full writing {catalog}: free some space and try again.'
 
     filler.unlink()
@@ -118,7 +109,7 @@ def test_when_not_even_the_failure_fits_the_run_is_marked_interrupted_later(
     assert free_bytes(small_home) == 0
     stdout, stderr = sync.communicate(timeout=120)
     result = CliResult(sync.returncode, stdout, stderr)
-    assert "The disk is full writing" in assert_one_line(result)
+    assert "The disk is full writing" in one_error_line(result)
 
     filler.unlink()
     # The next command that may write sees the run's process gone and marks the run interrupted.

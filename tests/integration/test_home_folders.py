@@ -12,21 +12,13 @@ from pathlib import Path
 
 from desktop.catalog.db import open_catalog
 from desktop.logs import configure_logging
-from tests.conftest import CliResult
+from tests.conftest import CliResult, one_error_line
 from tests.support.charts import simple_index
 from tests.support.mounts import read_only_view
 from tests.support.repo_server import RepoServer
 
 MakeRepo = Callable[..., RepoServer]
 RunCli = Callable[..., CliResult]
-
-
-def one_error_line(result: CliResult) -> str:
-    assert result.returncode == 1, (result.returncode, result.stderr)
-    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
 
 
 def modes(root: Path) -> dict[str, str]:

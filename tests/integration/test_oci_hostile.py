@@ -122,6 +122,24 @@ def test_a_paging_loop_ends_with_one_line(server: HostileServer) -> None:
     assert len(server.requests) < 10
 
 
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [(60_000, "The registry answered 500 (line one line two xx"), (100_000, "The registry answered 500 for chart")],
+    ids=["long", "larger-than-an-error-document"],
+)
+def test_the_registrys_own_error_text_is_cut_to_one_short_line(server: HostileServer, size: int, expected: str) -> None:
+    """The `message`s of an error answer went into the user's line whole: a registry could fill a
+    dialog, or break the one line with its own line breaks; and an answer over 64 KiB was refused
+    as if it were a chart ("no chart is that large") instead of reporting the status."""
+    errors = {"errors": [{"code": "UNKNOWN", "message": "line one\nline two " + "x" * size}]}
+    serve_registry(server, **{"/v2/demo/tags/list": Behaviour(json.dumps(errors).encode(), status="500 Oops")})
+    with OciClient(access(server), SETTINGS) as client, pytest.raises(RegistryResponseError) as raised:
+        client.tags("demo")
+    message = raised.value.message
+    assert message.startswith(expected)
+    assert "\n" not in message and len(message) < 500
+
+
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),

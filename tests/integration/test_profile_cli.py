@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import CliResult
+from tests.conftest import CliResult, one_error_line
 from tests.support.charts import chart_archive, publish_charts
 from tests.support.exports import (
     ml_ops_export,
@@ -24,13 +24,6 @@ from tests.support.repo_server import RepoServer
 
 MakeRepo = Callable[..., RepoServer]
 RunCli = Callable[..., CliResult]
-
-
-def one_error_line(result: CliResult) -> str:
-    assert result.returncode == 1, result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
-    return errors[0]
 
 
 @pytest.fixture
@@ -57,19 +50,19 @@ def test_a_palette_export_with_an_unknown_registry_is_mapped_by_hand(
     )
     source = write_json(tmp_path / "web.json", document)
     refused = run_cli("profile", "import", str(source))
-    assert "--map-registry 'Bitnami Charts=REGISTRY'" in one_error_line(refused)
+    assert "--map-registry 'Bitnami Charts=REGISTRY'" in one_error_line(refused, alone=False)
     assert "  pack web 1.0.0: registry 'Bitnami Charts' (helm) is not registered here; stable holds it" in (
         refused.stderr
     )
     assert json.loads(run_cli("profile", "list", "-o", "json").stdout) == []
     wrong = run_cli("profile", "import", str(source), "--map-registry", "Bitnami Charts=nowhere")
-    assert "There is no registry named 'nowhere'" in one_error_line(wrong)
+    assert "There is no registry named 'nowhere'" in one_error_line(wrong, alone=False)
     imported = run_cli("profile", "import", str(source), "--map-registry", "bitnami charts=stable")
     assert imported.returncode == 0, imported.stderr
     assert "warning: ubuntu is a Palette pack, not a Helm chart: not imported" in imported.stderr
     assert imported.stdout == 'Profile "Web Stack" 1.0.0 imported with 1 layers.\n'
     again = run_cli("profile", "import", str(source), "--map-registry", "Bitnami Charts=stable")
-    assert "--name NEW_NAME" in one_error_line(again)
+    assert "--name NEW_NAME" in one_error_line(again, alone=False)
     renamed = run_cli("profile", "import", str(source), "--map-registry", "Bitnami Charts=stable", "--name", "Copy")
     assert renamed.returncode == 0, renamed.stderr
     shown = yaml.safe_load(run_cli("profile", "show", "web stack").stdout)
@@ -81,7 +74,7 @@ def test_a_palette_export_with_an_unknown_registry_is_mapped_by_hand(
 
 def test_the_ml_ops_export_is_refused_in_one_line(run_cli: RunCli, tmp_path: Path) -> None:
     result = run_cli("profile", "import", str(write_json(tmp_path / "ml.json", ml_ops_export())))
-    assert "Nothing to import: none of the file's 3 pack(s) is a Helm chart" in one_error_line(result)
+    assert "Nothing to import: none of the file's 3 pack(s) is a Helm chart" in one_error_line(result, alone=False)
 
 
 def test_helmfile_export_writes_the_certificate_beside_it(
@@ -107,11 +100,11 @@ def test_export_to_a_bad_place_is_one_line(run_cli: RunCli, stable: RepoServer, 
     document = palette_export("edge", [palette_pack("web", "1.0.0", registry_metadata("stable"))])
     assert run_cli("profile", "import", str(write_json(tmp_path / "e.json", document))).returncode == 0
     missing = run_cli("profile", "export", "edge", "-o", str(tmp_path / "nowhere" / "p.json"))
-    assert "does not exist: create it first" in one_error_line(missing)
+    assert "does not exist: create it first" in one_error_line(missing, alone=False)
     folder = run_cli("profile", "export", "edge", "-o", str(tmp_path))
-    assert "is a folder: give a file name" in one_error_line(folder)
+    assert "is a folder: give a file name" in one_error_line(folder, alone=False)
     full = run_cli("profile", "export", "edge", "-o", "/dev/full")
-    assert "The disk is full writing /dev/full" in one_error_line(full)
+    assert "The disk is full writing /dev/full" in one_error_line(full, alone=False)
 
 
 @pytest.mark.parametrize(
@@ -138,15 +131,15 @@ def test_hostile_pack_contents_are_one_line(run_cli: RunCli, stable: RepoServer,
     for expected, values in cases.items():
         document = palette_export("p", [palette_pack("web", "1.0.0", registry_metadata("stable"), values=values)])
         result = run_cli("profile", "import", str(write_json(tmp_path / "p.json", document)))
-        assert expected in one_error_line(result)
+        assert expected in one_error_line(result, alone=False)
     injected = palette_export("p", [palette_pack("../../x; rm -rf /", "1.0.0", registry_metadata("stable"))])
     result = run_cli("profile", "import", str(write_json(tmp_path / "i.json", injected)))
-    assert "is not a valid chart name" in one_error_line(result)
+    assert "is not a valid chart name" in one_error_line(result, alone=False)
     assert json.loads(run_cli("profile", "list", "-o", "json").stdout) == []
 
 
 def test_dev_zero_is_refused_at_once(run_cli: RunCli) -> None:
     started = time.monotonic()
     result = run_cli("profile", "import", "/dev/zero", timeout=30)
-    assert "is a device, not a regular file" in one_error_line(result)
+    assert "is a device, not a regular file" in one_error_line(result, alone=False)
     assert time.monotonic() - started < 30  # a wide bound: it reads nothing

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import CliResult
+from tests.conftest import CliResult, one_error_line
 from tests.support.charts import simple_index
 from tests.support.mounts import read_only_view
 from tests.support.repo_server import RepoServer
@@ -20,14 +20,6 @@ from tests.support.repo_server import RepoServer
 MakeRepo = Callable[..., RepoServer]
 RunCli = Callable[..., CliResult]
 NOTE = "is read-only (it is on a read-only file system): reading it as it is; nothing can be saved."
-
-
-def one_error_line(result: CliResult) -> str:
-    assert result.returncode == 1, (result.returncode, result.stderr)
-    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1, result.stderr
-    return errors[0]
 
 
 def add(run_cli: RunCli, make_repo: MakeRepo, name: str, charts: dict[str, list[str]]) -> None:
@@ -55,7 +47,7 @@ def check_reads_and_refused_writes(run_cli: RunCli, view: Path, names: list[str]
     assert yaml.safe_load(shown.stdout)["version"] == "1.2.0"
 
     for write in (("registry", "sync", "stable"), ("registry", "remove", "stable"), ("profile", "delete", "x")):
-        line = one_error_line(run_cli("--home", str(view), *write))
+        line = one_error_line(run_cli("--home", str(view), *write), alone=False)
         assert "is read-only (it is on a read-only file system): nothing can be saved" in line, write
         assert "move it aside" not in line
 

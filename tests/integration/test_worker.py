@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import threading
 import time
@@ -11,17 +12,20 @@ from pathlib import Path
 import pytest
 
 from desktop.cancellation import CancelToken
+from desktop.catalog.archives import ChartRef, cached_archive
 from desktop.catalog.charts import search_charts
 from desktop.catalog.db import open_catalog
 from desktop.catalog.registries import get_registry
 from desktop.catalog.sync_records import list_runs
 from desktop.errors import AuthError, OperationCancelled
 from desktop.operations.sync import SyncResult
+from desktop.profiles.model import Layer, Profile
 from desktop.registry import RegistryDraft
 from desktop.secrets import CredentialStore
+from desktop.settings import TenantSettings
 from desktop.sync.worker import BackgroundWorker
 from tests.support.catalog_harness import CatalogHarness
-from tests.support.charts import simple_index
+from tests.support.charts import chart_archive, publish_charts, simple_index
 from tests.support.repo_server import Fault, RepoServer
 
 MakeRepo = Callable[..., RepoServer]
@@ -101,10 +105,8 @@ def test_cancel_stops_a_sync_waiting_on_a_silent_server(
     db.close()
     future = worker.sync(registry.id)
     time.sleep(0.3)
-    started = time.monotonic()
     worker.cancel_sync(registry.id)
-    assert future.result(5).status == "cancelled"
-    assert time.monotonic() - started < 2
+    assert future.result(5).status == "cancelled"  # a bound well under the 30 s timeout, not a timing
     silent.close()
     reader = open_catalog(catalog_path, readonly=True)
     assert list_runs(reader, registry.id)[0].status == "cancelled"
@@ -159,9 +161,7 @@ def test_stopping_during_a_sync_is_clean(
     repo.faults["/index.yaml"] = Fault(bytes_per_second=100_000)
     future = worker.sync(registry.id)
     time.sleep(0.3)
-    started = time.monotonic()
-    assert worker.stop(timeout=5)
-    assert time.monotonic() - started < 3
+    assert worker.stop(timeout=5)  # a bound, not a timing: the status below says the download was cut short
     assert future.result(1).status == "cancelled"
     reader = open_catalog(catalog_path, readonly=True)
     assert reader.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -213,3 +213,97 @@ def test_icons_are_kept_after_registration_and_after_each_sync(
         assert chart_icon(reader, registry.id, "a").data == png(2, 2)  # type: ignore[union-attr]
     finally:
         reader.close()
+
+
+def test_a_damaged_page_met_by_the_schedule_leaves_the_writer_serving(
+    catalog_path: Path, credentials: CredentialStore, make_repo: MakeRepo, recorder: Recorder
+) -> None:
+    """The schedule's look at the catalog used to run unguarded on the writer thread: one damaged
+    page there ended the thread, and every write the window asked for after it waited forever."""
+    repo = make_repo()
+    repo.put("/index.yaml", simple_index({"a": ["1.0.0"]}))
+    db = open_catalog(catalog_path)
+    CatalogHarness(db, credentials).register(RegistryDraft("r", repo.url))
+    (page,) = db.execute("SELECT pageno FROM dbstat WHERE name = 'sync_state'").fetchone()
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    with open(catalog_path, "r+b") as file:  # what `dd if=/dev/urandom … seek=PAGE-1 conv=notrunc` does
+        file.seek((page - 1) * 4096)
+        file.write(random.Random(8).randbytes(4096))
+    worker = BackgroundWorker(catalog_path, credentials, recorder)
+    worker.start(schedule=True)
+    try:
+        saved = worker.save_settings(TenantSettings(sync_interval_hours=2)).result(10)
+        assert saved.sync_interval_hours == 2
+    finally:
+        assert worker.stop()
+
+
+class FlakyKeyring:
+    """An in-memory keyring whose reads fail, while `broken` is set, with an error no keyring library
+    documents: the real Secret Service cannot be made to fail that way."""
+
+    def __init__(self) -> None:
+        self.passwords: dict[tuple[str, str], str] = {}
+        self.broken = False
+        self.failed = threading.Event()
+
+    def set_password(self, service: str, account: str, password: str) -> None:
+        self.passwords[(service, account)] = password
+
+    def get_password(self, service: str, account: str) -> str | None:
+        if self.broken:
+            self.failed.set()
+            raise ValueError("a keyring backend's own bug")
+        return self.passwords.get((service, account))
+
+    def delete_password(self, service: str, account: str) -> None:
+        self.passwords.pop((service, account), None)
+
+
+def test_keeping_offline_runs_again_after_a_run_that_failed_unexpectedly(
+    catalog_path: Path, make_repo: MakeRepo, recorder: Recorder
+) -> None:
+    """A run that failed with an unexpected error left the worker believing one still ran: nothing
+    pinned or used by a profile was fetched for the rest of the session."""
+    repo = make_repo(auth=("ana", "s3cret"))
+    publish_charts(repo, {"web": {"1.0.0": chart_archive("web", "1.0.0")}})
+    keyring = FlakyKeyring()
+    worker = BackgroundWorker(catalog_path, CredentialStore(keyring), recorder)
+    worker.start(schedule=False)
+    reader = open_catalog(catalog_path, readonly=True)
+    try:
+        draft = RegistryDraft("r", repo.url, username="ana", password="s3cret")
+        registry = worker.register(draft, CancelToken()).future.result(10).registry
+        keyring.broken = True
+        layer = Layer(registry.uid, registry.name, registry.endpoint, "web", "1.0.0")
+        worker.save_profile(Profile(uid="", name="edge", layers=(layer,))).result(10)  # then keeps it offline
+        assert keyring.failed.wait(10)
+        keyring.broken = False
+        worker.keep_offline()
+        ref = ChartRef(registry.uid, "web", "1.0.0")
+        deadline = time.monotonic() + 10  # a bounded wait, not a timing
+        while cached_archive(reader, ref) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert cached_archive(reader, ref) is not None
+    finally:
+        reader.close()
+        assert worker.stop()
+
+
+def test_accepting_removals_while_a_sync_runs_applies_them_after_it(
+    worker: BackgroundWorker, recorder: Recorder, make_repo: MakeRepo
+) -> None:
+    """Accept Removals asked for while the schedule's sync of the same registry ran used to be
+    handed that sync's result: held again, the user's word lost."""
+    repo = make_repo(gzip_responses=False)
+    repo.put("/index.yaml", simple_index({f"c{i}": ["1.0.0", "1.1.0"] for i in range(10)}))
+    registry = worker.register(RegistryDraft("r", repo.url), CancelToken()).future.result(10).registry
+    shrunk = simple_index({"c0": ["1.0.0", "1.1.0"]})
+    repo.put("/index.yaml", shrunk)
+    repo.faults["/index.yaml"] = Fault(bytes_per_second=len(shrunk) * 2)  # half a second on the wire
+    running = worker.sync(registry.id, "schedule")
+    accepted = worker.sync(registry.id, "manual", accept_removals=True)
+    assert running.result(10).status == "held"
+    result = accepted.result(10)
+    assert result.status == "updated" and len(result.diff.removed) == 18

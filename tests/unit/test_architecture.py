@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -33,3 +34,17 @@ def test_search_stays_light_on_imports() -> None:
     loaded = done.stdout
     for heavy in ("httpx", "ryml", "orjson", "keyring", "yaml", "cryptography", "semantic_version"):
         assert f"'{heavy}'" not in loaded, heavy
+
+
+def test_sql_is_written_only_in_the_catalog() -> None:
+    """DESIGN: `catalog/` is the only module family with SQL; everything else calls its functions."""
+    calls = re.compile(r"\.(execute|executemany|executescript)\(")
+    outside = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "desktop").rglob("*.py"))
+        if "catalog" not in path.relative_to(ROOT / "desktop").parts[:1]
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if calls.search(line)
+    ]
+    assert outside == []
+    assert calls.search((ROOT / "desktop" / "catalog" / "registries.py").read_text())  # the probe finds SQL
