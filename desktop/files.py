@@ -178,10 +178,12 @@ def write_private_file(path: Path, data: bytes) -> None:
             os.fsync(stream.fileno())
         os.chmod(temporary, PRIVATE_FILE)
         os.replace(temporary, path)
-    except OSError as exc:
+    except BaseException as exc:  # Ctrl-C too: no temporary file is left beside the target
         with contextlib.suppress(OSError):
             os.unlink(temporary)
-        raise write_error(exc, path) from None
+        if isinstance(exc, OSError):
+            raise write_error(exc, path) from None
+        raise
 
 
 def make_private_folder(folder: Path) -> None:

@@ -330,6 +330,12 @@ class _TarParts:
                 os.replace(temporary, final)
         except OSError as exc:
             raise write_error(exc, self.path) from None
+        if self.split_size is not None:  # parts a longer bundle of the same name left: not this bundle's
+            number = len(self._temporaries) + 1
+            while (stale := part_path(self.path, number)).exists():
+                with contextlib.suppress(OSError):
+                    stale.unlink()
+                number += 1
         with contextlib.suppress(OSError):
             folder = os.open(self.path.parent, os.O_RDONLY)
             try:

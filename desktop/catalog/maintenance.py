@@ -150,8 +150,12 @@ def recover_catalog(path: Path, now: float | None = None) -> RecoveryReport:
     except BaseException:
         _remove_quietly(target)
         raise
-    kept = _keep_damaged(path, now)
-    os.replace(target, path)
+    try:
+        kept = _keep_damaged(path, now)
+        os.replace(target, path)
+    except OSError as exc:  # the folder refuses renames (permissions, read-only): say so, leave nothing
+        _remove_quietly(target)
+        raise write_error(exc, path) from None
     return RecoveryReport(path, kept, version, tables, charts_to_download)
 
 

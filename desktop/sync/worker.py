@@ -76,7 +76,8 @@ SCHEDULE_CHECK_SECONDS = 60.0
 ICON_CATCH_UP_DELAY = 10.0  # seconds after start: the window's first moments are the user's
 ICON_PACE = 0.01  # seconds between icons in the background
 PROGRESS_INTERVAL = 0.1
-POOL_SIZE = 4
+POOL_SIZE = 4  # threads for what the user asked for
+BACKGROUND_POOL_SIZE = 2  # and for work nobody waits on
 
 
 class WorkerListener(Protocol):
@@ -143,6 +144,7 @@ class BackgroundWorker:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="catalog-writer", daemon=True)
         self._pool = DaemonPool(POOL_SIZE)
+        self._background = DaemonPool(BACKGROUND_POOL_SIZE, "background")
         self._db: sqlite3.Connection | None = None
         self._settings = TenantSettings()
         self._schedule_enabled = True
@@ -309,7 +311,7 @@ class BackgroundWorker:
                         return
                     self._keep_offline_again = False
 
-        self._submit(run, None)
+        self._submit(run, None, background=True)
 
     def fetch_icons(self, registry_id: int) -> Future[IconReport]:
         """Fetch, in the background, the icons of a registry's new or changed charts."""
@@ -327,7 +329,7 @@ class BackgroundWorker:
                 self._listener.catalog_changed()
             return report
 
-        self._submit(run, outcome)
+        self._submit(run, outcome, background=True)
         return outcome
 
     # --- profiles -------------------------------------------------------------------------------
@@ -438,7 +440,8 @@ class BackgroundWorker:
                 running = _RunningSync(CancelToken(), Future(), trigger, accept_removals=accept_removals)
                 self._running[registry_id] = running
         if existing is None:
-            self._pool.submit(lambda: self._sync_job(registry_id, running))
+            pool = self._background if trigger == "schedule" else self._pool
+            pool.submit(lambda: self._sync_job(registry_id, running))
             return running.future
         if accept_removals and not existing.accept_removals:
             return _after(existing.future, lambda: self.sync(registry_id, trigger, accept_removals=True))
@@ -559,7 +562,18 @@ class BackgroundWorker:
         self._listener.catalog_changed()
         self._listener.job_event(job_id, kind, payload)
 
-    def _submit(self, action: Callable[[], T], outcome: Future[T] | None, *, changes_catalog: bool = False) -> None:
+    def _submit(
+        self,
+        action: Callable[[], T],
+        outcome: Future[T] | None,
+        *,
+        changes_catalog: bool = False,
+        background: bool = False,
+    ) -> None:
+        """Run `action` on a pool thread: the user's pool, or (`background`) the one for work nobody
+        waits on — icons, keeping charts offline, the schedule's syncs — so that never delays what
+        the user asked for (a chart's files behind a hundred icons)."""
+
         def run() -> None:
             value = action()
             if outcome is not None:
@@ -567,7 +581,7 @@ class BackgroundWorker:
             if changes_catalog:
                 self._listener.catalog_changed()
 
-        self._pool.submit(_reporting(run, outcome))
+        (self._background if background else self._pool).submit(_reporting(run, outcome))
 
     def _write(self, operation: Callable[[Services], T], outcome: Future[T]) -> None:
         """An operation with no network step, queued on the writer thread now: what the user saved
@@ -577,7 +591,10 @@ class BackgroundWorker:
             _resolve_if_pending(outcome, operation(self._services()))
             self._listener.catalog_changed()
 
-        self._put(USER, _reporting(run, outcome))
+        try:
+            self._put(USER, _reporting(run, outcome))
+        except OperationCancelled as exc:  # closing: the caller hears it through the future, as from any job
+            _fail_if_pending(outcome, exc)
 
     def _put(self, priority: int, action: Callable[[], None]) -> None:
         with self._lock:

@@ -1,4 +1,4 @@
-"""What the window's parts share: the app's folders, the UI's catalog reader, the sync thread."""
+"""What the window's parts share: the app's folders, the UI's catalog reader, the background worker."""
 
 from __future__ import annotations
 

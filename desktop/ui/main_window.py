@@ -1,5 +1,5 @@
 """The main window: Tenant settings · Helm registries · Profile editor, a menu, and a status bar
-that tells what the sync thread is doing and which registries are offline."""
+that tells what the background worker is doing and which registries are offline."""
 
 from __future__ import annotations
 
@@ -148,7 +148,7 @@ class MainWindow(QMainWindow):
             self.sync_label.setText("")
             return
         # Names come from the table's rows: no catalog query here, as this runs on every progress
-        # event while the sync thread is busiest.
+        # event while the background worker is busiest.
         model = self.registries_tab.model
         names = [s.registry.name for s in model.summaries() if s.registry.id in running]
         shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
@@ -204,12 +204,10 @@ class MainWindow(QMainWindow):
         self.registries_tab.open_add_dialog()
 
     def _on_sync_all_triggered(self) -> None:
-        from desktop.catalog.origins import paused_registry_ids
+        from desktop.catalog.origins import synchronized_registries
 
-        paused = paused_registry_ids(self.context.reader)  # from a bundle: synced only when the user names them
-        for summary in summaries(self.context.reader):
-            if summary.registry.sync_enabled and summary.registry.id not in paused:
-                self.context.worker.sync(summary.registry.id, "manual")
+        for registry in synchronized_registries(self.context.reader):  # the rule `registry sync` follows
+            self.context.worker.sync(registry.id, "manual")
 
     def _on_import_triggered(self) -> None:
         self.tabs.setCurrentIndex(SETTINGS_TAB)
@@ -242,7 +240,7 @@ class MainWindow(QMainWindow):
         self.bundle_actions.drop(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.profile_editor_tab.flush()  # the last edit is saved before the sync thread stops
+        self.profile_editor_tab.flush()  # the last edit is saved before the worker stops
         self.profile_editor_tab.stop_waiting()
         self._state.setValue("geometry", self.saveGeometry())
         self._state.setValue("tab", self.tabs.currentIndex())

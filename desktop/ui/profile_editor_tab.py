@@ -1,6 +1,6 @@
 """The Profile editor tab: the profiles (with their health), and the profile being edited.
 
-Every edit is saved by itself a moment later, through the sync thread; quitting saves what is
+Every edit is saved by itself a moment later, through the background worker; quitting saves what is
 pending first, so nothing typed is lost."""
 
 from __future__ import annotations

@@ -488,9 +488,8 @@ class RegistriesTab(QWidget):
     async def _remove(self, registry: Registry) -> None:
         try:
             await asyncio.wrap_future(self.context.worker.remove(registry.id))
-        except Exception as exc:
-            log.exception("removing %s failed", registry.name)
-            self.status_message.emit(f"Could not remove “{registry.name}”: {exc}")
+        except UserError as exc:  # anything else is a bug: the excepthook shows where the log is
+            self.status_message.emit(f"Could not remove “{registry.name}”: {exc.message}")
             return
         self.status_message.emit(f"Registry “{registry.name}” removed.")
 

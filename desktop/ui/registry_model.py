@@ -29,7 +29,7 @@ _PHASES = {"download": "downloading", "parse": "reading index", "write": "saving
 
 @dataclass
 class LiveSync:
-    """A sync in progress, as the sync thread last reported it."""
+    """A sync in progress, as the background worker last reported it."""
 
     trigger: str
     phase: str = "starting"

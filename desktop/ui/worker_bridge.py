@@ -1,8 +1,8 @@
-"""Hands the sync thread's events to the UI thread as Qt signals.
+"""Hands the background worker's events to the UI thread as Qt signals.
 
 Worker threads never emit Qt signals themselves: they queue the event and post one plain QEvent
 to wake the bridge, which emits the signals from the UI thread. (Emitting PySide signals with
-Python arguments from the sync thread while the UI thread repaints stalled the window for up to
+Python arguments from a worker thread while the UI thread repaints stalled the window for up to
 half a second in the benchmark: the two threads wait on each other's locks.) Progress events are
 coalesced, so a fast download costs the UI one update per wake-up."""
 
