@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from typing import NoReturn
 
 
 def _wants_window(argv: list[str]) -> bool:
@@ -17,6 +19,21 @@ def _wants_window(argv: list[str]) -> bool:
     return True
 
 
+def _exit_now(code: int) -> NoReturn:
+    """End the window's process once it has shut down in order (the worker stopped, the catalog
+    closed, the log flushed), without the interpreter's finalization: a daemon thread still inside a
+    library call then (a keyring's D-Bus call, a download a cancel abandoned) would be torn down there,
+    and a C++ frame on its stack could abort the process ("FATAL: exception not rethrown")."""
+    import logging
+    import os
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
 def main() -> int:
     argv = sys.argv[1:]
     if _wants_window(argv):
@@ -27,7 +44,7 @@ def main() -> int:
                 raise
             print(f"error: the desktop window cannot start ({exc}); the commands still work:", file=sys.stderr)
         else:
-            return run_app(argv)
+            _exit_now(run_app(argv))
     from desktop.cli import main as cli_main
 
     return cli_main(argv or ["--help"])
