@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from desktop.catalog.db import transaction
 from desktop.catalog.snapshots import SnapshotDiff
@@ -192,13 +193,28 @@ def end_interrupted_run(db: sqlite3.Connection, run_id: int, now: float) -> None
         )
 
 
+_RUN_COLUMNS = (
+    "id, registry_id, trigger, started_at, finished_at, status, http_status, bytes, added, removed, changed,"
+    " skipped, error, owner"
+)
+
+
+def _run(row: tuple[Any, ...]) -> SyncRun:
+    """A run as read; one left 'running' by a process that is gone reads as interrupted, so a
+    read-only command (history of a catalog nobody has written to since a kill -9) tells the truth."""
+    run = SyncRun(*row[:-1])
+    owner = row[-1]
+    if run.status == "running" and owner != this_process() and not is_alive(owner):
+        return replace(run, status="interrupted", finished_at=run.started_at, error=INTERRUPTED)
+    return run
+
+
 def list_runs(db: sqlite3.Connection, registry_id: int, limit: int = 50) -> list[SyncRun]:
     rows = db.execute(
-        "SELECT id, registry_id, trigger, started_at, finished_at, status, http_status, bytes, added, removed,"
-        " changed, skipped, error FROM sync_runs WHERE registry_id = ? ORDER BY started_at DESC, id DESC LIMIT ?",
+        f"SELECT {_RUN_COLUMNS} FROM sync_runs WHERE registry_id = ? ORDER BY started_at DESC, id DESC LIMIT ?",
         (registry_id, limit),
     ).fetchall()
-    return [SyncRun(*row) for row in rows]
+    return [_run(row) for row in rows]
 
 
 def run_changes(db: sqlite3.Connection, run_id: int) -> list[tuple[str, str, str]]:
@@ -216,8 +232,7 @@ def run_status(db: sqlite3.Connection, run_id: int) -> str | None:
 
 def get_run(db: sqlite3.Connection, run_id: int) -> SyncRun | None:
     row = db.execute(
-        "SELECT id, registry_id, trigger, started_at, finished_at, status, http_status, bytes, added, removed,"
-        " changed, skipped, error FROM sync_runs WHERE id = ?",
+        f"SELECT {_RUN_COLUMNS} FROM sync_runs WHERE id = ?",
         (run_id,),
     ).fetchone()
-    return None if row is None else SyncRun(*row)
+    return None if row is None else _run(row)

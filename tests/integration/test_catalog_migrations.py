@@ -193,7 +193,9 @@ def test_every_row_survives_the_migration_to_the_current_schema(tmp_path: Path, 
         # History reads as the app reads it, still attached to its runs.
         stable = next(s for s in summaries(db) if s.registry.name == "stable")
         assert stable.state.etag == '"etag-1"'
-        assert [run.status for run in list_runs(db, 1)] == ["running", "unchanged", "updated"]
+        # The run an older version left 'running' reads as interrupted before anything is written.
+        assert [run.status for run in list_runs(db, 1)] == ["interrupted", "unchanged", "updated"]
+        assert db.execute("SELECT status FROM sync_runs WHERE id = 5").fetchone() == ("running",)
         assert run_changes(db, 1) == [("added", "nginx", "1.1.0"), ("added", "nginx", "1.2.0")]
         # A run left running by a process long gone is marked interrupted (the new status exists now).
         assert mark_interrupted_runs(db) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -207,6 +208,34 @@ def test_interrupted_runs_are_marked_interrupted(engine: CatalogHarness, make_re
     )
     assert mark_interrupted_runs(engine.db) == 1
     assert list_runs(engine.db, registry.id)[-1].status == "interrupted"
+
+
+def test_history_reads_a_dead_process_run_as_interrupted_and_a_live_one_as_running(
+    engine: CatalogHarness, make_repo: MakeRepo
+) -> None:
+    """A read-only command (history after a kill -9, before anything wrote) tells the truth without
+    writing; another Chartkeeper's live sync still reads as running."""
+    repo = make_repo()
+    registry = _register(engine, repo, simple_index({"a": ["1.0.0"]}))
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    try:
+        host = socket.gethostname()
+        for started, process in ((2, dead), (3, live)):
+            engine.db.execute(
+                "INSERT INTO sync_runs (registry_id, trigger, started_at, status, owner)"
+                " VALUES (?, 'manual', ?, 'running', ?)",
+                (registry.id, started, f"{host}:{process.pid}:"),
+            )
+        runs = {run.started_at: run for run in list_runs(engine.db, registry.id)}
+        assert (runs[3].status, runs[2].status) == ("running", "interrupted")
+        assert runs[2].error is not None and "stopped" in runs[2].error
+        statuses = engine.db.execute("SELECT status FROM sync_runs WHERE started_at IN (2, 3)").fetchall()
+        assert statuses == [("running",), ("running",)]  # reading wrote nothing
+    finally:
+        live.kill()
+        live.wait()
 
 
 @pytest.mark.slow
