@@ -153,9 +153,10 @@ def ensure_package_tools() -> None:
 
 
 def lint(python: Path) -> int:
-    """ruff over the code, then mypy over the package (its settings are in pyproject.toml)."""
-    for tool in (["ruff", "check", "desktop", "tests", "dev.py"], ["mypy"]):
-        print(f"Running {tool[0]} …", flush=True)
+    """ruff's lint and format check over the code, then mypy over the package (settings in pyproject.toml)."""
+    sources = ["desktop", "tests", "dev.py"]
+    for tool in (["ruff", "check", *sources], ["ruff", "format", "--check", *sources], ["mypy"]):
+        print(f"Running {' '.join(tool[:2])} …", flush=True)
         done = subprocess.run([str(python), "-m", *tool], cwd=ROOT)
         if done.returncode:
             return done.returncode

@@ -12,7 +12,7 @@ APP_ID = "io.chartkeeper.Chartkeeper"  # desktop file, AppStream id, icon name, 
 DESKTOP_FILE = f"{APP_ID}.desktop"
 ICON_SVG = f"{APP_ID}.svg"
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
-_EXEC_RESERVED = set(' \t\n"\'\\><~|&;$*?#()`')
+_EXEC_RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
 
 
 def resources_dir() -> Path:

@@ -128,9 +128,7 @@ def helm_version(helm: Path) -> str:
     return done.stdout.strip() or "unknown"
 
 
-def report(
-    label: str, helm: dict[str, Answer], ours: dict[str, Answer], tables: dict, differences: int
-) -> None:
+def report(label: str, helm: dict[str, Answer], ours: dict[str, Answer], tables: dict, differences: int) -> None:
     agree = [c for c in helm if helm[c] == ours[c]]
     refused = sum(1 for c in agree if helm[c].refused)
     print(f"\n{label}: {len(agree)} of {len(helm)} constraints agree ({refused} of them refused by both)")

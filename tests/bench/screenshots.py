@@ -309,9 +309,7 @@ def shoot(output: Path, variant: str) -> None:
         flaky_registry = worker.register(RegistryDraft("legacy", flaky.url), CancelToken()).future.result(30).registry
         mirror = RepoServer().start()
         mirror.put("/index.yaml", simple_index(MIRROR_CHARTS))
-        mirror_registry = (
-            worker.register(RegistryDraft("mirror", mirror.url), CancelToken()).future.result(30).registry
-        )
+        mirror_registry = worker.register(RegistryDraft("mirror", mirror.url), CancelToken()).future.result(30).registry
         mirror.put("/index.yaml", simple_index(dict(list(MIRROR_CHARTS.items())[:3])))  # cut short
         assert worker.sync(mirror_registry.id).result(30).status == "held"
         _publish_rancher(rancher, without=REMOVED_LATER)

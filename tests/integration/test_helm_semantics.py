@@ -24,7 +24,11 @@ VERSIONS += ["2.0.0-rc.1", "2.1.0-beta.1"]
 def _index(chart: str, versions: list[str]) -> bytes:
     lines = ["apiVersion: v1", "entries:", f"  {chart}:"]
     for version in versions:
-        lines += [f"  - name: {chart}", f"    version: '{version}'", f"    urls: [https://charts.example.test/{version}.tgz]"]
+        lines += [
+            f"  - name: {chart}",
+            f"    version: '{version}'",
+            f"    urls: [https://charts.example.test/{version}.tgz]",
+        ]
     return ("\n".join(lines) + "\n").encode()
 
 

@@ -258,8 +258,13 @@ def test_the_registry_dialog_grows_for_errors_and_hides_rows_whole(
     details = dialog.certificate.details.text()
     fingerprint = details.split("SHA-256:")[1]
     assert fingerprint.count(" ") >= 3  # grouped, so it wraps at the default width
-    qtbot.waitUntil(lambda: dialog.certificate.details.height() >= dialog.certificate.details.heightForWidth(
-        dialog.certificate.details.width()), timeout=2000)
+    qtbot.waitUntil(
+        lambda: (
+            dialog.certificate.details.height()
+            >= dialog.certificate.details.heightForWidth(dialog.certificate.details.width())
+        ),
+        timeout=2000,
+    )
     dialog.reject()
 
 
@@ -303,8 +308,15 @@ def test_values_errors_show_on_layers_and_profiles_and_export_asks(
     publish(repo)
     registry = register(running_app, repo)
     good = Layer(registry.uid, registry.name, registry.endpoint, "longhorn", "1.7.0", namespace="longhorn-system")
-    bad = Layer(registry.uid, registry.name, registry.endpoint, "web", "2.0.0", namespace="web",
-                values_override="image:\n  tag: 42\n")
+    bad = Layer(
+        registry.uid,
+        registry.name,
+        registry.endpoint,
+        "web",
+        "2.0.0",
+        namespace="web",
+        values_override="image:\n  tag: 42\n",
+    )
     running_app.context.worker.save_profile(Profile(uid="", name="edge", layers=(good, bad))).result(10)
     tab = running_app.window.profile_editor_tab
     tab._load()
@@ -406,8 +418,10 @@ def test_the_chart_picker_shows_rows_with_icons_and_fetches_only_what_is_chosen(
     qtbot.waitUntil(lambda: dialog.details.chart == "longhorn" and dialog.details.files is not None, timeout=10000)
     versions = dialog.details.versions_model
     qtmodeltester.check(versions)  # type: ignore[attr-defined]
-    rows = [(versions.index(r, VERSION).data(), versions.index(r, 2).data(), versions.index(r, OFFLINE).data())
-            for r in range(versions.rowCount())]
+    rows = [
+        (versions.index(r, VERSION).data(), versions.index(r, 2).data(), versions.index(r, OFFLINE).data())
+        for r in range(versions.rowCount())
+    ]
     assert rows == [("1.7.0", "2026-05-01", "Cached"), ("1.6.2", "2026-03-01", "✓ Kept offline")]
     with qtbot.waitSignal(dialog.accepted, timeout=5000):
         qtbot.keyClick(dialog.results, Qt.Key.Key_Return)  # Enter on a row adds it

@@ -123,9 +123,7 @@ def test_split_parts_are_cut_between_members_and_read_from_the_first(
     assert len(read_layout_file(split.parts[0]).manifests) == 5
 
 
-def test_a_shorter_bundle_of_the_same_name_leaves_no_stale_parts(
-    tmp_path: Path, charts: list[ChartArtifact]
-) -> None:
+def test_a_shorter_bundle_of_the_same_name_leaves_no_stale_parts(tmp_path: Path, charts: list[ChartArtifact]) -> None:
     longer = write_bundle(tmp_path / "b.tar", charts, split_size=70_000)
     shorter = write_bundle(tmp_path / "b.tar", charts[:1], split_size=70_000)
     assert len(shorter.parts) < len(longer.parts)

@@ -20,6 +20,9 @@ def test_a_proxy_password_is_refused_and_a_user_name_alone_kept() -> None:
     with pytest.raises(ValidationError, match="HTTPS_PROXY") as refused:
         TenantSettings().with_value("proxy", "http://carol:hunter2@proxy.example:3128")
     assert "hunter2" not in str(refused.value)
-    assert TenantSettings().with_value("proxy", "http://carol@proxy.example:3128").proxy == "http://carol@proxy.example:3128"
+    assert (
+        TenantSettings().with_value("proxy", "http://carol@proxy.example:3128").proxy
+        == "http://carol@proxy.example:3128"
+    )
     stored = TenantSettings.from_mapping({"proxy": "http://carol:hunter2@proxy.example:3128"})
     assert stored.proxy == ""  # an earlier version's stored value is not used
