@@ -187,7 +187,12 @@ def write_private_file(path: Path, data: bytes) -> None:
 
 
 def make_private_folder(folder: Path) -> None:
-    """Create `folder` (and parents) as 0700, tightening it if it exists."""
+    """Create `folder` as 0700, tightening it if it exists; parents it has to create (a new
+    --home or CHARTKEEPER_HOME) are made 0700 too, folders that were there are left as they are."""
+    missing = [p for p in (folder, *folder.parents) if not (p.exists() or p.is_symlink())]
+    for parent in reversed(missing[1:]):
+        with contextlib.suppress(FileExistsError):  # made meanwhile by another process
+            parent.mkdir(mode=PRIVATE_FOLDER)
     folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
     if stat.S_IMODE(folder.stat().st_mode) & 0o077:
         folder.chmod(PRIVATE_FOLDER)

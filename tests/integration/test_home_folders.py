@@ -80,6 +80,26 @@ def test_what_chartkeeper_writes_is_private(run_cli: RunCli, make_repo: MakeRepo
         db.close()
 
 
+def test_a_home_chartkeeper_creates_is_private_and_folders_it_finds_are_left_alone(
+    run_cli: RunCli, tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)  # whatever the umask
+    home = shared / "new" / "home"
+    assert run_cli("--home", str(home), "registry", "list").returncode == 0
+    assert oct(stat.S_IMODE((shared / "new").stat().st_mode)) == "0o700"
+    assert modes(home) == {
+        ".": "0o700",
+        "data": "0o700",
+        "data/catalog.sqlite3": "0o600",
+        "cache": "0o700",
+        "config": "0o700",
+        "logs": "0o700",
+    }
+    assert oct(stat.S_IMODE(shared.stat().st_mode)) == "0o755"  # not Chartkeeper's to change
+
+
 def test_the_log_file_is_created_private(tmp_path: Path) -> None:
     log_file = tmp_path / "logs" / "chartkeeper.log"
     configure_logging(log_file)
