@@ -61,6 +61,7 @@ from desktop.operations.prune import prune_registry
 from desktop.operations.registries import edit_registry, register_registry, remove_registry
 from desktop.operations.services import Services
 from desktop.operations.settings import save_tenant_settings
+from desktop.operations.subscriptions import subscribe
 from desktop.operations.sync import PendingSync, SyncResult, end_sync_failed, sync_registry
 from desktop.profiles.model import Profile
 from desktop.profiles.palette_import import Choices, ImportPlan
@@ -201,6 +202,20 @@ class BackgroundWorker:
             return result
 
         self._submit(run, job.future, changes_catalog=True)
+        return job
+
+    def subscribe(
+        self, draft: RegistryDraft, cancel: CancelToken | None = None
+    ) -> Job[tuple[SyncResult, ImportSummary]]:
+        """Subscribe to the catalog `bundle push` published at an OCI registry and import it; like
+        `register`, the future fails with the user-facing error, or at once when cancelled."""
+        job: Job[tuple[SyncResult, ImportSummary]] = self._new_job(cancel)
+        job.cancel.on_cancel(lambda: _fail_if_pending(job.future, OperationCancelled()))
+        self._submit(
+            lambda: subscribe(self._services(), draft, cancel=job.cancel, progress=self._progress_of(job)),
+            job.future,
+            changes_catalog=True,
+        )
         return job
 
     def edit(self, registry_id: int, draft: RegistryDraft, cancel: CancelToken | None = None) -> Job[Registry]:

@@ -452,8 +452,14 @@ class RegistriesTab(QWidget):
         if registry is None:
             return
         self.select_registry(registry.id)
-        result = dialog.sync_result
-        if result is not None:
+        result, summary = dialog.sync_result, dialog.import_summary
+        if result is not None and summary is not None:
+            brought = ", ".join(f"{outcome.name} {outcome.action}" for outcome in summary.registries) or "no registries"
+            self.status_message.emit(
+                f"Subscribed “{registry.name}” to the catalog at {registry.endpoint}: {brought}; "
+                f"{plural(len(result.diff.added), 'chart version')} served there."
+            )
+        elif result is not None:
             charts = len({chart for chart, _ in result.diff.added})
             self.status_message.emit(
                 f"Registry “{registry.name}” added: {plural(charts, 'chart')}, "

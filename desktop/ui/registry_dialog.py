@@ -25,8 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.cancellation import CancelToken
+from desktop.catalog.origins import is_subscription
 from desktop.catalog.registries import find_registry
 from desktop.errors import OperationCancelled, UserError, ValidationError
+from desktop.operations.bundle_import import ImportSummary
 from desktop.operations.sync import SyncResult
 from desktop.registry import (
     Registry,
@@ -48,7 +50,7 @@ _PHASES = {"download": "Downloading the index", "parse": "Reading the index", "w
 
 class RegistryDialog(QDialog):
     """Opened with `open()`; after `accepted`, `result_registry` holds the saved registry and, for a
-    new one, `sync_result` its first snapshot."""
+    new one, `sync_result` its first snapshot (and `import_summary` what a subscription imported)."""
 
     def __init__(self, context: AppContext, registry: Registry | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,6 +58,7 @@ class RegistryDialog(QDialog):
         self.registry = registry
         self.result_registry: Registry | None = None
         self.sync_result: SyncResult | None = None
+        self.import_summary: ImportSummary | None = None
         self._token: CancelToken | None = None
         self._pending: asyncio.Future[None] | None = None
         self._job_id: int | None = None
@@ -74,6 +77,8 @@ class RegistryDialog(QDialog):
         self.kind_combo = QComboBox()
         self.kind_combo.addItem("Helm repository (index.yaml)", "helm")
         self.kind_combo.addItem("OCI registry (helm push oci://…)", "oci")
+        # A site registry holding the catalog `bundle push` published: its registries become searchable here.
+        self.kind_combo.addItem("Chartkeeper catalog published to an OCI registry (bundle push)", "subscription")
         self.kind_combo.setEnabled(not editing)  # a registry keeps its kind; add another for the other
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("e.g. bitnami")
@@ -180,7 +185,8 @@ class RegistryDialog(QDialog):
             self.sync_check.setChecked(True)
             self.no_auth_check.setChecked(True)
         else:
-            self.kind_combo.setCurrentIndex(self.kind_combo.findData(registry.kind))
+            kind = "subscription" if is_subscription(self.context.reader, registry.id) else registry.kind
+            self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
             self.plain_http_check.setChecked(registry.plain_http)
             self.charts_edit.setText(", ".join(registry.chart_names))
             self.name_edit.setText(registry.name)
@@ -211,15 +217,20 @@ class RegistryDialog(QDialog):
         self._validate()
 
     def kind(self) -> RegistryKind:
-        return "oci" if self.kind_combo.currentData() == "oci" else "helm"
+        return "oci" if self.kind_combo.currentData() in ("oci", "subscription") else "helm"
+
+    def subscribing(self) -> bool:
+        """The registry is a subscription to a published Chartkeeper catalog (an OCI registry)."""
+        return bool(self.kind_combo.currentData() == "subscription")
 
     def _on_kind_changed(self) -> None:
         oci = self.kind() == "oci"
-        for row in (self.plain_http_check, self.charts_row):
-            self.form.setRowVisible(row, oci)
-        self.endpoint_edit.setPlaceholderText(
-            "oci://registry.example.com/charts" if oci else "https://charts.example.com/stable"
-        )
+        self.form.setRowVisible(self.plain_http_check, oci)
+        self.form.setRowVisible(self.charts_row, oci and not self.subscribing())  # the catalog lists them
+        placeholder = "https://charts.example.com/stable"
+        if oci:
+            placeholder = "oci://registry.example.com/" + ("site/charts" if self.subscribing() else "charts")
+        self.endpoint_edit.setPlaceholderText(placeholder)
         self._validate()
 
     def errors(self) -> dict[str, str]:
@@ -237,7 +248,7 @@ class RegistryDialog(QDialog):
             (validate_oci_endpoint if oci else validate_endpoint)(self.endpoint_edit.text())
         except ValidationError as exc:
             problems["endpoint"] = exc.message
-        if oci:
+        if oci and not self.subscribing():
             try:
                 validate_chart_names(self.charts_edit.text().split(","))
             except ValidationError as exc:
@@ -297,6 +308,7 @@ class RegistryDialog(QDialog):
 
     def draft(self) -> RegistryDraft:
         private = not self.no_auth_check.isChecked()
+        subscribing = self.subscribing()
         return RegistryDraft(
             name=self.name_edit.text(),
             endpoint=self.endpoint_edit.text(),
@@ -308,7 +320,7 @@ class RegistryDialog(QDialog):
             keep_password=self.registry is not None and private and not self.password_edit.text(),
             kind=self.kind(),
             plain_http=self.kind() == "oci" and self.plain_http_check.isChecked(),
-            chart_names=tuple(self.charts_edit.text().split(",")) if self.kind() == "oci" else (),
+            chart_names=tuple(self.charts_edit.text().split(",")) if self.kind() == "oci" and not subscribing else (),
         )
 
     # --- confirming ---------------------------------------------------------------------
@@ -325,7 +337,12 @@ class RegistryDialog(QDialog):
     async def _confirm(self, token: CancelToken) -> None:
         """Runs on the asyncio loop (qasync's, on Qt's event loop): the window stays responsive."""
         try:
-            if self.registry is None:
+            if self.registry is None and self.subscribing():
+                subscription = self.context.worker.subscribe(self.draft(), token)
+                self._job_id = subscription.id
+                result, summary = await asyncio.wrap_future(subscription.future)
+                self.sync_result, self.result_registry, self.import_summary = result, result.registry, summary
+            elif self.registry is None:
                 job = self.context.worker.register(self.draft(), token)
                 self._job_id = job.id
                 result = await asyncio.wrap_future(job.future)
@@ -376,7 +393,12 @@ class RegistryDialog(QDialog):
             return
         phase, done, total = cast(tuple[str, int, int | None], payload)
         label = _PHASES.get(phase, phase)
-        if phase == "download":
+        if phase == "download" and self.subscribing():  # the published catalog's parts this catalog lacks
+            label = f"Downloading the published catalog… part {done + 1:,} of {total:,}" if total else label
+            if total:
+                self.busy_bar.setRange(0, total)
+                self.busy_bar.setValue(min(done, total))
+        elif phase == "download":
             amount = f"{done / 1048576:.1f} MB" + (f" of {total / 1048576:.1f} MB" if total else "")
             label = f"{label}… {amount}"
             if total:

@@ -195,3 +195,70 @@ def test_publish_pushes_into_a_registry(
         dialog.close()
     finally:
         registry.stop()
+
+
+def test_a_workstation_subscribes_from_add_helm_registry(
+    running_app: RunningApp, qtbot: QtBot, other_bundle: Path, tmp_path: Path
+) -> None:
+    """What Publish tells the site's engineers to do: Add New Helm Registry, Type "Chartkeeper catalog",
+    the site registry's address; the published registries arrive and the subscription says what it is."""
+    from desktop.catalog.registries import find_registry
+    from desktop.operations.bundle_publish import OciTarget, push_bundle
+
+    site = DistributionRegistry(tmp_path / "site").start()
+    try:
+        endpoint = f"oci://{site.endpoint_host}/site"
+        publisher = CatalogHarness(open_catalog(tmp_path / "publisher" / "catalog.sqlite3"), CredentialStore())
+        try:
+            push_bundle(publisher.services, other_bundle, OciTarget(endpoint, plain_http=True))
+        finally:
+            publisher.db.close()
+        tab = running_app.window.registries_tab
+        messages: list[str] = []
+        tab.status_message.connect(messages.append)
+        dialog = tab.open_add_dialog()
+        dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findData("subscription"))
+        assert dialog.plain_http_check.isVisibleTo(dialog) and not dialog.charts_edit.isVisibleTo(dialog)
+        qtbot.keyClicks(dialog.name_edit, "site")
+        qtbot.keyClicks(dialog.endpoint_edit, endpoint)
+        dialog.plain_http_check.setChecked(True)
+        with qtbot.waitSignal(dialog.accepted, timeout=30000):
+            qtbot.keyClick(dialog.name_edit, Qt.Key.Key_Return)
+        assert dialog.import_summary is not None
+        assert [(o.name, o.action) for o in dialog.import_summary.registries] == [("beta", "added")]
+        assert any(m.startswith("Subscribed “site” to the catalog at") and "beta added" in m for m in messages)
+        names = {find_registry(running_app.context.reader, name) is not None for name in ("site", "beta")}
+        assert names == {True}
+        model = tab.model
+        qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=5000)
+        rows = {model.data(model.index(row, 0)): model.data(model.index(row, SYNC)) for row in range(2)}
+        assert f"subscribed to {endpoint}" in str(rows)
+        site_registry = find_registry(running_app.context.reader, "site")
+        assert site_registry is not None
+        edit = tab.open_edit_dialog(site_registry)  # a subscription reads as one when edited
+        assert edit.kind_combo.currentData() == "subscription" and not edit.kind_combo.isEnabled()
+        assert not edit.charts_edit.isVisibleTo(edit)
+        edit.reject()
+    finally:
+        site.stop()
+
+
+def test_subscribing_where_nothing_was_published_says_what_to_do(
+    running_app: RunningApp, qtbot: QtBot, tmp_path: Path
+) -> None:
+    site = DistributionRegistry(tmp_path / "empty-site").start()
+    try:
+        dialog = running_app.window.registries_tab.open_add_dialog()
+        dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findData("subscription"))
+        qtbot.keyClicks(dialog.name_edit, "site")
+        qtbot.keyClicks(dialog.endpoint_edit, f"oci://{site.endpoint_host}/site")
+        dialog.plain_http_check.setChecked(True)
+        dialog.confirm_button.click()
+        qtbot.waitUntil(dialog.error_box.isVisible, timeout=30000)
+        assert "holds no Chartkeeper catalog" in dialog.error_text.text()
+        assert "bundle push" in dialog.error_text.text()
+        assert dialog.name_edit.text() == "site"  # nothing lost
+        assert running_app.window.registries_tab.model.rowCount() == 0
+        dialog.reject()
+    finally:
+        site.stop()
