@@ -42,7 +42,7 @@ from desktop.registry import (
 from desktop.ui.certificate_field import CertificateField
 from desktop.ui.context import AppContext
 from desktop.ui.forms import add_row, error_label, stacked
-from desktop.ui.geometry import fit_height_to_content, fit_to_screen
+from desktop.ui.geometry import fit_height_to_content, fit_to_screen, needed_height
 
 log = logging.getLogger(__name__)
 _PHASES = {"download": "Downloading the index", "parse": "Reading the index", "write": "Saving the snapshot"}
@@ -66,6 +66,7 @@ class RegistryDialog(QDialog):
         self._build_ui()
         self._connect()
         self._load()
+        fit_to_screen(self, self.width(), needed_height(self, self.width()))  # as tall as its content, no gap
 
     # --- building -----------------------------------------------------------------------
 

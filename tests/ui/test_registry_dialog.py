@@ -223,6 +223,20 @@ def test_an_expired_certificate_is_accepted_with_a_warning(field: CertificateFie
     assert "expired on 01 Jan 2020" in field.warning.text()
 
 
+def test_the_dialog_opens_as_tall_as_its_fields_and_grows_for_more(running_app: RunningApp, qtbot: QtBot) -> None:
+    """No band of empty space under the last field (it opened 480 px tall for ~340 px of fields)."""
+    from desktop.ui.geometry import needed_height
+
+    dialog = open_add_dialog(running_app)
+    qtbot.waitExposed(dialog)
+    assert dialog.height() <= needed_height(dialog, dialog.width()) + 4
+    before = dialog.height()
+    dialog.no_auth_check.setChecked(False)  # Username and Password appear
+    qtbot.waitUntil(lambda: dialog.height() > before + 40, timeout=2000)
+    assert dialog.height() >= needed_height(dialog, dialog.width())
+    dialog.reject()
+
+
 def test_labels_have_mnemonics_for_every_field(running_app: RunningApp) -> None:
     from PySide6.QtWidgets import QLabel
 
