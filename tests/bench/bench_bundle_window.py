@@ -28,25 +28,16 @@ def main() -> None:
 
     from desktop.app import UI_SWITCH_INTERVAL, build_app
     from desktop.paths import AppPaths
+    from tests.bench.ui_stalls import StallMeter
 
     sys.setswitchinterval(UI_SWITCH_INTERVAL)  # as run_app sets it
     with tempfile.TemporaryDirectory() as temp:
         running = build_app(AppPaths.under(Path(temp)).ensure(), schedule=False)
         running.window.show()
         try:
-            gaps: list[float] = []
-            last = [time.perf_counter()]
-
-            def tick() -> None:
-                now = time.perf_counter()
-                gaps.append(now - last[0])
-                last[0] = now
-
-            timer = QTimer()
-            timer.setInterval(10)
-            timer.timeout.connect(tick)
+            meter = StallMeter()
             loop = QEventLoop()
-            timer.start()
+            meter.start()
             started = time.perf_counter()
             job = running.context.worker.import_bundle(args.bundle)
             watch = QTimer()  # the UI thread looks at the job; a worker thread cannot start Qt timers
@@ -55,15 +46,13 @@ def main() -> None:
             watch.start()
             loop.exec()
             watch.stop()
-            timer.stop()
+            meter.stop()
             elapsed = time.perf_counter() - started
             summary = job.future.result()
-            worst = max(gaps) - 0.010
             print(
                 f"UI event loop while importing {args.bundle.stat().st_size / 2**20:.0f} MB "
                 f"({sum(r.versions for r in summary.registries):,} versions, {summary.archives_stored} archives, "
-                f"{elapsed:.1f} s): longest stall {worst * 1000:.0f} ms over {len(gaps)} ticks; 99th percentile "
-                f"{(sorted(gaps)[int(len(gaps) * 0.99)] - 0.010) * 1000:.0f} ms"
+                f"{elapsed:.1f} s): {meter.report()}"
             )
         finally:
             running.shut_down()

@@ -112,6 +112,7 @@ def bench_stall(workdir: Path) -> None:
     from desktop.cancellation import CancelToken
     from desktop.paths import AppPaths
     from desktop.registry import RegistryDraft
+    from tests.bench.ui_stalls import StallMeter
     from tests.support.charts import simple_index
     from tests.support.repo_server import RepoServer
 
@@ -126,31 +127,16 @@ def bench_stall(workdir: Path) -> None:
             running.context.worker.register(RegistryDraft("big", server.url), CancelToken()).future.result(30).registry
         )
         server.put("/index.yaml", index)
-        gaps: list[float] = []
-        last = [time.perf_counter()]
-
-        def tick() -> None:
-            now = time.perf_counter()
-            gaps.append(now - last[0])
-            last[0] = now
-
-        timer = QTimer()
-        timer.setInterval(10)
-        timer.timeout.connect(tick)
+        meter = StallMeter()
         loop = QEventLoop()
         running.context.bridge.sync_finished.connect(lambda _result: QTimer.singleShot(200, loop.quit))
-        timer.start()
+        meter.start()
         started = time.perf_counter()
         running.context.worker.sync(registry.id)
         loop.exec()
-        timer.stop()
+        meter.stop()
         elapsed = time.perf_counter() - started
-        worst = max(gaps) - 0.010
-        print(
-            f"UI event loop during a {len(index) / 1e6:.1f} MB sync ({elapsed:.2f} s): longest stall "
-            f"{worst * 1000:.0f} ms over {len(gaps)} ticks; 99th percentile "
-            f"{(sorted(gaps)[int(len(gaps) * 0.99)] - 0.010) * 1000:.0f} ms"
-        )
+        print(f"UI event loop during a {len(index) / 1e6:.1f} MB sync ({elapsed:.2f} s): {meter.report()}")
     finally:
         running.shut_down()
         server.stop()
