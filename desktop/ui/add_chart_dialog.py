@@ -238,7 +238,7 @@ class AddChartDialog(QDialog):
         registry = self.details.registry
         if not self.add_button.isEnabled() or registry is None:
             return False
-        return any(hit.registry == registry.name and hit.chart == self.details.chart for hit in self.results_model.hits)
+        return any(hit.registry == registry.name and hit.chart == self.details.chart for hit in self.results_model.rows)
 
     def _on_catalog_changed(self) -> None:
         self.icons.clear()  # a sync may have brought icons

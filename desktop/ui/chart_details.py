@@ -11,11 +11,8 @@ from concurrent.futures import Future
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QItemSelectionModel,
-    QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
     Signal,
 )
@@ -49,12 +46,11 @@ from desktop.ui.code_editor import CodeEditor
 from desktop.ui.context import AppContext
 from desktop.ui.forms import home_end_rows
 from desktop.ui.style import accent_colors
+from desktop.ui.table_model import ModelIndex, RowsTableModel
 from desktop.ui.yaml_highlighter import YamlHighlighter
 from desktop.wording import plural
 
 log = logging.getLogger(__name__)
-ModelIndex = QModelIndex | QPersistentModelIndex
-
 VERSION, APP_VERSION, CREATED, OFFLINE = range(4)
 VERSION_HEADERS = ("Version", "App version", "Created", "Offline")
 LINK_TEXT_LIMIT = 60
@@ -83,12 +79,11 @@ def offline_text(state: OfflineState | None) -> str:
     return "Cached" if state.cached else ""
 
 
-class VersionsModel(QAbstractTableModel):
+class VersionsModel(RowsTableModel[VersionInfo]):
     """A chart's versions, newest first, with whether each can be read offline."""
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[VersionInfo] = []
+        super().__init__(VERSION_HEADERS, parent)
         self.offline: dict[str, OfflineState] = {}
 
     def set_rows(self, rows: list[VersionInfo], offline: dict[str, OfflineState]) -> None:
@@ -104,21 +99,10 @@ class VersionsModel(QAbstractTableModel):
     def row_of(self, version: str) -> int | None:
         return next((i for i, row in enumerate(self.rows) if row.version == version), None)
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(VERSION_HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return VERSION_HEADERS[section]
-        return None
-
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+        row = self.row_at(index)
+        if row is None:
             return None
-        row = self.rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == VERSION:

@@ -8,7 +8,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QObject, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
@@ -18,8 +18,7 @@ from desktop.catalog.registries import summaries
 from desktop.registry import Registry
 from desktop.ui.chart_icons import ChartIconCache
 from desktop.ui.style import accent_colors
-
-ModelIndex = QModelIndex | QPersistentModelIndex
+from desktop.ui.table_model import ModelIndex, RowsTableModel
 
 NAME, REGISTRY, VERSION, APP_VERSION, DESCRIPTION, BADGES = range(6)
 HEADERS = ("Chart", "Registry", "Version", "App version", "Description", "")
@@ -38,20 +37,19 @@ def registry_facts(reader: sqlite3.Connection) -> dict[str, RegistryFacts]:
     return {s.registry.name: RegistryFacts(s.registry, s.state.offline) for s in summaries(reader)}
 
 
-class ChartListModel(QAbstractTableModel):
+class ChartListModel(RowsTableModel[SearchHit]):
     """Search hits with what a row shows; a list view draws them with `ChartRowDelegate`."""
 
     def __init__(self, reader: sqlite3.Connection, icons: ChartIconCache, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(HEADERS, parent)
         self._reader = reader
         self._icons = icons
-        self.hits: list[SearchHit] = []
         self._registries: dict[str, RegistryFacts] = {}
         self._offline: set[tuple[str, str]] = set()
 
     def set_hits(self, hits: list[SearchHit]) -> None:
         self.beginResetModel()
-        self.hits = hits
+        self.rows = hits
         self._registries = registry_facts(self._reader)
         self._offline = charts_with_offline_copies(self._reader)
         self.endResetModel()
@@ -73,21 +71,10 @@ class ChartListModel(QAbstractTableModel):
 
     # --- Qt model -------------------------------------------------------------------------
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.hits)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
-
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.hits):
+        hit = self.row_at(index)
+        if hit is None:
             return None
-        hit = self.hits[index.row()]
         column = index.column()
         if role == HIT_ROLE:
             return hit

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -16,9 +16,8 @@ from desktop.catalog.registries import RegistrySummary, summaries
 from desktop.registry import Registry
 from desktop.timefmt import local_time, relative_time, short_date
 from desktop.ui.style import accent_colors
+from desktop.ui.table_model import ModelIndex, RowsTableModel
 from desktop.wording import plural
-
-ModelIndex = QModelIndex | QPersistentModelIndex
 
 NAME, ENDPOINT, SYNC, ACCESS, CHARTS, LAST_SYNC, STATUS, ACTIONS = range(8)
 HEADERS = ("Name", "Endpoint", "Synchronization", "Access", "Charts", "Last synced", "Status", "")
@@ -102,12 +101,11 @@ def registry_status(summary: RegistrySummary, live: LiveSync | None, origin: str
     return RegistryStatus("ok", "OK", f"Snapshot of {local_time(state.snapshot_at)}")
 
 
-class RegistryTableModel(QAbstractTableModel):
+class RegistryTableModel(RowsTableModel[RegistrySummary]):
     def __init__(self, reader: sqlite3.Connection, clock: Callable[[], float], parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(HEADERS, parent)
         self._reader = reader
         self._clock = clock
-        self._rows: list[RegistrySummary] = []
         self._origins: dict[int, str] = {}  # issue 10: "from bundle of 27 Nov 2026", "subscribed to oci://…"
         self._live: dict[int, LiveSync] = {}
 
@@ -115,7 +113,7 @@ class RegistryTableModel(QAbstractTableModel):
 
     def reload(self) -> None:
         self.beginResetModel()
-        self._rows = summaries(self._reader)
+        self.rows = summaries(self._reader)
         self._origins = origin_texts(self._reader)
         self.endResetModel()
 
@@ -132,31 +130,20 @@ class RegistryTableModel(QAbstractTableModel):
         return self._live.get(registry_id)
 
     def row_of(self, registry_id: int) -> int | None:
-        return next((i for i, s in enumerate(self._rows) if s.registry.id == registry_id), None)
+        return next((i for i, s in enumerate(self.rows) if s.registry.id == registry_id), None)
 
     def summary(self, row: int) -> RegistrySummary:
-        return self._rows[row]
+        return self.rows[row]
 
     def summaries(self) -> list[RegistrySummary]:
-        return list(self._rows)
+        return list(self.rows)
 
     # --- Qt model -----------------------------------------------------------------------
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
-
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        summary = self.row_at(index)
+        if summary is None:
             return None
-        summary = self._rows[index.row()]
         registry = summary.registry
         column = index.column()
         if role == REGISTRY_ROLE:
@@ -245,4 +232,4 @@ class RegistryTableModel(QAbstractTableModel):
         return None
 
     def registry(self, row: int) -> Registry:
-        return self._rows[row].registry
+        return self.rows[row].registry

@@ -86,7 +86,7 @@ def test_the_whole_flow(running_app: RunningApp, qtbot: QtBot, make_repo: MakeRe
     dialog = editor.open_add_chart()
     qtbot.keyClicks(dialog.search_edit, "we")
     qtbot.waitUntil(lambda: dialog.results_model.rowCount() == 1, timeout=2000)
-    hit = dialog.results_model.hits[0]
+    hit = dialog.results_model.rows[0]
     assert (hit.name, hit.version) == ("stable/web", "1.1.0")
     details = dialog.details
     assert not details.isVisibleTo(dialog) and not repo.requests_for("/web-1.1.0.tgz")  # nothing fetched yet

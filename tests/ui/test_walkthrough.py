@@ -403,13 +403,13 @@ def test_the_chart_picker_shows_rows_with_icons_and_fetches_only_what_is_chosen(
     shown(qtbot, dialog)
     model = dialog.results_model
     qtmodeltester.check(model)  # type: ignore[attr-defined]
-    assert [hit.chart for hit in model.hits] == ["legacy", "longhorn", "web"]  # by name, across registries
+    assert [hit.chart for hit in model.rows] == ["legacy", "longhorn", "web"]  # by name, across registries
     assert not dialog.results.currentIndex().isValid()
     assert not any(r.path.endswith(".tgz") and "1.7.0" in r.path for r in repo.requests)
     longhorn = model.index(1, NAME)
     assert dialog.icons.has_icon(registry.id, "longhorn") and not dialog.icons.has_icon(registry.id, "web")
-    assert model.badges(model.hits[0]) == ["Deprecated"]
-    assert model.badges(model.hits[1]) == ["Available offline"]
+    assert model.badges(model.rows[0]) == ["Deprecated"]
+    assert model.badges(model.rows[1]) == ["Available offline"]
     assert "Cloud-native" in longhorn.data(Qt.ItemDataRole.ToolTipRole)
 
     qtbot.keyClick(dialog.search_edit, Qt.Key.Key_Down)  # into the list, at the first row
