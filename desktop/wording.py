@@ -9,10 +9,12 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count:,} {word}"
 
 
-def human_size(count: int) -> str:
+def human_size(count: float) -> str:
+    """`512 B`, `3.4 MB`, `1,204.5 GB` (powers of 1024)."""
     size = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+    for unit in ("B", "KB", "MB"):
+        decimals = 0 if unit == "B" else 1
+        if round(size, decimals) < 1024:  # as shown: 1,048,575 B is 1.0 MB, not 1,024.0 KB
+            return f"{size:,.{decimals}f} {unit}"
         size /= 1024
-    return f"{count} B"
+    return f"{size:,.1f} GB"

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from desktop.cli import EXIT_ERROR, EXIT_OK
 from desktop.cli.context import Context
-from desktop.cli.output import print_json, print_table, warn
+from desktop.cli.output import end_progress, print_json, print_table, warn
 from desktop.errors import ValidationError
+from desktop.wording import human_size
 
 if TYPE_CHECKING:
     from desktop.operations.bundle_import import ImportSummary
@@ -21,14 +22,6 @@ if TYPE_CHECKING:
 
 CHART_MODES = ("none", "pinned", "profiles", "latest", "all")
 SHOWN = 20
-
-
-def _size(size: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{size:,.1f} GB"
 
 
 def _progress(enabled: bool) -> Callable[[str, int, int | None], None] | None:
@@ -49,7 +42,7 @@ def _progress(enabled: bool) -> Callable[[str, int, int | None], None] | None:
         last[0] = now
         label = labels.get(phase, phase)
         if phase in ("verify", "write"):
-            amount = f"{_size(done)}" + (f" of {_size(total)}" if total else "")
+            amount = f"{human_size(done)}" + (f" of {human_size(total)}" if total else "")
         else:
             amount = f"{done:,}" + (f" of {total:,}" if total else "")
         print(f"\r\033[K{label}… {amount}", end="", file=sys.stderr, flush=True)
@@ -63,11 +56,6 @@ def _push_progress(enabled: bool) -> Callable[[int, int, str], None] | None:
     return lambda done, total, name: print(
         f"\r\033[Kpushing {done:,} of {total:,} {name}", end="", file=sys.stderr, flush=True
     )
-
-
-def _end(enabled: bool) -> None:
-    if enabled:
-        print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
 # --- export, have, inspect, import --------------------------------------------------------------------
@@ -90,7 +78,7 @@ def cmd_bundle_export(ctx: Context, args: argparse.Namespace) -> int:
             ctx.services(), Path(args.file), selection, confirm_large=lambda _plan: args.yes, progress=_progress(show)
         )
     finally:
-        _end(show)
+        end_progress(show)
     for line in result.skipped[:SHOWN]:
         warn(f"not in the bundle: {line}")
     if len(result.skipped) > SHOWN:
@@ -100,7 +88,7 @@ def cmd_bundle_export(ctx: Context, args: argparse.Namespace) -> int:
     delta = f", a delta leaving out {result.left_out:,} blobs" if result.left_out else ""
     files = ", ".join(str(part) for part in written.parts)
     print(
-        f"Wrote {files} ({_size(written.size)}{delta}): {len(plan.registries)} registries, "
+        f"Wrote {files} ({human_size(written.size)}{delta}): {len(plan.registries)} registries, "
         f"{len(plan.profiles)} profiles, {result.archives:,} chart archives."
     )
     print(f"sha256 {written.sha256}")
@@ -123,7 +111,7 @@ def cmd_bundle_inspect(ctx: Context, args: argparse.Namespace) -> int:
     try:
         layout, catalog = inspect_bundle(Path(args.file), progress=_progress(show))
     finally:
-        _end(show)
+        end_progress(show)
     charts = [
         {
             "ref": item.ref,
@@ -164,7 +152,7 @@ def cmd_bundle_inspect(ctx: Context, args: argparse.Namespace) -> int:
         print_json(document)
         return EXIT_OK
     kind = "a delta (it leaves out what the target holds)" if layout.absent else "a full bundle"
-    print(f"{', '.join(files)}: {_size(layout.size)}, {kind}, made {document['created']}; every blob verified.")
+    print(f"{', '.join(files)}: {human_size(layout.size)}, {kind}, made {document['created']}; every blob verified.")
     print()
     print_table(
         ["REGISTRY", "TYPE", "URL", "CHARTS", "SNAPSHOT"],
@@ -202,7 +190,7 @@ def cmd_bundle_import(ctx: Context, args: argparse.Namespace) -> int:
             progress=_progress(show),
         )
     finally:
-        _end(show)
+        end_progress(show)
     if args.output == "json":
         print_json(summary_document(summary))
     else:
@@ -269,7 +257,8 @@ def _target(args: argparse.Namespace, endpoint: str) -> OciTarget:
 def _print_push(summary: Any) -> None:
     print(
         f"Pushed {len(summary.pushed):,} tags ({summary.blobs_uploaded:,} blobs uploaded, "
-        f"{_size(summary.bytes_uploaded)}; {summary.blobs_present:,} already there, {summary.blobs_mounted:,} mounted)"
+        f"{human_size(summary.bytes_uploaded)}; {summary.blobs_present:,} already there, "
+        f"{summary.blobs_mounted:,} mounted)"
         f"; {len(summary.unchanged):,} tags unchanged."
     )
 
@@ -284,7 +273,7 @@ def cmd_bundle_push(ctx: Context, args: argparse.Namespace) -> int:
     try:
         summary = push_bundle(ctx.services(), Path(args.file), _target(args, endpoint), progress=_push_progress(show))
     finally:
-        _end(show)
+        end_progress(show)
     _print_push(summary)
     print(f"Clusters pull the charts as {endpoint}/<chart> --version <version>; workstations subscribe with")
     print(f"  chartkeeper registry add NAME {endpoint} --bundle")
@@ -307,8 +296,8 @@ def cmd_bundle_pull(ctx: Context, args: argparse.Namespace) -> int:
             progress=_push_progress(show),
         )
     finally:
-        _end(show)
-    print(f"Wrote {', '.join(str(p) for p in written.parts)} ({_size(written.size)})")
+        end_progress(show)
+    print(f"Wrote {', '.join(str(p) for p in written.parts)} ({human_size(written.size)})")
     print(f"sha256 {written.sha256}")
     return EXIT_OK
 
@@ -336,7 +325,7 @@ def cmd_mirror(ctx: Context, args: argparse.Namespace) -> int:
     try:
         summary = mirror_charts(services, charts, _target(args, endpoint), progress=_push_progress(show))
     finally:
-        _end(show)
+        end_progress(show)
     _print_push(summary)
     for _registry_id, chart, version in charts:
         print(f"  helm pull {endpoint}/{chart} --version {version}")

@@ -8,12 +8,7 @@ from typing import Any
 from desktop.cli import EXIT_OK
 from desktop.cli.context import Context
 from desktop.cli.output import print_json, print_table
-
-
-def _size(count: int) -> str:
-    from desktop.wording import human_size
-
-    return human_size(count)
+from desktop.wording import human_size
 
 
 def cmd_cache_show(ctx: Context, args: argparse.Namespace) -> int:
@@ -36,7 +31,7 @@ def cmd_cache_show(ctx: Context, args: argparse.Namespace) -> int:
             }
         )
         return EXIT_OK
-    print_table(["CHART ARCHIVES", "VERSIONS", "SIZE"], [[name, count, _size(size)] for name, count, size in rows])
+    print_table(["CHART ARCHIVES", "VERSIONS", "SIZE"], [[name, count, human_size(size)] for name, count, size in rows])
     return EXIT_OK
 
 
@@ -46,7 +41,7 @@ def cmd_cache_clear(ctx: Context, args: argparse.Namespace) -> int:
 
     count, size = clear_unused_cache(ctx.services())
     print(
-        f"Removed {plural(count, 'chart version')} ({_size(size)}) that no profile uses; "
+        f"Removed {plural(count, 'chart version')} ({human_size(size)}) that no profile uses; "
         "pinned versions and those in profiles stay."
     )
     return EXIT_OK

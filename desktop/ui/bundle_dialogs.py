@@ -44,7 +44,7 @@ from desktop.operations.bundle_publish import OciTarget, split_reference
 from desktop.sync.worker import Job
 from desktop.ui.context import AppContext
 from desktop.ui.forms import add_row
-from desktop.wording import plural
+from desktop.wording import human_size, plural
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -72,14 +72,6 @@ def bundle_path(mime: QMimeData) -> Path | None:
         return None
     name = paths[0].name
     return paths[0] if name.endswith(".tar") or name.endswith(".tar.001") else None
-
-
-def size_text(size: float) -> str:
-    for unit in ("bytes", "KB", "MB"):
-        if size < 1024:
-            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{size:,.2f} GB"
 
 
 async def finished(dialog: QDialog) -> int:
@@ -131,7 +123,7 @@ class _JobPanel(QWidget):
         phase, done, total = payload
         label = PHASES.get(phase, phase)
         if phase in ("verify", "write"):
-            amount = size_text(done) + (f" of {size_text(total)}" if total else "")
+            amount = human_size(done) + (f" of {human_size(total)}" if total else "")
         else:
             amount = f"{done:,}" + (f" of {total:,}" if total else "")
         self.label.setText(f"{label}… {amount}")
@@ -282,7 +274,7 @@ class ExportBundleDialog(QDialog):
         left = f"; {plural(len(plan.skipped), 'version')} cannot be carried" if plan.skipped else ""
         registries = plural(len(plan.registries), "registry", "registries")
         self.estimate_label.setText(
-            f"About {size_text(plan.estimated_bytes)}: {registries}, {plural(len(plan.profiles), 'profile')}, "
+            f"About {human_size(plan.estimated_bytes)}: {registries}, {plural(len(plan.profiles), 'profile')}, "
             f"{plural(len(plan.archives), 'chart archive')}{unknown}{left}."
         )
 
@@ -319,7 +311,7 @@ class ExportBundleDialog(QDialog):
             question = QMessageBox(
                 QMessageBox.Icon.Question,
                 "Export Bundle",
-                f"This bundle would be about {size_text(plan.estimated_bytes)}. Write it?",
+                f"This bundle would be about {human_size(plan.estimated_bytes)}. Write it?",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                 self,
             )
@@ -345,7 +337,7 @@ class ExportBundleDialog(QDialog):
             else ""
         )
         self.message.setText(
-            f"Wrote {files} ({size_text(result.written.size)}): {plural(result.archives, 'chart archive')}"
+            f"Wrote {files} ({human_size(result.written.size)}): {plural(result.archives, 'chart archive')}"
             f"{', a delta' if result.left_out else ''}.\nsha256 {result.written.sha256}{left}"
         )
         self.status_message.emit(f"Bundle written: {files}")
@@ -575,7 +567,7 @@ class PublishBundleDialog(QDialog):
             self.panel.hide()
         self.message.setText(
             f"Pushed {len(summary.pushed):,} tags ({summary.blobs_uploaded:,} blobs, "
-            f"{size_text(summary.bytes_uploaded)}; {summary.blobs_present:,} already there). Clusters pull from "
+            f"{human_size(summary.bytes_uploaded)}; {summary.blobs_present:,} already there). Clusters pull from "
             f"{target.endpoint}/<chart>; workstations subscribe with Add New Helm Registry (Type: Chartkeeper "
             "catalog) or "
             f"`chartkeeper registry add NAME {target.endpoint} --bundle`."
