@@ -23,6 +23,7 @@ from desktop.net.sockets import Interrupter
 from desktop.net.tls import ssl_context_for
 from desktop.net.transport import http_client
 from desktop.net.urls import clipped, host_and_port, origin, redacted
+from desktop.wording import human_size
 
 CHART_ARCHIVE_LIMIT = 50 * MB
 MAX_REDIRECTS = 10
@@ -253,7 +254,8 @@ def read_body(
         "index": ": raise the limit in Tenant settings (or --max-index-size) if this registry really is that large.",
         "chart": ": no chart is that large, so it was refused.",
     }
-    limit = f"The {what} is larger than the {max_bytes / MB:g} MB limit"
+    shown = f"{max_bytes / MB:g} MB" if max_bytes >= MB else human_size(max_bytes)  # not "0.000380516 MB"
+    limit = f"The {what} is larger than the {shown} limit"
     too_large = IndexFormatError(limit + advice.get(what, ": refused."))
     if encoding in ("identity", "") and expected is not None and expected > max_bytes:
         raise too_large
