@@ -106,7 +106,7 @@ def test_the_published_catalog_served_well_is_subscribed(
     workstation = CatalogHarness(open_catalog(tmp_path / "ws.sqlite3"), credentials, NetworkSettings(timeout=TIMEOUT))
     try:
         draft = RegistryDraft("site", server.url.replace("http://", "oci://") + "/site", kind="oci", plain_http=True)
-        result, summary = subscribe(workstation.services, draft)
+        _, summary = subscribe(workstation.services, draft)
         assert [(o.name, o.action) for o in summary.registries] == [("alpha", "added")]
         assert {r.name for r in list_registries(workstation.db)} == {"site", "alpha"}
     finally:
