@@ -33,8 +33,9 @@ def _find(exc: BaseException, kind: type[_E]) -> _E | None:
     return None
 
 
-def transport_error(exc: Exception, url: str, timeout: float) -> UserError:
-    """A user-facing error for a request that got no HTTP answer."""
+def transport_error(exc: Exception, url: str, timeout: float, *, oci: bool = False) -> UserError:
+    """A user-facing error for a request that got no HTTP answer (`oci`: to an oci:// registry,
+    whose way to plain HTTP is the Plain HTTP option rather than an http:// endpoint)."""
     where = host_and_port(url)
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
         return RegistryResponseError(f"{clipped(redacted(url))} is not an address that can be downloaded from.")
@@ -56,9 +57,8 @@ def transport_error(exc: Exception, url: str, timeout: float) -> UserError:
     if tls is not None:
         reason = getattr(tls, "reason", None) or str(tls)
         if reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG"):
-            return TLSError(
-                f"{where} does not speak HTTPS: use an http:// endpoint, or the port where HTTPS is served."
-            )
+            plain = "turn on Plain HTTP (like helm --plain-http)" if oci else "use an http:// endpoint"
+            return TLSError(f"{where} does not speak HTTPS: {plain}, or the port where HTTPS is served.")
         return TLSError(f"The TLS handshake with {where} failed ({reason}): check the endpoint's port and scheme.")
     if _find(exc, socket.gaierror) is not None:
         return NetworkError(

@@ -431,7 +431,7 @@ class OciClient:
                 raise NetworkError(
                     f"{self._interrupter.overdue}: try again later, or raise the request timeout{SETTINGS_HINT}."
                 ) from exc
-            raise transport_error(exc, url, timeout) from exc
+            raise transport_error(exc, url, timeout, oci=True) from exc
         finally:
             self._interrupter.disarm()
             self._interrupter.reset()

@@ -259,3 +259,18 @@ def test_the_cli_and_exports_speak_oci(
     assert helmfile["repositories"] == [
         {"name": "oci", "url": f"{token_registry.endpoint_host}/charts", "oci": True, "plainHttp": True}
     ]
+
+
+def test_an_oci_registry_without_tls_says_to_turn_on_plain_http(tmp_path: Path) -> None:
+    """An oci:// endpoint cannot be made http://: the way to a registry without TLS is Plain HTTP."""
+    from desktop.errors import TLSError
+
+    registry = DistributionRegistry(tmp_path / "plain").start()
+    try:
+        access = OciAccess(f"oci://{registry.endpoint_host}/charts")  # Plain HTTP left off
+        with OciClient(access, NetworkSettings(timeout=5)) as client, pytest.raises(TLSError) as refused:
+            client.ping()
+        assert "does not speak HTTPS: turn on Plain HTTP (like helm --plain-http)" in refused.value.message
+        assert "http:// endpoint" not in refused.value.message
+    finally:
+        registry.stop()
