@@ -568,8 +568,8 @@ class PublishBundleDialog(QDialog):
         self.message.setText(
             f"Pushed {len(summary.pushed):,} tags ({summary.blobs_uploaded:,} blobs, "
             f"{human_size(summary.bytes_uploaded)}; {summary.blobs_present:,} already there). Clusters pull from "
-            f"{target.endpoint}/<chart>; workstations subscribe with Add New Helm Registry (Type: Chartkeeper "
-            "catalog) or "
+            f"{target.endpoint}/<chart>; workstations subscribe with Add New Helm Registry (Type: Published "
+            "Chartkeeper catalog) or "
             f"`chartkeeper registry add NAME {target.endpoint} --bundle`."
         )
         self.status_message.emit(f"Bundle published to {target.endpoint}")

@@ -154,7 +154,7 @@ class RegistriesTab(QWidget):
         for column, mode in (
             (NAME, QHeaderView.ResizeMode.ResizeToContents),
             (ENDPOINT, QHeaderView.ResizeMode.Interactive),
-            (SYNC, QHeaderView.ResizeMode.ResizeToContents),
+            (SYNC, QHeaderView.ResizeMode.Interactive),  # sized in fit_columns: a bundle's origin is long
             (ACCESS, QHeaderView.ResizeMode.ResizeToContents),
             (CHARTS, QHeaderView.ResizeMode.ResizeToContents),
             (LAST_SYNC, QHeaderView.ResizeMode.ResizeToContents),
@@ -287,10 +287,13 @@ class RegistriesTab(QWidget):
     # --- columns ------------------------------------------------------------------------
 
     def fit_columns(self) -> None:
-        """Columns as wide as their content; Endpoint and Status share what is left by what they
+        """Columns as wide as their content; Synchronization up to 30 % of the table (where a bundle
+        or a subscription is named at length); Endpoint and Status share what is left by what they
         need, so neither takes all the room while the other is cut (their tooltips hold the rest)."""
         header = self.table.horizontalHeader()
         available = self.table.viewport().width()
+        sync = max(self.table.sizeHintForColumn(SYNC), header.sectionSizeFromContents(SYNC).width()) + 8
+        header.resizeSection(SYNC, min(sync, max(160, round(available * 0.3))))
         fixed = sum(header.sectionSize(c) for c in range(self.model.columnCount()) if c not in (ENDPOINT, STATUS))
         room = max(0, available - fixed)
         wants = {

@@ -79,7 +79,7 @@ class RegistryDialog(QDialog):
         self.kind_combo.addItem("Helm repository (index.yaml)", "helm")
         self.kind_combo.addItem("OCI registry (helm push oci://…)", "oci")
         # A site registry holding the catalog `bundle push` published: its registries become searchable here.
-        self.kind_combo.addItem("Chartkeeper catalog published to an OCI registry (bundle push)", "subscription")
+        self.kind_combo.addItem("Published Chartkeeper catalog (bundle push)", "subscription")
         self.kind_combo.setEnabled(not editing)  # a registry keeps its kind; add another for the other
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("e.g. bitnami")

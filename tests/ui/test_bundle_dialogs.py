@@ -200,7 +200,7 @@ def test_publish_pushes_into_a_registry(
 def test_a_workstation_subscribes_from_add_helm_registry(
     running_app: RunningApp, qtbot: QtBot, other_bundle: Path, tmp_path: Path
 ) -> None:
-    """What Publish tells the site's engineers to do: Add New Helm Registry, Type "Chartkeeper catalog",
+    """What Publish tells the site's engineers to do: Add New Helm Registry, Type "Published Chartkeeper catalog",
     the site registry's address; the published registries arrive and the subscription says what it is."""
     from desktop.catalog.registries import find_registry
     from desktop.operations.bundle_publish import OciTarget, push_bundle
@@ -233,6 +233,12 @@ def test_a_workstation_subscribes_from_add_helm_registry(
         qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=5000)
         rows = {model.data(model.index(row, 0)): model.data(model.index(row, SYNC)) for row in range(2)}
         assert f"subscribed to {endpoint}" in str(rows)
+        # The long origin does not push Status out of sight: Synchronization takes at most 30 %, the
+        # whole text in its tooltip.
+        header = tab.table.horizontalHeader()
+        width = tab.table.viewport().width()
+        qtbot.waitUntil(lambda: header.sectionSize(SYNC) <= max(160, round(width * 0.3)), timeout=2000)
+        assert sum(header.sectionSize(c) for c in range(model.columnCount())) <= width
         site_registry = find_registry(running_app.context.reader, "site")
         assert site_registry is not None
         edit = tab.open_edit_dialog(site_registry)  # a subscription reads as one when edited
