@@ -254,7 +254,10 @@ def read_body(
         "index": ": raise the limit in Tenant settings (or --max-index-size) if this registry really is that large.",
         "chart": ": no chart is that large, so it was refused.",
     }
-    shown = f"{max_bytes / MB:g} MB" if max_bytes >= MB else human_size(max_bytes)  # not "0.000380516 MB"
+    # Limits in MB ("4 MB", "0.25 MB"); another size (a blob's declared one) in its unit: "380 B",
+    # not "0.000380516 MB".
+    in_mb = max_bytes >= MB or max_bytes * 100 % MB == 0
+    shown = f"{max_bytes / MB:g} MB" if in_mb else human_size(max_bytes)
     limit = f"The {what} is larger than the {shown} limit"
     too_large = IndexFormatError(limit + advice.get(what, ": refused."))
     if encoding in ("identity", "") and expected is not None and expected > max_bytes:
