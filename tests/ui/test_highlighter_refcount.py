@@ -88,7 +88,9 @@ def test_rancher_monitoring_sized_values_preview_and_add(
 ) -> None:
     values = large_values(6_000)  # rancher-monitoring's values.yaml is ~5,000 lines
     repo = make_repo()
-    publish_charts(repo, {"rancher-monitoring": {"105.1.0": chart_archive("rancher-monitoring", "105.1.0", values=values)}})
+    publish_charts(
+        repo, {"rancher-monitoring": {"105.1.0": chart_archive("rancher-monitoring", "105.1.0", values=values)}}
+    )
     draft = RegistryDraft("rancher", repo.url)
     running_app.context.worker.register(draft, CancelToken()).future.result(10)
     tab: ProfileEditorTab = running_app.window.profile_editor_tab
