@@ -4,23 +4,14 @@ the one set of rules that both the window and `chartkeeper settings set` check v
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from desktop.errors import ValidationError
 
-
-def _proxy_from_environment() -> str:
-    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
-        if os.environ.get(name):
-            return os.environ[name]
-    return ""
-
-
-def _no_proxy_from_environment() -> str:
-    return os.environ.get("NO_PROXY") or os.environ.get("no_proxy") or ""
+# A sync (or bundle import) that would mark more than this share of a snapshot's versions removed is held.
+DEFAULT_SHRINK_THRESHOLD_PERCENT = 25.0
 
 
 @dataclass(frozen=True)
@@ -91,7 +82,7 @@ class TenantSettings:
     min_download_rate_kib: float = 1.0
     credentials_to_other_hosts: bool = False
     max_index_mb: float = 100.0
-    shrink_threshold_percent: float = 25.0
+    shrink_threshold_percent: float = DEFAULT_SHRINK_THRESHOLD_PERCENT
     oci_versions_per_sync: int = 50
 
     @classmethod
@@ -122,14 +113,6 @@ class TenantSettings:
             raise ValidationError(f"'{key}' is not a setting: use one of {', '.join(SETTING_RULES)}.")
         default = getattr(TenantSettings(), key)
         return replace(self, **{key: _checked(rule, type(default), value)})
-
-    @staticmethod
-    def environment_proxy() -> tuple[str, str]:
-        """What the environment says, for showing as the default in Tenant settings: a password in
-        the proxy URL is masked (`http://carol:***@proxy:3128`)."""
-        from desktop.net.urls import redacted_userinfo
-
-        return redacted_userinfo(_proxy_from_environment()), _no_proxy_from_environment()
 
 
 _TRUE = {"true", "yes", "on", "1"}

@@ -6,14 +6,14 @@ import json
 import os
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from desktop.catalog.db import transaction
 from desktop.catalog.registries import find_registry_by_uid
 from desktop.errors import NotFoundError, ValidationError
+from desktop.profiles.health import LayerSource
 from desktop.profiles.model import Layer, Profile
-from desktop.registry import Registry
 
 _PROFILE = "id, uid, name, version, description, tags, updated_at"
 _LAYER = (
@@ -148,17 +148,6 @@ def free_copy_name(db: sqlite3.Connection, name: str) -> str:
     return candidate
 
 
-@dataclass(frozen=True)
-class LayerSource:
-    """Where a layer's chart version stands in the snapshot: its registry (None once removed from
-    Chartkeeper), whether the version is listed, and whether it is deprecated."""
-
-    registry: Registry | None
-    listed: bool
-    deprecated: bool
-    removed_at: float | None = None  # the version left the index then; it is kept in the snapshot
-
-
 def layer_source(db: sqlite3.Connection, layer: Layer) -> LayerSource:
     registry = find_registry_by_uid(db, layer.registry_uid)
     if registry is None:
@@ -176,6 +165,11 @@ def layer_source(db: sqlite3.Connection, layer: Layer) -> LayerSource:
     if removed is not None:
         return LayerSource(registry, False, bool(removed[0]), float(removed[1]))
     return LayerSource(registry, False, False)
+
+
+def layer_sources(db: sqlite3.Connection, profile: Profile) -> list[LayerSource]:
+    """Where each of the profile's layers stands in the snapshot, in the layers' order."""
+    return [layer_source(db, layer) for layer in profile.layers]
 
 
 def registries_holding(db: sqlite3.Connection, chart: str, version: str) -> set[str]:

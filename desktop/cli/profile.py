@@ -22,11 +22,11 @@ def _services(ctx: Context) -> Services:
 
 
 def cmd_profile_list(ctx: Context, args: argparse.Namespace) -> int:
-    from desktop.catalog.profiles import list_profiles
+    from desktop.catalog.profiles import layer_sources, list_profiles
     from desktop.profiles.health import problems
 
     profiles = list_profiles(ctx.db)
-    rows = [(p, problems(ctx.db, p)) for p in profiles]
+    rows = [(p, problems(p, layer_sources(ctx.db, p))) for p in profiles]
     if args.output == "json":
         print_json(
             [
@@ -58,10 +58,11 @@ def cmd_profile_list(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_profile_show(ctx: Context, args: argparse.Namespace) -> int:
     import yaml
 
-    from desktop.catalog.profiles import get_profile
+    from desktop.catalog.profiles import get_profile, layer_sources
     from desktop.profiles.health import profile_health
 
     profile = get_profile(ctx.db, args.name)
+    healths = profile_health(profile, layer_sources(ctx.db, profile))
     document = {
         "name": profile.name,
         "version": profile.version,
@@ -77,7 +78,7 @@ def cmd_profile_show(ctx: Context, args: argparse.Namespace) -> int:
                 **({"problem": health.message} if not health.ok else {}),
                 **({"values": layer.values_override} if layer.values_override else {}),
             }
-            for layer, health in zip(profile.layers, profile_health(ctx.db, profile), strict=True)
+            for layer, health in zip(profile.layers, healths, strict=True)
         ],
     }
     sys.stdout.write(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=1000))

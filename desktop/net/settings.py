@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
+from desktop.net.urls import redacted_userinfo
 from desktop.settings import TenantSettings
 
 MB = 1024 * 1024
@@ -34,3 +36,20 @@ def network_settings(tenant: TenantSettings) -> NetworkSettings:
         oci_versions_per_chart=tenant.oci_versions_per_sync,
         min_rate=tenant.min_download_rate_kib * 1024,
     )
+
+
+def environment_proxy() -> tuple[str, str]:
+    """What the environment says, for showing as the default in Tenant settings: a password in
+    the proxy URL is masked (`http://carol:***@proxy:3128`)."""
+    return redacted_userinfo(_proxy_from_environment()), _no_proxy_from_environment()
+
+
+def _proxy_from_environment() -> str:
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        if os.environ.get(name):
+            return os.environ[name]
+    return ""
+
+
+def _no_proxy_from_environment() -> str:
+    return os.environ.get("NO_PROXY") or os.environ.get("no_proxy") or ""

@@ -59,10 +59,11 @@ from desktop.operations.bundle_catalog import (
     shard_digests,
 )
 from desktop.operations.services import Services
-from desktop.operations.sync import ShrinkRule, hold_reason
+from desktop.operations.sync_run import ShrinkRule, hold_reason
 from desktop.profiles.model import NAME_MAX, Layer, Profile
 from desktop.registry import NAME_MAX as REGISTRY_NAME_MAX
 from desktop.registry import Registry, RegistryDraft
+from desktop.settings import DEFAULT_SHRINK_THRESHOLD_PERCENT
 from desktop.sync.fetch_index import FetchedIndex
 
 Progress = Callable[[str, int, int | None], None]  # (phase, done, total): "verify", "catalog", "archives"
@@ -125,7 +126,7 @@ def summary_lines(summary: ImportSummary) -> list[str]:
 class ImportOptions:
     dry_run: bool = False
     accept_removals: bool = False
-    shrink_threshold_percent: float = 25.0
+    shrink_threshold_percent: float = DEFAULT_SHRINK_THRESHOLD_PERCENT
     origin_kind: str = BUNDLE  # or SUBSCRIBED
     origin_source: str = ""  # the bundle's file name, or the subscription's registry uid
     trigger: str = "bundle"

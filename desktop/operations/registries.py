@@ -22,7 +22,7 @@ from desktop.catalog.sync_records import finish_run, insert_run
 from desktop.errors import UserError
 from desktop.net.settings import NetworkSettings
 from desktop.operations.services import Services
-from desktop.operations.sync import SyncResult, apply_fetched, result_of
+from desktop.operations.sync_run import SyncResult, apply_fetched, result_of
 from desktop.registry import Registry, RegistryDraft
 from desktop.secrets import CredentialStore
 from desktop.sync.fetch_index import FetchedIndex, ProgressCallback

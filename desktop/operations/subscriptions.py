@@ -44,13 +44,13 @@ from desktop.operations.bundle_import import (
 )
 from desktop.operations.registries import check_new_registry
 from desktop.operations.services import Services
-from desktop.operations.sync import (
+from desktop.operations.sync_run import (
     PendingSync,
     ShrinkRule,
     SyncResult,
-    _recorded,
     apply_fetched,
     hold_reason,
+    recorded,
     recorded_sync,
     result_of,
 )
@@ -281,7 +281,7 @@ def apply_subscription(
     now = clock()
     with transaction(db):
         if run_status(db, pending.run_id) != "running":
-            return _recorded(db, pending)
+            return recorded(db, pending)
         if fetched.catalog is None:  # the catalog imported last time
             outcome = apply_fetched(db, pending.registry.id, _index(pending.registry, fetched, None), cancel, now)
             finish_run(db, pending.run_id, outcome, clock())

@@ -3,13 +3,23 @@ registry is gone; their pinned content keeps working offline all the same."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 
-from desktop.catalog.profiles import layer_source
 from desktop.profiles.model import Layer, Profile
+from desktop.registry import Registry
 from desktop.timefmt import local_date
+
+
+@dataclass(frozen=True)
+class LayerSource:
+    """Where a layer's chart version stands in the snapshot: its registry (None once removed from
+    Chartkeeper), whether the version is listed, and whether it is deprecated."""
+
+    registry: Registry | None
+    listed: bool
+    deprecated: bool
+    removed_at: float | None = None  # the version left the index then; it is kept in the snapshot
 
 
 class HealthState(StrEnum):
@@ -33,8 +43,8 @@ class LayerHealth:
 OK = LayerHealth(HealthState.OK, "")
 
 
-def layer_health(db: sqlite3.Connection, layer: Layer) -> LayerHealth:
-    source = layer_source(db, layer)
+def layer_health(layer: Layer, source: LayerSource) -> LayerHealth:
+    """The verdict on a layer, from what the catalog read for it (`catalog.profiles.layer_source`)."""
     if source.registry is None:
         return LayerHealth(HealthState.REGISTRY_GONE, f"Registry '{layer.registry_name}' was removed from Chartkeeper.")
     name = source.registry.name
@@ -53,9 +63,10 @@ def layer_health(db: sqlite3.Connection, layer: Layer) -> LayerHealth:
     return OK
 
 
-def profile_health(db: sqlite3.Connection, profile: Profile) -> list[LayerHealth]:
-    return [layer_health(db, layer) for layer in profile.layers]
+def profile_health(profile: Profile, sources: list[LayerSource]) -> list[LayerHealth]:
+    """Each layer's verdict; `sources` as `catalog.profiles.layer_sources` reads them, in the layers' order."""
+    return [layer_health(layer, source) for layer, source in zip(profile.layers, sources, strict=True)]
 
 
-def problems(db: sqlite3.Connection, profile: Profile) -> list[str]:
-    return [health.message for health in profile_health(db, profile) if not health.ok]
+def problems(profile: Profile, sources: list[LayerSource]) -> list[str]:
+    return [health.message for health in profile_health(profile, sources) if not health.ok]

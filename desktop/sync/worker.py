@@ -62,7 +62,8 @@ from desktop.operations.registries import edit_registry, register_registry, remo
 from desktop.operations.services import Services
 from desktop.operations.settings import save_tenant_settings
 from desktop.operations.subscriptions import subscribe
-from desktop.operations.sync import PendingSync, SyncResult, end_sync_failed, sync_registry
+from desktop.operations.sync import sync_registry
+from desktop.operations.sync_run import PendingSync, SyncResult, end_sync_failed
 from desktop.profiles.model import Profile
 from desktop.profiles.palette_import import Choices, ImportPlan
 from desktop.registry import Registry, RegistryDraft

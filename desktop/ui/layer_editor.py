@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.catalog.charts import version_rows
+from desktop.catalog.profiles import layer_source
 from desktop.catalog.registries import find_registry_by_uid
 from desktop.errors import UserError, ValidationError
 from desktop.helm.chart_archive import ChartFiles
@@ -138,7 +139,7 @@ class LayerEditor(QWidget):
             registry = find_registry_by_uid(self.context.reader, layer.registry_uid)
             registry_name = registry.name if registry is not None else f"{layer.registry_name} (removed)"
             self.heading.setText(f"{layer.chart} — {registry_name}")
-            health = layer_health(self.context.reader, layer)
+            health = layer_health(layer, layer_source(self.context.reader, layer))
             self.health.setText("" if health.ok else f"⚠ {health.message} Its pinned files still work offline.")
             self.health.setVisible(not health.ok)
             self.version_combo.clear()

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from desktop import __version__
 from desktop.catalog.registries import summaries
-from desktop.operations.sync import SyncResult
+from desktop.operations.sync_run import SyncResult
 from desktop.ui.bundle_dialogs import BundleActions
 from desktop.ui.context import AppContext
 from desktop.ui.geometry import fit_to_screen, keep_on_screen

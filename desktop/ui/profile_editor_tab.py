@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from desktop.catalog.profiles import free_copy_name, list_profiles
+from desktop.catalog.profiles import free_copy_name, layer_sources, list_profiles
 from desktop.errors import UserError
 from desktop.operations.profiles import (
     ProfileExport,
@@ -153,7 +153,7 @@ class ProfileEditorTab(QWidget):
             button.setEnabled(has)
 
     def _item(self, profile: Profile) -> QListWidgetItem:
-        issues = problems(self.context.reader, profile)
+        issues = problems(profile, layer_sources(self.context.reader, profile))
         errors = self.checker.profile_problems(profile)
         broken = sum(1 for layer in profile.layers if self.checker.problems(layer))
         mark = "✗ " if errors else ("⚠ " if issues else "")

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.catalog.profiles import find_profile
+from desktop.catalog.profiles import find_profile, layer_source
 from desktop.errors import ValidationError
 from desktop.profiles.health import layer_health
 from desktop.profiles.model import (
@@ -168,7 +168,7 @@ class ProfilePane(QWidget):
 
     def _describe_layer(self, item: QListWidgetItem, layer: Layer) -> None:
         """The row: chart and version, where it installs, and a badge for values errors or health."""
-        health = layer_health(self.context.reader, layer)
+        health = layer_health(layer, layer_source(self.context.reader, layer))
         errors = self.checker.problems(layer)
         mark = "✗ " if errors else ("" if health.ok else "⚠ ")
         badge = f" · {plural(len(errors), 'error')}" if errors else ""

@@ -39,10 +39,10 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from desktop.catalog.browse import removed_count
-from desktop.catalog.profiles import list_profiles
+from desktop.catalog.profiles import layer_source, list_profiles
 from desktop.catalog.sync_records import sync_state
 from desktop.errors import UserError
-from desktop.operations.sync import SyncResult
+from desktop.operations.sync_run import SyncResult
 from desktop.profiles.health import HealthState, layer_health
 from desktop.registry import Registry
 from desktop.timefmt import short_date
@@ -556,7 +556,7 @@ class RegistriesTab(QWidget):
             for layer in profile.layers:
                 if layer.registry_uid != registry.uid:
                     continue
-                if layer_health(self.context.reader, layer).state == HealthState.REMOVED_UPSTREAM:
+                if layer_health(layer, layer_source(self.context.reader, layer)).state == HealthState.REMOVED_UPSTREAM:
                     found.append(f"{profile.name}: {layer.chart} {layer.version}")
         return found
 

@@ -29,7 +29,7 @@ from desktop.catalog.origins import is_subscription
 from desktop.catalog.registries import find_registry
 from desktop.errors import OperationCancelled, UserError, ValidationError
 from desktop.operations.bundle_import import ImportSummary
-from desktop.operations.sync import SyncResult
+from desktop.operations.sync_run import SyncResult
 from desktop.registry import (
     Registry,
     RegistryDraft,

@@ -30,6 +30,7 @@ from desktop.catalog.archives import cache_usage
 from desktop.catalog.icons import icons_size
 from desktop.errors import UserError
 from desktop.helm.repositories_file import default_repositories_file
+from desktop.net.settings import environment_proxy
 from desktop.operations.helm_import import ImportOutcome
 from desktop.settings import SETTING_RULES, TenantSettings, proxy_problem
 from desktop.ui.context import AppContext
@@ -58,7 +59,7 @@ class TenantSettingsTab(QWidget):
     # --- building -----------------------------------------------------------------------
 
     def _build_ui(self) -> None:
-        environment_proxy, environment_no_proxy = TenantSettings.environment_proxy()
+        shown_proxy, environment_no_proxy = environment_proxy()
         self.tenant_edit = QLineEdit()
         self.tenant_edit.setPlaceholderText("e.g. platform-team")
         self.interval_spin = _spin("sync_interval_hours", " hours")
@@ -72,7 +73,7 @@ class TenantSettingsTab(QWidget):
             "cut short?) is held, the snapshot unchanged, until you accept it from the registry's ⋮ menu."
         )
         self.proxy_edit = QLineEdit()
-        self.proxy_edit.setPlaceholderText(f"from the environment: {environment_proxy or 'none'}")
+        self.proxy_edit.setPlaceholderText(f"from the environment: {shown_proxy or 'none'}")
         self.no_proxy_edit = QLineEdit()
         self.no_proxy_edit.setPlaceholderText(f"from the environment: {environment_no_proxy or 'none'}")
         self.proxy_error = error_label()

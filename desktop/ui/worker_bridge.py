@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 
-from desktop.operations.sync import SyncResult
+from desktop.operations.sync_run import SyncResult
 
 _WAKE = QEvent.Type(QEvent.registerEventType())
 

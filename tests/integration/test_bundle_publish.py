@@ -26,7 +26,7 @@ from desktop.operations.bundle_publish import OciTarget, push_bundle
 from desktop.operations.chart_files import pin_version
 from desktop.operations.profiles import save_profile
 from desktop.operations.subscriptions import subscribe
-from desktop.operations.sync import SyncStatus
+from desktop.operations.sync_run import SyncStatus
 from desktop.profiles.model import Layer, Profile
 from desktop.registry import RegistryDraft
 from tests.conftest import CliResult

@@ -21,7 +21,7 @@ from desktop.errors import NetworkError, OperationCancelled, RegistryResponseErr
 from desktop.net.client import RegistryAccess, RegistryHttp
 from desktop.net.settings import NetworkSettings
 from desktop.operations.prune import prune_registry
-from desktop.operations.sync import SyncStatus
+from desktop.operations.sync_run import SyncStatus
 from desktop.registry import Registry, RegistryDraft
 from desktop.secrets import CredentialStore
 from desktop.sync.worker import BackgroundWorker
@@ -357,6 +357,7 @@ def test_a_stalled_server_is_one_network_error(engine: CatalogHarness, hostile: 
 def test_profile_health_shows_a_layer_removed_upstream_as_still_usable(
     engine: CatalogHarness, hostile: MakeHostile
 ) -> None:
+    from desktop.catalog.profiles import layer_sources
     from desktop.operations.profiles import save_profile
     from desktop.profiles.health import HealthState, profile_health
     from desktop.profiles.model import Layer, Profile
@@ -367,8 +368,8 @@ def test_profile_health_shows_a_layer_removed_upstream_as_still_usable(
     profile = save_profile(engine.services, Profile(uid="", name="edge", layers=(layer,)))
     server.paths["/index.yaml"] = Behaviour(simple_index({**CHARTS, "c07": ["1.1.0"]}))
     assert engine.sync(registry).ok
-    (health,) = profile_health(engine.db, profile)
+    (health,) = profile_health(profile, layer_sources(engine.db, profile))
     assert health.state == HealthState.REMOVED_UPSTREAM and "removed upstream on" in health.message
     prune_registry(engine.services, registry.id)
-    (health,) = profile_health(engine.db, profile)
+    (health,) = profile_health(profile, layer_sources(engine.db, profile))
     assert health.state == HealthState.MISSING

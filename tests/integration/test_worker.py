@@ -18,7 +18,7 @@ from desktop.catalog.db import open_catalog
 from desktop.catalog.registries import get_registry
 from desktop.catalog.sync_records import list_runs
 from desktop.errors import AuthError, OperationCancelled
-from desktop.operations.sync import SyncResult
+from desktop.operations.sync_run import SyncResult
 from desktop.profiles.model import Layer, Profile
 from desktop.registry import RegistryDraft
 from desktop.secrets import CredentialStore

@@ -11,7 +11,8 @@ from desktop.cancellation import CancelToken
 from desktop.net.settings import NetworkSettings
 from desktop.operations.registries import edit_registry, register_registry, remove_registry
 from desktop.operations.services import Services, inline_services
-from desktop.operations.sync import SyncResult, sync_registry
+from desktop.operations.sync import sync_registry
+from desktop.operations.sync_run import SyncResult
 from desktop.registry import Registry, RegistryDraft
 from desktop.secrets import CredentialStore
 from desktop.settings import TenantSettings

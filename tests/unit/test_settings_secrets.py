@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from desktop.errors import ValidationError
+from desktop.net.settings import environment_proxy
 from desktop.settings import TenantSettings
 
 
@@ -12,7 +13,7 @@ def test_the_environments_proxy_is_shown_with_its_password_masked(monkeypatch: p
     for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTPS_PROXY", "http://carol:hunter2@proxy.example:3128")
-    shown, _ = TenantSettings.environment_proxy()
+    shown, _ = environment_proxy()
     assert shown == "http://carol:***@proxy.example:3128"
 
 
