@@ -10,8 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from desktop.cli import EXIT_ERROR, EXIT_OK
+from desktop.cli.access import access_options, read_password
 from desktop.cli.context import Context
+from desktop.cli.exit_codes import EXIT_ERROR, EXIT_OK
 from desktop.cli.output import end_progress, print_json, print_table, warn
 from desktop.errors import ValidationError
 from desktop.wording import human_size
@@ -236,7 +237,6 @@ def print_summary(summary: ImportSummary) -> None:
 
 
 def _target(args: argparse.Namespace, endpoint: str) -> OciTarget:
-    from desktop.cli.registry import _read_password
     from desktop.operations.bundle_publish import OciTarget
 
     ca_pem = None
@@ -247,7 +247,7 @@ def _target(args: argparse.Namespace, endpoint: str) -> OciTarget:
     return OciTarget(
         endpoint,
         args.username,
-        _read_password(args),
+        read_password(args),
         ca_pem,
         args.insecure_skip_tls_verify,
         args.plain_http,
@@ -335,14 +335,6 @@ def cmd_mirror(ctx: Context, args: argparse.Namespace) -> int:
 # --- the grammar ---------------------------------------------------------------------------------------
 
 
-def _access_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--username", help="registry username (omit for none, or a registered registry's login)")
-    parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    parser.add_argument("--ca-file", metavar="FILE", help="the registry's X509 certificate (PEM or DER)")
-    parser.add_argument("--insecure-skip-tls-verify", action="store_true", help="skip the server certificate check")
-    parser.add_argument("--plain-http", action="store_true", help="talk plain HTTP, without TLS (like helm)")
-
-
 class _IntermixedParser(argparse.ArgumentParser):
     """Positionals on either side of options (`mirror REGISTRY/CHART --version V oci://HOST/PATH`), which
     argparse's usual parsing refuses once an option splits them."""
@@ -418,14 +410,14 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     )
     push.add_argument("file", metavar="FILE")
     push.add_argument("target", metavar="oci://HOST[:PORT]/PATH")
-    _access_options(push)
+    access_options(push)
     push.set_defaults(handler=cmd_bundle_push)
 
     pull = bundle_commands.add_parser("pull", parents=[common], help="rebuild a published bundle, byte for byte")
     pull.add_argument("source", metavar="oci://HOST[:PORT]/PATH[:TAG]")
     pull.add_argument("-o", "--output-file", dest="file", metavar="FILE.tar", required=True)
     pull.add_argument("--split-size", metavar="SIZE", help="cut into FILE.tar.001, .002, … of at most SIZE")
-    _access_options(pull)
+    access_options(pull)
     pull.set_defaults(handler=cmd_bundle_pull)
 
     mirror = commands.add_parser(
@@ -439,7 +431,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     mirror.add_argument("target", metavar="oci://HOST[:PORT]/PATH")
     mirror.add_argument("--version", metavar="VERSION")
     mirror.add_argument("--profile", metavar="NAME", help="every layer of this profile")
-    _access_options(mirror)
+    access_options(mirror)
     mirror.set_defaults(handler=cmd_mirror)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from desktop.cli import EXIT_OK
 from desktop.cli.context import Context
+from desktop.cli.exit_codes import EXIT_OK
 from desktop.cli.output import print_json
 from desktop.errors import CatalogError
 

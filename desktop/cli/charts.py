@@ -6,9 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from desktop.cli import EXIT_OK
 from desktop.cli.arguments import keyword
 from desktop.cli.context import Context
+from desktop.cli.exit_codes import EXIT_OK
 from desktop.cli.output import clip, print_json, print_table
 from desktop.errors import ValidationError
 

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from desktop.cli import EXIT_OK
 from desktop.cli.context import Context
+from desktop.cli.exit_codes import EXIT_OK
 
 
 def cmd_install_desktop_entry(ctx: Context, args: argparse.Namespace) -> int:

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from desktop.cli import EXIT_OK
 from desktop.cli.context import Context
+from desktop.cli.exit_codes import EXIT_OK
 from desktop.cli.output import clip, print_json, print_table, warn
 from desktop.errors import ValidationError
 

@@ -3,38 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from desktop.cli import EXIT_ERROR, EXIT_OK
+from desktop.cli.access import read_password
 from desktop.cli.arguments import count, days, size_mb
 from desktop.cli.context import Context
+from desktop.cli.exit_codes import EXIT_ERROR, EXIT_OK
 from desktop.cli.output import end_progress, print_json, print_table, progress_printer, warn
 from desktop.errors import ValidationError
 from desktop.wording import plural
 
-PASSWORD_LIMIT = 64 * 1024
 CHANGES_SHOWN = 20
-
-
-def _read_password(args: argparse.Namespace) -> str | None:
-    if not args.username:
-        if args.password_stdin:
-            raise ValidationError("--password-stdin needs --username.")
-        return None
-    if args.password_stdin:
-        from desktop.files import read_stdin_text
-
-        password = read_stdin_text(PASSWORD_LIMIT, "The password").rstrip("\r\n")
-        if not password:
-            raise ValidationError("No password arrived on standard input.")
-        return password
-    if sys.stdin.isatty():
-        return getpass.getpass(f"Password for {args.username}: ")
-    raise ValidationError("Give the password on standard input with --password-stdin (never as an argument).")
 
 
 def cmd_registry_add(ctx: Context, args: argparse.Namespace) -> int:
@@ -53,7 +35,7 @@ def cmd_registry_add(ctx: Context, args: argparse.Namespace) -> int:
         endpoint=args.url,
         sync_enabled=not args.no_sync,
         username=args.username,
-        password=_read_password(args),
+        password=read_password(args),
         ca_pem=ca_pem,
         insecure_skip_tls_verify=args.insecure_skip_tls_verify,
         kind="oci" if oci else "helm",
