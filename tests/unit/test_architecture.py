@@ -38,7 +38,7 @@ def test_search_stays_light_on_imports() -> None:
 
 
 def test_sql_is_written_only_in_the_catalog() -> None:
-    """DESIGN: `catalog/` is the only module family with SQL; everything else calls its functions."""
+    """ARCHITECTURE.md: `catalog/` is the only module family with SQL; everything else calls its functions."""
     calls = re.compile(r"\.(execute|executemany|executescript)\(")
     outside = [
         f"{path.relative_to(ROOT)}:{number}"
