@@ -137,6 +137,18 @@ class BrowseChartsDialog(QDialog):
             return True
         return super().eventFilter(watched, event)
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter on a chart shows it (the Close button must not take it and lose the search); the
+        first Escape clears a non-empty filter, the next one closes."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.focusWidget() is self.charts:
+            self.choose_current()
+            return
+        if event.key() == Qt.Key.Key_Escape and self.filter_edit.text():
+            self.filter_edit.clear()
+            self.filter_edit.setFocus()
+            return
+        super().keyPressEvent(event)
+
     def _on_catalog_changed(self) -> None:
         self.icons.clear()
         self.charts.viewport().update()

@@ -14,6 +14,7 @@ from desktop.cancellation import CancelToken
 from desktop.catalog.charts import search_charts
 from desktop.catalog.db import open_catalog
 from desktop.registry import Registry, RegistryDraft
+from desktop.ui.chart_list import NAME as NAME_COLUMN
 from desktop.ui.registry_model import ACTIONS, NAME, STATUS
 from tests.support.charts import simple_index
 from tests.support.repo_server import Fault, RepoServer
@@ -207,3 +208,23 @@ def test_home_and_end_go_to_the_first_and_last_row(running_app: RunningApp, qtbo
     qtbot.keyClick(versions, Qt.Key.Key_Home)
     assert browser.details.version() == "1.2.0"
     browser.reject()
+
+
+def test_enter_in_the_chart_browser_shows_the_chart_and_escape_clears_the_filter_first(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo
+) -> None:
+    """Issue 22: Enter on a chart closed the browser (the Close button took it) and lost the search."""
+    repo = make_repo()
+    registry = register(running_app, repo, "alpha", simple_index({"apple": ["1.0.0"], "banana": ["2.0.0"]}))
+    browser = running_app.window.registries_tab.open_browser(registry)
+    qtbot.waitExposed(browser)
+    browser.filter_edit.setText("ban")
+    browser.charts.setFocus()
+    browser.charts.setCurrentIndex(browser.model.index(0, NAME_COLUMN))
+    qtbot.keyClick(browser.charts, Qt.Key.Key_Return)
+    assert browser.isVisible()
+    assert browser.details.isVisibleTo(browser) and browser.details.chart == "banana"
+    qtbot.keyClick(browser.charts, Qt.Key.Key_Escape)
+    assert browser.isVisible() and browser.filter_edit.text() == ""
+    qtbot.keyClick(browser.filter_edit, Qt.Key.Key_Escape)
+    assert not browser.isVisible()
