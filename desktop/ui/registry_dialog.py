@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 from desktop.cancellation import CancelToken
 from desktop.catalog.origins import is_subscription
 from desktop.catalog.registries import find_registry
-from desktop.errors import OperationCancelled, UserError, ValidationError
+from desktop.errors import AuthError, OperationCancelled, UserError, ValidationError
 from desktop.operations.bundle_import import ImportSummary
 from desktop.operations.sync_run import SyncResult
 from desktop.registry import (
@@ -133,6 +134,10 @@ class RegistryDialog(QDialog):
         error_layout = QHBoxLayout(self.error_box)
         error_layout.addWidget(self.error_text)
         self.error_box.hide()
+        # The error's room is kept, shown or not, so Confirm and Cancel stay where they are when an
+        # error appears (the dialog grew with each one and the buttons moved from under the pointer).
+        self.error_text.setMinimumHeight(self.error_text.fontMetrics().lineSpacing() * 3)
+        self.error_box.setSizePolicy(self._kept_when_hidden(self.error_box))
 
         self.busy_bar = QProgressBar()
         self.busy_bar.setTextVisible(False)
@@ -145,6 +150,7 @@ class RegistryDialog(QDialog):
         self.busy_widget = QWidget()
         self.busy_widget.setLayout(busy)
         self.busy_widget.hide()
+        self.busy_widget.setSizePolicy(self._kept_when_hidden(self.busy_widget))
 
         self.buttons = QDialogButtonBox()
         self.confirm_button = QPushButton("Confirm")
@@ -161,6 +167,12 @@ class RegistryDialog(QDialog):
         # Set once the button is in the dialog: only then is it the dialog's default (Enter), rather
         # than the first button in the tab order (the certificate's Browse…).
         self.confirm_button.setDefault(True)
+
+    @staticmethod
+    def _kept_when_hidden(widget: QWidget) -> QSizePolicy:
+        policy = widget.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        return policy
 
     def _connect(self) -> None:
         for key, edit in (
@@ -354,6 +366,12 @@ class RegistryDialog(QDialog):
                 self.result_registry = await asyncio.wrap_future(edit.future)
         except OperationCancelled:
             self._show_error("Cancelled: nothing was saved. Your entries are still here.")
+        except AuthError as exc:
+            self._show_error(exc.message)
+            self._set_busy(None)
+            self.password_edit.setFocus()  # the field to correct, not Cancel (the one left enabled)
+            self.password_edit.selectAll()
+            return
         except UserError as exc:
             self._show_error(exc.message)
         except Exception:

@@ -113,6 +113,36 @@ def test_confirm_adds_the_registry_without_freezing(
     assert table.stack.currentWidget() is table.table
 
 
+def test_a_wrong_password_focuses_the_password_and_the_buttons_stay_put(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo
+) -> None:
+    """Issue 25: after a 401 the focus was on Cancel (Enter cancelled) and the dialog grew with each error."""
+    repo = make_repo(auth=("ana", "right"))
+    repo.put("/index.yaml", simple_index({"nginx": ["1.0.0"]}))
+    dialog = open_add_dialog(running_app)
+    qtbot.waitExposed(dialog)
+    fill(dialog, qtbot, "private", repo.url, "ana", "wrong")
+    qtbot.wait(50)  # the dialog refits to the Username and Password rows
+    before = (
+        dialog.confirm_button.geometry(),
+        dialog.confirm_button.mapTo(dialog, dialog.confirm_button.rect().topLeft()),
+    )
+    height = dialog.height()
+    for _attempt in range(2):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not dialog.error_box.isHidden() and dialog.password_edit.isEnabled(), timeout=10000)
+        qtbot.wait(50)  # a refit would land now
+        assert "refused the username or password" in dialog.error_text.text()
+        assert dialog.focusWidget() is dialog.password_edit
+        assert dialog.confirm_button.isDefault()
+        after = (
+            dialog.confirm_button.geometry(),
+            dialog.confirm_button.mapTo(dialog, dialog.confirm_button.rect().topLeft()),
+        )
+        assert after == before and dialog.height() == height
+    dialog.reject()
+
+
 def test_an_unknown_ca_works_once_its_file_is_dropped(
     running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo, ca_file: Path
 ) -> None:
