@@ -226,7 +226,7 @@ def cmd_registry_prune(ctx: Context, args: argparse.Namespace) -> int:
     registry = get_registry(ctx.db, args.name)
     count = prune_registry(ctx.services(), registry.id, args.older_than)
     age = f" removed more than {args.older_than:g} days ago" if args.older_than is not None else ""
-    print(f'"{registry.name}": {count:,} version(s){age} deleted for good from the snapshot.')
+    print(f'"{registry.name}": {plural(count, "version")}{age} deleted for good from the snapshot.')
     return EXIT_OK
 
 

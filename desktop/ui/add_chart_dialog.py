@@ -193,7 +193,7 @@ class AddChartDialog(QDialog):
         self.results_model.set_hits(hits)  # nothing selected: nothing is fetched until a chart is chosen
         searchable = sum(1 for f in registry_facts(self.context.reader).values() if f.registry.sync_enabled)
         shown = plural(len(hits), "chart") if len(hits) < MAX_RESULTS else f"the best {MAX_RESULTS} charts"
-        self.result_count.setText(f"{shown} from {plural(searchable, 'searchable registry', 'searchable registries')}")
+        self.result_count.setText(f"{shown} from {_registries_read(len({hit.registry for hit in hits}), searchable)}")
         self._update_add_button()
 
     def choose_current(self) -> None:
@@ -321,3 +321,9 @@ class AddChartDialog(QDialog):
         except UserError:
             meta = None
         return suggested_namespace(chart, meta)
+
+
+def _registries_read(matched: int, searchable: int) -> str:
+    """`2 searchable registries` when each gave charts, `1 of 2 searchable registries` when one did."""
+    every = plural(searchable, "searchable registry", "searchable registries")
+    return every if not matched or matched >= searchable else f"{matched:,} of {every}"

@@ -332,7 +332,7 @@ class ExportBundleDialog(QDialog):
         self.written = result
         files = ", ".join(str(part) for part in result.parts)
         left = (
-            f"\nNot carried: {len(result.skipped):,} version(s) — " + "; ".join(result.skipped[:5])
+            f"\nNot carried: {plural(len(result.skipped), 'version')} — " + "; ".join(result.skipped[:5])
             if result.skipped
             else ""
         )

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QTextBrowser, QVBo
 
 from desktop.profiles.values import values_diff
 from desktop.ui.style import accent_colors
+from desktop.wording import plural
 
 CONTEXT_LINES = 3
 
@@ -85,7 +86,9 @@ class DiffView(QWidget):
         matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
         removed = sum(i2 - i1 for tag, i1, i2, _, _ in matcher.get_opcodes() if tag in ("delete", "replace"))
         added = sum(j2 - j1 for tag, _, _, j1, j2 in matcher.get_opcodes() if tag in ("insert", "replace"))
-        self.summary.setText(f"{self._labels[0]} → {self._labels[1]}: {added} lines added, {removed} removed")
+        self.summary.setText(
+            f"{self._labels[0]} → {self._labels[1]}: {plural(added, 'line')} added, {removed:,} removed"
+        )
         rows = self._side_by_side(matcher, old, new) if self.side_by_side_check.isChecked() else self._unified()
         self.browser.setHtml(rows)
 

@@ -194,7 +194,7 @@ def test_the_cli_holds_then_accepts_and_says_what_changed(run_cli: RunCli, hosti
         ("updated", "register"),
     ]
     pruned = run_cli("registry", "prune", "h")
-    assert pruned.returncode == 0 and "60 version(s)" in pruned.stdout
+    assert pruned.returncode == 0 and "60 versions" in pruned.stdout
 
 
 # --- 2. every wait bounded ----------------------------------------------------------------------
