@@ -40,7 +40,12 @@ class LayerChecker(QObject):
         self._files[(layer.registry_uid, layer.chart, layer.version)] = files
 
     def schema_known(self, layer: Layer) -> bool:
+        """The chart's files are here: whether it ships a schema is known."""
         return self._files.get((layer.registry_uid, layer.chart, layer.version)) is not None
+
+    def has_schema(self, layer: Layer) -> bool:
+        files = self._files.get((layer.registry_uid, layer.chart, layer.version))
+        return files is not None and files.schema is not None
 
     def problems(self, layer: Layer) -> list[ValuesProblem]:
         key = (layer.registry_uid, layer.chart, layer.version)

@@ -278,8 +278,10 @@ class LayerEditor(QWidget):
         text = self.values_edit.toPlainText()
         found = self.values_problems()
         schema = self.defaults is not None and bool(self.defaults.schema)
+        files_here = self.defaults is not None
         if self.layer is not None and not schema:
-            schema = self.checker.schema_known(self.layer)
+            schema = self.checker.has_schema(self.layer)
+            files_here = files_here or self.checker.schema_known(self.layer)
         self.problems.clear()
         for problem in found:
             item = QListWidgetItem(f"⚠ {problem}")
@@ -287,10 +289,13 @@ class LayerEditor(QWidget):
             self.problems.addItem(item)
         self._fit_problems()
         self.values_edit.mark_lines([problem.line for problem in found])
-        checked = "YAML and the chart's schema" if schema else "YAML"
-        self.values_status.setText(
-            f"✓ Valid ({checked})" if not found else f"✗ {plural(len(found), 'problem')} ({checked})"
-        )
+        if schema:
+            valid, checked = "✓ Valid (YAML and the chart's schema)", "YAML and the chart's schema"
+        elif files_here:  # Longhorn ships no values.schema.json: only the YAML was checked
+            valid, checked = "✓ Valid YAML (the chart ships no schema)", "YAML; the chart ships no schema"
+        else:
+            valid, checked = "✓ Valid (YAML)", "YAML"
+        self.values_status.setText(valid if not found else f"✗ {plural(len(found), 'problem')} ({checked})")
         self.values_status.setObjectName("savedIndicator" if not found else "fieldError")
         self.values_status.style().unpolish(self.values_status)
         self.values_status.style().polish(self.values_status)

@@ -186,6 +186,25 @@ def test_pinned_layers_show_their_files_with_the_server_gone(
     assert tab.pane.layer_editor.values_status.text().startswith("✓ Valid (YAML and the chart's schema")
 
 
+def test_a_chart_without_a_schema_is_not_said_to_be_checked_against_one(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo
+) -> None:
+    """Issue 22: Longhorn ships no values.schema.json, yet its values read "✓ Valid (YAML and the chart's schema)"."""
+    repo = make_repo()
+    publish(repo)
+    register(running_app, repo)
+    tab = running_app.window.profile_editor_tab
+    new_profile(tab, qtbot)
+    dialog = tab.pane.open_add_chart()
+    qtbot.keyClicks(dialog.search_edit, "db")
+    qtbot.keyClick(dialog.search_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.details.chart == "db" and dialog.details.files is not None, timeout=10000)
+    qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.pane.profile is not None and len(tab.pane.profile.layers) == 1)
+    editor = tab.pane.layer_editor
+    qtbot.waitUntil(lambda: editor.values_status.text() == "✓ Valid YAML (the chart ships no schema)", timeout=10000)
+
+
 def test_an_edit_is_saved_when_the_window_closes_at_once(
     running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo
 ) -> None:
