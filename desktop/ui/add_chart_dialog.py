@@ -29,7 +29,7 @@ from desktop.catalog.charts import chart_names, chart_versions, get_chart_versio
 from desktop.catalog.registries import find_registry
 from desktop.errors import UserError
 from desktop.helm.chart_archive import ChartFiles
-from desktop.helm.versions import pick_version
+from desktop.helm.versions import nearest_versions, pick_version
 from desktop.profiles.namespaces import suggested_namespace
 from desktop.registry import Registry
 from desktop.ui.chart_details import ChartDetails, list_beside_details
@@ -274,7 +274,7 @@ class AddChartDialog(QDialog):
             picked = pick_version(version, versions)  # the version Helm's `--version` takes, by Helm's rules
             if picked is not None:
                 return f"'{chart}' has no version '{version}' in the snapshot; closest: {picked} (what Helm takes)."
-            close = difflib.get_close_matches(version, versions, n=3, cutoff=0.5) or versions[:3]
+            close = nearest_versions(version, versions) or versions[:3]
             return f"'{chart}' has no version '{version}' in the snapshot; closest: {', '.join(close)}."
         return None
 
