@@ -7,6 +7,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -122,6 +125,18 @@ def test_no_letter_is_shared_within_a_screen(running_app: RunningApp, qtbot: QtB
     for index in range(chooser.tabs.count()):
         chooser.tabs.setCurrentIndex(index)
         check(qtbot, chooser, f"Add Helm Chart, {chooser.tabs.tabText(index)}", problems)
+    # Alt+V with the name suggestions open went to Version but left the list open, so the "0" typed
+    # next went into the name.
+    chooser.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is chooser)
+    chooser.name_edit.setFocus()
+    qtbot.keyClicks(chooser.name_edit, "w")
+    popup = chooser.name_edit.completer().popup()
+    qtbot.waitUntil(popup.isVisible)
+    QTest.keyClick(popup.windowHandle(), Qt.Key.Key_V, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(chooser.version_edit.hasFocus)
+    QTest.keyClick(QGuiApplication.focusWindow(), Qt.Key.Key_1)
+    assert (chooser.name_edit.text(), chooser.version_edit.text()) == ("w", "1")
     chooser.close()
     registry_dialog = window.registries_tab.open_add_dialog()
     check(qtbot, registry_dialog, "Add Helm Registry", problems)
