@@ -35,6 +35,7 @@ from desktop.registry import Registry
 from desktop.ui.chart_details import ChartDetails, list_beside_details
 from desktop.ui.chart_icons import ChartIconCache
 from desktop.ui.chart_list import HIT_ROLE, NAME, ChartListModel, ChartRowDelegate, registry_facts
+from desktop.ui.completer_focus import close_suggestions_on_focus_out
 from desktop.ui.context import AppContext
 from desktop.ui.forms import add_row, error_label, escape_clears, stacked
 from desktop.ui.geometry import fit_to_screen
@@ -130,6 +131,8 @@ class AddChartDialog(QDialog):
             completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.name_edit.setCompleter(self._name_completer)
         self.version_edit.setCompleter(self._version_completer)
+        for field in (self.name_edit, self.version_edit):
+            close_suggestions_on_focus_out(field)
         hint = QLabel(
             "For registries with synchronization off, or any registry: the chart is checked against the "
             "registry's snapshot, so it works without the network."
