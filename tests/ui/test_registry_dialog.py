@@ -29,7 +29,7 @@ def drop_files(widget: QWidget, *paths: Path | str) -> bool:
     mime.setUrls([QUrl.fromLocalFile(str(p)) if isinstance(p, Path) else QUrl(p) for p in paths])
     center = QPointF(widget.rect().center())
     enter = QDragEnterEvent(
-        center, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+        center.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     )
     QApplication.sendEvent(widget, enter)
     if not enter.isAccepted():
