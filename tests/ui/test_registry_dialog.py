@@ -113,6 +113,34 @@ def test_confirm_adds_the_registry_without_freezing(
     assert table.stack.currentWidget() is table.table
 
 
+def test_after_a_401_the_password_has_the_focus_and_confirm_stays_put(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo, ca: trustme.CA
+) -> None:
+    """Issue 25: the focus went to Cancel, drawn as the default button, and each error grew the
+    dialog so that Confirm moved under the mouse."""
+    repo = make_repo(tls=True, auth=("ana", "right"))
+    repo.put("/index.yaml", simple_index({"nginx": ["1.0.0"]}))
+    dialog = open_add_dialog(running_app)
+    dialog.resize(dialog.width(), dialog.height())
+    qtbot.waitExposed(dialog)
+    fill(dialog, qtbot, "secure", repo.url, "ana", "wrong")
+    dialog.certificate.take_text(ca.cert_pem.bytes().decode())
+    qtbot.wait(50)  # the layout settles after the rows appeared
+    height, confirm_at = dialog.height(), dialog.confirm_button.mapTo(dialog, dialog.confirm_button.rect().center())
+    for attempt in ("wrong", "still-wrong"):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not dialog.error_box.isHidden() and dialog.password_edit.isEnabled(), timeout=10000)
+        assert "refused the username or password" in dialog.error_text.text()
+        qtbot.wait(50)
+        assert QApplication.focusWidget() is dialog.password_edit, attempt
+        assert dialog.password_edit.selectedText() == dialog.password_edit.text()  # typing replaces it
+        assert dialog.confirm_button.isDefault() and not dialog.cancel_button.isDefault()
+        assert dialog.height() == height
+        assert dialog.confirm_button.mapTo(dialog, dialog.confirm_button.rect().center()) == confirm_at
+        qtbot.keyClicks(dialog.password_edit, "still-wrong")
+    dialog.reject()
+
+
 def test_an_unknown_ca_works_once_its_file_is_dropped(
     running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo, ca_file: Path
 ) -> None:
