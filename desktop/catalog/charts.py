@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from desktop.errors import NotFoundError
 from desktop.helm.metadata import entry_metadata, load_chart_document
-from desktop.helm.versions import VersionConstraint, parse_version, pick_version
+from desktop.helm.versions import VersionConstraint, nearest_versions, parse_version, pick_version
 from desktop.registry import Registry
 
 
@@ -298,7 +298,7 @@ def _not_found(db: sqlite3.Connection, registry: Registry, chart: str, version: 
         close = difflib.get_close_matches(chart, chart_names(db, registry), n=3, cutoff=0.6)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         return NotFoundError(f"'{registry.name}' has no chart named '{chart}' in its snapshot.{hint}")
-    close = difflib.get_close_matches(version or "", versions, n=3, cutoff=0.5) or versions[:3]
+    close = nearest_versions(version or "", versions) or versions[:3]
     return NotFoundError(
         f"'{registry.name}/{chart}' has no version '{version}' in its snapshot; closest: {', '.join(close)}."
     )

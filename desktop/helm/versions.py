@@ -90,6 +90,26 @@ def newest_first(versions: list[ChartVersionNumber]) -> list[ChartVersionNumber]
     return sorted(versions, key=lambda v: v.sort_key, reverse=True)
 
 
+def nearest_versions(requested: str, versions: Iterable[str], count: int = 3) -> list[str]:
+    """The `count` versions nearest to `requested` in precedence order (the one just below first, then
+    alternately above and below), newest first, for "closest: …" hints: for 2.2.99 where 2.2.12 is newest,
+    2.2.12, 2.2.11, 2.2.10 — never the text-alike 2.2.9. A request that is no version gets []."""
+    wanted = parse_version(requested)
+    ordered = newest_first([v for v in map(parse_version, versions) if v is not None])
+    if wanted is None or not ordered:
+        return []
+    key = (*wanted.precedence, wanted.build, wanted.text)
+    split = next((i for i, v in enumerate(ordered) if v.sort_key < key), len(ordered))
+    above, below = ordered[:split][::-1], ordered[split:]  # each nearest first
+    picked: list[ChartVersionNumber] = []
+    while len(picked) < count and (above or below):
+        if below:
+            picked.append(below.pop(0))
+        if above and len(picked) < count:
+            picked.append(above.pop(0))
+    return [v.text for v in newest_first(picked)]
+
+
 # --- Constraints -------------------------------------------------------------------------------
 
 Test = Callable[[ChartVersionNumber], bool]

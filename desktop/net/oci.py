@@ -87,6 +87,7 @@ class OciResponse:
     headers: httpx.Headers
     body: bytes
     wire_bytes: int
+    url: str = ""  # where the answer came from, after redirects
 
 
 class OciClient:
@@ -109,12 +110,17 @@ class OciClient:
         verify = ssl_context_for(access.ca_pem, access.insecure_skip_tls_verify) if not access.plain_http else False
         self._interrupter = Interrupter()
         self._client = http_client(verify, self.settings, self._interrupter)
+        # A token service always has its certificate checked, even beside a plain-HTTP or
+        # skip-verify registry: it is where the password goes (made when first needed).
+        self._realm_client = self._client if verify is not False and not access.insecure_skip_tls_verify else None
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._client.close()
+        if self._realm_client is not None and self._realm_client is not self._client:
+            self._realm_client.close()
         self._interrupter.close()
 
     # --- the API ------------------------------------------------------------------------
@@ -349,6 +355,13 @@ class OciClient:
             if accept:
                 request_headers["Accept"] = accept
             response = self._send(method, url, scope, request_headers, body, max_bytes, sink, ok)
+            if response.status == 401 and origin(response.url or url) != self._origin:
+                # A redirect target (object storage, another host) asking for a login: the user's
+                # credentials are for the registry alone, so its challenge is never answered.
+                raise AuthError(
+                    f"{host_and_port(response.url)}, where the registry redirected {what or 'the download'}, "
+                    "refused it (401 Unauthorized): ask the registry's administrator to fix the redirect."
+                )
             if response.status == 401 and not retried_auth:
                 retried_auth = True
                 self._answer_challenge(response.headers.get("www-authenticate", ""), scope)
@@ -399,14 +412,14 @@ class OciClient:
                         # Too large to be an error document: the status alone says what happened.
                         with contextlib.suppress(IndexFormatError):
                             error_body, _ = read_body(response, 65536, self.settings, self.cancel, None, what="answer")
-                    return OciResponse(response.status_code, response.headers, error_body, len(error_body))
+                    return OciResponse(response.status_code, response.headers, error_body, len(error_body), url)
                 if sink is not None:
                     wire = _stream_into(response, sink, self.settings, self.cancel)
                     self.wire_bytes += wire
-                    return OciResponse(response.status_code, response.headers, b"", wire)
+                    return OciResponse(response.status_code, response.headers, b"", wire, url)
                 data, wire = read_body(response, max_bytes, self.settings, self.cancel, None, what="download")
                 self.wire_bytes += wire
-                return OciResponse(response.status_code, response.headers, data, wire)
+                return OciResponse(response.status_code, response.headers, data, wire, url)
         raise RegistryResponseError("The registry redirected too many times.")
 
     @contextlib.contextmanager
@@ -483,13 +496,20 @@ class OciClient:
                 f"The registry named a token service that is not a URL ({clipped(redacted(realm))}): "
                 "ask its administrator to fix its token realm."
             ) from None
-        with self._exchange(url), self._client.stream("GET", url, headers=headers) as streamed:
+        if self._realm_client is None:
+            self._realm_client = http_client(
+                ssl_context_for(self.access.ca_pem, False), self.settings, self._interrupter
+            )
+        with self._exchange(url), self._realm_client.stream("GET", url, headers=headers) as streamed:
             self._interrupter.disarm()
             body, _ = read_body(streamed, SMALL_LIMIT, self.settings, self.cancel, None, what="token")
             response = httpx.Response(streamed.status_code, headers=streamed.headers, content=body)
         if response.status_code in (401, 403):
             if self.access.username:
-                raise AuthError("The registry's token service refused the username or password: check them.")
+                raise AuthError(
+                    f"The registry's token service at {host_and_port(url)} refused the username or password: "
+                    "check them."
+                )
             raise AuthError(
                 "The registry requires a login: turn off No Authentication and give a username and password."
             )

@@ -29,12 +29,13 @@ from desktop.catalog.charts import chart_names, chart_versions, get_chart_versio
 from desktop.catalog.registries import find_registry
 from desktop.errors import UserError
 from desktop.helm.chart_archive import ChartFiles
-from desktop.helm.versions import pick_version
+from desktop.helm.versions import nearest_versions, pick_version
 from desktop.profiles.namespaces import suggested_namespace
 from desktop.registry import Registry
 from desktop.ui.chart_details import ChartDetails, list_beside_details
 from desktop.ui.chart_icons import ChartIconCache
 from desktop.ui.chart_list import HIT_ROLE, NAME, ChartListModel, ChartRowDelegate, registry_facts
+from desktop.ui.completer_focus import close_suggestions_on_focus_out
 from desktop.ui.context import AppContext
 from desktop.ui.forms import add_row, error_label, escape_clears, stacked
 from desktop.ui.geometry import fit_to_screen
@@ -130,6 +131,8 @@ class AddChartDialog(QDialog):
             completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.name_edit.setCompleter(self._name_completer)
         self.version_edit.setCompleter(self._version_completer)
+        for field in (self.name_edit, self.version_edit):
+            close_suggestions_on_focus_out(field)
         hint = QLabel(
             "For registries with synchronization off, or any registry: the chart is checked against the "
             "registry's snapshot, so it works without the network."
@@ -274,7 +277,7 @@ class AddChartDialog(QDialog):
             picked = pick_version(version, versions)  # the version Helm's `--version` takes, by Helm's rules
             if picked is not None:
                 return f"'{chart}' has no version '{version}' in the snapshot; closest: {picked} (what Helm takes)."
-            close = difflib.get_close_matches(version, versions, n=3, cutoff=0.5) or versions[:3]
+            close = nearest_versions(version, versions) or versions[:3]
             return f"'{chart}' has no version '{version}' in the snapshot; closest: {', '.join(close)}."
         return None
 

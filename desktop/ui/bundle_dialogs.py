@@ -589,7 +589,7 @@ class BundleActions(QObject):
         self.context = context
         self.window = window
         self.export_action = QAction("&Export Bundle…", window)
-        self.import_action = QAction("I&mport Bundle…", window)
+        self.import_action = QAction("&Import Bundle…", window)
         self.publish_action = QAction("&Publish Bundle to Registry…", window)
         self.actions = [self.export_action, self.import_action, self.publish_action]
         self.export_action.triggered.connect(self.open_export)

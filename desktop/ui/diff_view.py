@@ -40,7 +40,9 @@ class DiffView(QWidget):
         self.summary = QLabel()
         self.summary.setObjectName("formHint")
         self.summary.setWordWrap(True)
-        self.side_by_side_check = QCheckBox("Side &by side")
+        # No Alt letter: every letter of it is taken in the layer editor (Alt+B is the "Defaults between
+        # versions" tab beside it); Tab reaches it and Space toggles it.
+        self.side_by_side_check = QCheckBox("Side by side")
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.summary, 1)

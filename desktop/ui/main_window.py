@@ -61,7 +61,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.add_action = QAction("&Add Helm Registry…", self, shortcut=QKeySequence(QKeySequence.StandardKey.New))
         self.sync_all_action = QAction("&Synchronize All", self, shortcut=QKeySequence("Ctrl+Shift+R"))
-        self.import_action = QAction("&Import from Helm…", self)
+        self.import_action = QAction("Import fro&m Helm…", self)  # as on the Tenant settings tab
         self.quit_action = QAction("&Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
         for action in (self.add_action, self.sync_all_action, self.import_action):
             file_menu.addAction(action)

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -28,7 +27,7 @@ from PySide6.QtWidgets import (
 from desktop.cancellation import CancelToken
 from desktop.catalog.origins import is_subscription
 from desktop.catalog.registries import find_registry
-from desktop.errors import AuthError, OperationCancelled, UserError, ValidationError
+from desktop.errors import AuthError, OperationCancelled, TLSError, UserError, ValidationError
 from desktop.operations.bundle_import import ImportSummary
 from desktop.operations.sync_run import SyncResult
 from desktop.registry import (
@@ -46,6 +45,7 @@ from desktop.ui.forms import add_row, error_label, stacked
 from desktop.ui.geometry import fit_height_to_content, fit_to_screen, needed_height
 
 log = logging.getLogger(__name__)
+_RESERVED_ERROR_LINES = 3  # room kept for a message under the fields: most wrap to two or three lines
 _PHASES = {"download": "Downloading the index", "parse": "Reading the index", "write": "Saving the snapshot"}
 
 
@@ -134,10 +134,6 @@ class RegistryDialog(QDialog):
         error_layout = QHBoxLayout(self.error_box)
         error_layout.addWidget(self.error_text)
         self.error_box.hide()
-        # The error's room is kept, shown or not, so Confirm and Cancel stay where they are when an
-        # error appears (the dialog grew with each one and the buttons moved from under the pointer).
-        self.error_text.setMinimumHeight(self.error_text.fontMetrics().lineSpacing() * 3)
-        self.error_box.setSizePolicy(self._kept_when_hidden(self.error_box))
 
         self.busy_bar = QProgressBar()
         self.busy_bar.setTextVisible(False)
@@ -150,7 +146,6 @@ class RegistryDialog(QDialog):
         self.busy_widget = QWidget()
         self.busy_widget.setLayout(busy)
         self.busy_widget.hide()
-        self.busy_widget.setSizePolicy(self._kept_when_hidden(self.busy_widget))
 
         self.buttons = QDialogButtonBox()
         self.confirm_button = QPushButton("Confirm")
@@ -158,21 +153,24 @@ class RegistryDialog(QDialog):
         self.buttons.addButton(self.confirm_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
 
+        # Progress and the error take turns in one area kept from the start, so that an error does not
+        # push Confirm down under the mouse (the dialog grew with each error).
+        self.status_area = QWidget()
+        status = QVBoxLayout(self.status_area)
+        status.setContentsMargins(0, 0, 0, 0)
+        status.addWidget(self.error_box)
+        status.addWidget(self.busy_widget)
+        lines = self.fontMetrics().lineSpacing() * _RESERVED_ERROR_LINES
+        self.status_area.setMinimumHeight(lines + 2 * error_layout.contentsMargins().top() + 4)
+
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.error_box)
-        layout.addWidget(self.busy_widget)
+        layout.addWidget(self.status_area)
         layout.addStretch(1)  # a taller dialog gives its room to nothing in particular
         layout.addWidget(self.buttons)
         # Set once the button is in the dialog: only then is it the dialog's default (Enter), rather
         # than the first button in the tab order (the certificate's Browse…).
         self.confirm_button.setDefault(True)
-
-    @staticmethod
-    def _kept_when_hidden(widget: QWidget) -> QSizePolicy:
-        policy = widget.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)
-        return policy
 
     def _connect(self) -> None:
         for key, edit in (
@@ -365,23 +363,34 @@ class RegistryDialog(QDialog):
                 self._job_id = edit.id
                 self.result_registry = await asyncio.wrap_future(edit.future)
         except OperationCancelled:
-            self._show_error("Cancelled: nothing was saved. Your entries are still here.")
-        except AuthError as exc:
-            self._show_error(exc.message)
-            self._set_busy(None)
-            self.password_edit.setFocus()  # the field to correct, not Cancel (the one left enabled)
-            self.password_edit.selectAll()
-            return
+            self._fail("Cancelled: nothing was saved. Your entries are still here.", None)
         except UserError as exc:
-            self._show_error(exc.message)
+            self._fail(exc.message, exc)
         except Exception:
             log.exception("saving the registry failed")
-            self._show_error(f"Something went wrong inside Chartkeeper; details are in {self.context.paths.log_file}.")
+            self._fail(f"Something went wrong inside Chartkeeper; details are in {self.context.paths.log_file}.", None)
         else:
             self._set_busy(None)
             self.accept()
-            return
+
+    def _fail(self, message: str, error: UserError | None) -> None:
+        """The check failed: fields enabled again, the message shown, the focus in the field to correct
+        and Confirm the default again (the disabled fields had sent the focus to Cancel, drawn as default)."""
         self._set_busy(None)
+        self._show_error(message)
+        field = self._field_to_correct(error)
+        field.setFocus(Qt.FocusReason.OtherFocusReason)
+        if isinstance(field, QLineEdit):
+            field.selectAll()  # typing replaces the refused entry
+        self.confirm_button.setDefault(True)
+
+    def _field_to_correct(self, error: UserError | None) -> QWidget:
+        private = not self.no_auth_check.isChecked()
+        if isinstance(error, AuthError):
+            return self.password_edit if private else self.no_auth_check
+        if isinstance(error, TLSError):
+            return self.certificate.browse_button
+        return self.endpoint_edit  # unreachable, not a repository, cancelled: the address is the usual suspect
 
     def _set_busy(self, token: CancelToken | None, message: str = "") -> None:
         self._token = token

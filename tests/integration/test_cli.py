@@ -157,7 +157,7 @@ def test_failures_are_one_line_and_a_failed_sync_exits_non_zero(run_cli: RunCli,
     # As `helm show chart --version`: text that is not listed is read as a constraint (1.10 → 1.10.0).
     assert "version: 1.10.0" in run_cli("show", "chart", "r/nginx", "--version", "1.10").stdout
     version = _one_line_error(run_cli("show", "chart", "r/nginx", "--version", "9.9"))
-    assert "no version '9.9'" in version and "closest: 1.9.0" in version
+    assert "no version '9.9'" in version and "closest: 2.0.0-beta.1, 1.10.0, 1.9.0" in version  # by precedence
 
 
 def test_synchronization_off_means_exact_name_and_version(run_cli: RunCli, make_repo: MakeRepo) -> None:

@@ -29,7 +29,7 @@ def drop_files(widget: QWidget, *paths: Path | str) -> bool:
     mime.setUrls([QUrl.fromLocalFile(str(p)) if isinstance(p, Path) else QUrl(p) for p in paths])
     center = QPointF(widget.rect().center())
     enter = QDragEnterEvent(
-        center, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+        center.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     )
     QApplication.sendEvent(widget, enter)
     if not enter.isAccepted():
@@ -113,33 +113,31 @@ def test_confirm_adds_the_registry_without_freezing(
     assert table.stack.currentWidget() is table.table
 
 
-def test_a_wrong_password_focuses_the_password_and_the_buttons_stay_put(
-    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo
+def test_after_a_401_the_password_has_the_focus_and_confirm_stays_put(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo, ca: trustme.CA
 ) -> None:
-    """Issue 25: after a 401 the focus was on Cancel (Enter cancelled) and the dialog grew with each error."""
-    repo = make_repo(auth=("ana", "right"))
+    """Issue 25: the focus went to Cancel, drawn as the default button, and each error grew the
+    dialog so that Confirm moved under the mouse."""
+    repo = make_repo(tls=True, auth=("ana", "right"))
     repo.put("/index.yaml", simple_index({"nginx": ["1.0.0"]}))
     dialog = open_add_dialog(running_app)
+    dialog.resize(dialog.width(), dialog.height())
     qtbot.waitExposed(dialog)
-    fill(dialog, qtbot, "private", repo.url, "ana", "wrong")
-    qtbot.wait(50)  # the dialog refits to the Username and Password rows
-    before = (
-        dialog.confirm_button.geometry(),
-        dialog.confirm_button.mapTo(dialog, dialog.confirm_button.rect().topLeft()),
-    )
-    height = dialog.height()
-    for _attempt in range(2):
+    fill(dialog, qtbot, "secure", repo.url, "ana", "wrong")
+    dialog.certificate.take_text(ca.cert_pem.bytes().decode())
+    qtbot.wait(50)  # the layout settles after the rows appeared
+    height, confirm_at = dialog.height(), dialog.confirm_button.mapTo(dialog, dialog.confirm_button.rect().center())
+    for attempt in ("wrong", "still-wrong"):
         qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: not dialog.error_box.isHidden() and dialog.password_edit.isEnabled(), timeout=10000)
-        qtbot.wait(50)  # a refit would land now
         assert "refused the username or password" in dialog.error_text.text()
-        assert dialog.focusWidget() is dialog.password_edit
-        assert dialog.confirm_button.isDefault()
-        after = (
-            dialog.confirm_button.geometry(),
-            dialog.confirm_button.mapTo(dialog, dialog.confirm_button.rect().topLeft()),
-        )
-        assert after == before and dialog.height() == height
+        qtbot.wait(50)
+        assert QApplication.focusWidget() is dialog.password_edit, attempt
+        assert dialog.password_edit.selectedText() == dialog.password_edit.text()  # typing replaces it
+        assert dialog.confirm_button.isDefault() and not dialog.cancel_button.isDefault()
+        assert dialog.height() == height
+        assert dialog.confirm_button.mapTo(dialog, dialog.confirm_button.rect().center()) == confirm_at
+        qtbot.keyClicks(dialog.password_edit, "still-wrong")
     dialog.reject()
 
 
