@@ -36,6 +36,10 @@ def _exit_now(code: int) -> NoReturn:
 
 def main() -> int:
     argv = sys.argv[1:]
+    if argv[:1] == ["--render-child"]:  # the frozen app rendering a chart for itself (desktop.helm.rendering)
+        from desktop.helm.render_child import main as render_child
+
+        return render_child()
     if _wants_window(argv):
         try:
             from desktop.app import run_app

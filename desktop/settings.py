@@ -4,6 +4,7 @@ the one set of rules that both the window and `chartkeeper settings set` check v
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,6 +13,8 @@ from desktop.errors import ValidationError
 
 # A sync (or bundle import) that would mark more than this share of a snapshot's versions removed is held.
 DEFAULT_SHRINK_THRESHOLD_PERCENT = 25.0
+# The Kubernetes version charts are rendered for when the tenant names none: a supported release.
+DEFAULT_KUBE_VERSION = "1.31.0"
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,27 @@ SETTING_RULES: dict[str, SettingRule] = {
         SettingRule(
             "oci_versions_per_sync", "OCI versions per sync", "new versions of a chart read per OCI sync", 1, 100_000
         ),
+        SettingRule(
+            "kube_version",
+            "Kubernetes version",
+            "the cluster version charts are rendered for (.Capabilities.KubeVersion), such as 1.31.0",
+        ),
+        SettingRule(
+            "render_timeout_seconds",
+            "Render time limit",
+            "a chart whose templates take longer to render is stopped",
+            1,
+            3600,
+            "s",
+        ),
+        SettingRule(
+            "render_memory_mb",
+            "Render memory limit",
+            "a chart whose templates need more memory to render is stopped",
+            256,
+            64 * 1024,
+            "MB",
+        ),
     )
 }
 
@@ -84,6 +108,9 @@ class TenantSettings:
     max_index_mb: float = 100.0
     shrink_threshold_percent: float = DEFAULT_SHRINK_THRESHOLD_PERCENT
     oci_versions_per_sync: int = 50
+    kube_version: str = DEFAULT_KUBE_VERSION
+    render_timeout_seconds: float = 60.0
+    render_memory_mb: int = 1024
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> TenantSettings:
@@ -116,6 +143,7 @@ class TenantSettings:
 
 
 _TRUE = {"true", "yes", "on", "1"}
+_KUBE_VERSION = re.compile(r"v?[0-9]{1,3}\.[0-9]{1,4}(\.[0-9]{1,6})?")
 _FALSE = {"false", "no", "off", "0"}
 
 
@@ -137,6 +165,10 @@ def _checked(rule: SettingRule, kind: type, value: Any) -> Any:
             problem = proxy_problem(text)
             if problem:
                 raise ValidationError(problem)
+        if rule.key == "kube_version":
+            if not _KUBE_VERSION.fullmatch(text):
+                raise ValidationError(f"{rule.label} is a version such as 1.31.0.")
+            return text.removeprefix("v")
         return text
     number = _number(rule, value, integer=kind is int)
     if (rule.low is not None and number < rule.low) or (rule.high is not None and number > rule.high):

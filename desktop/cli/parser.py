@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from desktop import __version__
-from desktop.cli import bundle, cache, catalog, charts, desktop_entry, profile, registry, settings
+from desktop.cli import bundle, cache, catalog, charts, desktop_entry, images, profile, registry, settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     registry.add_commands(commands, common, output)
     charts.add_commands(commands, common, output)
+    images.add_commands(commands, common, output)
     desktop_entry.add_commands(commands, common, output)
     profile.add_commands(commands, common, output)
     settings.add_commands(commands, common, output)

@@ -166,6 +166,17 @@ def release_name(chart: str, taken: set[str]) -> str:
     return candidate
 
 
+def release_names(layers: tuple[Layer, ...] | list[Layer]) -> list[str]:
+    """Each layer's Helm release name, in the layers' order, as the exports name them."""
+    taken: set[str] = set()
+    names = []
+    for layer in layers:
+        name = release_name(layer.chart, taken)
+        taken.add(name)
+        names.append(name)
+    return names
+
+
 def clip(text: str, width: int = 60) -> str:
     """A value from a file, short enough and printable enough to quote in a one-line message."""
     shown = "".join(ch if _printable(ch) else "?" for ch in text[: width + 1])

@@ -51,6 +51,22 @@ def test_sql_is_written_only_in_the_catalog() -> None:
     assert calls.search((ROOT / "desktop" / "catalog" / "registries.py").read_text())  # the probe finds SQL
 
 
+def test_helms_engine_is_behind_one_module() -> None:
+    """README: helm-python-sdk is imported by desktop/helm/render_engine.py alone (so it can be
+    replaced), and that module only in the render child, never by the app's own process."""
+    imports = re.compile(r"^\s*(from|import) helm_python\b", re.MULTILINE)
+    users = sorted(
+        str(path.relative_to(ROOT)) for path in (ROOT / "desktop").rglob("*.py") if imports.search(path.read_text())
+    )
+    assert users == ["desktop/helm/render_engine.py"]
+    importers = sorted(
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "desktop").rglob("*.py")
+        if re.search(r"^\s*from desktop\.helm\.render_engine import", path.read_text(), re.MULTILINE)
+    )
+    assert importers == ["desktop/helm/render_child.py"]
+
+
 def _import_graph() -> dict[str, set[str]]:
     """Module → the project modules it imports (anywhere in it, lazy imports included); `from pkg import sub`
     counts as importing the submodule, not the package."""

@@ -1,0 +1,144 @@
+"""Rendering a chart version, or every layer of a profile, with Helm's engine from the kept archives,
+and the container images they need: the user actions behind `render`, `images` and the layer's
+Manifests and Images."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from desktop.cancellation import CancelToken
+from desktop.catalog.profiles import layer_source
+from desktop.catalog.registries import get_registry_by_id
+from desktop.errors import NetworkError, UserError
+from desktop.helm.container_images import ImageSet, images_of
+from desktop.helm.rendering import RenderedChart, RenderError, RenderLimits, RenderRequest, render_chart
+from desktop.operations.chart_files import chart_archive
+from desktop.operations.services import Services
+from desktop.profiles.model import Layer, Profile, release_names
+from desktop.settings import TenantSettings
+
+
+def render_limits(settings: TenantSettings) -> RenderLimits:
+    return RenderLimits(seconds=settings.render_timeout_seconds, memory_mb=settings.render_memory_mb)
+
+
+def kept_archive(
+    services: Services, registry_id: int, chart: str, version: str, *, cancel: CancelToken | None = None
+) -> bytes:
+    """The version's archive, from the cache or its registry; offline and not kept, one line
+    saying how to keep it."""
+    try:
+        return chart_archive(services, registry_id, chart, version, cancel=cancel)
+    except NetworkError as exc:
+        registry = services.catalog(get_registry_by_id, registry_id)
+        raise NetworkError(
+            f"{registry.name}/{chart} {version} is not kept offline and its registry cannot be reached "
+            f"({exc.message}); while connected, keep it with: "
+            f"chartkeeper pin {registry.name}/{chart} --version {version}"
+        ) from None
+
+
+def render_version(
+    services: Services,
+    registry_id: int,
+    chart: str,
+    version: str,
+    request: RenderRequest,
+    *,
+    cancel: CancelToken | None = None,
+) -> RenderedChart:
+    archive = kept_archive(services, registry_id, chart, version, cancel=cancel)
+    try:
+        return render_chart(archive, request, render_limits(services.settings), cancel=cancel)
+    except RenderError as exc:
+        raise RenderError(exc.kind, f"{chart} {version} did not render: {exc.message}") from None
+
+
+@dataclass(frozen=True)
+class LayerRender:
+    """One layer's rendering: the manifests, or the one line saying why there are none."""
+
+    layer: Layer
+    release: str
+    label: str  # registry/chart@version
+    rendered: RenderedChart | None = None
+    error: UserError | None = None
+
+    def images(self) -> ImageSet:
+        return images_of(self.rendered, self.label) if self.rendered is not None else ImageSet()
+
+
+def layer_request(layer: Layer, release: str, settings: TenantSettings) -> RenderRequest:
+    return RenderRequest(
+        release_name=release,
+        namespace=layer.namespace,
+        values_yaml=layer.values_override,
+        kube_version=settings.kube_version,
+    )
+
+
+@dataclass(frozen=True)
+class _LayerJob:
+    layer: Layer
+    release: str
+    label: str
+    archive: bytes | None = None
+    error: UserError | None = None
+
+
+def _prepare_layer(services: Services, layer: Layer, release: str, cancel: CancelToken | None) -> _LayerJob:
+    """The layer's registry and archive, found on the catalog (in the calling thread)."""
+    source = services.catalog(layer_source, layer)
+    label = f"{layer.registry_name}/{layer.chart}@{layer.version}"
+    if source.registry is None:
+        gone = UserError(f"the registry {layer.registry_name} of layer {layer.chart} was removed from Chartkeeper.")
+        return _LayerJob(layer, release, label, error=gone)
+    label = f"{source.registry.name}/{layer.chart}@{layer.version}"
+    try:
+        archive = kept_archive(services, source.registry.id, layer.chart, layer.version, cancel=cancel)
+    except UserError as exc:
+        return _LayerJob(layer, release, label, error=exc)
+    return _LayerJob(layer, release, label, archive=archive)
+
+
+def _render_job(job: _LayerJob, settings: TenantSettings, cancel: CancelToken | None) -> LayerRender:
+    if job.archive is None:
+        return LayerRender(job.layer, job.release, job.label, error=job.error)
+    request = layer_request(job.layer, job.release, settings)
+    try:
+        rendered = render_chart(job.archive, request, render_limits(settings), cancel=cancel)
+    except RenderError as exc:
+        failure = RenderError(exc.kind, f"{job.layer.chart} {job.layer.version} did not render: {exc.message}")
+        return LayerRender(job.layer, job.release, job.label, error=failure)
+    except UserError as exc:
+        return LayerRender(job.layer, job.release, job.label, error=exc)
+    return LayerRender(job.layer, job.release, job.label, rendered=rendered)
+
+
+def render_profile(
+    services: Services, profile: Profile, *, only_chart: str | None = None, cancel: CancelToken | None = None
+) -> list[LayerRender]:
+    """Every layer rendered with its own values, namespace and release name, in the layers' order;
+    the archives are found first (the catalog is read in this thread), then the children run side
+    by side, one per core. A layer that fails says why and the rest go on."""
+    pairs = list(zip(profile.layers, release_names(profile.layers), strict=True))
+    if only_chart is not None:
+        pairs = [(layer, release) for layer, release in pairs if only_chart in (layer.chart, release)]
+        if not pairs:
+            names = ", ".join(layer.chart for layer in profile.layers) or "none"
+            raise UserError(f"The profile {profile.name} has no layer {only_chart} (its layers: {names}).")
+    jobs = [_prepare_layer(services, layer, release, cancel) for layer, release in pairs]
+    settings = services.settings
+    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="render") as pool:
+        return list(pool.map(lambda job: _render_job(job, settings, cancel), jobs))
+
+
+def profile_images(layers: list[LayerRender]) -> ImageSet:
+    """The images of every layer that rendered, each with the layers that need it."""
+    found = ImageSet()
+    for layer in layers:
+        found.merge(layer.images())
+    return found
