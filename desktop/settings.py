@@ -68,6 +68,14 @@ SETTING_RULES: dict[str, SettingRule] = {
         SettingRule(
             "oci_versions_per_sync", "OCI versions per sync", "new versions of a chart read per OCI sync", 1, 100_000
         ),
+        SettingRule(
+            "oci_requests_per_sync",
+            "OCI requests per sync",
+            "requests one OCI sync may make (listings, manifests, metadata): a registry whose listings"
+            " never end is stopped there",
+            100,
+            10_000_000,
+        ),
     )
 }
 
@@ -84,6 +92,7 @@ class TenantSettings:
     max_index_mb: float = 100.0
     shrink_threshold_percent: float = DEFAULT_SHRINK_THRESHOLD_PERCENT
     oci_versions_per_sync: int = 50
+    oci_requests_per_sync: int = 100_000
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> TenantSettings:
