@@ -8,9 +8,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
 
-from tests.conftest import CliResult
+from tests.conftest import CliResult, one_error_line
 from tests.support.charts import chart_archive, chart_entry, index_yaml, publish_charts
 from tests.support.exports import write_palette_export
 from tests.support.repo_server import RepoServer
@@ -70,6 +71,33 @@ def test_a_digest_mismatch_is_refused(run_cli: RunCli, make_repo: MakeRepo) -> N
     run_cli("registry", "add", "r", repo.url)
     result = run_cli("show", "values", "r/web")
     assert result.returncode == 1 and "does not match the digest in the index" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("archive", "where"),
+    [
+        (chart_archive("evil", "1.0.0"), "its top folder gives 'evil'"),
+        (
+            chart_archive("web", "1.0.0", extra={"web/Chart.yaml": b"apiVersion: v2\nname: evil\nversion: 1.0.0\n"}),
+            "its Chart.yaml gives 'evil'",
+        ),
+        (chart_archive("web", "1.0.0", extra={"web/Chart.yaml": b"apiVersion: v2\nversion: 1.0.0\n"}), "no name"),
+    ],
+    ids=["top-folder", "chart-yaml-name", "chart-yaml-without-name"],
+)
+def test_an_archive_of_another_chart_is_refused(
+    run_cli: RunCli, make_repo: MakeRepo, archive: bytes, where: str
+) -> None:
+    """The archive is what `helm install` would install: served under the index's name 'web' but
+    holding the chart 'evil', it would show one chart's files and deploy another's."""
+    repo = make_repo()
+    publish_charts(repo, {"web": {"1.0.0": archive}})  # the digest in the index matches: the registry serves it
+    assert run_cli("registry", "add", "r", repo.url).returncode == 0
+    for command in (("show", "values", "r/web"), ("pin", "r/web", "--version", "1.0.0")):
+        line = one_error_line(run_cli(*command))
+        assert "The archive served as web 1.0.0 is another chart" in line and where in line, line
+        assert "ask the registry's administrator to fix the index" in line
+    assert len(repo.requests_for("/web-1.0.0.tgz")) == 2  # refused, so never cached
 
 
 def test_profile_export_import_round_trip(run_cli: RunCli, make_repo: MakeRepo, tmp_path: Path) -> None:
