@@ -64,6 +64,11 @@ def split_reference(reference: str) -> tuple[str, str]:
     registry, _, chart = reference.partition("/")
     if not registry or not chart or "/" in chart:
         raise ValidationError(f"'{reference}' is not a chart reference: write it as REGISTRY/CHART.")
+    if reference.strip() != reference or chart.strip() != chart or registry.strip() != registry:
+        raise ValidationError(
+            f"'{reference}' is not a chart reference: a name in it starts or ends with white space;"
+            " write it as REGISTRY/CHART, without spaces."
+        )
     return registry, chart
 
 

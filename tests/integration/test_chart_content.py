@@ -167,3 +167,15 @@ def test_a_pinned_version_reads_after_it_left_the_index(run_cli: RunCli, make_re
     assert run_cli("show", "values", "r/web", "--version", "0.9.0").stdout == "replicaCount: 1\n"
     gone = run_cli("show", "values", "r/web", "--version", "0.8.0")
     assert gone.returncode == 1 and "no version '0.8.0'" in gone.stderr
+
+
+def test_a_chart_name_with_a_space_around_it_is_refused_not_trimmed(run_cli: RunCli, make_repo: MakeRepo) -> None:
+    repo = make_repo()
+    charts = {"web": {"1.0.0": chart_archive("web", "1.0.0")}, " web": {"6.6.6": chart_archive("web", "6.6.6")}}
+    publish_charts(repo, charts)
+    added = run_cli("registry", "add", "r", repo.url)
+    assert added.returncode == 0 and "skipped chart ' web': its name starts or ends with white space" in added.stderr
+    assert [hit["name"] for hit in json.loads(run_cli("search", "web", "--versions", "-o", "json").stdout)] == ["r/web"]
+    for command in (("show", "chart", "r/ web"), ("pin", "r/web ", "--version", "1.0.0"), ("show", "values", " r/web")):
+        line = one_error_line(run_cli(*command))
+        assert "is not a chart reference: a name in it starts or ends with white space" in line, line
