@@ -92,6 +92,14 @@ SETTING_RULES: dict[str, SettingRule] = {
             64 * 1024,
             "MB",
         ),
+        SettingRule(
+            "oci_requests_per_sync",
+            "OCI requests per sync",
+            "requests one OCI sync may make (listings, manifests, metadata): a registry whose listings"
+            " never end is stopped there",
+            100,
+            10_000_000,
+        ),
     )
 }
 
@@ -111,6 +119,7 @@ class TenantSettings:
     kube_version: str = DEFAULT_KUBE_VERSION
     render_timeout_seconds: float = 60.0
     render_memory_mb: int = 1024
+    oci_requests_per_sync: int = 100_000
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> TenantSettings:

@@ -64,6 +64,11 @@ def split_reference(reference: str) -> tuple[str, str]:
     registry, _, chart = reference.partition("/")
     if not registry or not chart or "/" in chart:
         raise ValidationError(f"'{reference}' is not a chart reference: write it as REGISTRY/CHART.")
+    if reference.strip() != reference or chart.strip() != chart or registry.strip() != registry:
+        raise ValidationError(
+            f"'{reference}' is not a chart reference: a name in it starts or ends with white space;"
+            " write it as REGISTRY/CHART, without spaces."
+        )
     return registry, chart
 
 
@@ -125,6 +130,10 @@ def cmd_show_file(ctx: Context, args: argparse.Namespace) -> int:
     if content is None:
         label = {"values": "values.yaml", "readme": "README", "schema": "values.schema.json"}[args.show_command]
         raise ValidationError(f"{registry.name}/{chart} {version} has no {label}.")
+    if args.output != "raw" and sys.stdout.isatty():
+        from desktop.cli.output import visible_controls
+
+        content = visible_controls(content)  # a README's escape codes are shown, not run by the terminal
     sys.stdout.write(content)
     return EXIT_OK
 
@@ -176,6 +185,14 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
         show_file = show_commands.add_parser(what, parents=[common], help=f"{text}, exactly as in the archive")
         show_file.add_argument("chart", metavar="REGISTRY/CHART")
         show_file.add_argument("--version", metavar="VERSION", help="exact version (default: latest stable)")
+        show_file.add_argument(
+            "-o",
+            "--output",
+            choices=("text", "raw"),
+            default="text",
+            help="text (default): on a terminal, control characters such as ESC are shown as \\x1b, not acted on;"
+            " raw: exactly as in the archive, even on a terminal (piped output always is)",
+        )
         show_file.set_defaults(handler=cmd_show_file)
 
     pin = commands.add_parser("pin", parents=[common], help="keep a chart version's files offline")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -24,6 +25,17 @@ def print_json(value: Any) -> None:
 
 def clip(text: str, width: int = DESCRIPTION_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+# What a terminal would act on rather than show (ESC starts colour, cursor, title and clipboard
+# sequences; C1's CSI does on some terminals; a lone CR rewrites the line): written as `\x1b`.
+# Newlines, tabs and the CR of a CRLF line end are kept.
+_CONTROL = re.compile(r"\r(?!\n)|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def visible_controls(text: str) -> str:
+    """`text` for a terminal: its control characters shown, never interpreted."""
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
 
 
 def warn(message: str) -> None:

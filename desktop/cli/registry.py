@@ -336,7 +336,8 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     add.add_argument(
         "--no-sync",
         action="store_true",
-        help="synchronization off: keep only this snapshot; charts referenced by exact version",
+        help="synchronization off: still connects once now, to check the endpoint and take the snapshot that is"
+        " kept; never synced unasked after that; charts referenced by exact version",
     )
     add.add_argument("--max-index-size", type=size_mb, metavar="MB", help="largest index to accept (default 100)")
     add.add_argument("--plain-http", action="store_true", help="OCI: talk plain HTTP, without TLS (like helm)")

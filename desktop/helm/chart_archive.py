@@ -1,6 +1,6 @@
 """Reading a chart archive (.tgz) in memory, never on disk, with limits a hostile archive cannot pass:
 compressed and uncompressed size, number of members, size of one member; paths with `..`,
-absolute paths and links are ignored."""
+absolute paths and links are ignored; an archive that is another chart than the one asked for is refused."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import zlib
 from dataclasses import dataclass
 
 from desktop.errors import IndexFormatError
+from desktop.helm.metadata import sanitised
 
 MB = 1024 * 1024
 
@@ -85,6 +86,34 @@ def read_chart_files(archive: bytes, limits: ArchiveLimits | None = None) -> Cha
         wanted.get("values.schema.json"),
         wanted.get("requirements.yaml"),
     )
+
+
+def check_chart_name(files: ChartFiles, chart: str, what: str) -> None:
+    """Refuse an archive whose top folder or Chart.yaml names another chart than `chart` (served
+    under the index's name, it would show and install something else); `what` names the version."""
+    named = _chart_yaml_name(files.chart_yaml or "")
+    for found, where in ((files.chart_name, "its top folder"), (named, "its Chart.yaml")):
+        if found != chart:
+            shown = "no name" if not found else f"'{sanitised(found)[:80]}'"
+            raise ChartArchiveError(
+                f"The archive served as {what} is another chart ({where} gives {shown}, not '{chart}'): refused;"
+                " ask the registry's administrator to fix the index."
+            )
+
+
+def _chart_yaml_name(chart_yaml: str) -> str | None:
+    """The `name:` of a Chart.yaml, exactly as written; None when there is none (or no YAML)."""
+    from desktop.helm.yaml_tree import YamlTree, quiet_native_errors
+
+    try:
+        with quiet_native_errors():
+            tree = YamlTree(chart_yaml.encode())
+            if not tree.is_map(tree.root):
+                return None
+            node = tree.find(tree.root, "name")
+            return None if node is None else tree.scalar_text(node)
+    except IndexFormatError:
+        return None
 
 
 def _gunzip(archive: bytes, limit: int) -> bytes:

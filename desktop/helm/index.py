@@ -346,6 +346,9 @@ def _add_chart(
     if not chart or not chart.isprintable():
         parsed.warn(f"skipped chart {chart!r}: its name is not printable text")
         return
+    if chart.strip() != chart:  # ' web' would be listed beside 'web', and no one can type it
+        parsed.warn(f"skipped chart {chart!r}: its name starts or ends with white space")
+        return
     entries: list[IndexEntry] = []
     rewritten = False
     for position, item in enumerate(versions):

@@ -57,6 +57,10 @@ _LINK = re.compile(r"<([^>]+)>\s*;\s*rel=\"?next\"?")
 Sleep = Callable[[float], None]
 
 
+class RequestBudgetSpent(RegistryResponseError):
+    """A sync made all the requests it may: the registry's listings do not end."""
+
+
 @dataclass(frozen=True)
 class OciAccess:
     """How to reach one OCI registry; the password never appears in a repr."""
@@ -97,10 +101,14 @@ class OciClient:
         settings: NetworkSettings | None = None,
         sleep: Sleep = time.sleep,
         cancel: CancelToken | None = None,
+        request_budget: int | None = None,
     ) -> None:
         self.access = access
         self.settings = settings or NetworkSettings()
         self.cancel = cancel
+        # A sync's requests, all told (None: no bound, as for a bundle's push or pull).
+        self.request_budget = request_budget
+        self.requests_made = 0
         self._sleep = sleep
         self._origin = origin(access.base_url)
         self._tokens: dict[str, tuple[str, float]] = {}  # scope → (token, expiry)
@@ -138,6 +146,8 @@ class OciClient:
             pages.visit(path)
             try:
                 response = self._get(path, scope="registry:catalog:*")
+            except RequestBudgetSpent:
+                raise
             except (AuthError, NotFoundError, RegistryResponseError):
                 return None
             names.extend(_names(_json(response), "repositories", "list of repositories"))
@@ -351,6 +361,7 @@ class OciClient:
         while True:
             if self.cancel is not None:
                 self.cancel.raise_if_cancelled()
+            self._spend_request()
             request_headers = dict(headers or {})
             if accept:
                 request_headers["Accept"] = accept
@@ -374,6 +385,16 @@ class OciClient:
                 return response
             writing = method in ("POST", "PUT")
             raise _status_error(response, url, what, self.access.username is not None, writing=writing)
+
+    def _spend_request(self) -> None:
+        """Count one request against the budget; past it, the whole run stops with one line."""
+        if self.request_budget is not None and self.requests_made >= self.request_budget:
+            raise RequestBudgetSpent(
+                f"Stopped after {self.request_budget:,} requests to the registry in one sync (its listings of"
+                " repositories and tags do not end): nothing was changed; if the registry really is that large,"
+                " raise OCI requests per sync with `chartkeeper settings set oci_requests_per_sync N`."
+            )
+        self.requests_made += 1
 
     def _send(
         self,

@@ -21,6 +21,9 @@ class NetworkSettings:
     credentials_to_other_hosts: bool = False
     max_index_bytes: int = 100 * MB
     oci_versions_per_chart: int = 50  # an OCI sync reads at most this many new versions of a chart
+    # All the requests of one OCI sync: each listing is bounded (oci.MAX_PAGES), but not how many
+    # there are (a catalog of 99,999 repositories, each with 999 pages of tags).
+    oci_requests_per_sync: int = 100_000
     min_rate: float = 1024.0  # bytes/s: a download slower than this over one timeout is abandoned
 
 
@@ -34,6 +37,7 @@ def network_settings(tenant: TenantSettings) -> NetworkSettings:
         credentials_to_other_hosts=tenant.credentials_to_other_hosts,
         max_index_bytes=int(tenant.max_index_mb * MB),
         oci_versions_per_chart=tenant.oci_versions_per_sync,
+        oci_requests_per_sync=tenant.oci_requests_per_sync,
         min_rate=tenant.min_download_rate_kib * 1024,
     )
 

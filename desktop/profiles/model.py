@@ -132,8 +132,12 @@ def validate_layer_version(version: str) -> str:
 
 def validate_chart_name(name: str, *, oci: bool = False) -> str:
     """Helm's rule for chart names (letters, digits, '.', '_', '-'), or an OCI repository's
-    (lowercase) for charts in OCI registries. Anything else could be a path or a shell word."""
-    name = name.strip()
+    (lowercase) for charts in OCI registries. Anything else could be a path or a shell word. A
+    name with a space before or after is refused, not trimmed: ' web' is not the chart 'web'."""
+    if name and name.strip() != name:
+        raise ValidationError(
+            f"'{clip(name)}' is not a valid chart name: it starts or ends with white space; write the name alone."
+        )
     rule = _OCI_CHART_NAME if oci else _HELM_CHART_NAME
     if not name or len(name) > CHART_NAME_MAX or not rule.fullmatch(name) or set(name) == {"."}:
         allowed = "lowercase letters, digits, '.', '_' and '-'" if oci else "letters, digits, '.', '_' and '-'"

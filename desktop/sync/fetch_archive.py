@@ -1,5 +1,6 @@
 """Downloading one chart version's archive from its registry, with the registry's TLS and credential
-rules, checked against the digest the index states and readable as a chart. No catalog access here."""
+rules, checked against the digest the index states, readable as a chart and named as the index names
+it. No catalog access here."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from desktop.cancellation import CancelToken
 from desktop.catalog.archives import ChartRef
 from desktop.catalog.charts import get_chart_version
 from desktop.errors import NotFoundError
-from desktop.helm.chart_archive import ChartArchiveError, read_chart_files
+from desktop.helm.chart_archive import ChartArchiveError, check_chart_name, read_chart_files
 from desktop.helm.urls import resolve_chart_url
 from desktop.net.settings import NetworkSettings
 from desktop.registry import Registry
@@ -65,7 +66,8 @@ def download_archive(
     settings: NetworkSettings,
     cancel: CancelToken | None = None,
 ) -> bytes:
-    """The archive's bytes, checked: digest as the index states it, and readable as a chart."""
+    """The archive's bytes, checked: digest as the index states it, readable as a chart, and the
+    chart asked for (its top folder and Chart.yaml name it)."""
     from desktop.net.access import http_access, oci_access
     from desktop.net.client import CHART_ARCHIVE_LIMIT, RegistryHttp
     from desktop.net.oci import OciClient
@@ -83,5 +85,5 @@ def download_archive(
             f"The downloaded archive of {source.ref.chart} {source.ref.version} does not match the digest in "
             "the index: it was changed or damaged on the way; try again, or ask the registry's administrator."
         )
-    read_chart_files(body)
+    check_chart_name(read_chart_files(body), source.ref.chart, f"{source.ref.chart} {source.ref.version}")
     return body

@@ -53,7 +53,7 @@ def fetch_oci(
     progress: ProgressCallback | None = None,
 ) -> FetchedIndex:
     warnings: list[str] = []
-    with OciClient(access, settings, cancel=cancel) as client:
+    with OciClient(access, settings, cancel=cancel, request_budget=settings.oci_requests_per_sync) as client:
         client.ping()
         charts = list(chart_names) or client.catalog()
         if charts is None:

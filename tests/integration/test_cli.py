@@ -173,6 +173,23 @@ def test_synchronization_off_means_exact_name_and_version(run_cli: RunCli, make_
     assert offline.returncode == 0, "the snapshot answers with the registry gone"
 
 
+def test_no_sync_connects_once_for_the_snapshot_and_says_so(run_cli: RunCli, make_repo: MakeRepo) -> None:
+    """--no-sync keeps the snapshot taken at `registry add` (its charts are used from it), so it
+    connects then, once; the command says so, and nothing after it connects unasked."""
+    described = " ".join(run_cli("registry", "add", "--help").stdout.split())
+    assert "--no-sync synchronization off: still connects once now, to check the endpoint and take the" in described
+    repo = make_repo()
+    repo.put("/index.yaml", INDEX)
+    assert run_cli("registry", "add", "airgap", repo.url, "--no-sync").returncode == 0
+    assert [(r.method, r.path) for r in repo.requests] == [("GET", "/index.yaml")]
+    assert "Nothing to synchronize" in run_cli("registry", "sync").stdout
+    assert run_cli("show", "chart", "airgap/nginx", "--version", "1.9.0").returncode == 0
+    assert json.loads(run_cli("search", "nginx", "-o", "json").stdout) == []
+    assert len(repo.requests) == 1, "a registry with synchronization off is contacted only when asked"
+    assert run_cli("registry", "sync", "airgap").returncode == 0
+    assert len(repo.requests) == 2
+
+
 def test_home_flag_and_environment_choose_where_state_lives(
     run_cli: RunCli, make_repo: MakeRepo, tmp_path: Path
 ) -> None:

@@ -532,3 +532,20 @@ def test_text_that_only_starts_like_json_is_read_as_yaml_as_helm_does() -> None:
     with pytest.raises(IndexFormatError, match="not valid YAML"):
         parse_index(b'{"apiVersion": "v1", "entries": {}} trailing: x')
     assert parse_index(b'{"apiVersion": "v1", "entries": {a: [{name: a, version: 1.0.0}]},}').version_count == 1
+
+
+@pytest.mark.parametrize("form", ["yaml", "json", "oci"])
+def test_a_chart_name_with_spaces_around_it_is_skipped_with_a_warning(form: str) -> None:
+    """' web' beside 'web' would be listed as a second chart that no one can tell apart or type."""
+    entries = {name: [chart_entry(name.strip(), "1.0.0")] for name in (" web", "web", "api ")}
+    if form == "oci":
+        from desktop.helm.index import parse_entries
+
+        parsed = parse_entries(entries)
+    else:
+        document = {"apiVersion": "v1", "entries": entries}
+        data = json.dumps(document).encode() if form == "json" else yaml.safe_dump(document).encode()
+        parsed = parse_index(data)
+    assert [chart.name for chart in parsed.charts] == ["web"]
+    assert "skipped chart ' web': its name starts or ends with white space" in parsed.warnings
+    assert "skipped chart 'api ': its name starts or ends with white space" in parsed.warnings

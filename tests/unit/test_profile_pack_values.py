@@ -82,6 +82,11 @@ def test_names_as_palette_and_helm_have_them() -> None:
     for bad in ("../../x; rm -rf /", "a/b", "..", "", "x" * 251, "$(id)"):
         with pytest.raises(ValidationError, match="is not a valid chart name"):
             validate_chart_name(bad)
+    for padded in (" web", "web ", "\tweb", "web\n"):  # refused, not trimmed into another chart's name
+        with pytest.raises(ValidationError, match="is not a valid chart name: it starts or ends with white space"):
+            validate_chart_name(padded)
+        with pytest.raises(ValidationError, match="starts or ends with white space"):
+            validate_chart_name(padded, oci=True)
     assert release_name("Cert_Manager", set()) == "cert-manager"
     assert release_name("nginx", {"nginx", "nginx-2"}) == "nginx-3"
     assert len(release_name("a" * 250, set())) <= 53
