@@ -132,6 +132,7 @@ class ProfileEditorTab(QWidget):
         self._save_timer.timeout.connect(self._save_pending)
         self.context.bridge.catalog_changed.connect(self._refresh_health)
         self.checker.files_arrived.connect(self._refresh_health)
+        self.checker.checked.connect(self._refresh_health)
 
     def _load(self, select_id: int | None = None) -> None:
         profiles = list_profiles(self.context.reader)
