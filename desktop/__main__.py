@@ -55,4 +55,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if getattr(sys, "frozen", False):  # the frozen build: a child it starts (the schema checker) runs here
+        import multiprocessing
+
+        multiprocessing.freeze_support()
     sys.exit(main())

@@ -8,13 +8,16 @@ import difflib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
 from desktop.profiles.yaml_messages import plain_yaml_message
 
 TOO_DEEP = "the values are nested too deeply to read"
+SCHEMA_INVALID = "the chart's schema is invalid"
+NOT_FETCHED = "the chart's schema refers to {uri}, which is not fetched (values are checked offline)"
+ONLY_YAML = "only the YAML was checked"
 
 
 @dataclass(frozen=True)
@@ -47,24 +50,43 @@ def parse_values(text: str) -> tuple[Any, ValuesProblem | None]:
 
 def schema_problems(text: str, schema_text: str | None, limit: int = 50) -> list[ValuesProblem]:
     """Problems against the chart's JSON schema (draft chosen by its $schema, else 2020-12's
-    validator), each at the line of the value that breaks it."""
+    validator), each at the line of the value that breaks it. Nothing is fetched: a $ref to another
+    document is one problem, as is a schema that breaks the validator (a $ref loop). Not bounded in
+    time (a costly `pattern`): the window runs it in `schema_process`'s child."""
     data, problem = parse_values(text)
     if problem is not None:
         return [problem]
     if not schema_text:
         return []
     import jsonschema
+    from referencing import Registry
+    from referencing.exceptions import NoSuchResource, Unresolvable
+
+    refused: list[str] = []
+
+    def refuse(uri: str) -> NoReturn:
+        refused.append(uri)
+        raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs classes mypy cannot see through
 
     try:
         schema = json.loads(schema_text)
         validator_class = jsonschema.validators.validator_for(schema)
         validator_class.check_schema(schema)
-    except (ValueError, jsonschema.SchemaError) as exc:
-        return [ValuesProblem(0, f"the chart's values.schema.json is itself invalid ({str(exc).splitlines()[0]})")]
-    validator = validator_class(schema)
+        validator = validator_class(schema, registry=Registry(retrieve=refuse))  # type: ignore[call-arg]
+        errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    except Unresolvable as exc:
+        if refused:
+            return [ValuesProblem(0, f"{NOT_FETCHED.format(uri=refused[-1])}; {ONLY_YAML}")]
+        return [_invalid(str(exc))]
+    except RecursionError:
+        return [_invalid("its $refs go round in a loop, or it nests too deeply")]
+    except jsonschema.SchemaError as exc:
+        return [_invalid(exc.message)]
+    except Exception as exc:  # a schema the validator cannot take (a list, a keyword of the wrong type)
+        return [_invalid(str(exc) or type(exc).__name__)]
     lines = _line_finder(text)
     problems = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+    for error in errors:
         path = list(error.absolute_path)
         where = ".".join(str(p) for p in path) or "(top level)"
         line_path = path
@@ -77,6 +99,13 @@ def schema_problems(text: str, schema_text: str | None, limit: int = 50) -> list
         if len(problems) >= limit:
             break
     return sorted(problems, key=lambda p: p.line)
+
+
+def _invalid(reason: str) -> ValuesProblem:
+    first = reason.strip().splitlines()[0] if reason.strip() else "the validator refused it"
+    if len(first) > 200:
+        first = first[:199] + "…"
+    return ValuesProblem(0, f"{SCHEMA_INVALID}: {first}; {ONLY_YAML}")
 
 
 def _line_finder(text: str) -> Any:

@@ -66,6 +66,8 @@ from desktop.operations.sync import sync_registry
 from desktop.operations.sync_run import PendingSync, SyncResult, end_sync_failed
 from desktop.profiles.model import Profile
 from desktop.profiles.palette_import import Choices, ImportPlan
+from desktop.profiles.schema_process import SchemaChecks
+from desktop.profiles.values import ValuesProblem
 from desktop.registry import Registry, RegistryDraft
 from desktop.secrets import CredentialStore
 from desktop.settings import TenantSettings
@@ -147,6 +149,8 @@ class BackgroundWorker:
         self._thread = threading.Thread(target=self._run, name="catalog-writer", daemon=True)
         self._pool = DaemonPool(POOL_SIZE)
         self._background = DaemonPool(BACKGROUND_POOL_SIZE, "background")
+        self._checking = DaemonPool(1, "schema-check")
+        self.schema_checks = SchemaChecks()  # its `seconds` bounds each check
         self._db: sqlite3.Connection | None = None
         self._settings = TenantSettings()
         self._schedule_enabled = True
@@ -176,6 +180,7 @@ class BackgroundWorker:
         with contextlib.suppress(OperationCancelled):
             self._put(USER, lambda: None)
         self._thread.join(timeout)
+        self.schema_checks.close()
         return not self._thread.is_alive()
 
     @property
@@ -277,6 +282,17 @@ class BackgroundWorker:
         """A chart version's files: from the content cache, else downloaded (and then cached)."""
         outcome: Future[ChartFiles] = Future()
         self._submit(lambda: chart_files(self._services(), registry_id, chart, version, cancel=cancel), outcome)
+        return outcome
+
+    def check_values(self, text: str, schema: str) -> Future[list[ValuesProblem]]:
+        """Values against a chart's schema, in the child process that bounds the check in time, from a
+        thread of its own: a costly pattern waits out its limit there, never a download's place."""
+        outcome: Future[list[ValuesProblem]] = Future()
+
+        def run() -> None:
+            _resolve_if_pending(outcome, self.schema_checks.problems(text, schema))
+
+        self._checking.submit(_reporting(run, outcome))
         return outcome
 
     def pin(self, registry_id: int, chart: str, version: str) -> Future[Any]:

@@ -1,6 +1,7 @@
 """Values problems of every layer, for the badges in the layer and profile lists and the question
 before exporting: YAML checked at once, the chart's schema once its files are here (loaded in the
-background, once per version), results kept per text so lists redraw without re-validating."""
+background, once per version) and then off the UI thread, in the worker's time-bounded child; results
+kept per text so lists redraw without re-validating."""
 
 from __future__ import annotations
 
@@ -14,25 +15,32 @@ from desktop.catalog.registries import find_registry_by_uid
 from desktop.errors import UserError
 from desktop.helm.chart_archive import ChartFiles
 from desktop.profiles.model import Layer, Profile
-from desktop.profiles.values import ValuesProblem, schema_problems
+from desktop.profiles.values import ONLY_YAML, ValuesProblem, parse_values
 from desktop.ui.context import AppContext
 
 log = logging.getLogger(__name__)
 VersionKey = tuple[str, str, str]  # registry uid, chart, version
+ResultKey = tuple[VersionKey, str, bool]  # and the values' text, whether a schema checked them
 RESULTS_KEPT = 512
 
 
 class LayerChecker(QObject):
-    """`problems(layer)` now; `files_arrived` when a chart's schema came, so badges can be redrawn."""
+    """`problems(layer)` now (while its schema check runs: the last result for that chart version);
+    `files_arrived` when a chart's schema came and `checked` when a check ended, so badges can be
+    redrawn. One check runs at a time; a newer text of a chart version replaces one still waiting."""
 
     files_arrived = Signal()
+    checked = Signal()
 
     def __init__(self, context: AppContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.context = context
         self._files: dict[VersionKey, ChartFiles | None] = {}  # None: could not be had
         self._loading: set[VersionKey] = set()
-        self._results: dict[tuple[VersionKey, str, bool], list[ValuesProblem]] = {}
+        self._results: dict[ResultKey, list[ValuesProblem]] = {}
+        self._latest: dict[VersionKey, list[ValuesProblem]] = {}
+        self._wanted: dict[ResultKey, str] = {}  # the schema, for checks not started yet (oldest first)
+        self._running: ResultKey | None = None
         self._tasks: set[asyncio.Future[None]] = set()
 
     def remember(self, layer: Layer, files: ChartFiles) -> None:
@@ -55,12 +63,21 @@ class LayerChecker(QObject):
         schema = files.schema if files is not None else None
         result_key = (key, layer.values_override, schema is not None)
         found = self._results.get(result_key)
-        if found is None:
-            found = schema_problems(layer.values_override, schema)
-            if len(self._results) >= RESULTS_KEPT:
-                self._results.clear()
-            self._results[result_key] = found
-        return found
+        if found is not None:
+            return found
+        _, problem = parse_values(layer.values_override)
+        if problem is not None or not schema:
+            found = [problem] if problem is not None else []
+            self._keep(result_key, found)
+            return found
+        self._ask(result_key, schema)
+        return self._latest.get(key, [])
+
+    def checking(self, layer: Layer) -> bool:
+        """Its values wait for, or are in, a check against the chart's schema."""
+        files = self._files.get((layer.registry_uid, layer.chart, layer.version))
+        result_key = ((layer.registry_uid, layer.chart, layer.version), layer.values_override, True)
+        return files is not None and bool(files.schema) and (result_key in self._wanted or result_key == self._running)
 
     def profile_problems(self, profile: Profile) -> list[str]:
         """One line per problem, naming its layer, for the profile list and the export question."""
@@ -75,6 +92,45 @@ class LayerChecker(QObject):
     def stop_waiting(self) -> None:
         for task in list(self._tasks):
             task.cancel()
+
+    def _keep(self, result_key: ResultKey, found: list[ValuesProblem]) -> None:
+        if len(self._results) >= RESULTS_KEPT:
+            self._results.clear()
+        self._results[result_key] = found
+        self._latest[result_key[0]] = found
+
+    def _ask(self, result_key: ResultKey, schema: str) -> None:
+        if result_key == self._running or result_key in self._wanted:
+            return
+        for waiting in [each for each in self._wanted if each[0] == result_key[0]]:
+            del self._wanted[waiting]  # typing: only the newest text of a chart version waits
+        self._wanted[result_key] = schema
+        self._check_next()
+
+    def _check_next(self) -> None:
+        if self._running is not None or not self._wanted:
+            return
+        result_key = next(reversed(self._wanted))  # the newest: what the user just typed
+        schema = self._wanted.pop(result_key)
+        self._running = result_key
+        future = self.context.worker.check_values(result_key[1], schema)
+        task = asyncio.ensure_future(self._wait_check(result_key, future))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _wait_check(self, result_key: ResultKey, future: Future[list[ValuesProblem]]) -> None:
+        try:
+            found = await asyncio.wrap_future(future)
+        except Exception:
+            log.exception("checking values against a chart's schema failed")
+            found = [ValuesProblem(0, f"the chart's schema could not be checked; {ONLY_YAML}")]
+        finally:
+            self._running = None
+        if self.context.outlived(self):
+            return
+        self._keep(result_key, found)
+        self._check_next()
+        self.checked.emit()
 
     def _load(self, key: VersionKey) -> None:
         if key in self._loading:

@@ -40,6 +40,7 @@ from desktop.ui.yaml_highlighter import YamlHighlighter
 from desktop.wording import plural
 
 PROBLEM_ROWS_SHOWN = 3  # the problems list stays compact: more scroll
+CHECKING_SHOWN_AFTER_MS = 300
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,11 @@ class LayerEditor(QWidget):
         self._loading = False
         self._request = 0
         self._pending: asyncio.Future[None] | None = None
+        self._shown: tuple[list[ValuesProblem], bool] | None = None  # the problems shown, and whether still checking
+        # "Checking…" only when a check takes a while: most take milliseconds, and the status would flicker
+        self._checking_timer = QTimer(self)
+        self._checking_timer.setSingleShot(True)
+        self._checking_timer.setInterval(CHECKING_SHOWN_AFTER_MS)
         self._build_ui()
         self._connect()
 
@@ -127,6 +133,8 @@ class LayerEditor(QWidget):
         self.values_edit.textChanged.connect(self._on_values_changed)
         self.problems.itemActivated.connect(self._on_problem_activated)
         self.checker.files_arrived.connect(self._on_checker_files_arrived)
+        self.checker.checked.connect(self._on_checker_checked)
+        self._checking_timer.timeout.connect(self._show_checking)
 
     # --- loading ------------------------------------------------------------------------
 
@@ -274,9 +282,20 @@ class LayerEditor(QWidget):
             return []
         return self.checker.problems(replace(self.layer, values_override=self.values_edit.toPlainText()))
 
+    def _checking(self) -> bool:
+        return self.layer is not None and self.checker.checking(
+            replace(self.layer, values_override=self.values_edit.toPlainText())
+        )
+
     def _check_values(self) -> None:
         text = self.values_edit.toPlainText()
         found = self.values_problems()
+        checking = self._checking()
+        self._shown = (found, checking)
+        if checking:
+            self._checking_timer.start()
+        else:
+            self._checking_timer.stop()
         schema = self.defaults is not None and bool(self.defaults.schema)
         files_here = self.defaults is not None
         if self.layer is not None and not schema:
@@ -320,6 +339,18 @@ class LayerEditor(QWidget):
     def _on_checker_files_arrived(self) -> None:
         if self.layer is not None:
             self._check_values()
+
+    def _on_checker_checked(self) -> None:
+        """A check ended, perhaps another layer's: redrawn only when this one's result changed."""
+        if self.layer is not None and self._shown != (self.values_problems(), self._checking()):
+            self._check_values()
+
+    def _show_checking(self) -> None:
+        if self._checking():
+            self.values_status.setText("Checking the values against the chart's schema…")
+            self.values_status.setObjectName("formHint")
+            self.values_status.style().unpolish(self.values_status)
+            self.values_status.style().polish(self.values_status)
 
     def _on_problem_activated(self, item: QListWidgetItem) -> None:
         line = int(item.data(Qt.ItemDataRole.UserRole) or 0)

@@ -132,6 +132,7 @@ class ProfileEditorTab(QWidget):
         self._save_timer.timeout.connect(self._save_pending)
         self.context.bridge.catalog_changed.connect(self._refresh_health)
         self.checker.files_arrived.connect(self._refresh_health)
+        self.checker.checked.connect(self._refresh_health)
 
     def _load(self, select_id: int | None = None) -> None:
         profiles = list_profiles(self.context.reader)
@@ -316,8 +317,19 @@ class ProfileEditorTab(QWidget):
         if profile is None:
             return None
         errors = self.checker.profile_problems(profile)
-        if errors:
-            box = ask_export_with_errors(self, profile, errors, lambda: self._choose_export_file(profile, kind))
+        checking = [
+            f"{layer.chart} {layer.version}: still being checked against the chart's schema"
+            for layer in profile.layers
+            if self.checker.checking(layer)
+        ]
+        if errors or checking:
+            box = ask_export_with_errors(
+                self,
+                profile,
+                errors + checking,
+                lambda: self._choose_export_file(profile, kind),
+                still_checking=not errors,
+            )
             self._dialogs.append(box)
             return box
         self._choose_export_file(profile, kind)
@@ -394,18 +406,29 @@ class ProfileEditorTab(QWidget):
 
 
 def ask_export_with_errors(
-    parent: QWidget, profile: Profile, errors: list[str], export_anyway: Callable[[], None]
+    parent: QWidget,
+    profile: Profile,
+    errors: list[str],
+    export_anyway: Callable[[], None],
+    *,
+    still_checking: bool = False,
 ) -> QMessageBox:
-    """Before exporting a profile whose values have errors: say which, and export only if asked to.
-    Cancel is the default, so Enter does not write a broken file."""
+    """Before exporting a profile whose values have errors (or are still being checked against a
+    schema): say which, and export only if asked to. Cancel is the default, so Enter does not write a
+    broken file."""
     shown = "\n".join(f"• {line}" for line in errors[:8])
     if len(errors) > 8:
         shown += f"\n• … and {len(errors) - 8} more"
+    if still_checking:
+        heading, question = f"“{profile.name}”'s values are still being checked.", "Wait for the check, then export?"
+    else:
+        heading = f"“{profile.name}” has errors in its values."
+        question = "The exported file would carry them to the cluster. Fix them first?"
     box = confirm_box(
         parent,
         "Export Profile",
-        f"“{profile.name}” has errors in its values.",
-        f"{shown}\n\nThe exported file would carry them to the cluster. Fix them first?",
+        heading,
+        f"{shown}\n\n{question}",
         "Export &Anyway",
         export_anyway,
         destructive=False,

@@ -135,6 +135,7 @@ class ProfilePane(QWidget):
         self.move_down_button.clicked.connect(lambda: self.move_selected_layer(1))
         self.layer_editor.layer_edited.connect(self._on_layer_edited)
         self.checker.files_arrived.connect(self.refresh_badges)
+        self.checker.checked.connect(self.refresh_badges)
 
     # --- loading ------------------------------------------------------------------------
 

@@ -107,10 +107,10 @@ def test_the_whole_flow(running_app: RunningApp, qtbot: QtBot, make_repo: MakeRe
     # Values with a schema error, pointed at its line; then fixed.
     qtbot.waitUntil(lambda: layer_editor.defaults is not None, timeout=10000)
     layer_editor.values_edit.setPlainText("image:\n  tag: stable\nreplicaCount: 0\n")
-    assert layer_editor.problem_lines() == [3]
+    qtbot.waitUntil(lambda: layer_editor.problem_lines() == [3], timeout=10000)  # checked off the UI thread
     assert "less than the minimum of 1" in layer_editor.problems.item(0).text()
     layer_editor.values_edit.setPlainText("image:\n  tag: stable\nreplicaCount: 3\n")
-    assert layer_editor.problem_lines() == []
+    qtbot.waitUntil(lambda: layer_editor.problem_lines() == [], timeout=10000)
     assert "+replicaCount: 3" in layer_editor.override_view.toPlainText()
 
     # Private: registry + exact name and version, checked against the snapshot.
