@@ -121,9 +121,52 @@ def _digests(fields: _Fields, key: str, limit: int) -> tuple[str, ...]:
 # --- the config -----------------------------------------------------------------------------------
 
 
+MAX_MISSING = 100_000
+
+
+@dataclass(frozen=True)
+class MissingArchive:
+    """A chart archive the bundle was asked to carry and does not, why, and the profiles that need it."""
+
+    registry: str
+    chart: str
+    version: str
+    reason: str
+    profiles: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.registry}/{self.chart} {self.version}: {self.reason}"
+
+    def to_struct(self) -> Struct:
+        return Struct(
+            [
+                ("registry", self.registry),
+                ("chart", self.chart),
+                ("version", self.version),
+                ("reason", self.reason),
+                ("profiles", list(self.profiles)),
+            ]
+        )
+
+    @classmethod
+    def parse(cls, value: Any, what: str) -> MissingArchive:
+        fields = _Fields(value, what)
+        profiles = fields.items("profiles", 10_000)
+        if not all(isinstance(name, str) and len(name) <= MAX_TEXT for name in profiles):
+            raise fields.fail("profiles", "a list of profile names")
+        return cls(
+            fields.text("registry", empty=False),
+            fields.text("chart", empty=False),
+            fields.text("version", empty=False),
+            fields.text("reason"),
+            tuple(profiles),
+        )
+
+
 @dataclass(frozen=True)
 class CatalogConfig:
-    """What the catalog holds, by digest: one registry record each, the profiles, the archive list."""
+    """What the catalog holds, by digest: one registry record each, the profiles, the archive list;
+    and the archives it was asked to carry but does not."""
 
     mtime: int
     charts: str  # which chart archives were chosen (CHART_MODES)
@@ -131,22 +174,22 @@ class CatalogConfig:
     profiles: tuple[str, ...]
     archives: str | None
     chart_files: tuple[str, ...]
+    missing: tuple[MissingArchive, ...] = ()
 
     def to_bytes(self) -> bytes:
-        return marshal(
-            Struct(
-                [
-                    ("schemaVersion", 1),
-                    ("created", rfc3339(self.mtime)),
-                    ("mtime", self.mtime),
-                    ("charts", self.charts),
-                    ("registries", list(self.registries)),
-                    ("profiles", list(self.profiles)),
-                    ("archives", self.archives),
-                    ("chartFiles", list(self.chart_files)),
-                ]
-            )
-        )
+        fields: list[tuple[str, Any]] = [
+            ("schemaVersion", 1),
+            ("created", rfc3339(self.mtime)),
+            ("mtime", self.mtime),
+            ("charts", self.charts),
+            ("registries", list(self.registries)),
+            ("profiles", list(self.profiles)),
+            ("archives", self.archives),
+            ("chartFiles", list(self.chart_files)),
+        ]
+        if self.missing:  # written only when there is some: a complete bundle is as it always was
+            fields.append(("missingArchives", [item.to_struct() for item in self.missing]))
+        return marshal(Struct(fields))
 
     @classmethod
     def parse(cls, data: bytes) -> CatalogConfig:
@@ -158,6 +201,7 @@ class CatalogConfig:
         if charts not in CHART_MODES:
             raise fields.fail("charts", "a chart selection")
         archives = fields.value.get("archives")
+        missing = fields.items("missingArchives", MAX_MISSING) if "missingArchives" in fields.value else []
         return cls(
             fields.integer("mtime", 0, 2**40),
             charts,
@@ -165,6 +209,7 @@ class CatalogConfig:
             _digests(fields, "profiles", 100_000),
             None if archives is None else fields.digest("archives"),
             _digests(fields, "chartFiles", 100_000),
+            tuple(MissingArchive.parse(item, f"{what}'s missing archive") for item in missing),
         )
 
 

@@ -15,7 +15,7 @@ from desktop.cli.context import Context
 from desktop.cli.exit_codes import EXIT_ERROR, EXIT_OK
 from desktop.cli.output import end_progress, print_json, print_table, warn
 from desktop.errors import ValidationError
-from desktop.wording import human_size
+from desktop.wording import human_size, plural
 
 if TYPE_CHECKING:
     from desktop.operations.bundle_import import ImportSummary
@@ -76,7 +76,12 @@ def cmd_bundle_export(ctx: Context, args: argparse.Namespace) -> int:
     show = sys.stderr.isatty()
     try:
         result = export_bundle(
-            ctx.services(), Path(args.file), selection, confirm_large=lambda _plan: args.yes, progress=_progress(show)
+            ctx.services(),
+            Path(args.file),
+            selection,
+            confirm_large=lambda _plan: args.yes,
+            allow_missing=args.allow_missing,
+            progress=_progress(show),
         )
     finally:
         end_progress(show)
@@ -88,9 +93,11 @@ def cmd_bundle_export(ctx: Context, args: argparse.Namespace) -> int:
     plan = result.plan
     delta = f", a delta leaving out {result.left_out:,} blobs" if result.left_out else ""
     files = ", ".join(str(part) for part in written.parts)
+    left = f", {len(result.skipped):,} left out (the bundle records which)" if result.skipped else ""
     print(
-        f"Wrote {files} ({human_size(written.size)}{delta}): {len(plan.registries)} registries, "
-        f"{len(plan.profiles)} profiles, {result.archives:,} chart archives."
+        f"Wrote {files} ({human_size(written.size)}{delta}): "
+        f"{plural(len(plan.registries), 'registry', 'registries')}, {plural(len(plan.profiles), 'profile')}, "
+        f"{plural(result.archives, 'chart archive')}{left}."
     )
     print(f"sha256 {written.sha256}")
     return EXIT_OK
@@ -376,6 +383,11 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     export.add_argument("--have", metavar="HAVE_FILE", help="leave out what the target holds (`bundle have` there)")
     export.add_argument("--split-size", metavar="SIZE", help="cut into FILE.tar.001, .002, … of at most SIZE (4G)")
     export.add_argument("--yes", action="store_true", help="write a --charts all bundle over 2 GB without asking")
+    export.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="write the bundle even when archives it should carry cannot be (it records which, and why)",
+    )
     export.set_defaults(handler=cmd_bundle_export)
 
     have = bundle_commands.add_parser("have", parents=[common], help="list the blobs this catalog holds (for a delta)")

@@ -12,7 +12,7 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from desktop.bundle.artifacts import Artifact, Blob, FileSource, OpenerSource
@@ -26,6 +26,7 @@ from desktop.bundle.catalog_records import (
     REGISTRY_RECORD,
     ArchiveRecord,
     CatalogConfig,
+    MissingArchive,
     VersionFiles,
     archive_list_bytes,
     chart_files_bytes,
@@ -61,6 +62,7 @@ from desktop.operations.services import Services
 from desktop.profiles.model import Profile
 from desktop.registry import Registry
 from desktop.sync.fetch_archive import ArchiveSource, archive_source, download_archive
+from desktop.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -96,13 +98,16 @@ class WantedArchive:
     def ref(self) -> str:
         return f"{self.registry.name}/{self.chart}:{oci_tag(self.version)}"
 
+    def missing(self, reason: str) -> MissingArchive:
+        return MissingArchive(self.registry.name, self.chart, self.version, reason)
+
 
 @dataclass(frozen=True)
 class ExportPlan:
     registries: tuple[tuple[Registry, SyncState], ...]
     profiles: tuple[Profile, ...]
     archives: tuple[WantedArchive, ...]
-    skipped: tuple[str, ...]
+    skipped: tuple[MissingArchive, ...]
     mtime: int
     charts: str
     catalog_bytes: int
@@ -120,7 +125,7 @@ class ExportResult:
     plan: ExportPlan
     archives: int = 0  # chart artifacts in the bundle
     left_out: int = 0  # blobs a delta leaves out
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[MissingArchive] = field(default_factory=list)
 
     @property
     def parts(self) -> tuple[Path, ...]:
@@ -143,10 +148,13 @@ def export_bundle(
     selection: ExportSelection,
     *,
     confirm_large: Callable[[ExportPlan], bool] | None = None,
+    allow_missing: bool = False,
     cancel: CancelToken | None = None,
     progress: Progress | None = None,
 ) -> ExportResult:
-    """Write the bundle at `path` (or its parts). `--charts all` over 2 GB needs `confirm_large` to agree."""
+    """Write the bundle at `path` (or its parts). `--charts all` over 2 GB needs `confirm_large` to agree;
+    a chart archive it should carry and cannot (not fetched, its registry removed) stops it with
+    IncompleteBundle, before anything is written, unless `allow_missing` (then the bundle records it)."""
     plan = plan_bundle_export(services, selection)
     too_large = selection.charts == "all" and plan.estimated_bytes > LARGE_BUNDLE
     if too_large and (confirm_large is None or not confirm_large(plan)):
@@ -155,7 +163,38 @@ def export_bundle(
             "confirm it (--yes), or choose fewer charts (--charts latest)."
         )
     have = read_have_file(selection.have) if selection.have is not None else frozenset()
-    return _Exporter(services, path, selection, plan, have, cancel, progress).run()
+    return _Exporter(services, path, selection, plan, have, cancel, progress, allow_missing).run()
+
+
+class IncompleteBundle(ValidationError):
+    """The bundle would leave out archives it should carry: nothing was written."""
+
+    def __init__(self, missing: tuple[MissingArchive, ...]) -> None:
+        needing = sorted({name for item in missing for name in item.profiles})
+        who = "profile" if len(needing) == 1 else "profiles"
+        needed = f", needed by {who} {', '.join(needing)}" if needing else ""
+        more = f" and {len(missing) - 1:,} more" if len(missing) > 1 else ""
+        super().__init__(
+            f"Nothing was written: {plural(len(missing), 'chart archive')} cannot be carried ({missing[0]}{more})"
+            f"{needed}; keep them offline first, or write the bundle without them (--allow-missing)."
+        )
+        self.missing = missing
+
+
+def _with_profiles(
+    missing: list[MissingArchive], profiles: tuple[Profile, ...] | list[Profile], registries: list[Registry]
+) -> list[MissingArchive]:
+    """Each missing archive with the profiles whose layers use it."""
+    names = {registry.uid: registry.name for registry in registries}
+    users: dict[tuple[str, str, str], set[str]] = {}
+    for profile in profiles:
+        for layer in profile.layers:
+            key = (names.get(layer.registry_uid, layer.registry_name), layer.chart, layer.version)
+            users.setdefault(key, set()).add(profile.name)
+    return [
+        replace(item, profiles=tuple(sorted(users.get((item.registry, item.chart, item.version), set()))))
+        for item in missing
+    ]
 
 
 # --- choosing (a catalog step) -------------------------------------------------------------------------
@@ -183,7 +222,7 @@ def plan_step(db: sqlite3.Connection, selection: ExportSelection) -> ExportPlan:
             items_key, items = (registry.id, chart), bundle_rows.version_items(db, registry.id, chart)
         item = items.get(version)
         if item is None:
-            skipped.append(f"{registry.name}/{chart} {version}: not in the registry's snapshot")
+            skipped.append(MissingArchive(registry.name, chart, version, "not in the registry's snapshot"))
             continue
         kept = stored.get((registry.uid, chart, version))
         source = None
@@ -191,7 +230,7 @@ def plan_step(db: sqlite3.Connection, selection: ExportSelection) -> ExportPlan:
             try:
                 source = archive_source(db, registry, chart, version)
             except UserError as exc:
-                skipped.append(f"{registry.name}/{chart} {version}: {exc.message}")
+                skipped.append(MissingArchive(registry.name, chart, version, exc.message))
                 continue
         created = item.get("created")
         pinned = (registry.uid, chart, version) in pins
@@ -204,7 +243,7 @@ def plan_step(db: sqlite3.Connection, selection: ExportSelection) -> ExportPlan:
         tuple((registry, states[registry.id]) for registry in registries),
         tuple(sorted(profiles, key=lambda profile: profile.name.encode("utf-8"))),
         tuple(archives),
-        tuple(skipped),
+        tuple(_with_profiles(skipped, profiles, registries)),
         int(max(times, default=0.0)),
         selection.charts,
         sum(bundle_rows.snapshot_bytes(db, registry.id) for registry in registries),
@@ -215,17 +254,19 @@ def plan_step(db: sqlite3.Connection, selection: ExportSelection) -> ExportPlan:
 
 def _wanted_versions(
     db: sqlite3.Connection, registries: list[Registry], profiles: list[Profile], charts: str
-) -> tuple[set[tuple[Registry, str, str]], list[str]]:
+) -> tuple[set[tuple[Registry, str, str]], list[MissingArchive]]:
     by_uid = {registry.uid: registry for registry in registries}
     wanted: set[tuple[Registry, str, str]] = set()
-    skipped: list[str] = []
+    skipped: list[MissingArchive] = []
     if charts == "none":
         return wanted, skipped
     for profile in profiles:
         for layer in profile.layers:
             registry = by_uid.get(layer.registry_uid)
             if registry is None:
-                skipped.append(f"{layer.registry_name}/{layer.chart} {layer.version}: its registry was removed")
+                skipped.append(
+                    MissingArchive(layer.registry_name, layer.chart, layer.version, "its registry was removed")
+                )
             else:
                 wanted.add((registry, layer.chart, layer.version))
     if charts == "profiles":
@@ -257,6 +298,7 @@ class _Exporter:
         have: frozenset[str],
         cancel: CancelToken | None,
         progress: Progress | None,
+        allow_missing: bool,
     ) -> None:
         self.services = services
         self.path = path
@@ -267,7 +309,8 @@ class _Exporter:
         self.progress = progress
         self.spool: Path | None = None
         self.downloads = 0
-        self.skipped: list[str] = list(plan.skipped)
+        self.skipped: list[MissingArchive] = list(plan.skipped)
+        self.allow_missing = allow_missing
 
     def run(self) -> ExportResult:
         if not self.path.parent.is_dir():
@@ -284,6 +327,9 @@ class _Exporter:
     def _write(self) -> ExportResult:
         plan = self.plan
         charts, records, files = self._charts()
+        self.skipped = _with_profiles(self.skipped, plan.profiles, [registry for registry, _ in plan.registries])
+        if self.skipped and not self.allow_missing:
+            raise IncompleteBundle(tuple(self.skipped))
         layers, config = self._catalog(records, files)
         # What a delta may leave out: archives and catalog layers a target can hold — never the
         # registry records or the archive list, whatever a have file says.
@@ -342,23 +388,22 @@ class _Exporter:
         return charts, records, files
 
     def _chart(self, wanted: WantedArchive) -> tuple[Artifact, ArchiveRecord, VersionFiles] | None:
-        label = f"{wanted.registry.name}/{wanted.chart} {wanted.version}"
         try:
             tgz, source = self._archive(wanted)
         except OperationCancelled:
             raise
         except UserError as exc:  # offline, say: the bundle goes without it, and says so
-            self.skipped.append(f"{label}: {exc.message}")
+            self.skipped.append(wanted.missing(exc.message))
             return None
         digest = digest_of(tgz)
         if wanted.digest and digest != f"sha256:{wanted.digest}":
-            self.skipped.append(f"{label}: its archive does not match the digest its index states")
+            self.skipped.append(wanted.missing("its archive does not match the digest its index states"))
             return None
         try:
             chart_files = read_chart_files(tgz)
             chart = build_chart_artifact(tgz, None, self._created(wanted), archive_source=source)
         except (ChartArtifactError, ChartArchiveError) as exc:
-            self.skipped.append(f"{label}: Helm would refuse to push it ({exc.message})")
+            self.skipped.append(wanted.missing(f"Helm would refuse to push it ({exc.message})"))
             return None
         record = ArchiveRecord(wanted.ref, wanted.registry.name, wanted.chart, wanted.version, digest, wanted.pinned)
         files = VersionFiles(wanted.version, digest, chart_files.readme, chart_files.values, chart_files.schema)
@@ -421,6 +466,7 @@ class _Exporter:
             tuple(profile_digests),
             archive_digest,
             tuple(file_digests),
+            tuple(self.skipped),
         )
         ordered = sorted(layers.values(), key=_layer_order)
         limits = LayoutLimits()

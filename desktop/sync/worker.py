@@ -403,10 +403,17 @@ class BackgroundWorker:
         return outcome
 
     def export_bundle(
-        self, path: Path, selection: ExportSelection, *, confirmed: bool = False, cancel: CancelToken | None = None
+        self,
+        path: Path,
+        selection: ExportSelection,
+        *,
+        confirmed: bool = False,
+        allow_missing: bool = False,
+        cancel: CancelToken | None = None,
     ) -> Job[ExportResult]:
-        """Write a bundle; `confirmed`: the user agreed to a `--charts all` bundle over 2 GB. Progress
-        arrives as `job_event(id, "progress", (phase, done, total))`."""
+        """Write a bundle; `confirmed`: the user agreed to a `--charts all` bundle over 2 GB;
+        `allow_missing`: to one without the archives that cannot be carried. Progress arrives as
+        `job_event(id, "progress", (phase, done, total))`."""
         job: Job[ExportResult] = self._new_job(cancel)
 
         def run() -> ExportResult:
@@ -415,6 +422,7 @@ class BackgroundWorker:
                 path,
                 selection,
                 confirm_large=lambda _plan: confirmed,
+                allow_missing=allow_missing,
                 cancel=job.cancel,
                 progress=self._progress_of(job),
             )

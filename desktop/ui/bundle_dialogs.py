@@ -38,7 +38,7 @@ from desktop.cancellation import CancelToken
 from desktop.catalog.profiles import list_profiles
 from desktop.catalog.registries import list_registries
 from desktop.errors import OperationCancelled, UserError
-from desktop.operations.bundle_export import LARGE_BUNDLE, ExportPlan, ExportResult, ExportSelection
+from desktop.operations.bundle_export import LARGE_BUNDLE, ExportPlan, ExportResult, ExportSelection, IncompleteBundle
 from desktop.operations.bundle_import import ImportSummary, summary_lines
 from desktop.operations.bundle_publish import OciTarget, split_reference
 from desktop.sync.worker import Job
@@ -297,6 +297,24 @@ class ExportBundleDialog(QDialog):
             self.token.cancel()
             self.panel.label.setText("Cancelling…")
 
+    async def _write_without(self, incomplete: IncompleteBundle) -> bool:
+        """Ask before writing a bundle that leaves out archives it should carry."""
+        missing = incomplete.missing
+        needing = sorted({name for item in missing for name in item.profiles})
+        lines = "\n".join(f"• {item}" for item in missing[:8])
+        more = f"\n… and {len(missing) - 8:,} more" if len(missing) > 8 else ""
+        who = f"\n\nProfiles that need them: {', '.join(needing)}." if needing else ""
+        question = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Export Bundle",
+            f"{plural(len(missing), 'chart archive')} cannot be carried:\n{lines}{more}{who}\n\n"
+            "Write the bundle without them? It records what it leaves out, and importing it names the profiles.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        question.setDefaultButton(QMessageBox.StandardButton.No)
+        return bool(await finished(question) == QMessageBox.StandardButton.Yes.value)
+
     @asyncSlot(object)
     async def export_to(self, path: Path) -> ExportResult | None:
         """Write the bundle at `path`, asking first about an `all` bundle over 2 GB."""
@@ -318,24 +336,34 @@ class ExportBundleDialog(QDialog):
             if await finished(question) != QMessageBox.StandardButton.Yes.value:
                 return None
             confirmed = True
-        self.token = CancelToken()
-        self._running(True)
-        try:
-            job = self.context.worker.export_bundle(path, selection, confirmed=confirmed, cancel=self.token)
-            result = await self.panel.run(job)
-        except Exception as error:  # shown in the dialog
-            self.message.setText(_failure(self.context, error, "The export"))
-            return None
-        finally:
-            self._running(False)
-            self.token = None
+        allow_missing = False
+        while True:
+            self.token = CancelToken()
+            self._running(True)
+            try:
+                job = self.context.worker.export_bundle(
+                    path, selection, confirmed=confirmed, allow_missing=allow_missing, cancel=self.token
+                )
+                result = await self.panel.run(job)
+            except IncompleteBundle as incomplete:
+                self._running(False)
+                self.token = None
+                if not await self._write_without(incomplete):
+                    self.message.setText("Nothing was written.")
+                    return None
+                allow_missing = True
+                continue
+            except Exception as error:  # shown in the dialog
+                self.message.setText(_failure(self.context, error, "The export"))
+                return None
+            finally:
+                self._running(False)
+                self.token = None
+            break
         self.written = result
         files = ", ".join(str(part) for part in result.parts)
-        left = (
-            f"\nNot carried: {plural(len(result.skipped), 'version')} — " + "; ".join(result.skipped[:5])
-            if result.skipped
-            else ""
-        )
+        shown = "; ".join(str(item) for item in result.skipped[:5])
+        left = f"\nNot carried: {plural(len(result.skipped), 'version')} — {shown}" if result.skipped else ""
         self.message.setText(
             f"Wrote {files} ({human_size(result.written.size)}): {plural(result.archives, 'chart archive')}"
             f"{', a delta' if result.left_out else ''}.\nsha256 {result.written.sha256}{left}"

@@ -268,3 +268,41 @@ def test_subscribing_where_nothing_was_published_says_what_to_do(
         dialog.reject()
     finally:
         site.stop()
+
+
+def test_export_asks_before_leaving_out_an_archive_a_profile_needs(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo, tmp_path: Path
+) -> None:
+    """Issue 25 item 2: the export said '1 chart archive' and 'Bundle written' while the profile's
+    second chart could not be fetched; now it asks, No writes nothing, Yes writes and records it."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop.profiles.model import Layer, Profile
+
+    repo = make_repo()
+    publish_charts(repo, {"web": {"1.0.0": chart_archive("web", "1.0.0"), "1.1.0": chart_archive("web", "1.1.0")}})
+    worker = running_app.context.worker
+    registry = worker.register(RegistryDraft("alpha", repo.url), CancelToken()).future.result(20).registry
+    layers = tuple(Layer(registry.uid, "alpha", registry.endpoint, "web", v) for v in ("1.0.0", "1.1.0"))
+    worker.save_profile(Profile(uid="", name="edge", layers=layers)).result(10)
+    del repo.files["/web-1.1.0.tgz"]
+    dialog = running_app.window.bundle_actions.open_export()
+    qtbot.waitUntil(lambda: dialog.estimate_label.text().startswith("About"), timeout=10000)
+    dialog.profile_list.item(0).setCheckState(Qt.CheckState.Checked)
+    for answer, written in ((QMessageBox.StandardButton.No, False), (QMessageBox.StandardButton.Yes, True)):
+        dialog.export_to(tmp_path / "edge.tar")
+        qtbot.waitUntil(lambda: any(box.isVisible() for box in dialog.findChildren(QMessageBox)), timeout=20000)
+        box = next(box for box in dialog.findChildren(QMessageBox) if box.isVisible())
+        assert "1 chart archive cannot be carried" in box.text() and "alpha/web 1.1.0" in box.text()
+        assert "Profiles that need them: edge." in box.text()
+        assert box.defaultButton() is box.button(QMessageBox.StandardButton.No)
+        box.button(answer).click()
+        if written:
+            qtbot.waitUntil(lambda: dialog.written is not None, timeout=20000)
+            assert "Not carried: 1 version — alpha/web 1.1.0:" in dialog.message.text()
+        else:
+            qtbot.waitUntil(lambda: dialog.message.text() == "Nothing was written.", timeout=10000)
+            assert not (tmp_path / "edge.tar").exists()
+    layout = open_layout(tmp_path / "edge.tar")
+    assert [chart.ref_name for chart in layout.charts] == ["alpha/web:1.0.0"]
+    dialog.close()
