@@ -32,6 +32,11 @@ class AppPaths:
         return self.data_dir / "catalog.sqlite3"
 
     @property
+    def trusted_keys(self) -> Path:
+        """The OpenPGP public keys this site trusts, one armored file each (never a secret key)."""
+        return trusted_keys_beside(self.catalog)
+
+    @property
     def log_file(self) -> Path:
         return self.log_dir / "chartkeeper.log"
 
@@ -82,6 +87,11 @@ def _folder_problem(folder: Path, error: OSError) -> str:
         where = blocker if blocker is not None else folder.parent
         return f"Chartkeeper cannot create the folder {folder}: no permission to write in {where}; {choose}."
     return f"Chartkeeper cannot create the folder {folder} ({error.strerror or error}); {choose}."
+
+
+def trusted_keys_beside(catalog: Path) -> Path:
+    """The trusted keys' folder of the home whose catalog is `catalog`: they travel together."""
+    return catalog.parent / "trusted-keys"
 
 
 def resolve_paths(home: str | os.PathLike[str] | None = None) -> AppPaths:

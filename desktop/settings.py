@@ -93,6 +93,11 @@ SETTING_RULES: dict[str, SettingRule] = {
             "MB",
         ),
         SettingRule(
+            "bundle_signatures",
+            "Bundle signatures",
+            "off | report (say who signed a bundle) | require (import only bundles a trusted key signed)",
+        ),
+        SettingRule(
             "oci_requests_per_sync",
             "OCI requests per sync",
             "requests one OCI sync may make (listings, manifests, metadata): a registry whose listings"
@@ -120,6 +125,7 @@ class TenantSettings:
     render_timeout_seconds: float = 60.0
     render_memory_mb: int = 1024
     oci_requests_per_sync: int = 100_000
+    bundle_signatures: str = "report"
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> TenantSettings:
@@ -152,6 +158,7 @@ class TenantSettings:
 
 
 _TRUE = {"true", "yes", "on", "1"}
+_CHOICES = {"bundle_signatures": ("off", "report", "require")}
 _KUBE_VERSION = re.compile(r"v?[0-9]{1,3}\.[0-9]{1,4}(\.[0-9]{1,6})?")
 _FALSE = {"false", "no", "off", "0"}
 
@@ -174,6 +181,10 @@ def _checked(rule: SettingRule, kind: type, value: Any) -> Any:
             problem = proxy_problem(text)
             if problem:
                 raise ValidationError(problem)
+        if rule.key in _CHOICES:
+            if text.lower() not in _CHOICES[rule.key]:
+                raise ValidationError(f"{rule.label} is one of {', '.join(_CHOICES[rule.key])}.")
+            return text.lower()
         if rule.key == "kube_version":
             if not _KUBE_VERSION.fullmatch(text):
                 raise ValidationError(f"{rule.label} is a version such as 1.31.0.")

@@ -21,7 +21,14 @@ from desktop.bundle import media_types as types
 from desktop.bundle.bounded_json import load_json
 from desktop.bundle.descriptors import Descriptor, parse_annotations, parse_descriptor
 from desktop.bundle.errors import BundleError
-from desktop.bundle.layout_record import OCI_LAYOUT_FILE, LayoutRecord, index_json, ref_name_of
+from desktop.bundle.layout_record import (
+    OCI_LAYOUT_FILE,
+    SIGNATURE_MAX,
+    SIGNATURE_MEMBER,
+    LayoutRecord,
+    index_json,
+    ref_name_of,
+)
 from desktop.bundle.parts import Part, PartSequence, RangeReader, SequentialReader
 from desktop.bundle.tar_format import BLOCK, padded, parse_header
 from desktop.cancellation import CancelToken
@@ -118,8 +125,12 @@ class VerifiedLayout:
         artifacts: list[LayoutArtifact],
         catalog: LayoutArtifact,
         record: LayoutRecord,
+        index: bytes = b"",
+        signature: bytes | None = None,
     ) -> None:
         self.parts = tuple(part.path for part in parts)
+        self.index = index  # index.json's bytes: the root of every digest, what a signature signs
+        self.signature = signature  # the OpenPGP detached signature of index.json it carries, if any
         self.size = sum(part.size for part in parts)
         self.artifacts = tuple(artifacts)  # sorted by ref name, the catalog among them
         self.catalog = catalog
@@ -270,8 +281,10 @@ def _scan(
                     raise BundleError(f"Blob {blob.group(1)[:12]}… is {header.size:,} bytes, over the limit: refused.")
                 blobs[blob.group(1)] = _Member(reader.offset, header.size)
                 _hash_member(reader, parts, header.size, blob.group(1), cancel, progress, estimate)
-            elif name in ("index.json", "oci-layout"):
-                limit = limits.max_index_bytes if name == "index.json" else 4096
+            elif name in ("index.json", "oci-layout", SIGNATURE_MEMBER):
+                limit = (
+                    limits.max_index_bytes if name == "index.json" else SIGNATURE_MAX if name != "oci-layout" else 4096
+                )
                 if header.size > limit:
                     raise BundleError(f"The bundle's {name} is {header.size:,} bytes, over the limit: refused.")
                 data = reader.read(header.size)
@@ -404,7 +417,7 @@ def _verify(
         raise BundleError(f"The bundle holds blob sha256:{first[:12]}… that nothing refers to: refused.")
     final = [_with_absent(artifact, absent) for artifact in artifacts]
     catalog = next(artifact for artifact in final if artifact.ref_name == catalog.ref_name)
-    return VerifiedLayout(parts, blobs, final, catalog, record)
+    return VerifiedLayout(parts, blobs, final, catalog, record, small["index.json"], small.get(SIGNATURE_MEMBER))
 
 
 def _with_absent(artifact: LayoutArtifact, absent: frozenset[str]) -> LayoutArtifact:

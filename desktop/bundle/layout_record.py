@@ -24,6 +24,9 @@ from desktop.bundle.media_types import (
 )
 
 DEFAULT_CATALOG_REF = f"{CATALOG_REPOSITORY}:latest"
+# An OpenPGP detached signature of index.json, beside it in the tar: `gpg --verify index.json.asc index.json`.
+SIGNATURE_MEMBER = "index.json.asc"
+SIGNATURE_MAX = 64 * 1024
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from desktop.bundle.descriptors import Descriptor
 from desktop.bundle.errors import BundleError
 from desktop.bundle.layout_record import (
     OCI_LAYOUT_FILE,
+    SIGNATURE_MEMBER,
     CatalogContent,
     LayoutRecord,
     as_index_entry,
@@ -159,7 +160,12 @@ class LayoutWriter:
 
     # --- writing ------------------------------------------------------------------------------
 
-    def close(self, catalog: CatalogContent | None = None, progress: Progress | None = None) -> WrittenLayout:
+    def close(
+        self,
+        catalog: CatalogContent | None = None,
+        progress: Progress | None = None,
+        sign: Callable[[bytes], bytes] | None = None,
+    ) -> WrittenLayout:
         """Add the catalog artifact (with the layout record), write the tar, and name it."""
         self._check_open()
         catalog = catalog or CatalogContent()
@@ -167,7 +173,7 @@ class LayoutWriter:
         if catalog.ref_name in self._entries:
             raise BundleError(f"The catalog's name {catalog.ref_name} is already used by another artifact.")
         try:
-            written = self._write(catalog, progress)
+            written = self._write(catalog, progress, sign)
         except BaseException:
             self.abort()
             raise
@@ -189,7 +195,9 @@ class LayoutWriter:
             shutil.rmtree(self._spool, ignore_errors=True)
             self._spool = None
 
-    def _write(self, catalog: CatalogContent, progress: Progress | None) -> WrittenLayout:
+    def _write(
+        self, catalog: CatalogContent, progress: Progress | None, sign: Callable[[bytes], bytes] | None
+    ) -> WrittenLayout:
         for layer in catalog.layers:
             if layer.descriptor.digest in self.have:
                 self._left_out.add(layer.descriptor.digest)
@@ -216,6 +224,9 @@ class LayoutWriter:
             size, source = self._blobs[digest]
             members.append((f"blobs/sha256/{digest.partition(':')[2]}", size, source, digest))
         members.append(("index.json", len(index), index, None))
+        if sign is not None:  # before a byte is written: a key that cannot sign leaves no file behind
+            signature = sign(index)
+            members.append((SIGNATURE_MEMBER, len(signature), signature, None))
         members.append(("oci-layout", len(OCI_LAYOUT_FILE), OCI_LAYOUT_FILE, None))
         total = sum(member_size(size) for _, size, _, _ in members) + len(END_OF_ARCHIVE)
         tar = _TarParts(self.path, self.split_size, total, progress, self.cancel)

@@ -30,6 +30,18 @@ def read_password(args: argparse.Namespace) -> str | None:
     raise ValidationError("Give the password on standard input with --password-stdin (never as an argument).")
 
 
+def read_passphrase(args: argparse.Namespace, key_file: str) -> str | None:
+    """A signing key's passphrase: from standard input with `--passphrase-stdin`, else asked at a
+    terminal (empty for a key without one); None when neither can give one."""
+    if args.passphrase_stdin:
+        from desktop.files import read_stdin_text
+
+        return read_stdin_text(PASSWORD_LIMIT, "The passphrase").rstrip("\r\n") or None
+    if sys.stdin.isatty():
+        return getpass.getpass(f"Passphrase of {key_file} (empty for none): ") or None
+    return None
+
+
 def access_options(parser: argparse.ArgumentParser) -> None:
     """The options of a command that talks to an OCI registry given by URL (push, pull, mirror)."""
     parser.add_argument("--username", help="registry username (omit for none, or a registered registry's login)")

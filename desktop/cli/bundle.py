@@ -73,6 +73,12 @@ def cmd_bundle_export(ctx: Context, args: argparse.Namespace) -> int:
         have=Path(args.have) if args.have else None,
         split_size=parse_size(args.split_size) if args.split_size else None,
     )
+    sign = None
+    if args.sign_key:
+        from desktop.cli.access import read_passphrase
+        from desktop.operations.bundle_signing import signer_for
+
+        sign = signer_for(Path(args.sign_key), read_passphrase(args, args.sign_key))
     show = sys.stderr.isatty()
     try:
         result = export_bundle(
@@ -81,6 +87,7 @@ def cmd_bundle_export(ctx: Context, args: argparse.Namespace) -> int:
             selection,
             confirm_large=lambda _plan: args.yes,
             allow_missing=args.allow_missing,
+            sign=sign,
             progress=_progress(show),
         )
     finally:
@@ -100,6 +107,36 @@ def cmd_bundle_export(ctx: Context, args: argparse.Namespace) -> int:
         f"{plural(result.archives, 'chart archive')}{left}."
     )
     print(f"sha256 {written.sha256}")
+    if sign is not None:
+        print("Signed: `chartkeeper bundle signature` writes index.json.asc out for `gpg --verify`.")
+    return EXIT_OK
+
+
+def cmd_bundle_sign(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.bundle.layout_reader import open_layout
+    from desktop.cli.access import read_passphrase
+    from desktop.operations.bundle_signing import bundle_verdict, sign_bundle
+
+    sign_bundle(Path(args.file), Path(args.key), read_passphrase(args, args.key))
+    verdict = bundle_verdict(open_layout(Path(args.file)), ctx.paths.trusted_keys)
+    print(f"Signed {args.file}: {verdict}.")
+    return EXIT_OK
+
+
+def cmd_bundle_signature(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.bundle.errors import BundleError
+    from desktop.bundle.layout_reader import open_layout
+    from desktop.files import write_output_file
+
+    layout = open_layout(Path(args.file))
+    if layout.signature is None:
+        raise BundleError(f"{args.file} is not signed: sign it with `chartkeeper bundle sign {args.file} --key KEY`.")
+    write_output_file(Path(args.output_file), layout.signature)
+    if args.index:
+        write_output_file(Path(args.index), layout.index)
+    index = args.index or "index.json"
+    hint = "" if args.index else f" (tar xf {args.file} index.json)"
+    print(f"Wrote {args.output_file}: verify it with gpg --verify {args.output_file} {index}{hint}.")
     return EXIT_OK
 
 
@@ -133,6 +170,9 @@ def cmd_bundle_inspect(ctx: Context, args: argparse.Namespace) -> int:
         for item in catalog.archives
     ]
     files = [str(part) for part in layout.parts]
+    from desktop.operations.bundle_signing import bundle_verdict
+
+    verdict = bundle_verdict(layout, ctx.paths.trusted_keys)
     registries = [
         {
             "name": registry.name,
@@ -152,6 +192,7 @@ def cmd_bundle_inspect(ctx: Context, args: argparse.Namespace) -> int:
         "created": iso_time(catalog.mtime),
         "charts_chosen": catalog.config.charts,
         "delta": bool(layout.absent),
+        "signature": {"state": verdict.state, "fingerprint": verdict.fingerprint or None, "text": str(verdict)},
         "registries": registries,
         "profiles": profiles,
         "archives": charts,
@@ -161,6 +202,7 @@ def cmd_bundle_inspect(ctx: Context, args: argparse.Namespace) -> int:
         return EXIT_OK
     kind = "a delta (it leaves out what the target holds)" if layout.absent else "a full bundle"
     print(f"{', '.join(files)}: {human_size(layout.size)}, {kind}, made {document['created']}; every blob verified.")
+    print(f"Signature: {verdict}.")
     print()
     print_table(
         ["REGISTRY", "TYPE", "URL", "CHARTS", "SNAPSHOT"],
@@ -383,6 +425,8 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     export.add_argument("--have", metavar="HAVE_FILE", help="leave out what the target holds (`bundle have` there)")
     export.add_argument("--split-size", metavar="SIZE", help="cut into FILE.tar.001, .002, … of at most SIZE (4G)")
     export.add_argument("--yes", action="store_true", help="write a --charts all bundle over 2 GB without asking")
+    export.add_argument("--sign-key", metavar="KEYFILE", help="sign the bundle with this OpenPGP secret key file")
+    export.add_argument("--passphrase-stdin", action="store_true", help="read the key's passphrase from standard input")
     export.add_argument(
         "--allow-missing",
         action="store_true",
@@ -399,6 +443,22 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     )
     inspect.add_argument("file", metavar="FILE", help="the bundle (or its first part, FILE.tar.001)")
     inspect.set_defaults(handler=cmd_bundle_inspect)
+
+    sign = bundle_commands.add_parser(
+        "sign", parents=[common], help="sign a bundle's index.json with an OpenPGP key (the signature goes inside)"
+    )
+    sign.add_argument("file", metavar="FILE", help="the bundle (one file; a bundle in parts is signed at export)")
+    sign.add_argument("--key", metavar="KEYFILE", required=True, help="the secret key (gpg --export-secret-keys)")
+    sign.add_argument("--passphrase-stdin", action="store_true", help="read the key's passphrase from standard input")
+    sign.set_defaults(handler=cmd_bundle_sign)
+
+    signature = bundle_commands.add_parser(
+        "signature", parents=[common], help="write out a bundle's signature (and index.json) for gpg --verify"
+    )
+    signature.add_argument("file", metavar="FILE", help="the bundle (or its first part)")
+    signature.add_argument("-o", "--output-file", metavar="SIG.asc", required=True, help="where to write it")
+    signature.add_argument("--index", metavar="FILE", help="also write the index.json it signs here")
+    signature.set_defaults(handler=cmd_bundle_signature)
 
     do_import = bundle_commands.add_parser(
         "import",

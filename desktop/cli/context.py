@@ -68,7 +68,9 @@ class Context:
             max_size = getattr(self.args, "max_index_size", None)
             if max_size is not None:
                 override = replace(network_settings(settings), max_index_bytes=int(max_size * 1024 * 1024))
-            self._services = inline_services(db, CredentialStore(), settings, network_override=override)
+            self._services = inline_services(
+                db, CredentialStore(), settings, network_override=override, keys_folder=self.paths.trusted_keys
+            )
         return self._services
 
     def close(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from desktop import __version__
-from desktop.cli import bundle, cache, catalog, charts, desktop_entry, images, profile, registry, settings
+from desktop.cli import bundle, cache, catalog, charts, desktop_entry, images, keys, profile, registry, settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,4 +35,5 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_commands(commands, common, output)
     catalog.add_commands(commands, common, output)
     bundle.add_commands(commands, common, output)
+    keys.add_commands(commands, common, output)
     return parser

@@ -149,6 +149,7 @@ def export_bundle(
     *,
     confirm_large: Callable[[ExportPlan], bool] | None = None,
     allow_missing: bool = False,
+    sign: Callable[[bytes], bytes] | None = None,
     cancel: CancelToken | None = None,
     progress: Progress | None = None,
 ) -> ExportResult:
@@ -163,7 +164,7 @@ def export_bundle(
             "confirm it (--yes), or choose fewer charts (--charts latest)."
         )
     have = read_have_file(selection.have) if selection.have is not None else frozenset()
-    return _Exporter(services, path, selection, plan, have, cancel, progress, allow_missing).run()
+    return _Exporter(services, path, selection, plan, have, cancel, progress, allow_missing, sign).run()
 
 
 class IncompleteBundle(ValidationError):
@@ -299,7 +300,9 @@ class _Exporter:
         cancel: CancelToken | None,
         progress: Progress | None,
         allow_missing: bool,
+        sign: Callable[[bytes], bytes] | None = None,
     ) -> None:
+        self.sign = sign  # signs index.json: the signature goes into the bundle beside it
         self.services = services
         self.path = path
         self.selection = selection
@@ -346,7 +349,7 @@ class _Exporter:
             content = CatalogContent(
                 tuple(layers), config, {CREATED: rfc3339(plan.mtime)}, f"{CATALOG_REPOSITORY}:{date_tag(plan.mtime)}"
             )
-            written = writer.close(content, self._bytes_progress)
+            written = writer.close(content, self._bytes_progress, self.sign)
         return ExportResult(written, plan, len(charts), len(written.absent), self.skipped)
 
     def _bytes_progress(self, done: int, total: int) -> None:

@@ -58,6 +58,7 @@ from desktop.operations.bundle_catalog import (
     public_endpoint,
     shard_digests,
 )
+from desktop.operations.bundle_signing import check_bundle_signature
 from desktop.operations.services import Services
 from desktop.operations.sync_run import ShrinkRule, hold_reason
 from desktop.profiles.model import NAME_MAX, Layer, Profile
@@ -93,6 +94,7 @@ class ImportSummary:
     notes: list[str] = field(default_factory=list)
     # (profile, what did not come): archives the bundle records as left out that a profile's layers use
     incomplete: list[tuple[str, str]] = field(default_factory=list)
+    signature: str | None = None  # who signed the bundle, as judged against the trusted keys
     mirror_items: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     def count(self, action: str) -> int:
@@ -105,6 +107,8 @@ def summary_lines(summary: ImportSummary) -> list[str]:
 
     head = "Dry run: nothing was changed. The import would do this" if summary.dry_run else "Imported"
     lines = [f"{head} — bundle of {bundle_day(summary.bundle_date)}:"]
+    if summary.signature is not None:
+        lines.append(f"  signature: {summary.signature}")
     for outcome in summary.registries:
         d = outcome.diff
         counts = f"{outcome.versions:,} versions"
@@ -184,8 +188,10 @@ def import_bundle(
     cancel: CancelToken | None = None,
     progress: Progress | None = None,
 ) -> ImportSummary:
-    """Verify the bundle, then import it in one transaction (rolled back for a dry run)."""
+    """Verify the bundle and its signature (under the tenant's bundle_signatures rule), then import
+    it in one transaction (rolled back for a dry run)."""
     layout, catalog = inspect_bundle(path, cancel=cancel, progress=progress)
+    verdict = check_bundle_signature(layout, services.keys_folder, services.settings.bundle_signatures)
     carried = carried_charts(layout, catalog)
     options = ImportOptions(
         dry_run=dry_run,
@@ -193,9 +199,12 @@ def import_bundle(
         shrink_threshold_percent=services.settings.shrink_threshold_percent,
         origin_source=path.name,
     )
-    return services.catalog(
+    summary = services.catalog(
         apply_import, catalog, LayoutLayers(layout), layout, carried, options, services.clock(), cancel, progress
     )
+    if verdict is not None:
+        summary.signature = str(verdict)
+    return summary
 
 
 def read_layout_catalog(layout: VerifiedLayout) -> BundleCatalog:

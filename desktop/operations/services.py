@@ -7,6 +7,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from desktop.settings import TenantSettings
@@ -32,6 +33,7 @@ class Services:
     settings: TenantSettings = field(default_factory=TenantSettings)
     clock: Callable[[], float] = time.time
     network_override: NetworkSettings | None = None  # the CLI's --max-index-size, say
+    keys_folder: Path | None = None  # the site's trusted OpenPGP keys (None: none are trusted)
 
     def catalog(self, step: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         return self.run_on_catalog(step, *args, **kwargs)  # type: ignore[return-value]
@@ -51,10 +53,11 @@ def inline_services(
     settings: TenantSettings | None = None,
     clock: Callable[[], float] = time.time,
     network_override: NetworkSettings | None = None,
+    keys_folder: Path | None = None,
 ) -> Services:
     """Services whose catalog steps run at once on `db`, in the calling thread (the CLI, tests)."""
 
     def run(step: Callable[..., object], *args: object, **kwargs: object) -> object:
         return step(db, *args, **kwargs)
 
-    return Services(run, credentials, settings or TenantSettings(), clock, network_override)
+    return Services(run, credentials, settings or TenantSettings(), clock, network_override, keys_folder)

@@ -166,6 +166,11 @@ def sync_subscription(
     rule = ShrinkRule(services.settings.shrink_threshold_percent, accept_removals)
 
     def fetch(pending: PendingSync) -> FetchedCatalog:
+        if services.settings.bundle_signatures == "require":
+            raise BundleError(
+                "A published catalog carries no signature yet, and this site accepts only bundles signed by a "
+                "trusted key (bundle_signatures is require): import signed bundle files instead."
+            )
         registry = pending.registry
         password = services.credentials.get_password(registry.uid) if registry.username else None
         return fetch_catalog(services, oci_access(registry, password), pending.state.content_digest, cancel, progress)

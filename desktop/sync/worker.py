@@ -64,6 +64,7 @@ from desktop.operations.settings import save_tenant_settings
 from desktop.operations.subscriptions import subscribe
 from desktop.operations.sync import sync_registry
 from desktop.operations.sync_run import PendingSync, SyncResult, end_sync_failed
+from desktop.paths import trusted_keys_beside
 from desktop.profiles.model import Profile
 from desktop.profiles.palette_import import Choices, ImportPlan
 from desktop.profiles.schema_process import SchemaChecks
@@ -567,7 +568,8 @@ class BackgroundWorker:
     # --- plumbing ---------------------------------------------------------------------------------
 
     def _services(self) -> Services:
-        return Services(self._on_writer, self._credentials, self._settings, self._clock)
+        keys = trusted_keys_beside(self._catalog_path)
+        return Services(self._on_writer, self._credentials, self._settings, self._clock, keys_folder=keys)
 
     def _on_writer(self, step: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a catalog step on the writer thread and wait for it (from a pool thread)."""
