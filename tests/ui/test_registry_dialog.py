@@ -49,7 +49,7 @@ def fill(
     qtbot.keyClicks(dialog.name_edit, name)
     qtbot.keyClicks(dialog.endpoint_edit, endpoint)
     if username:
-        dialog.no_auth_check.setChecked(False)
+        dialog.set_auth("basic")
         qtbot.keyClicks(dialog.username_edit, username)
         qtbot.keyClicks(dialog.password_edit, password)
 
@@ -68,10 +68,10 @@ def test_fields_are_checked_as_typed(running_app: RunningApp, qtbot: QtBot, make
     dialog.endpoint_edit.clear()
     qtbot.keyClicks(dialog.endpoint_edit, "https://charts.example.com")
     assert dialog.confirm_button.isEnabled()
-    dialog.no_auth_check.setChecked(False)
+    dialog.set_auth("basic")
     assert dialog.username_edit.isVisibleTo(dialog) and dialog.password_edit.isVisibleTo(dialog)
     assert not dialog.confirm_button.isEnabled()
-    dialog.no_auth_check.setChecked(True)
+    dialog.set_auth("none")
     assert not dialog.username_edit.isVisibleTo(dialog)
     assert dialog.confirm_button.isEnabled()
 
@@ -259,7 +259,7 @@ def test_the_dialog_opens_as_tall_as_its_fields_and_grows_for_more(running_app: 
     qtbot.waitExposed(dialog)
     assert dialog.height() <= needed_height(dialog, dialog.width()) + 4
     before = dialog.height()
-    dialog.no_auth_check.setChecked(False)  # Username and Password appear
+    dialog.set_auth("basic")  # Username and Password appear
     qtbot.waitUntil(lambda: dialog.height() > before + 40, timeout=2000)
     assert dialog.height() >= needed_height(dialog, dialog.width())
     dialog.reject()
@@ -271,7 +271,7 @@ def test_labels_have_mnemonics_for_every_field(running_app: RunningApp) -> None:
     dialog = open_add_dialog(running_app)
     labels = [label for label in dialog.findChildren(QLabel) if label.buddy() is not None]
     texts = sorted(label.text() for label in labels)
-    assert len(texts) == 11 and all("&" in text for text in texts), texts
+    assert len(texts) == 12 and all("&" in text for text in texts), texts
     keys = [text[text.index("&") + 1].lower() for text in texts]
     assert len(set(keys)) == len(keys), texts
     dialog.reject()
