@@ -106,9 +106,13 @@ class RegistryHttp:
         return self._clients[scheme]
 
     def may_send_credentials(self, url: str) -> bool:
+        """A login goes to the registry's own origin (elsewhere only when the tenant allows it); a
+        token to its own origin alone, whatever the setting: it is the registry's, not a chart host's."""
         if not self.access.has_credentials:
             return False
-        return origin(url) == self._origin or self.settings.credentials_to_other_hosts
+        if origin(url) == self._origin:
+            return True
+        return self.settings.credentials_to_other_hosts and not self.access.token
 
     def _authorization(self) -> str:
         if self.access.token:

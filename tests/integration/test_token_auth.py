@@ -109,6 +109,26 @@ def test_a_redirect_to_another_host_gets_no_token(engine: CatalogHarness, make_r
     assert TOKEN not in repr(RegistryDraft("x", "y", password=TOKEN, token_auth=True))
 
 
+def test_a_token_stays_home_even_where_the_tenant_lets_logins_travel(make_repo: MakeRepo) -> None:
+    """Credentials to other hosts (Tenant settings) is for a username and password, as Helm's
+    --pass-credentials: a chart on another host never gets the token."""
+    from desktop.net.client import RegistryAccess, RegistryHttp
+    from desktop.net.settings import NetworkSettings
+
+    elsewhere = make_repo(host="127.0.0.2")
+    elsewhere.put("/web-1.0.0.tgz", b"archive")
+    repo = make_repo(bearer=TOKEN)
+    repo.redirects["/web-1.0.0.tgz"] = (307, elsewhere.url + "/web-1.0.0.tgz")
+    settings = NetworkSettings(timeout=5, credentials_to_other_hosts=True)
+    with RegistryHttp(RegistryAccess(repo.url, token=TOKEN), settings) as client:
+        assert client.get(repo.url + "/web-1.0.0.tgz", max_bytes=1024, what="chart").body == b"archive"
+        assert client.may_send_credentials(repo.url + "/index.yaml")
+    assert repo.requests[0].headers.get("authorization") == f"Bearer {TOKEN}"
+    assert all("authorization" not in r.headers for r in elsewhere.requests)
+    with RegistryHttp(RegistryAccess(repo.url, "ops", "pw"), settings) as login:  # a login does travel
+        assert login.may_send_credentials(elsewhere.url + "/web-1.0.0.tgz")
+
+
 def test_switching_between_a_password_and_a_token_needs_the_new_secret(
     engine: CatalogHarness, make_repo: MakeRepo
 ) -> None:
