@@ -5,6 +5,7 @@ files its repositories' `caFile` entries point to, written beside it."""
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,9 +136,10 @@ def _header(profile: Profile, repositories: dict[str, dict[str, Any]], refs: dic
             f"    if the registry also takes the token as a password, set {user} (the name it wants) and "
             f"{password} to the token ({login} uses them);"
         )
+        named = shlex.quote(re.sub(r"\s+", " ", profile.name))
         lines.append(
             "    otherwise copy its charts to an OCI registry helm can log in to (`chartkeeper mirror --profile"
-            " NAME oci://HOST/PATH`) and export with --mirror oci://HOST/PATH."
+            f" {named} oci://HOST/PATH`) and export with --mirror oci://HOST/PATH."
         )
     if any(entry.get("caFile") for entry in repositories.values()):
         lines.append("caFile paths are relative to this file's folder: keep the .pem files beside it.")

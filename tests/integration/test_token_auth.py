@@ -77,7 +77,7 @@ def test_a_token_registry_from_the_command_line_and_nowhere_the_token_leaks(
     assert helmfile.returncode == 0, helmfile.stderr
     header = (tmp_path / "helmfile.yaml").read_text()
     assert "repository tok: needs a token (Authorization: Bearer), which helmfile cannot send" in header
-    assert "TOK_PASSWORD to the token" in header and "chartkeeper mirror --profile" in header
+    assert "TOK_PASSWORD to the token" in header and "chartkeeper mirror --profile edge oci://" in header
     bundle = run("bundle", "export", "-o", str(tmp_path / "site.tar"), "--charts", "profiles")
     assert bundle.returncode == 0, bundle.stderr
     archives = [r for r in repo.requests if r.path.endswith("web-1.0.0.tgz")]
