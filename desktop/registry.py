@@ -13,13 +13,14 @@ from desktop.net.urls import redacted_userinfo
 
 NAME_MAX = 64
 RegistryKind = Literal["helm", "oci"]  # a classic index.yaml repository, or an OCI registry
+AuthKind = Literal["none", "basic", "token"]  # as Palette's credential_type: noAuth, basic, token
 REGISTRY_KINDS: tuple[RegistryKind, ...] = ("helm", "oci")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 @dataclass(frozen=True)
 class Registry:
-    """A registered registry as the catalog keeps it; its password lives in the OS keyring."""
+    """A registered registry as the catalog keeps it; its password or token lives in the OS keyring."""
 
     id: int
     uid: str  # stable key for the keyring entry, so renaming keeps the password
@@ -33,10 +34,16 @@ class Registry:
     created_at: float = 0.0
     plain_http: bool = False  # OCI only: no TLS, when the user asks for it (helm --plain-http)
     chart_names: tuple[str, ...] = ()  # OCI only: the charts to read when the registry lists none
+    token_auth: bool = False  # the keyring holds a token, sent as `Authorization: Bearer`; no username
+
+    @property
+    def auth(self) -> AuthKind:
+        return "token" if self.token_auth else "basic" if self.username is not None else "none"
 
     @property
     def is_private(self) -> bool:
-        return self.username is not None
+        """Whether the keyring holds a secret for it (a password or a token)."""
+        return self.username is not None or self.token_auth
 
     @property
     def is_oci(self) -> bool:
@@ -45,7 +52,8 @@ class Registry:
 
 @dataclass(frozen=True)
 class RegistryDraft:
-    """What the user typed into Add / Edit Helm Registry (or the CLI's flags), before it is checked."""
+    """What the user typed into Add / Edit Helm Registry (or the CLI's flags), before it is checked.
+    With `token_auth`, `password` carries the token: the keyring keeps either under the same entry."""
 
     name: str
     endpoint: str
@@ -58,11 +66,28 @@ class RegistryDraft:
     kind: RegistryKind = "helm"
     plain_http: bool = False
     chart_names: tuple[str, ...] = ()
+    token_auth: bool = False
+
+    @property
+    def auth(self) -> AuthKind:
+        return "token" if self.token_auth else "basic" if self.username is not None else "none"
+
+    @property
+    def is_private(self) -> bool:
+        return self.username is not None or self.token_auth
 
     def cleaned(self) -> RegistryDraft:
         """Trimmed and validated; raises ValidationError naming the first problem."""
         username = (self.username or "").strip() or None
-        if username is None and self.password:
+        if self.token_auth:
+            if username is not None:
+                raise ValidationError(
+                    "A token is sent without a username: choose Username and password, or give the token alone."
+                )
+            if not (self.password or "").strip() and not self.keep_password:
+                raise ValidationError("Give the token, or turn on No Authentication.")
+            validate_token(self.password or "")
+        elif username is None and self.password:
             raise ValidationError("A password needs a username: give both, or neither for No Authentication.")
         if username is not None and not self.password and not self.keep_password:
             raise ValidationError(f"Give the password for '{username}', or turn on No Authentication.")
@@ -74,10 +99,18 @@ class RegistryDraft:
             name=validate_name(self.name),
             endpoint=validate_oci_endpoint(self.endpoint) if oci else validate_endpoint(self.endpoint),
             username=username,
-            password=self.password or None,
+            password=((self.password or "").strip() if self.token_auth else self.password) or None,
             plain_http=self.plain_http and oci,
             chart_names=validate_chart_names(self.chart_names) if oci else (),
         )
+
+
+def validate_token(token: str) -> str:
+    """A token as an `Authorization: Bearer` header can carry it: printable ASCII, no spaces inside."""
+    token = token.strip()
+    if any(ch.isspace() or not ch.isascii() or not ch.isprintable() for ch in token):
+        raise ValidationError("The token has spaces, control or non-ASCII characters in it: paste the token alone.")
+    return token
 
 
 def validate_name(name: str) -> str:

@@ -1,4 +1,4 @@
-"""Registry passwords in the OS keyring, and nowhere else; a clear error when no keyring works."""
+"""Registry passwords and tokens in the OS keyring, and nowhere else; a clear error when no keyring works."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ _NO_KEYRING = (
 
 
 class CredentialStore:
-    """Passwords keyed by a registry's stable uid. `backend` is for embedding; by default the
-    keyring library picks the platform's keyring. Every call gives up after `timeout` seconds: a
-    locked keyring can sit waiting for an unlock prompt nobody sees."""
+    """Passwords (or a token-authenticated registry's token) keyed by a registry's stable uid.
+    `backend` is for embedding; by default the keyring library picks the platform's keyring. Every
+    call gives up after `timeout` seconds: a locked keyring can sit waiting for an unlock prompt
+    nobody sees."""
 
     def __init__(self, backend: Any = None, timeout: float = 60.0) -> None:
         self._backend = backend

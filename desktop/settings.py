@@ -66,7 +66,8 @@ SETTING_RULES: dict[str, SettingRule] = {
         SettingRule(
             "credentials_to_other_hosts",
             "Credentials to other hosts",
-            "send a registry's credentials to chart hosts other than its own (off, as in Helm 3.6.1+)",
+            "send a registry's username and password to chart hosts other than its own (off, as in Helm 3.6.1+;"
+            " a token never is)",
         ),
         SettingRule(
             "oci_versions_per_sync", "OCI versions per sync", "new versions of a chart read per OCI sync", 1, 100_000

@@ -246,4 +246,9 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (registry_id, digest)
         ) WITHOUT ROWID""",
     ],
+    [
+        # Issue 21: token authentication. The keyring entry holds a token rather than a password,
+        # sent as `Authorization: Bearer`; such a registry has no username.
+        "ALTER TABLE registries ADD COLUMN token_auth INTEGER NOT NULL DEFAULT 0",
+    ],
 ]

@@ -13,7 +13,7 @@ from desktop.registry import Registry, RegistryDraft
 
 _COLUMNS = (
     "id, uid, name, endpoint, sync_enabled, username, ca_pem, insecure_skip_tls_verify, kind, created_at, plain_http,"
-    " chart_names"
+    " chart_names, token_auth"
 )
 
 
@@ -39,6 +39,7 @@ def _registry(row: sqlite3.Row | tuple[Any, ...]) -> Registry:
         created_at=row[9],
         plain_http=bool(row[10]),
         chart_names=tuple(json.loads(row[11])),
+        token_auth=bool(row[12]),
     )
 
 
@@ -83,7 +84,7 @@ def insert_registry(db: sqlite3.Connection, draft: RegistryDraft, uid: str, now:
     ensure_name_free(db, draft.name)
     cursor = db.execute(
         "INSERT INTO registries (uid, name, endpoint, sync_enabled, username, ca_pem, insecure_skip_tls_verify,"
-        " created_at, kind, plain_http, chart_names) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " created_at, kind, plain_http, chart_names, token_auth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             uid,
             draft.name,
@@ -96,6 +97,7 @@ def insert_registry(db: sqlite3.Connection, draft: RegistryDraft, uid: str, now:
             draft.kind,
             int(draft.plain_http),
             json.dumps(list(draft.chart_names)),
+            int(draft.token_auth),
         ),
     )
     registry_id = int(cursor.lastrowid or 0)
@@ -108,7 +110,7 @@ def update_registry(db: sqlite3.Connection, registry_id: int, draft: RegistryDra
     ensure_name_free(db, draft.name, except_id=registry_id)
     db.execute(
         "UPDATE registries SET name = ?, endpoint = ?, sync_enabled = ?, username = ?, ca_pem = ?,"
-        " insecure_skip_tls_verify = ?, plain_http = ?, chart_names = ? WHERE id = ?",
+        " insecure_skip_tls_verify = ?, plain_http = ?, chart_names = ?, token_auth = ? WHERE id = ?",
         (
             draft.name,
             draft.endpoint,
@@ -118,6 +120,7 @@ def update_registry(db: sqlite3.Connection, registry_id: int, draft: RegistryDra
             int(draft.insecure_skip_tls_verify),
             int(draft.plain_http),
             json.dumps(list(draft.chart_names)),
+            int(draft.token_auth),
             registry_id,
         ),
     )

@@ -42,6 +42,21 @@ def read_passphrase(args: argparse.Namespace, key_file: str) -> str | None:
     return None
 
 
+def read_token(args: argparse.Namespace) -> str | None:
+    """The token for `--token-stdin`, from standard input only (never an argument, never asked at a
+    terminal where it would be typed blind); None without the option."""
+    if not getattr(args, "token_stdin", False):
+        return None
+    if args.password_stdin:
+        raise ValidationError("--token-stdin and --password-stdin exclude each other: a token needs no password.")
+    from desktop.files import read_stdin_text
+
+    token = read_stdin_text(PASSWORD_LIMIT, "The token").strip()
+    if not token:
+        raise ValidationError("No token arrived on standard input.")
+    return token
+
+
 def access_options(parser: argparse.ArgumentParser) -> None:
     """The options of a command that talks to an OCI registry given by URL (push, pull, mirror)."""
     parser.add_argument("--username", help="registry username (omit for none, or a registered registry's login)")

@@ -90,6 +90,8 @@ def cmd_profile_export(ctx: Context, args: argparse.Namespace) -> int:
 
     path = Path(args.file) if args.file else None
     export = export_profile(_services(ctx), args.name, args.format, path, args.mirror)
+    for note in export.notes:
+        warn(note)
     if path is None:
         sys.stdout.write(export.text)
         for file_name in export.files:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from desktop.cli.access import read_password
+from desktop.cli.access import read_password, read_token
 from desktop.cli.arguments import count, days, size_mb
 from desktop.cli.context import Context
 from desktop.cli.exit_codes import EXIT_ERROR, EXIT_OK
@@ -30,12 +30,14 @@ def cmd_registry_add(ctx: Context, args: argparse.Namespace) -> int:
     oci = args.url.strip().lower().startswith("oci://")
     if (args.plain_http or args.charts) and not oci:
         raise ValidationError("--plain-http and --charts are for OCI registries (oci:// endpoints).")
+    token = read_token(args)
     draft = RegistryDraft(
         name=args.name,
         endpoint=args.url,
         sync_enabled=not args.no_sync,
         username=args.username,
-        password=read_password(args),
+        password=token if token is not None else read_password(args),
+        token_auth=token is not None,
         ca_pem=ca_pem,
         insecure_skip_tls_verify=args.insecure_skip_tls_verify,
         kind="oci" if oci else "helm",
@@ -95,7 +97,7 @@ def cmd_registry_list(ctx: Context, args: argparse.Namespace) -> int:
                     "type": s.registry.kind,
                     "url": s.registry.endpoint,
                     "sync": s.registry.sync_enabled,
-                    "auth": "basic" if s.registry.is_private else "none",
+                    "auth": s.registry.auth,
                     "charts": s.chart_count,
                     "versions": s.version_count,
                     "last_sync": iso_time(s.state.last_success_at),
@@ -117,7 +119,7 @@ def cmd_registry_list(ctx: Context, args: argparse.Namespace) -> int:
                 s.registry.name,
                 s.registry.endpoint,
                 "on" if s.registry.sync_enabled else "off",
-                "private" if s.registry.is_private else "public",
+                {"none": "public", "basic": "private", "token": "token"}[s.registry.auth],
                 s.chart_count,
                 local_time(s.state.last_success_at),
                 _status_text(s.state),
@@ -329,7 +331,13 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     )
     add.add_argument("name", metavar="NAME")
     add.add_argument("url", metavar="URL")
-    add.add_argument("--username", help="registry username (omit for No Authentication)")
+    login = add.add_mutually_exclusive_group()
+    login.add_argument("--username", help="registry username (omit for No Authentication)")
+    login.add_argument(
+        "--token-stdin",
+        action="store_true",
+        help="read a token from standard input, sent as `Authorization: Bearer` (instead of a username)",
+    )
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.add_argument("--ca-file", metavar="FILE", help="the registry's X509 certificate (PEM or DER)")
     add.add_argument("--insecure-skip-tls-verify", action="store_true", help="skip the server certificate check")

@@ -21,22 +21,30 @@ class Reachable(Protocol):
     def insecure_skip_tls_verify(self) -> bool: ...
     @property
     def plain_http(self) -> bool: ...
+    @property
+    def token_auth(self) -> bool: ...
 
 
-def http_access(registry: Reachable, password: str | None) -> RegistryAccess:
-    """A classic repository's endpoint, TLS settings and login."""
+def http_access(registry: Reachable, secret: str | None) -> RegistryAccess:
+    """A classic repository's endpoint, TLS settings and login (`secret`: its password, or its token)."""
+    if registry.token_auth:
+        return RegistryAccess(
+            registry.endpoint, None, None, registry.ca_pem, registry.insecure_skip_tls_verify, token=secret
+        )
     return RegistryAccess(
-        registry.endpoint, registry.username, password, registry.ca_pem, registry.insecure_skip_tls_verify
+        registry.endpoint, registry.username, secret, registry.ca_pem, registry.insecure_skip_tls_verify
     )
 
 
-def oci_access(registry: Reachable, password: str | None) -> OciAccess:
-    """An OCI registry's address, TLS settings and login."""
+def oci_access(registry: Reachable, secret: str | None) -> OciAccess:
+    """An OCI registry's address, TLS settings and login (`secret`: its password, or its token)."""
+    token = registry.token_auth
     return OciAccess(
         registry.endpoint,
-        registry.username,
-        password,
+        None if token else registry.username,
+        None if token else secret,
         registry.ca_pem,
         registry.insecure_skip_tls_verify,
         registry.plain_http,
+        token=secret if token else None,
     )

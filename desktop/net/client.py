@@ -35,17 +35,18 @@ Progress = Callable[[int, int | None], None]
 
 @dataclass(frozen=True)
 class RegistryAccess:
-    """What it takes to talk to one registry; the password never appears in a repr or a log."""
+    """What it takes to talk to one registry; the password or token never appears in a repr or a log."""
 
     endpoint: str
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     ca_pem: str | None = field(default=None, repr=False)
     insecure_skip_tls_verify: bool = False
+    token: str | None = field(default=None, repr=False)  # sent as `Authorization: Bearer`, instead of a login
 
     @property
     def has_credentials(self) -> bool:
-        return bool(self.username)
+        return bool(self.username) or bool(self.token)
 
 
 @dataclass(frozen=True)
@@ -105,11 +106,17 @@ class RegistryHttp:
         return self._clients[scheme]
 
     def may_send_credentials(self, url: str) -> bool:
+        """A login goes to the registry's own origin (elsewhere only when the tenant allows it); a
+        token to its own origin alone, whatever the setting: it is the registry's, not a chart host's."""
         if not self.access.has_credentials:
             return False
-        return origin(url) == self._origin or self.settings.credentials_to_other_hosts
+        if origin(url) == self._origin:
+            return True
+        return self.settings.credentials_to_other_hosts and not self.access.token
 
     def _authorization(self) -> str:
+        if self.access.token:
+            return "Bearer " + self.access.token
         pair = f"{self.access.username}:{self.access.password or ''}".encode()
         return "Basic " + base64.b64encode(pair).decode("ascii")
 
@@ -173,6 +180,7 @@ class RegistryHttp:
                         url,
                         sent_credentials=sent_credentials,
                         what=what,
+                        token=bool(self.access.token),
                     )
                 body, wire = read_body(response, max_bytes, self.settings, cancel, progress, what=what)
                 return Download(

@@ -104,16 +104,20 @@ def _certificate_error(error: ssl.SSLCertVerificationError, host: str) -> TLSErr
     return TLSError(f"The certificate of {host} was rejected ({message}): {_TRUST_ADVICE}.")
 
 
-def status_error(status: int, reason: str, url: str, *, sent_credentials: bool, what: str = "index") -> UserError:
-    """A user-facing error for an HTTP answer that is not what was asked for."""
+def status_error(
+    status: int, reason: str, url: str, *, sent_credentials: bool, what: str = "index", token: bool = False
+) -> UserError:
+    """A user-facing error for an HTTP answer that is not what was asked for (`token`: the login is a token)."""
     shown = clipped(redacted(url))
     reason = clipped(reason, 80)
     if status == 401:
+        if sent_credentials and token:
+            return AuthError("The registry refused the token (401 Unauthorized): check it, or give a new one.")
         if sent_credentials:
             return AuthError("The registry refused the username or password (401 Unauthorized): check them.")
         return AuthError(
             "The registry requires a login (401 Unauthorized): turn off No Authentication and give a "
-            "username and password."
+            "username and password, or a token."
         )
     if status == 403:
         return AuthError(

@@ -63,7 +63,7 @@ class RequestBudgetSpent(RegistryResponseError):
 
 @dataclass(frozen=True)
 class OciAccess:
-    """How to reach one OCI registry; the password never appears in a repr."""
+    """How to reach one OCI registry; the password or token never appears in a repr."""
 
     endpoint: str  # oci://host[:port][/base]
     username: str | None = None
@@ -71,6 +71,13 @@ class OciAccess:
     ca_pem: str | None = field(default=None, repr=False)
     insecure_skip_tls_verify: bool = False
     plain_http: bool = False
+    # Instead of a login: sent as `Authorization: Bearer` to the registry itself, and offered to its
+    # token service as an OAuth2 refresh token (an identity token, as `docker login` keeps one).
+    token: str | None = field(default=None, repr=False)
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.username is not None or bool(self.token)
 
     @property
     def base_url(self) -> str:
@@ -384,7 +391,9 @@ class OciClient:
             if response.status in ok:
                 return response
             writing = method in ("POST", "PUT")
-            raise _status_error(response, url, what, self.access.username is not None, writing=writing)
+            raise _status_error(
+                response, url, what, self.access.has_credentials, writing=writing, token=bool(self.access.token)
+            )
 
     def _spend_request(self) -> None:
         """Count one request against the budget; past it, the whole run stops with one line."""
@@ -475,6 +484,8 @@ class OciClient:
         fresh, self._fresh = self._fresh == (scope or ""), None
         if token is not None and (fresh or token[1] > time.monotonic()):
             return f"Bearer {token[0]}"
+        if self.access.token:
+            return f"Bearer {self.access.token}"
         if self._basic and self.access.username:
             pair = f"{self.access.username}:{self.access.password or ''}".encode()
             return "Basic " + base64.b64encode(pair).decode("ascii")
@@ -503,15 +514,21 @@ class OciClient:
 
     def _fetch_token(self, realm: str, params: dict[str, str]) -> tuple[str, float]:
         headers = {}
+        form: dict[str, str] | None = None
         realm_origin = origin(realm)
         # Send the password to the token service only over HTTPS, or over plain HTTP to the host of
         # a registry that is itself reached over plain HTTP (never in clear beside an HTTPS registry).
         in_clear_allowed = self._origin[0] == "http" and realm_origin[1] == self._origin[1]
-        if self.access.username and (realm_origin[0] == "https" or in_clear_allowed):
+        may_send = realm_origin[0] == "https" or in_clear_allowed
+        if self.access.token and may_send:
+            # The distribution spec's OAuth2 exchange: the token as a refresh token, in a POST's form.
+            form = {"grant_type": "refresh_token", "refresh_token": self.access.token, "client_id": "chartkeeper"}
+            form.update(params)
+        elif self.access.username and may_send:
             pair = f"{self.access.username}:{self.access.password or ''}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
         try:
-            url = str(httpx.URL(realm, params=params))
+            url = str(httpx.URL(realm, params=None if form is not None else params))
         except (httpx.InvalidURL, ValueError, TypeError):
             raise RegistryResponseError(
                 f"The registry named a token service that is not a URL ({clipped(redacted(realm))}): "
@@ -521,10 +538,15 @@ class OciClient:
             self._realm_client = http_client(
                 ssl_context_for(self.access.ca_pem, False), self.settings, self._interrupter
             )
-        with self._exchange(url), self._realm_client.stream("GET", url, headers=headers) as streamed:
+        method = "GET" if form is None else "POST"
+        with self._exchange(url), self._realm_client.stream(method, url, headers=headers, data=form) as streamed:
             self._interrupter.disarm()
             body, _ = read_body(streamed, SMALL_LIMIT, self.settings, self.cancel, None, what="token")
             response = httpx.Response(streamed.status_code, headers=streamed.headers, content=body)
+        if response.status_code in (400, 401, 403) and self.access.token:
+            raise AuthError(
+                f"The registry's token service at {host_and_port(url)} refused the token: check it, or give a new one."
+            )
         if response.status_code in (401, 403):
             if self.access.username:
                 raise AuthError(
@@ -532,7 +554,8 @@ class OciClient:
                     "check them."
                 )
             raise AuthError(
-                "The registry requires a login: turn off No Authentication and give a username and password."
+                "The registry requires a login: turn off No Authentication and give a username and password,"
+                " or a token."
             )
         if response.status_code != 200:
             raise RegistryResponseError(f"The registry's token service answered {response.status_code}.")
@@ -656,7 +679,7 @@ def _stream_into(
 
 
 def _status_error(
-    response: OciResponse, url: str, what: str, sent_credentials: bool, *, writing: bool = False
+    response: OciResponse, url: str, what: str, sent_credentials: bool, *, writing: bool = False, token: bool = False
 ) -> UserError:
     codes: list[str] = []
     messages: list[str] = []
@@ -670,11 +693,13 @@ def _status_error(
         pass
     subject = what or clipped(redacted(url))
     if response.status == 401:
+        if sent_credentials and token:
+            return AuthError("The registry refused the token (401 Unauthorized): check it, or give a new one.")
         if sent_credentials:
             return AuthError("The registry refused the username or password (401 Unauthorized): check them.")
         return AuthError(
             "The registry requires a login (401 Unauthorized): turn off No Authentication and give "
-            "a username and password."
+            "a username and password, or a token."
         )
     if response.status == 403 or "DENIED" in codes:
         verb = "push to" if writing else "read"

@@ -78,14 +78,15 @@ def resolve_access(services: Services, target: OciTarget) -> OciAccess:
     known = _registered(services.catalog(list_registries), endpoint)
     if known is None:
         return OciAccess(endpoint, None, None, target.ca_pem, target.insecure_skip_tls_verify, target.plain_http)
-    password = services.credentials.get_password(known.uid) if known.username else None
+    password = services.credentials.get_password(known.uid) if known.is_private else None
     return OciAccess(
         endpoint,
-        known.username,
-        password,
+        None if known.token_auth else known.username,
+        None if known.token_auth else password,
         target.ca_pem or known.ca_pem,
         target.insecure_skip_tls_verify or known.insecure_skip_tls_verify,
         target.plain_http or known.plain_http,
+        token=password if known.token_auth else None,
     )
 
 

@@ -93,7 +93,7 @@ def _one_icon(
     elif url.startswith("http") and origin(url) in unreachable:
         outcome = NetworkError(unreachable[origin(url)])
     else:
-        if password is None and _same_origin(plan.registry, url) and plan.registry.username:
+        if password is None and _same_origin(plan.registry, url) and plan.registry.is_private:
             password = _password(services, plan.registry)
         outcome = _fetch(clients, plan.registry, url, password, cancel)
         fetched[url] = outcome
@@ -180,13 +180,9 @@ class _IconClients:
         registry = self._registry
         if _same_origin(registry, url):
             if self._own is None:
-                access = RegistryAccess(
-                    registry.endpoint,
-                    registry.username,
-                    password or None,
-                    registry.ca_pem,
-                    registry.insecure_skip_tls_verify,
-                )
+                from desktop.net.access import http_access
+
+                access = http_access(registry, password or None)
                 self._own = RegistryHttp(access, self._settings)
             return self._own
         if self._other is None:  # another host: no login, its certificate checked as any other site's

@@ -4,7 +4,7 @@ as its steps in order, run by the CLI directly and by the window on its backgrou
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from desktop.catalog import profiles as catalog
@@ -12,9 +12,9 @@ from desktop.catalog.registries import list_registries
 from desktop.errors import ValidationError
 from desktop.files import MIB, read_text_file, write_output_file, write_private_file
 from desktop.operations.services import Services
-from desktop.profiles.helmfile import helmfile_export
+from desktop.profiles.helmfile import helmfile_export, helmfile_notes
 from desktop.profiles.model import Profile
-from desktop.profiles.palette_export import palette_json_text
+from desktop.profiles.palette_export import palette_json_text, palette_notes
 from desktop.profiles.palette_import import (
     Choices,
     ImportPlan,
@@ -35,6 +35,7 @@ class ProfileExport:
     text: str
     files: dict[str, bytes] = field(default_factory=dict)
     written: tuple[Path, ...] = ()
+    notes: tuple[str, ...] = ()  # what the user must do before using it (a registry's token, …)
 
 
 @dataclass(frozen=True)
@@ -108,9 +109,9 @@ def render_profile(services: Services, name: str, kind: str, mirror: str | None 
 
         registries = mirror_registries(profile, list(registries.values()), mirror)
     if kind == "palette":
-        return ProfileExport(palette_json_text(profile, registries))
+        return ProfileExport(palette_json_text(profile, registries), notes=tuple(palette_notes(profile, registries)))
     exported = helmfile_export(profile, registries)
-    return ProfileExport(exported.text, exported.files)
+    return ProfileExport(exported.text, exported.files, notes=tuple(helmfile_notes(profile, registries)))
 
 
 def write_export(export: ProfileExport, path: Path) -> ProfileExport:
@@ -118,12 +119,12 @@ def write_export(export: ProfileExport, path: Path) -> ProfileExport:
     write_output_file(path, export.text.encode("utf-8"))
     written = [path]
     if not path.is_file():  # a device or pipe (/dev/stdout): there is no folder to put files beside it
-        return ProfileExport(export.text, export.files, tuple(written))
+        return replace(export, written=tuple(written))
     for file_name, data in export.files.items():
         target = path.parent / file_name
         write_private_file(target, data)
         written.append(target)
-    return ProfileExport(export.text, export.files, tuple(written))
+    return replace(export, written=tuple(written))
 
 
 def export_profile(

@@ -19,7 +19,7 @@ from desktop.catalog.registries import (
     update_registry,
 )
 from desktop.catalog.sync_records import finish_run, insert_run
-from desktop.errors import UserError
+from desktop.errors import UserError, ValidationError
 from desktop.net.settings import NetworkSettings
 from desktop.operations.services import Services
 from desktop.operations.sync_run import SyncResult, apply_fetched, result_of
@@ -79,7 +79,7 @@ def edit_registry(
 def remove_registry(services: Services, registry_id: int) -> Registry:
     """Remove the registry with its snapshot and history, then its password."""
     registry = services.catalog(delete_registry_step, registry_id)
-    if registry.username:
+    if registry.is_private:
         try:
             services.credentials.delete_password(registry.uid)
         except UserError as exc:  # the registry is gone; a stale secret is not worth failing for
@@ -102,21 +102,21 @@ def prepare_registration(
     from desktop.sync.fetch_index import fetch_index
     from desktop.sync.fetch_oci import fetch_oci
 
-    if draft.username:
+    if draft.is_private:
         credentials.check_available()
     if draft.kind == "oci":
         fetched = fetch_oci(oci_access(draft, draft.password), settings, draft.chart_names, {}, cancel, progress)
     else:
         fetched = fetch_index(http_access(draft, draft.password), settings, None, cancel, progress)
     uid = os.urandom(16).hex()
-    if draft.username and draft.password:
+    if draft.is_private and draft.password:
         credentials.set_password(uid, draft.password)
     return PreparedRegistration(draft, uid, fetched)
 
 
 def discard_registration(prepared: PreparedRegistration, credentials: CredentialStore) -> None:
     """Undo `prepare_registration` when its commit failed or was cancelled."""
-    if prepared.draft.username:
+    if prepared.draft.is_private:
         try:
             credentials.delete_password(prepared.uid)
         except UserError as exc:
@@ -139,6 +139,7 @@ def check_edit(
     reaches_differently = (
         draft.endpoint != registry.endpoint
         or draft.username != registry.username
+        or draft.token_auth != registry.token_auth
         or draft.ca_pem != registry.ca_pem
         or draft.insecure_skip_tls_verify != registry.insecure_skip_tls_verify
         or draft.plain_http != registry.plain_http
@@ -147,7 +148,7 @@ def check_edit(
     if not reaches_differently:
         return
     password = draft.password
-    if draft.username and password is None and draft.keep_password:
+    if draft.is_private and password is None and draft.keep_password:
         password = credentials.get_password(registry.uid)
     checked = replace(draft, password=password)
     if draft.kind == "oci":
@@ -161,9 +162,9 @@ def check_edit(
 
 def store_edited_password(registry: Registry, draft: RegistryDraft, credentials: CredentialStore) -> None:
     """After the check: keep a new password, or drop the old one when the login is gone."""
-    if draft.username and draft.password:
+    if draft.is_private and draft.password:
         credentials.set_password(registry.uid, draft.password)
-    elif registry.username and not draft.username:
+    elif registry.is_private and not draft.is_private:
         credentials.delete_password(registry.uid)
 
 
@@ -182,6 +183,11 @@ def check_edited_registry(
 ) -> tuple[Registry, RegistryDraft]:
     registry = get_registry_by_id(db, registry_id)
     cleaned = draft.cleaned()
+    if cleaned.is_private and cleaned.password is None and cleaned.token_auth != registry.token_auth:
+        # What the keyring keeps is the other kind of secret: a password is no token, nor the reverse.
+        kind = "token" if cleaned.token_auth else "password"
+        wanted = "token" if cleaned.token_auth else f"password for '{cleaned.username}'"
+        raise ValidationError(f"Give the {wanted}: the keyring holds no {kind} for this registry yet.")
     ensure_name_free(db, cleaned.name, except_id=registry_id)
     return registry, cleaned
 

@@ -128,18 +128,18 @@ def subscribe(
     draft = services.catalog(check_new_registry, draft)
     from desktop.net.access import oci_access
 
-    if draft.username:
+    if draft.is_private:
         services.credentials.check_available()
     fetched = fetch_catalog(services, oci_access(draft, draft.password), None, cancel, progress)
     uid = os.urandom(16).hex()
     try:
-        if draft.username and draft.password:
+        if draft.is_private and draft.password:
             services.credentials.set_password(uid, draft.password)
         if cancel is not None:
             cancel.raise_if_cancelled()
         return services.catalog(commit_subscription, draft, uid, fetched, services.clock, cancel)
     except BaseException:
-        if draft.username:
+        if draft.is_private:
             try:
                 services.credentials.delete_password(uid)
             except UserError as exc:
@@ -172,7 +172,7 @@ def sync_subscription(
                 "trusted key (bundle_signatures is require): import signed bundle files instead."
             )
         registry = pending.registry
-        password = services.credentials.get_password(registry.uid) if registry.username else None
+        password = services.credentials.get_password(registry.uid) if registry.is_private else None
         return fetch_catalog(services, oci_access(registry, password), pending.state.content_digest, cancel, progress)
 
     def apply(pending: PendingSync, fetched: FetchedCatalog) -> SyncResult:

@@ -109,10 +109,11 @@ def fetch_for_sync(
     from desktop.sync.fetch_oci import fetch_oci
 
     registry = pending.registry
-    password = credentials.get_password(registry.uid) if registry.username else None
-    if registry.username and password is None:
+    password = credentials.get_password(registry.uid) if registry.is_private else None
+    if registry.is_private and password is None:
+        secret = "token" if registry.token_auth else "password"
         raise KeyringError(
-            f"The keyring holds no password for '{registry.name}': edit the registry and enter it again."
+            f"The keyring holds no {secret} for '{registry.name}': edit the registry and enter it again."
         )
     if registry.is_oci:
         return fetch_oci(

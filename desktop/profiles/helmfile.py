@@ -5,6 +5,7 @@ files its repositories' `caFile` entries point to, written beside it."""
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,16 @@ def _repository(ref: RegistryRef, name: str, files: dict[str, bytes]) -> dict[st
     if ref.insecure_skip_tls_verify:
         entry["skipTLSVerify"] = True
     return entry
+
+
+def helmfile_notes(profile: Profile, registries: Mapping[str, Registry]) -> list[str]:
+    """What the user must do before running the helmfile (said on the side too, as its header says it)."""
+    refs = {ref.key: ref for ref in (registry_ref(layer, registries) for layer in profile.layers)}
+    return [
+        f"Registry {ref.name} takes a token, which helmfile cannot send: see the file's header for what to do."
+        for ref in refs.values()
+        if ref.token
+    ]
 
 
 def helmfile_export(profile: Profile, registries: Mapping[str, Registry]) -> HelmfileExport:
@@ -112,10 +123,24 @@ def _header(profile: Profile, repositories: dict[str, dict[str, Any]], refs: dic
         "'-' written '_'): `helm repo add` gets them for classic repositories, `helm registry login` for",
         "OCI ones (only when both are set; otherwise helm uses an earlier `helm registry login`).",
     ]
-    private = [entry["name"] for key, entry in repositories.items() if refs[key].private]
-    for name in private:
+    private = [(entry["name"], refs[key]) for key, entry in repositories.items() if refs[key].private]
+    for name, ref in private:
         user, password = credential_variables(name)
-        lines.append(f"  repository {name}: set {user} and {password}")
+        if not ref.token:
+            lines.append(f"  repository {name}: set {user} and {password}")
+            continue
+        # helmfile (and helm) have no field for a bearer token: say what works instead.
+        lines.append(f"  repository {name}: needs a token (Authorization: Bearer), which helmfile cannot send;")
+        login = "`helm registry login`" if ref.kind == "oci" else "`helm repo add`"
+        lines.append(
+            f"    if the registry also takes the token as a password, set {user} (the name it wants) and "
+            f"{password} to the token ({login} uses them);"
+        )
+        named = shlex.quote(re.sub(r"\s+", " ", profile.name))
+        lines.append(
+            "    otherwise copy its charts to an OCI registry helm can log in to (`chartkeeper mirror --profile"
+            f" {named} oci://HOST/PATH`) and export with --mirror oci://HOST/PATH."
+        )
     if any(entry.get("caFile") for entry in repositories.values()):
         lines.append("caFile paths are relative to this file's folder: keep the .pem files beside it.")
     plain = [entry["name"] for entry in repositories.values() if entry.get("plainHttp")]

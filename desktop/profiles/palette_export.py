@@ -27,9 +27,11 @@ def labels(tags: tuple[str, ...]) -> dict[str, str]:
 def registry_metadata(ref: RegistryRef) -> dict[str, Any]:
     """Palette's `v1PackRegistryMetadata`. Palette matches it by name and kind; the uid is left
     empty because Chartkeeper's uids mean nothing to Palette. `isPrivate` is Palette's protected
-    mode for Helm registries (no sync) and authentication for OCI registries."""
+    mode for Helm registries (no sync) and authentication for OCI registries. A registry reached
+    with a token says so in `credentialType`, named as Palette's registries name it (noAuth, basic,
+    token): Palette's import ignores it, and the registry must be added there with its token."""
     oci = ref.kind == "oci"
-    return {
+    metadata: dict[str, Any] = {
         "uid": "",
         "name": ref.name,
         "kind": "oci" if oci else "helm",
@@ -37,6 +39,9 @@ def registry_metadata(ref: RegistryRef) -> dict[str, Any]:
         "providerType": "helm",
         "isSyncSupported": True if oci else ref.sync_enabled,
     }
+    if ref.token:
+        metadata["credentialType"] = "token"
+    return metadata
 
 
 def _pack(layer: Layer, ref: RegistryRef) -> dict[str, Any]:
@@ -64,6 +69,19 @@ def palette_json(profile: Profile, registries: Mapping[str, Registry]) -> dict[s
             "variables": [],
         },
     }
+
+
+def token_notes(refs: list[RegistryRef]) -> list[str]:
+    """One line per registry of the export that is reached with a token: what Palette needs first."""
+    seen: dict[str, str] = {ref.key: ref.name for ref in refs if ref.token}
+    return [
+        f"Registry {name} takes a token: add it in Palette with credential type Token (its token is not exported)."
+        for name in seen.values()
+    ]
+
+
+def palette_notes(profile: Profile, registries: Mapping[str, Registry]) -> list[str]:
+    return token_notes([registry_ref(layer, registries) for layer in profile.layers])
 
 
 def palette_json_text(profile: Profile, registries: Mapping[str, Registry]) -> str:

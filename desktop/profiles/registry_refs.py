@@ -23,6 +23,7 @@ class RegistryRef:
     ca_pem: str | None = None
     insecure_skip_tls_verify: bool = False
     plain_http: bool = False
+    token: bool = False  # the credentials are a token (Authorization: Bearer), not a username and password
 
 
 def public_endpoint(endpoint: str) -> str:
@@ -50,4 +51,5 @@ def registry_ref(layer: Layer, registries: Mapping[str, Registry]) -> RegistryRe
         registry.ca_pem,
         registry.insecure_skip_tls_verify,
         registry.plain_http,
+        registry.token_auth,
     )

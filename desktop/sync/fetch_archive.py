@@ -73,7 +73,7 @@ def download_archive(
     from desktop.net.oci import OciClient
 
     registry = source.registry
-    password = credentials.get_password(registry.uid) if registry.username else None
+    password = credentials.get_password(registry.uid) if registry.is_private else None
     if registry.is_oci:
         with OciClient(oci_access(registry, password), settings, cancel=cancel) as client:
             body = client.blob(source.ref.chart, f"sha256:{source.digest}", max_bytes=CHART_ARCHIVE_LIMIT)

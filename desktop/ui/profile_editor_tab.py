@@ -358,7 +358,8 @@ class ProfileEditorTab(QWidget):
             self.status_message.emit(f"Not exported: {exc.message}")
             return False
         beside = f" and {len(export.written) - 1} certificate file(s) beside it" if len(export.written) > 1 else ""
-        self.status_message.emit(f"Exported “{profile.name}” to {path}{beside}.")
+        notes = "".join(f" {note}" for note in export.notes)
+        self.status_message.emit(f"Exported “{profile.name}” to {path}{beside}.{notes}")
         return True
 
     def _on_import_clicked(self) -> None:

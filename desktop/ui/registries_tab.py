@@ -480,12 +480,13 @@ class RegistriesTab(QWidget):
             if summary
             else "its snapshot and sync history"
         )
+        secret = "token" if registry.token_auth else "password"
         box = confirm_box(
             self,
             "Remove Helm Registry",
             f"Remove “{registry.name}”?",
             f"This deletes {lost} from this computer"
-            + (", and its password from the keyring" if registry.username else "")
+            + (f", and its {secret} from the keyring" if registry.is_private else "")
             + ". Adding it again needs the registry to be reachable.",
             "&Remove",
             lambda: self._remove(registry),

@@ -31,6 +31,7 @@ from desktop.errors import AuthError, OperationCancelled, TLSError, UserError, V
 from desktop.operations.bundle_import import ImportSummary
 from desktop.operations.sync_run import SyncResult
 from desktop.registry import (
+    AuthKind,
     Registry,
     RegistryDraft,
     RegistryKind,
@@ -38,6 +39,7 @@ from desktop.registry import (
     validate_endpoint,
     validate_name,
     validate_oci_endpoint,
+    validate_token,
 )
 from desktop.ui.certificate_field import CertificateField
 from desktop.ui.context import AppContext
@@ -94,18 +96,29 @@ class RegistryDialog(QDialog):
         )
         self.sync_hint.setObjectName("formHint")
         self.sync_hint.setWordWrap(True)
-        self.no_auth_check = QCheckBox("The registry needs no login")
+        # Palette's credential types: noAuth, basic, token.
+        self.auth_combo = QComboBox()
+        self.auth_combo.addItem("None", "none")
+        self.auth_combo.addItem("Username and password", "basic")
+        self.auth_combo.addItem("Token (sent as Authorization: Bearer)", "token")
         self.username_edit = QLineEdit()
         self.password_edit = QLineEdit()
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token_edit = QLineEdit()
+        self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)  # never shown, like a password
+        self.token_edit.setPlaceholderText("the registry's access token")
         if editing:
             self.password_edit.setPlaceholderText("Unchanged: type a new password to replace it")
+            if self.registry is not None and self.registry.token_auth:
+                self.token_edit.setPlaceholderText("Unchanged: type a new token to replace it")
         self.certificate = CertificateField()
         self.insecure_check = QCheckBox("Skip the server certificate check (not recommended)")
         self.plain_http_check = QCheckBox("Plain HTTP, without TLS (like helm --plain-http)")
         self.charts_edit = QLineEdit()
         self.charts_edit.setPlaceholderText("web, database (only when the registry does not list its charts)")
-        self.field_errors = {key: error_label() for key in ("name", "endpoint", "username", "password", "charts")}
+        self.field_errors = {
+            key: error_label() for key in ("name", "endpoint", "username", "password", "token", "charts")
+        }
 
         self.form = form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
@@ -114,11 +127,13 @@ class RegistryDialog(QDialog):
         add_row(form, "&Name:", stacked(self.name_edit, self.field_errors["name"]), self.name_edit)
         add_row(form, "&Endpoint:", stacked(self.endpoint_edit, self.field_errors["endpoint"]), self.endpoint_edit)
         add_row(form, "&Synchronization:", stacked(self.sync_check, self.sync_hint), self.sync_check)
-        add_row(form, "No &Authentication:", self.no_auth_check)
+        add_row(form, "&Authentication:", self.auth_combo)
         self.username_row = stacked(self.username_edit, self.field_errors["username"])
         self.password_row = stacked(self.password_edit, self.field_errors["password"])
+        self.token_row = stacked(self.token_edit, self.field_errors["token"])
         add_row(form, "&Username:", self.username_row, self.username_edit)
         add_row(form, "Pass&word:", self.password_row, self.password_edit)
+        add_row(form, "To&ken:", self.token_row, self.token_edit)
         add_row(form, "&Certificate:", self.certificate, self.certificate.browse_button)
         add_row(form, "&Insecure Skip TLS Verify:", self.insecure_check)
         add_row(form, "Plain &HTTP:", self.plain_http_check)
@@ -178,9 +193,10 @@ class RegistryDialog(QDialog):
             ("endpoint", self.endpoint_edit),
             ("username", self.username_edit),
             ("password", self.password_edit),
+            ("token", self.token_edit),
         ):
             edit.textEdited.connect(lambda _text, key=key: self._on_field_edited(key))
-        self.no_auth_check.toggled.connect(self._on_no_auth_toggled)
+        self.auth_combo.currentIndexChanged.connect(self._on_auth_changed)
         self.kind_combo.currentIndexChanged.connect(self._on_kind_changed)
         self.plain_http_check.toggled.connect(self._validate)
         self.charts_edit.textEdited.connect(lambda _text: self._on_field_edited("charts"))
@@ -194,7 +210,7 @@ class RegistryDialog(QDialog):
         registry = self.registry
         if registry is None:
             self.sync_check.setChecked(True)
-            self.no_auth_check.setChecked(True)
+            self.set_auth("none")
         else:
             kind = "subscription" if is_subscription(self.context.reader, registry.id) else registry.kind
             self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
@@ -203,11 +219,11 @@ class RegistryDialog(QDialog):
             self.name_edit.setText(registry.name)
             self.endpoint_edit.setText(registry.endpoint)
             self.sync_check.setChecked(registry.sync_enabled)
-            self.no_auth_check.setChecked(registry.username is None)
+            self.set_auth(registry.auth)
             self.username_edit.setText(registry.username or "")
             self.certificate.set_pem(registry.ca_pem)
             self.insecure_check.setChecked(registry.insecure_skip_tls_verify)
-        self._on_no_auth_toggled(self.no_auth_check.isChecked())
+        self._on_auth_changed()
         self._on_kind_changed()
         self.name_edit.setFocus()  # typing at once goes into the first field a user fills
 
@@ -218,9 +234,23 @@ class RegistryDialog(QDialog):
         self.error_box.hide()
         self._validate()
 
-    def _on_no_auth_toggled(self, no_auth: bool) -> None:
-        for row in (self.username_row, self.password_row):
-            self.form.setRowVisible(row, not no_auth)  # the whole row: no gap is left behind
+    def auth(self) -> AuthKind:
+        kind = self.auth_combo.currentData()
+        return "token" if kind == "token" else "basic" if kind == "basic" else "none"
+
+    def set_auth(self, kind: AuthKind) -> None:
+        """Choose None, Username and password, or Token (as the user does with the combo box)."""
+        self.auth_combo.setCurrentIndex(self.auth_combo.findData(kind))
+
+    def _on_auth_changed(self) -> None:
+        kind = self.auth()
+        for row, shown in (
+            (self.username_row, kind == "basic"),
+            (self.password_row, kind == "basic"),
+            (self.token_row, kind == "token"),
+        ):
+            self.form.setRowVisible(row, shown)  # the whole row: no gap is left behind
+        self.error_box.hide()
         self._validate()
 
     def _on_certificate_changed(self) -> None:
@@ -264,12 +294,24 @@ class RegistryDialog(QDialog):
                 validate_chart_names(self.charts_edit.text().split(","))
             except ValidationError as exc:
                 problems["charts"] = exc.message
-        if not self.no_auth_check.isChecked():
+        auth = self.auth()
+        if auth == "basic":
             if not self.username_edit.text().strip():
-                problems["username"] = "Give the username, or turn on No Authentication."
-            keeps = self.registry is not None and self.registry.username == self.username_edit.text().strip()
+                problems["username"] = "Give the username, or choose another authentication."
+            keeps = (
+                self.registry is not None
+                and self.registry.auth == "basic"
+                and self.registry.username == self.username_edit.text().strip()
+            )
             if not self.password_edit.text() and not keeps:
                 problems["password"] = "Give the password."
+        elif auth == "token":
+            keeps = self.registry is not None and self.registry.token_auth
+            try:
+                if not validate_token(self.token_edit.text()) and not keeps:
+                    problems["token"] = "Give the token."
+            except ValidationError as exc:
+                problems["token"] = exc.message
         return problems
 
     def _validate(self) -> None:
@@ -295,6 +337,7 @@ class RegistryDialog(QDialog):
             "endpoint": self.endpoint_edit,
             "username": self.username_edit,
             "password": self.password_edit,
+            "token": self.token_edit,
             "charts": self.charts_edit,
         }
         first = next((fields[key] for key in fields if key in problems), None)
@@ -318,17 +361,19 @@ class RegistryDialog(QDialog):
             self._refit()  # wrapped text needs another height at another width
 
     def draft(self) -> RegistryDraft:
-        private = not self.no_auth_check.isChecked()
+        auth = self.auth()
         subscribing = self.subscribing()
+        secret = {"basic": self.password_edit.text(), "token": self.token_edit.text().strip()}.get(auth, "")
         return RegistryDraft(
             name=self.name_edit.text(),
             endpoint=self.endpoint_edit.text(),
             sync_enabled=self.sync_check.isChecked(),
-            username=self.username_edit.text() if private else None,
-            password=(self.password_edit.text() or None) if private else None,
+            username=self.username_edit.text() if auth == "basic" else None,
+            password=secret or None,
+            token_auth=auth == "token",
             ca_pem=self.certificate.pem,
             insecure_skip_tls_verify=self.insecure_check.isChecked(),
-            keep_password=self.registry is not None and private and not self.password_edit.text(),
+            keep_password=self.registry is not None and auth != "none" and not secret,
             kind=self.kind(),
             plain_http=self.kind() == "oci" and self.plain_http_check.isChecked(),
             chart_names=tuple(self.charts_edit.text().split(",")) if self.kind() == "oci" and not subscribing else (),
@@ -385,9 +430,8 @@ class RegistryDialog(QDialog):
         self.confirm_button.setDefault(True)
 
     def _field_to_correct(self, error: UserError | None) -> QWidget:
-        private = not self.no_auth_check.isChecked()
         if isinstance(error, AuthError):
-            return self.password_edit if private else self.no_auth_check
+            return {"basic": self.password_edit, "token": self.token_edit}.get(self.auth(), self.auth_combo)
         if isinstance(error, TLSError):
             return self.certificate.browse_button
         return self.endpoint_edit  # unreachable, not a repository, cancelled: the address is the usual suspect
@@ -399,9 +443,10 @@ class RegistryDialog(QDialog):
             self.name_edit,
             self.endpoint_edit,
             self.sync_check,
-            self.no_auth_check,
+            self.auth_combo,
             self.username_edit,
             self.password_edit,
+            self.token_edit,
             self.certificate,
             self.insecure_check,
             self.plain_http_check,

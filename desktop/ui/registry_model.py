@@ -186,6 +186,8 @@ class RegistryTableModel(RowsTableModel[RegistrySummary]):
             origin = self._origins.get(registry.id)
             return ("On" if registry.sync_enabled else "Off") + (f" · {origin}" if origin else "")
         if column == ACCESS:
+            if registry.token_auth:
+                return "Private (token)"
             return f"Private ({registry.username})" if registry.username else "Public"
         if column == CHARTS:
             return f"{summary.chart_count:,}"

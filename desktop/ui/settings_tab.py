@@ -78,7 +78,9 @@ class TenantSettingsTab(QWidget):
         self.no_proxy_edit.setPlaceholderText(f"from the environment: {environment_no_proxy or 'none'}")
         self.proxy_error = error_label()
         self.credentials_check = QCheckBox("Send a registry's credentials to chart hosts other than its own")
-        credentials_hint = QLabel("Off (recommended): chart URLs on other hosts get no password, as in Helm 3.6.1+.")
+        credentials_hint = QLabel(
+            "Off (recommended): chart URLs on other hosts get no password, as in Helm 3.6.1+. A token never goes there."
+        )
         credentials_hint.setObjectName("formHint")
         self.data_path = QLabel(str(self.context.paths.data_dir))
         self.data_path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -364,7 +364,7 @@ def shoot(output: Path, variant: str) -> None:
             dialog = tabs.open_add_dialog()
             dialog.name_edit.setText("internal")
             dialog.endpoint_edit.setText("https://charts.internal.example/stable")
-            dialog.no_auth_check.setChecked(False)
+            dialog.set_auth("basic")
             dialog.username_edit.setText("deploy")
             dialog._touched.update({"name", "endpoint", "username", "password"})
             dialog._validate()

@@ -187,6 +187,9 @@ def test_every_row_survives_the_migration_to_the_current_schema(tmp_path: Path, 
             assert db.execute("SELECT count(*) FROM removed_versions").fetchone() == (0,)
             assert db.execute("SELECT DISTINCT owner FROM sync_runs").fetchall() == [(None,)]
             assert db.execute("SELECT DISTINCT index_had_generated FROM sync_state").fetchall() == [(None,)]
+        if version < 7:  # a registry with a username keeps its password: none uses a token
+            assert db.execute("SELECT DISTINCT token_auth FROM registries").fetchall() == [(0,)]
+            assert {s.registry.name: s.registry.auth for s in summaries(db)}["stable"] in ("none", "basic")
         if version < 3:
             assert db.execute("SELECT DISTINCT plain_http, chart_names FROM registries").fetchall() == [(0, "[]")]
 

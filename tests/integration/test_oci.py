@@ -4,6 +4,7 @@ Helm's OCI layout."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -137,6 +138,25 @@ def test_token_auth_and_incremental_sync(
     assert list_runs(engine.db, registry.id)[0].status == "updated"
     unchanged = engine.sync(registry)
     assert unchanged.status == "unchanged"
+
+
+def test_an_identity_token_is_exchanged_at_the_token_service(
+    engine: CatalogHarness, token_registry: DistributionRegistry, token_service: TokenService
+) -> None:
+    """Issue 21: an OCI registry registered with a token: sent as a bearer to the registry itself,
+    and offered to its token service as an OAuth2 refresh token (never as a basic login)."""
+    push(token_registry, "web", "1.0.0")
+    token_service.identity_tokens["idt-9c2f-SECRET"] = "ana"
+    wrong = dataclasses.replace(draft(token_registry), username=None, password="idt-wrong", token_auth=True)
+    with pytest.raises(AuthError, match="refused the token"):
+        engine.register(wrong)
+    registry = engine.register(dataclasses.replace(wrong, password="idt-9c2f-SECRET"))
+    assert registry.registry.auth == "token" and [v for _c, v in registry.diff.added] == ["1.0.0"]
+    exchanges = [r for r in token_service.requests if r.get("grant") == "refresh_token"]
+    assert exchanges and any("repository:charts/web:pull" in r["scopes"] for r in exchanges)
+    assert all(r.get("grant") for r in token_service.requests)  # no GET with a basic login, no anonymous one
+    push(token_registry, "web", "1.1.0")
+    assert engine.sync(registry.registry).diff.added == [("web", "1.1.0")]  # the token from the keyring
 
 
 def test_an_expired_token_is_renewed(token_registry: DistributionRegistry, token_service: TokenService) -> None:

@@ -53,6 +53,7 @@ class TokenService:
     allow_catalog: bool = True
     lifetime: int = 300
     requests: list[dict[str, Any]] = field(default_factory=list)
+    identity_tokens: dict[str, str] = field(default_factory=dict)  # refresh token → user (OAuth2 POST)
 
     def __post_init__(self) -> None:
         self.ca = trustme.CA()
@@ -114,6 +115,23 @@ class TokenService:
                 if user is None and service.users:
                     scopes = []  # anonymous: no access at all
                 self._reply(200, {"token": service.token(user or "anonymous", scopes), "expires_in": service.lifetime})
+
+            def do_POST(self) -> None:
+                """The OAuth2 exchange `docker login` uses with an identity token: a form, no basic login."""
+                length = int(self.headers.get("Content-Length") or 0)
+                form = parse_qs(self.rfile.read(length).decode())
+                refresh = (form.get("refresh_token") or [""])[0]
+                user = service.identity_tokens.get(refresh)
+                grant = (form.get("grant_type") or [""])[0]
+                scopes = [s for value in form.get("scope", []) for s in value.split(" ") if s]
+                service.requests.append(
+                    {"user": user, "scopes": scopes, "service": form.get("service"), "grant": grant}
+                )
+                if grant != "refresh_token" or user is None:
+                    self._reply(401, {"details": "bad refresh token"})
+                    return
+                token = service.token(user, scopes)
+                self._reply(200, {"access_token": token, "expires_in": service.lifetime, "scope": " ".join(scopes)})
 
             def _reply(self, status: int, document: dict[str, Any]) -> None:
                 body = json.dumps(document).encode()

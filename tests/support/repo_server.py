@@ -1,4 +1,4 @@
-"""A real static Helm repository server on 127.0.0.x for tests: HTTP or HTTPS, basic auth, ETag and
+"""A real static Helm repository server on 127.0.0.x for tests: HTTP or HTTPS, basic or bearer auth, ETag and
 Last-Modified, gzip, redirects, and faults (dropped connections, slow bodies, odd statuses)."""
 
 from __future__ import annotations
@@ -49,11 +49,13 @@ class RepoServer:
         host: str = "127.0.0.1",
         tls_context: ssl.SSLContext | None = None,
         auth: tuple[str, str] | None = None,
+        bearer: str | None = None,
         gzip_responses: bool = True,
     ) -> None:
         self.host = host
         self.tls_context = tls_context
         self.auth = auth
+        self.bearer = bearer  # only `Authorization: Bearer <this>` is let in (basic is refused)
         self.gzip_responses = gzip_responses
         self.files: dict[str, bytes] = {}
         self.modified: dict[str, float] = {}
@@ -126,6 +128,9 @@ def _make_handler(server: RepoServer) -> type[http.server.BaseHTTPRequestHandler
             path = self.path.split("?")[0]
             if server.auth is not None and not self._authorized(headers):
                 self._send(401, b"unauthorized", {"WWW-Authenticate": 'Basic realm="charts"'})
+                return
+            if server.bearer is not None and headers.get("authorization") != f"Bearer {server.bearer}":
+                self._send(401, b"unauthorized", {"WWW-Authenticate": 'Bearer realm="charts"'})
                 return
             if path in server.redirects:
                 status, location = server.redirects[path]

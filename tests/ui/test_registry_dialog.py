@@ -49,7 +49,7 @@ def fill(
     qtbot.keyClicks(dialog.name_edit, name)
     qtbot.keyClicks(dialog.endpoint_edit, endpoint)
     if username:
-        dialog.no_auth_check.setChecked(False)
+        dialog.set_auth("basic")
         qtbot.keyClicks(dialog.username_edit, username)
         qtbot.keyClicks(dialog.password_edit, password)
 
@@ -68,10 +68,10 @@ def test_fields_are_checked_as_typed(running_app: RunningApp, qtbot: QtBot, make
     dialog.endpoint_edit.clear()
     qtbot.keyClicks(dialog.endpoint_edit, "https://charts.example.com")
     assert dialog.confirm_button.isEnabled()
-    dialog.no_auth_check.setChecked(False)
+    dialog.set_auth("basic")
     assert dialog.username_edit.isVisibleTo(dialog) and dialog.password_edit.isVisibleTo(dialog)
     assert not dialog.confirm_button.isEnabled()
-    dialog.no_auth_check.setChecked(True)
+    dialog.set_auth("none")
     assert not dialog.username_edit.isVisibleTo(dialog)
     assert dialog.confirm_button.isEnabled()
 
@@ -259,7 +259,7 @@ def test_the_dialog_opens_as_tall_as_its_fields_and_grows_for_more(running_app: 
     qtbot.waitExposed(dialog)
     assert dialog.height() <= needed_height(dialog, dialog.width()) + 4
     before = dialog.height()
-    dialog.no_auth_check.setChecked(False)  # Username and Password appear
+    dialog.set_auth("basic")  # Username and Password appear
     qtbot.waitUntil(lambda: dialog.height() > before + 40, timeout=2000)
     assert dialog.height() >= needed_height(dialog, dialog.width())
     dialog.reject()
@@ -271,7 +271,7 @@ def test_labels_have_mnemonics_for_every_field(running_app: RunningApp) -> None:
     dialog = open_add_dialog(running_app)
     labels = [label for label in dialog.findChildren(QLabel) if label.buddy() is not None]
     texts = sorted(label.text() for label in labels)
-    assert len(texts) == 11 and all("&" in text for text in texts), texts
+    assert len(texts) == 12 and all("&" in text for text in texts), texts
     keys = [text[text.index("&") + 1].lower() for text in texts]
     assert len(set(keys)) == len(keys), texts
     dialog.reject()
@@ -351,3 +351,52 @@ def test_an_oci_registry_is_added_from_the_dialog(running_app: RunningApp, qtbot
         assert [(hit.chart, hit.version) for hit in hits] == [("web", "1.2.0")]
     finally:
         registry.stop()
+
+
+def test_a_token_is_chosen_from_the_keyboard_masked_and_checked_on_confirm(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo
+) -> None:
+    from desktop.ui.registry_model import ACCESS
+
+    repo = make_repo(bearer="tok-right-1")
+    repo.put("/index.yaml", simple_index({"nginx": ["1.0.0"]}))
+    dialog = open_add_dialog(running_app)
+    qtbot.waitExposed(dialog)
+    qtbot.keyClicks(dialog.name_edit, "tokened")
+    qtbot.keyClicks(dialog.endpoint_edit, repo.url)
+    assert [dialog.auth_combo.itemData(i) for i in range(dialog.auth_combo.count())] == ["none", "basic", "token"]
+    assert not dialog.form.isRowVisible(dialog.token_row)
+    dialog.auth_combo.setFocus()
+    qtbot.keyClick(dialog.auth_combo, Qt.Key.Key_Down)
+    qtbot.keyClick(dialog.auth_combo, Qt.Key.Key_Down)
+    assert dialog.auth() == "token"
+    assert dialog.form.isRowVisible(dialog.token_row) and not dialog.form.isRowVisible(dialog.username_row)
+    assert dialog.token_edit.echoMode() == dialog.token_edit.EchoMode.Password  # never shown
+    assert not dialog.confirm_button.isEnabled()  # a token is needed
+    qtbot.keyClicks(dialog.token_edit, "two words")
+    assert "spaces" in dialog.field_errors["token"].text() and not dialog.confirm_button.isEnabled()
+    dialog.token_edit.clear()
+    qtbot.keyClicks(dialog.token_edit, "tok-wrong")
+    assert dialog.confirm_button.isEnabled()
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.error_box.isHidden() and dialog.token_edit.isEnabled(), timeout=10000)
+    assert "refused the token" in dialog.error_text.text()
+    qtbot.wait(50)
+    assert QApplication.focusWidget() is dialog.token_edit  # the field to correct
+    qtbot.keyClicks(dialog.token_edit, "tok-right-1")  # replaces the selected, refused token
+    with qtbot.waitSignal(dialog.accepted, timeout=10000):
+        qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+    registry = find_registry(running_app.context.reader, "tokened")
+    assert registry is not None and registry.auth == "token" and registry.username is None
+    assert running_app.context.credentials.get_password(registry.uid) == "tok-right-1"
+    table = running_app.window.registries_tab
+    qtbot.waitUntil(lambda: table.model.rowCount() == 1)
+    assert table.model.index(0, ACCESS).data() == "Private (token)"
+
+    edit = table.open_edit_dialog(registry)
+    assert edit.auth() == "token" and edit.token_edit.text() == ""  # the token is never shown again
+    assert "Unchanged" in edit.token_edit.placeholderText() and edit.confirm_button.isEnabled()
+    edit.set_auth("basic")
+    qtbot.keyClicks(edit.username_edit, "ops")
+    assert not edit.confirm_button.isEnabled()  # the keyring holds a token, not this login's password
+    edit.reject()

@@ -250,7 +250,7 @@ def test_the_registry_dialog_grows_for_errors_and_hides_rows_whole(
     assert dialog.certificate.browse_button.height() >= dialog.certificate.browse_button.sizeHint().height()
     assert dialog.error_box.height() <= dialog.error_text.heightForWidth(dialog.error_text.width()) + 40
     assert not dialog.form.isRowVisible(dialog.username_row)  # no login: the rows go, with their spacing
-    dialog.no_auth_check.setChecked(False)
+    dialog.set_auth("basic")
     assert dialog.form.isRowVisible(dialog.username_row) and dialog.form.isRowVisible(dialog.password_row)
     assert not dialog.form.isRowVisible(dialog.charts_row)  # OCI only
     dialog.certificate.take_text(ca.cert_pem.bytes().decode())  # type: ignore[attr-defined]
