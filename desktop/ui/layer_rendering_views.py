@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.helm.container_images import FoundImage
+from desktop.helm.container_images import FoundImage, ImageSource
 from desktop.operations.chart_render import LayerOutput
 from desktop.ui.chart_details import monospace_editor
 from desktop.ui.yaml_highlighter import YamlHighlighter
@@ -24,6 +24,7 @@ from desktop.wording import plural
 
 RENDERING_SHOWN_AFTER_MS = 300  # most renders take less: no flicker
 RENDERING = "Rendering the chart with these values…"
+IMAGE_COLUMN_MIN = 320
 
 
 class _FindEdit(QLineEdit):
@@ -179,8 +180,9 @@ class ImagesView(QWidget):
         self.table.setRootIsDecorated(True)
         self.table.setUniformRowHeights(True)
         self.table.setAlternatingRowColors(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.table.header()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.status = _RenderingNote()
@@ -216,8 +218,17 @@ class ImagesView(QWidget):
             if found
             else "The chart names no container image with these values."
         )
-        self.table.addTopLevelItems([_image_row(image) for image in found])
+        rows = [_image_row(image) for image in found]
+        self.table.addTopLevelItems(rows)
+        for row in rows:  # spanned once in the table (an item not yet in one ignores it)
+            for index in range(row.childCount()):
+                child = row.child(index)
+                if child is not None:
+                    child.setFirstColumnSpanned(True)
         self.table.expandAll()
+        # The image as long as it is, up to half the table: where it was named needs the room too.
+        wanted = self.table.sizeHintForColumn(0) + self.table.indentation() + 8
+        self.table.setColumnWidth(0, min(wanted, max(IMAGE_COLUMN_MIN, self.table.viewport().width() // 2)))
 
     def rows(self) -> list[tuple[str, str, str]]:
         """The table's top rows as shown: image, why, where (for tests and screen readers)."""
@@ -230,19 +241,20 @@ class ImagesView(QWidget):
 
 
 def _image_row(image: FoundImage) -> QTreeWidgetItem:
-    wheres = [_where(source.where, source.chart) for source in image.sources]
-    row = QTreeWidgetItem([image.image, image.why(), wheres[0] if len(wheres) == 1 else f"{len(wheres)} places"])
+    """The image, its kinds of reasons and how many; under it, each reason across the whole row
+    (a template's path and object are long, and are what is read)."""
+    row = QTreeWidgetItem([image.image, image.why(), plural(len(image.sources), "place")])
     row.setToolTip(0, f"As written: {image.as_written}" if image.as_written != image.image else image.image)
-    if len(wheres) > 1:
-        for source, where in zip(image.sources, wheres, strict=True):
-            child = QTreeWidgetItem(["", source.kind, where])
-            child.setToolTip(2, where)
-            row.addChild(child)
-    else:
-        row.setToolTip(2, wheres[0])
+    for source in image.sources:
+        text = f"{source.kind}: {_where(source)}"
+        child = QTreeWidgetItem([text])
+        child.setToolTip(0, text)
+        row.addChild(child)
     return row
 
 
-def _where(where: str, chart: str) -> str:
-    """A subchart's reason names the subchart (a template's path already does)."""
-    return where if "/charts/" not in chart or where.startswith(chart) else f"{chart}: {where}"
+def _where(source: ImageSource) -> str:
+    """A subchart's annotation names the subchart (a template's path and a values path already do)."""
+    if source.kind in ("rendered", "values") or "/charts/" not in source.chart:
+        return source.where
+    return f"{source.chart}: {source.where}"

@@ -61,7 +61,13 @@ async def _measure(args: argparse.Namespace, home: Path) -> None:
         worker = running.context.worker
         registry = worker.register(RegistryDraft("rancher", server.url), CancelToken()).future.result(30).registry
         layer = Layer(
-            registry.uid, registry.name, registry.endpoint, "longhorn", version, "longhorn-system", values_override=values
+            registry.uid,
+            registry.name,
+            registry.endpoint,
+            "longhorn",
+            version,
+            "longhorn-system",
+            values_override=values,
         )
         worker.save_profile(Profile(uid="", name="storage", layers=(layer,))).result(30)
         tab = running.window.profile_editor_tab

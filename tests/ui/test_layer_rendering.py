@@ -65,14 +65,18 @@ def test_a_layer_shows_its_manifests_and_images_and_renders_again_as_its_values_
     rows = {image: (why, where) for image, why, where in editor.images_view.rows()}
     assert rows[WEB] == ("rendered, annotation, values, lock", "4 places")
     web = next(item for item in map(editor.images_view.table.topLevelItem, range(len(rows))) if item.text(0) == WEB)
-    reasons = {(web.child(i).text(1), web.child(i).text(2)) for i in range(web.childCount())}
-    assert reasons == {
-        ("rendered", WEB_WHERE),
-        ("annotation", "artifacthub.io/images: web"),
-        ("values", "image"),
-        ("lock", "Images.lock: images[web]"),
+    assert {web.child(i).text(0) for i in range(web.childCount())} == {
+        f"rendered: {WEB_WHERE}",
+        "annotation: artifacthub.io/images: web",
+        "values: image",
+        "lock: Images.lock: images[web]",
     }
-    assert rows["docker.io/acme/sub:0.2.0"][1] == "2 places"  # the subchart's reasons name it
+    assert web.child(0).isFirstColumnSpanned()  # a reason has the whole row
+    sub = next(item for item in map(editor.images_view.table.topLevelItem, range(len(rows))) if "sub" in item.text(0))
+    assert {sub.child(i).text(0) for i in range(sub.childCount())} == {  # a subchart's reasons name it
+        "rendered: kinds/charts/sub/templates/ds.yaml: DaemonSet/kinds-sub spec.template.spec.containers[sub].image",
+        "values: sub.image",
+    }
     assert "docker.io/acme/never:9.9.9" not in rows  # a disabled subchart's image
 
     # Ctrl+F finds in the manifests, Enter goes to the next match and wraps around.
