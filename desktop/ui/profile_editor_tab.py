@@ -135,6 +135,7 @@ class ProfileEditorTab(QWidget):
         self.context.bridge.catalog_changed.connect(self._refresh_health)
         self.checker.files_arrived.connect(self._refresh_health)
         self.checker.checked.connect(self._refresh_health)
+        self.renderer.rendered.connect(self._refresh_health)
 
     def _load(self, select_id: int | None = None) -> None:
         profiles = list_profiles(self.context.reader)
@@ -157,8 +158,13 @@ class ProfileEditorTab(QWidget):
 
     def _item(self, profile: Profile) -> QListWidgetItem:
         issues = problems(profile, layer_sources(self.context.reader, profile))
-        errors = self.checker.profile_problems(profile)
-        broken = sum(1 for layer in profile.layers if self.checker.problems(layer))
+        failing = self.renderer.profile_errors(profile)  # known for the profile being edited
+        errors = self.checker.profile_problems(profile) + failing
+        broken = sum(
+            1
+            for row, layer in enumerate(profile.layers)
+            if self.checker.problems(layer) or self._does_not_render(profile, row)
+        )
         mark = "✗ " if errors else ("⚠ " if issues else "")
         second = plural(len(profile.layers), "layer") + (f" · {broken} with errors" if broken else "")
         item = QListWidgetItem(f"{mark}{profile.name}  {profile.version}\n   {second}")
@@ -166,6 +172,10 @@ class ProfileEditorTab(QWidget):
         tips = errors[:8] + issues
         item.setToolTip("\n".join(tips) if tips else profile.description or profile.name)
         return item
+
+    def _does_not_render(self, profile: Profile, row: int) -> bool:
+        output = self.renderer.output(profile, row)
+        return output is not None and output.error is not None
 
     def current_id(self) -> int | None:
         item = self.profile_list.currentItem()

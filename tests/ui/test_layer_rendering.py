@@ -5,6 +5,7 @@ says why on the layer, in its badge and before exporting; one not kept offline s
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,11 +24,14 @@ from desktop.profiles.model import Layer, Profile
 from desktop.registry import Registry, RegistryDraft
 from desktop.ui.profile_editor_tab import ProfileEditorTab
 from tests.support.charts import publish_charts
-from tests.support.render_charts import FAILING, KINDS_VALUES, kinds_chart, one_template_chart
+from tests.support.render_charts import ENDLESS_LOOP, FAILING, KINDS_VALUES, kinds_chart, one_template_chart
 from tests.support.repo_server import RepoServer
 
 MakeRepo = Callable[..., RepoServer]
 WEB = "quay.io/acme/web:1.10"
+SLOW_WHEN_ASKED = (
+    "{{- if .Values.slow }}" + ENDLESS_LOOP + "{{- end }}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: quick\n"
+)
 WEB_WHERE = "kinds/templates/deployment.yaml: Deployment/kinds-kinds spec.template.spec.containers[web].image"
 
 
@@ -148,6 +152,9 @@ def test_a_chart_that_does_not_render_says_why_on_the_layer_and_before_export(
     assert editor.manifests_view.text() == "" and editor.images_view.rows() == []
     qtbot.waitUntil(lambda: tab.pane.layer_badges()[0] == "✗ needs 0.1.0 · does not render", timeout=5000)
     assert "1 layer did not render" in tab.pane.images_status.text()
+    qtbot.waitUntil(
+        lambda: tab.profile_list.item(0).text() == "✗ needy  1.0.0\n   1 layer · 1 with errors", timeout=5000
+    )
 
     written: list[str] = []
     monkeypatch.setattr(QFileDialog, "open", lambda self, *a: written.append(self.nameFilters()[0]))
@@ -179,3 +186,37 @@ def test_a_chart_not_kept_offline_with_its_registry_gone_says_how_to_keep_it(
     assert line.startswith("✗ r/kinds 1.0.0 is not kept offline and its registry cannot be reached (")
     assert line.endswith("); while connected, keep it with: chartkeeper pin r/kinds --version 1.0.0")
     assert "\n" not in line
+
+
+def _render_children() -> list[int]:
+    """This process's render children still alive."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            status = (entry / "status").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:"))
+        if int(parent) == os.getpid() and b"desktop.helm.render_child" in command:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_newer_render_of_a_layer_stops_the_older_one(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo
+) -> None:
+    repo = make_repo()
+    publish_charts(repo, {"slow": {"0.1.0": one_template_chart("slow", SLOW_WHEN_ASKED)}})
+    tab = _open(running_app, _registry(running_app, repo), "slowly", "slow", "0.1.0", "slow: true\n")
+    editor = tab.pane.layer_editor
+    qtbot.waitUntil(lambda: len(_render_children()) == 1, timeout=20000)  # it loops until its limit (60 s)
+    qtbot.waitUntil(
+        lambda: editor.manifests_view.status.text() == "Rendering the chart with these values…", timeout=5000
+    )
+
+    editor.values_edit.setPlainText("slow: false\n")
+    qtbot.waitUntil(lambda: "name: quick" in editor.manifests_view.text(), timeout=20000)
+    assert _render_children() == []  # the endless one was stopped, not left to its limit
+    assert editor.manifests_view.status.text() == "1 manifest"
+    assert not editor.render_error.isVisible()
