@@ -20,7 +20,7 @@ from desktop.ui.context import AppContext
 
 log = logging.getLogger(__name__)
 RENDER_DELAY_MS = 600  # after the last edit: typing does not start a render per keystroke
-RESULTS_KEPT = 256
+RESULTS_KEPT = 64  # the oldest go first: a rendering holds the chart's whole output
 # registry uid, chart, version, namespace, release name, values, Kubernetes version
 RenderKey = tuple[str, str, str, str, str, str, str]
 Slot = tuple[int, int]  # profile id, layer row
@@ -93,7 +93,10 @@ class LayerRenderer(QObject):
     # --- asking ---------------------------------------------------------------------------
 
     def render_profile(self, profile: Profile) -> None:
-        """Every layer without its rendering yet, in the layers' order."""
+        """Every layer without its rendering yet, in the layers' order; another profile's layers
+        still waiting are no longer wanted."""
+        shown = profile.id or 0
+        self._wanted = {slot: wanted for slot, wanted in self._wanted.items() if slot[0] == shown}
         for row in range(len(profile.layers)):
             self._want(profile, row, first=False)
         self._start_next()
@@ -110,6 +113,9 @@ class LayerRenderer(QObject):
         """After the edits stop for a moment: each new call moves the moment on."""
         if not 0 <= row < len(profile.layers):
             return
+        if self._soon is not None and (self._soon[0].id, self._soon[1]) != (profile.id, row):
+            self._want(*self._soon, first=False)  # another layer's edits: its render is not dropped
+            self._start_next()
         self._soon = (profile, row)
         self._timer.start()
 
@@ -173,8 +179,8 @@ class LayerRenderer(QObject):
             return
         cancelled = token.cancelled or (output is not None and isinstance(output.render.error, OperationCancelled))
         if output is not None and not cancelled:
-            if len(self._results) >= RESULTS_KEPT:
-                self._results.clear()
+            while len(self._results) >= RESULTS_KEPT:
+                del self._results[next(iter(self._results))]
             self._results[key] = output
         self._start_next()
         self.rendered.emit()
