@@ -117,13 +117,6 @@ def cmd_render(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_ERROR if failed else EXIT_OK
 
 
-def _why(sources: list[Any]) -> str:
-    kinds: dict[str, int] = {}
-    for source in sources:
-        kinds[source.kind] = kinds.get(source.kind, 0) + 1
-    return ", ".join(f"{kind} ×{count}" if count > 1 else kind for kind, count in kinds.items())
-
-
 def _print_images(found: ImageSet, output: str) -> None:
     from desktop.cli.output import print_json, print_table
 
@@ -133,7 +126,7 @@ def _print_images(found: ImageSet, output: str) -> None:
         for image in found:
             print(image.image)
     else:
-        print_table(("IMAGE", "WHY", "CHARTS"), [(i.image, _why(i.sources), ", ".join(i.charts)) for i in found])
+        print_table(("IMAGE", "WHY", "CHARTS"), [(i.image, i.why(), ", ".join(i.charts)) for i in found])
 
 
 def cmd_images(ctx: Context, args: argparse.Namespace) -> int:

@@ -41,6 +41,13 @@ class FoundImage:
     sources: list[ImageSource] = field(default_factory=list)
     charts: list[str] = field(default_factory=list)  # `registry/chart@version` that need it
 
+    def why(self) -> str:
+        """Its kinds of reasons, counted: `rendered ×2, annotation, values`."""
+        kinds: dict[str, int] = {}
+        for source in self.sources:
+            kinds[source.kind] = kinds.get(source.kind, 0) + 1
+        return ", ".join(f"{kind} ×{count}" if count > 1 else kind for kind, count in kinds.items())
+
     def as_json(self) -> dict[str, Any]:
         return {
             "image": self.image,

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from desktop.cancellation import CancelToken
 from desktop.catalog.profiles import layer_source
 from desktop.catalog.registries import get_registry_by_id
 from desktop.errors import NetworkError, UserError
 from desktop.helm.container_images import ImageSet, images_of
+from desktop.helm.manifest_order import ManifestError, template_output
 from desktop.helm.rendering import RenderedChart, RenderError, RenderLimits, RenderRequest, render_chart
 from desktop.operations.chart_files import chart_archive
 from desktop.operations.services import Services
@@ -129,11 +130,46 @@ def render_profile(
         if not pairs:
             names = ", ".join(layer.chart for layer in profile.layers) or "none"
             raise UserError(f"The profile {profile.name} has no layer {only_chart} (its layers: {names}).")
+    return _render_pairs(services, pairs, cancel)
+
+
+def _render_pairs(services: Services, pairs: list[tuple[Layer, str]], cancel: CancelToken | None) -> list[LayerRender]:
     jobs = [_prepare_layer(services, layer, release, cancel) for layer, release in pairs]
     settings = services.settings
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="render") as pool:
         return list(pool.map(lambda job: _render_job(job, settings, cancel), jobs))
+
+
+@dataclass(frozen=True)
+class LayerOutput:
+    """A layer as the window shows it: its manifests as `helm template` prints them and its images,
+    or the one line saying why there are none."""
+
+    render: LayerRender
+    manifests: str = ""
+    images: ImageSet = field(default_factory=ImageSet)
+    error: str | None = None
+
+
+def layer_output(render: LayerRender) -> LayerOutput:
+    """The manifests' text and the images of a layer's rendering (the costly part after the child)."""
+    if render.rendered is None:
+        return LayerOutput(render, error=str(render.error or "the layer did not render"))
+    try:
+        return LayerOutput(render, template_output(render.rendered.files), render.images())
+    except ManifestError as exc:
+        return LayerOutput(render, error=f"{render.layer.chart} {render.layer.version}: {exc}")
+
+
+def render_layers(
+    services: Services, profile: Profile, rows: list[int], *, cancel: CancelToken | None = None
+) -> list[LayerOutput]:
+    """The profile's layers at `rows`, each rendered with its own values, namespace and the release
+    name the profile gives it, with their manifests' text and images (a layer being edited)."""
+    releases = release_names(profile.layers)
+    pairs = [(profile.layers[row], releases[row]) for row in rows]
+    return [layer_output(render) for render in _render_pairs(services, pairs, cancel)]
 
 
 def profile_images(layers: list[LayerRender]) -> ImageSet:

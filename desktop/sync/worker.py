@@ -47,6 +47,7 @@ from desktop.operations.chart_files import (
     unpin_version,
 )
 from desktop.operations.chart_icons import IconReport, fetch_icons
+from desktop.operations.chart_render import LayerOutput, render_layers
 from desktop.operations.helm_import import ImportOutcome, import_from_helm
 from desktop.operations.profiles import (
     ImportResult,
@@ -83,6 +84,7 @@ ICON_PACE = 0.01  # seconds between icons in the background
 PROGRESS_INTERVAL = 0.1
 POOL_SIZE = 4  # threads for what the user asked for
 BACKGROUND_POOL_SIZE = 2  # and for work nobody waits on
+RENDER_POOL_SIZE = 2  # renders of the layers being edited: a profile's, and the one being typed into
 
 
 class WorkerListener(Protocol):
@@ -151,6 +153,7 @@ class BackgroundWorker:
         self._pool = DaemonPool(POOL_SIZE)
         self._background = DaemonPool(BACKGROUND_POOL_SIZE, "background")
         self._checking = DaemonPool(1, "schema-check")
+        self._rendering = DaemonPool(RENDER_POOL_SIZE, "render")
         self.schema_checks = SchemaChecks()  # its `seconds` bounds each check
         self._db: sqlite3.Connection | None = None
         self._settings = TenantSettings()
@@ -294,6 +297,20 @@ class BackgroundWorker:
             _resolve_if_pending(outcome, self.schema_checks.problems(text, schema))
 
         self._checking.submit(_reporting(run, outcome))
+        return outcome
+
+    def render_layers(
+        self, profile: Profile, rows: list[int], cancel: CancelToken | None = None
+    ) -> Future[list[LayerOutput]]:
+        """The profile's layers at `rows` rendered (manifests' text and images), from threads of
+        their own: a chart's templates, bounded in their child, never hold up a download or a save;
+        the archives are read through the catalog's writer like any other step."""
+        outcome: Future[list[LayerOutput]] = Future()
+
+        def run() -> None:
+            _resolve_if_pending(outcome, render_layers(self._services(), profile, rows, cancel=cancel))
+
+        self._rendering.submit(_reporting(run, outcome))
         return outcome
 
     def pin(self, registry_id: int, chart: str, version: str) -> Future[Any]:

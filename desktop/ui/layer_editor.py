@@ -1,6 +1,6 @@
 """One layer of a profile: version, namespace, install priority, and its values override — checked
-as YAML and against the chart's schema as typed, shown as a diff against the chart's defaults, and
-with what changed in the defaults when the version changes."""
+as YAML and against the chart's schema as typed, shown as a diff against the chart's defaults, with
+what changed in the defaults when the version changes, and rendered: its manifests and images."""
 
 from __future__ import annotations
 
@@ -29,13 +29,15 @@ from desktop.catalog.registries import find_registry_by_uid
 from desktop.errors import UserError, ValidationError
 from desktop.helm.chart_archive import ChartFiles
 from desktop.profiles.health import layer_health
-from desktop.profiles.model import Layer, validate_namespace
+from desktop.profiles.model import Layer, Profile, validate_namespace
 from desktop.profiles.values import ValuesProblem
 from desktop.ui.chart_details import monospace_editor
 from desktop.ui.context import AppContext
 from desktop.ui.diff_view import DiffView
 from desktop.ui.forms import add_row, error_label, stacked
 from desktop.ui.layer_checks import LayerChecker
+from desktop.ui.layer_rendering_views import ImagesView, ManifestsView
+from desktop.ui.layer_renders import LayerRenderer
 from desktop.ui.yaml_highlighter import YamlHighlighter
 from desktop.wording import plural
 
@@ -51,10 +53,18 @@ class LayerEditor(QWidget):
     layer_edited = Signal(object)  # Layer
     problems_changed = Signal(int)  # how many problems the values have now
 
-    def __init__(self, context: AppContext, checker: LayerChecker | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        context: AppContext,
+        checker: LayerChecker | None = None,
+        renderer: LayerRenderer | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.context = context
         self.checker = checker or LayerChecker(context, self)
+        self.renderer = renderer or LayerRenderer(context, self)
+        self._placement: tuple[Profile, int] | None = None  # the profile as it is now, and the layer's row
         self.layer: Layer | None = None
         self.defaults: ChartFiles | None = None
         self._defaults_problem: str | None = None
@@ -118,12 +128,23 @@ class LayerEditor(QWidget):
         self.tabs.addTab(values_page, "Valu&es")
         self.tabs.addTab(self.override_view, "Chan&ges from defaults")
         self.tabs.addTab(self.version_diff_view, "Defaults &between versions")
+        # No letters: every one of theirs is taken on this screen; Ctrl+Tab reaches them.
+        self.manifests_view = ManifestsView()
+        self.images_view = ImagesView()
+        self.tabs.addTab(self.manifests_view, "Manifests")
+        self.tabs.addTab(self.images_view, "Images")
+        self.render_error = QLabel()
+        self.render_error.setObjectName("fieldError")
+        self.render_error.setWordWrap(True)
+        self.render_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.render_error.hide()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.heading)
         layout.addWidget(self.health)
         layout.addLayout(form)
+        layout.addWidget(self.render_error)
         layout.addWidget(self.tabs, 1)
 
     def _connect(self) -> None:
@@ -135,6 +156,7 @@ class LayerEditor(QWidget):
         self.checker.files_arrived.connect(self._on_checker_files_arrived)
         self.checker.checked.connect(self._on_checker_checked)
         self._checking_timer.timeout.connect(self._show_checking)
+        self.renderer.rendered.connect(self._show_render)
 
     # --- loading ------------------------------------------------------------------------
 
@@ -168,6 +190,10 @@ class LayerEditor(QWidget):
             self.version_diff_view.set_message("Change the chart version to see what changed in its defaults.")
         finally:
             self._loading = False
+        self._placement = None
+        self.manifests_view.clear()
+        self.images_view.clear()
+        self.render_error.hide()
         self._check_values()
         self._load_defaults(layer.version)
 
@@ -189,6 +215,34 @@ class LayerEditor(QWidget):
         self._request += 1
         if self._pending is not None:
             self._pending.cancel()
+        self.renderer.stop_waiting()
+
+    # --- rendering ----------------------------------------------------------------------
+
+    def place(self, profile: Profile, row: int, *, edited: bool = False) -> None:
+        """The layer is `profile.layers[row]`: render it (`edited`: a moment after the last edit)."""
+        self._placement = (profile, row)
+        if self.renderer.output(profile, row) is None:
+            if edited:
+                self.renderer.render_soon(profile, row)
+            else:
+                self.renderer.render_now(profile, row)
+        self._show_render()
+
+    def _show_render(self) -> None:
+        if self._placement is None:
+            return
+        profile, row = self._placement
+        output = self.renderer.output(profile, row)
+        rendering = self.renderer.rendering(profile, row)
+        if output is None:  # the previous rendering stays shown until the new one is here
+            self.manifests_view.set_rendering(rendering)
+            self.images_view.set_rendering(rendering)
+            return
+        self.render_error.setText(f"✗ {output.error}" if output.error else "")
+        self.render_error.setVisible(output.error is not None)
+        self.manifests_view.show_output(output)
+        self.images_view.show_output(output)
 
     def _start_fetch(self, request: int, registry_id: int, chart: str, version: str, previous: str | None) -> None:
         if request != self._request:

@@ -41,6 +41,7 @@ from desktop.profiles.palette_import import ImportPlan
 from desktop.ui.context import AppContext
 from desktop.ui.forms import confirm_box, empty_state
 from desktop.ui.layer_checks import LayerChecker
+from desktop.ui.layer_renders import LayerRenderer
 from desktop.ui.profile_import_dialog import ProfileImportDialog
 from desktop.ui.profile_pane import ProfilePane
 from desktop.wording import plural
@@ -65,6 +66,7 @@ class ProfileEditorTab(QWidget):
         self.import_dialog: ProfileImportDialog | None = None
         self._tasks: set[asyncio.Future[None]] = set()
         self.checker = LayerChecker(context, self)
+        self.renderer = LayerRenderer(context, self)
         self._build_ui()
         self._connect()
         self._load()
@@ -99,7 +101,7 @@ class ProfileEditorTab(QWidget):
         left_layout.addWidget(self.profile_list, 1)
         left_layout.addLayout(buttons)
 
-        self.pane = ProfilePane(self.context, self.checker)
+        self.pane = ProfilePane(self.context, self.checker, self.renderer)
         self.empty_new_button = QPushButton("New Profile")
         empty = empty_state(
             "No profile selected",
@@ -133,6 +135,7 @@ class ProfileEditorTab(QWidget):
         self.context.bridge.catalog_changed.connect(self._refresh_health)
         self.checker.files_arrived.connect(self._refresh_health)
         self.checker.checked.connect(self._refresh_health)
+        self.renderer.rendered.connect(self._refresh_health)
 
     def _load(self, select_id: int | None = None) -> None:
         profiles = list_profiles(self.context.reader)
@@ -155,8 +158,13 @@ class ProfileEditorTab(QWidget):
 
     def _item(self, profile: Profile) -> QListWidgetItem:
         issues = problems(profile, layer_sources(self.context.reader, profile))
-        errors = self.checker.profile_problems(profile)
-        broken = sum(1 for layer in profile.layers if self.checker.problems(layer))
+        failing = self.renderer.profile_errors(profile)  # known for the profile being edited
+        errors = self.checker.profile_problems(profile) + failing
+        broken = sum(
+            1
+            for row, layer in enumerate(profile.layers)
+            if self.checker.problems(layer) or self._does_not_render(profile, row)
+        )
         mark = "✗ " if errors else ("⚠ " if issues else "")
         second = plural(len(profile.layers), "layer") + (f" · {broken} with errors" if broken else "")
         item = QListWidgetItem(f"{mark}{profile.name}  {profile.version}\n   {second}")
@@ -164,6 +172,10 @@ class ProfileEditorTab(QWidget):
         tips = errors[:8] + issues
         item.setToolTip("\n".join(tips) if tips else profile.description or profile.name)
         return item
+
+    def _does_not_render(self, profile: Profile, row: int) -> bool:
+        output = self.renderer.output(profile, row)
+        return output is not None and output.error is not None
 
     def current_id(self) -> int | None:
         item = self.profile_list.currentItem()
@@ -236,6 +248,7 @@ class ProfileEditorTab(QWidget):
             task.cancel()
         self.pane.layer_editor.stop_waiting()
         self.checker.stop_waiting()
+        self.renderer.stop_waiting()
 
     async def _flushed(self) -> None:
         future = self.flush()
@@ -311,7 +324,8 @@ class ProfileEditorTab(QWidget):
         self.status_message.emit(f"Profile “{profile.name}” deleted.")
 
     def export_current(self, kind: str) -> QMessageBox | None:
-        """Export the profile being edited; one with errors in its values asks first."""
+        """Export the profile being edited; one with errors in its values, or a layer whose chart
+        does not render with them, asks first."""
         self.flush()
         profile = self.pane.profile
         if profile is None:
@@ -322,13 +336,15 @@ class ProfileEditorTab(QWidget):
             for layer in profile.layers
             if self.checker.checking(layer)
         ]
-        if errors or checking:
+        failing = self.renderer.profile_errors(profile)
+        if errors or checking or failing:
             box = ask_export_with_errors(
                 self,
                 profile,
-                errors + checking,
+                errors + failing + checking,
                 lambda: self._choose_export_file(profile, kind),
-                still_checking=not errors,
+                still_checking=not errors and not failing,
+                not_rendering=bool(failing),
             )
             self._dialogs.append(box)
             return box
@@ -413,15 +429,19 @@ def ask_export_with_errors(
     export_anyway: Callable[[], None],
     *,
     still_checking: bool = False,
+    not_rendering: bool = False,
 ) -> QMessageBox:
-    """Before exporting a profile whose values have errors (or are still being checked against a
-    schema): say which, and export only if asked to. Cancel is the default, so Enter does not write a
-    broken file."""
+    """Before exporting a profile whose values have errors, whose charts do not render with them (or
+    whose values are still being checked against a schema): say which, and export only if asked to.
+    Cancel is the default, so Enter does not write a broken file."""
     shown = "\n".join(f"• {line}" for line in errors[:8])
     if len(errors) > 8:
         shown += f"\n• … and {len(errors) - 8} more"
     if still_checking:
         heading, question = f"“{profile.name}”'s values are still being checked.", "Wait for the check, then export?"
+    elif not_rendering:
+        heading = f"“{profile.name}” has layers whose charts do not render with their values."
+        question = "Helm would refuse to install them as they are. Fix the values first?"
     else:
         heading = f"“{profile.name}” has errors in its values."
         question = "The exported file would carry them to the cluster. Fix them first?"

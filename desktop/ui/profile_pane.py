@@ -1,14 +1,17 @@
-"""One profile: name, version, description and tags, and its layers — reordered by dragging,
-added with Add Helm Chart, edited in the layer editor. Every change is saved on its own."""
+"""One profile: name, version, description and tags, its layers — reordered by dragging, added with
+Add Helm Chart, edited in the layer editor — and the images they need, to copy or export. Every
+change is saved on its own."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -37,9 +40,11 @@ from desktop.ui.context import AppContext
 from desktop.ui.forms import add_row, error_label, stacked
 from desktop.ui.layer_checks import LayerChecker
 from desktop.ui.layer_editor import LayerEditor
+from desktop.ui.layer_renders import LayerRenderer
 from desktop.wording import plural
 
 LAYER_INDEX = Qt.ItemDataRole.UserRole + 1
+IMAGE_ROWS_SHOWN = 6
 
 
 class ProfilePane(QWidget):
@@ -47,13 +52,22 @@ class ProfilePane(QWidget):
 
     profile_edited = Signal(object)  # Profile
 
-    def __init__(self, context: AppContext, checker: LayerChecker | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        context: AppContext,
+        checker: LayerChecker | None = None,
+        renderer: LayerRenderer | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.context = context
         self.checker = checker or LayerChecker(context, self)
+        self.renderer = renderer or LayerRenderer(context, self)
         self.profile: Profile | None = None
         self._loading = False
         self._dialog: AddChartDialog | None = None
+        self._images_dialog: QFileDialog | None = None
+        self._images_folder = Path.home()  # where the last image list was exported, this session
         self._build_ui()
         self._connect()
 
@@ -102,8 +116,9 @@ class ProfilePane(QWidget):
         left_layout.addWidget(layers_heading)
         left_layout.addWidget(self.layers, 1)
         left_layout.addLayout(layer_buttons)
+        left_layout.addWidget(self._build_images())
 
-        self.layer_editor = LayerEditor(self.context, self.checker)
+        self.layer_editor = LayerEditor(self.context, self.checker, self.renderer)
         self.no_layer = QLabel("Add a Helm chart to this profile, or select a layer to edit it.")
         self.no_layer.setObjectName("emptyText")
         self.no_layer.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -122,6 +137,37 @@ class ProfilePane(QWidget):
         delete = QShortcut(QKeySequence.StandardKey.Delete, self.layers, context=Qt.ShortcutContext.WidgetShortcut)
         delete.activated.connect(self.remove_selected_layer)
 
+    def _build_images(self) -> QWidget:
+        """The images every layer needs, as their charts render with the layers' values."""
+        heading = QLabel("Images the profile needs")
+        heading.setObjectName("sectionHeading")
+        self.images_list = QListWidget()
+        self.images_list.setAccessibleName("Images the profile needs")
+        self.images_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.images_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        rows = self.images_list.fontMetrics().height() + 4
+        self.images_list.setMaximumHeight(rows * IMAGE_ROWS_SHOWN + 2 * self.images_list.frameWidth())
+        self.images_status = QLabel()
+        self.images_status.setObjectName("formHint")
+        self.images_status.setWordWrap(True)
+        # No letters: Copy's and Export's are all taken on this screen; Tab reaches them.
+        self.copy_images_button = QPushButton("Copy")
+        self.copy_images_button.setToolTip("Copy every image reference, one a line")
+        self.export_images_button = QPushButton("Export…")
+        self.export_images_button.setToolTip("Save every image reference, one a line, in a text file")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.copy_images_button)
+        buttons.addWidget(self.export_images_button)
+        buttons.addStretch(1)
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.addWidget(heading)
+        layout.addWidget(self.images_list)
+        layout.addWidget(self.images_status)
+        layout.addLayout(buttons)
+        return box
+
     def _connect(self) -> None:
         self.name_edit.textEdited.connect(self._on_fields_edited)
         self.version_edit.textEdited.connect(self._on_fields_edited)
@@ -136,6 +182,10 @@ class ProfilePane(QWidget):
         self.layer_editor.layer_edited.connect(self._on_layer_edited)
         self.checker.files_arrived.connect(self.refresh_badges)
         self.checker.checked.connect(self.refresh_badges)
+        self.renderer.rendered.connect(self.refresh_badges)
+        self.renderer.rendered.connect(self._show_images)
+        self.copy_images_button.clicked.connect(self.copy_images)
+        self.export_images_button.clicked.connect(self.open_export_images)
 
     # --- loading ------------------------------------------------------------------------
 
@@ -160,25 +210,33 @@ class ProfilePane(QWidget):
         for index, layer in enumerate(self.profile.layers):
             item = QListWidgetItem()
             item.setData(LAYER_INDEX, index)
-            self._describe_layer(item, layer)
+            self._describe_layer(item, layer, index)
             self.layers.addItem(item)
         self.layers.blockSignals(False)
         if 0 <= select < self.layers.count():
             self.layers.setCurrentRow(select)
         self._on_layer_selected(self.layers.currentRow())
+        self.renderer.render_profile(self.profile)  # after the selected layer, which goes first
+        self._show_images()
 
-    def _describe_layer(self, item: QListWidgetItem, layer: Layer) -> None:
-        """The row: chart and version, where it installs, and a badge for values errors or health."""
+    def _describe_layer(self, item: QListWidgetItem, layer: Layer, row: int) -> None:
+        """The row: chart and version, where it installs, and a badge for values errors, a chart that
+        does not render, or health."""
         health = layer_health(layer, layer_source(self.context.reader, layer))
         errors = self.checker.problems(layer)
-        mark = "✗ " if errors else ("" if health.ok else "⚠ ")
+        output = self.renderer.output(self.profile, row) if self.profile is not None else None
+        failed = output.error if output is not None else None
+        mark = "✗ " if errors or failed else ("" if health.ok else "⚠ ")
         badge = f" · {plural(len(errors), 'error')}" if errors else ""
+        badge += " · does not render" if failed else ""
         item.setText(
             f"{mark}{layer.chart} {layer.version}{badge}\n   {layer.registry_name} · {layer.namespace}"
             f" · priority {layer.install_priority}"
         )
         where = f"{layer.chart} {layer.version} from {layer.registry_name}, into namespace {layer.namespace}"
         tips = [where, *(str(problem) for problem in errors[:5])]
+        if failed:
+            tips.append(failed)
         if not health.ok:
             tips.append(health.message)
         item.setToolTip("\n".join(tips))
@@ -193,7 +251,8 @@ class ProfilePane(QWidget):
             return
         for row in range(min(self.layers.count(), len(self.profile.layers))):
             item = self.layers.item(row)
-            self._describe_layer(item, self.profile.layers[int(item.data(LAYER_INDEX))])
+            index = int(item.data(LAYER_INDEX))
+            self._describe_layer(item, self.profile.layers[index], index)
 
     # --- profile fields -----------------------------------------------------------------
 
@@ -251,6 +310,7 @@ class ProfilePane(QWidget):
         assert self.profile is not None
         self.layer_stack.setCurrentWidget(self.layer_editor)
         self.layer_editor.edit(self.profile.layers[row])
+        self.layer_editor.place(self.profile, row)
 
     def _on_layer_edited(self, layer: Layer) -> None:
         row = self.layers.currentRow()
@@ -259,9 +319,12 @@ class ProfilePane(QWidget):
         layers = list(self.profile.layers)
         layers[row] = layer
         self._emit(replace(self.profile, layers=tuple(layers)))
+        assert self.profile is not None
+        self.layer_editor.place(self.profile, row, edited=True)
         item = self.layers.item(row)
         if item is not None:
-            self._describe_layer(item, layer)
+            self._describe_layer(item, layer, row)
+        self._show_images()
 
     def _on_layers_dragged(self) -> None:
         if self.profile is None:
@@ -316,3 +379,64 @@ class ProfilePane(QWidget):
         )
         self._emit(replace(self.profile, layers=(*self.profile.layers, layer)))
         self._fill_layers(len(self.profile.layers) - 1)
+
+    # --- the profile's images -----------------------------------------------------------
+
+    def image_references(self) -> list[str]:
+        return [self.images_list.item(i).text() for i in range(self.images_list.count())]
+
+    def _show_images(self) -> None:
+        if self.profile is None:
+            return
+        images, missing = self.renderer.profile_images(self.profile)
+        references = images.references()
+        if references != self.image_references():
+            self.images_list.clear()
+            for image in images:
+                item = QListWidgetItem(image.image)
+                item.setToolTip(f"{image.image}\nNeeded by {', '.join(image.charts)} ({image.why()})")
+                self.images_list.addItem(item)
+        rendering = any(self.renderer.rendering(self.profile, row) for row in range(len(self.profile.layers)))
+        failed = len(self.renderer.profile_errors(self.profile))
+        notes = [plural(len(references), "image")] if self.profile.layers else ["No layers: no images."]
+        if failed:
+            notes.append(
+                f"{plural(failed, 'layer')} did not render: {'its' if failed == 1 else 'their'} images are not listed"
+            )
+        elif rendering or missing:
+            notes.append("rendering the layers…")
+        self.images_status.setText("; ".join(notes) + ".")
+        for button in (self.copy_images_button, self.export_images_button):
+            button.setEnabled(bool(references))
+
+    def _images_text(self) -> str:
+        return "".join(f"{reference}\n" for reference in self.image_references())
+
+    def copy_images(self) -> None:
+        """Every reference, one a line, on the clipboard."""
+        QGuiApplication.clipboard().setText(self._images_text())
+        self.images_status.setText(f"Copied {plural(self.images_list.count(), 'image reference')}.")
+
+    def open_export_images(self) -> QFileDialog | None:
+        if self.profile is None:
+            return None
+        stem = "".join(ch if ch.isalnum() or ch in "._-" else "-" for ch in self.profile.name)
+        dialog = QFileDialog(self, "Export the profile's images", str(self._images_folder / f"{stem}-images.txt"))
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilter("Text files (*.txt);;All files (*)")
+        dialog.setDefaultSuffix("txt")
+        dialog.fileSelected.connect(lambda name: self.export_images(Path(name)))
+        self._images_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def export_images(self, path: Path) -> bool:
+        """Write every reference, one a line (a few kilobytes: written here)."""
+        try:
+            path.write_text(self._images_text(), encoding="utf-8")
+        except OSError as exc:
+            self.images_status.setText(f"Not exported: {path} could not be written ({exc.strerror or exc}).")
+            return False
+        self._images_folder = path.parent
+        self.images_status.setText(f"Exported {plural(self.images_list.count(), 'image reference')} to {path}.")
+        return True
