@@ -246,4 +246,9 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (registry_id, digest)
         ) WITHOUT ROWID""",
     ],
+    [
+        # Issue 21: a profile's variables (Palette's V1Variable fields), as a JSON list in Palette's
+        # field names; defaults kept as the user set them, sensitive ones included (this file is private).
+        "ALTER TABLE profiles ADD COLUMN variables TEXT NOT NULL DEFAULT '[]'",
+    ],
 ]

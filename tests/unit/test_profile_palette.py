@@ -21,7 +21,7 @@ from desktop.operations.profiles import (
     save_profile,
 )
 from desktop.operations.services import Services, inline_services
-from desktop.profiles.model import Layer, Profile
+from desktop.profiles.model import Layer, Profile, ProfileVariable
 from desktop.profiles.palette_export import palette_json
 from desktop.profiles.palette_import import Choices
 from desktop.secrets import CredentialStore
@@ -179,13 +179,15 @@ def test_a_palette_export_in_the_models_shape_imports(db: sqlite3.Connection, tm
         "# keep two\nreplicas: {{ .spectro.var.replicas }}\n"
     )
     assert (cache.registry_uid, cache.namespace, cache.install_priority) == (oci.uid, "default", 0)
-    assert result.ignored == ("its 1 profile variable(s) are not kept: define them in Palette",)
+    assert result.ignored == ()
+    assert profile.variables == (ProfileVariable("replicas", default_value="2"),)  # kept, no longer dropped
     exported = json.loads(render_profile(services, "Observability Stack", "palette").text)
     assert exported["spec"]["template"]["packs"][0]["values"] == (
         'pack:\n  namespace: monitoring\n  spectrocloud.com/install-priority: "20"\n'
         "  content:\n    images:\n      - image: quay.io/prometheus/prometheus:v2.51.0\n"
         "# keep two\nreplicas: {{ .spectro.var.replicas }}\n"
     )
+    assert [v["name"] for v in exported["spec"]["variables"]] == ["replicas"]
 
 
 def test_the_ml_ops_export_is_refused_in_one_line_naming_its_palette_packs(
