@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from desktop.errors import ValidationError
 from desktop.helm.versions import parse_version
 from desktop.profiles.model import Profile, ProfileVariable, VariableOption, clip
-from desktop.profiles.values import ValuesProblem
+from desktop.profiles.values import ValuesProblem, values_diff
 
 FORMATS = ("string", "number", "boolean", "ipv4", "ipv4cidr", "ipv6", "version", "base64")
 INPUT_TYPES = ("text", "dropdown", "multiline")
@@ -266,10 +266,10 @@ def substitute_variables(
         return chosen[name]
 
     text = REFERENCE.sub(replace, values_text)
-    for match in _SPECTRO_VAR.finditer(text):
-        line = text.count("\n", 0, match.start()) + 1
-        if not any(p.line == line for p in problems):
-            problems.append(ValuesProblem(line, UNCLOSED))
+    closed = {match.start() for match in REFERENCE.finditer(values_text)}
+    for match in _SPECTRO_VAR.finditer(values_text):
+        if match.start() not in closed:
+            problems.append(ValuesProblem(values_text.count("\n", 0, match.start()) + 1, UNCLOSED))
     return Substitution(text, list(notes.values()), sorted(problems, key=lambda p: p.line))
 
 
@@ -493,3 +493,16 @@ def variables_document(variables: Sequence[ProfileVariable], *, mask: bool = Fal
         entry["defaultValue"] = variable.shown_default() if mask else variable.default_value
         documents.append(entry)
     return documents
+
+
+def override_with_variables(
+    defaults: str | None,
+    current: str,
+    variables: Sequence[ProfileVariable],
+    test_values: Mapping[str, str] | None = None,
+) -> tuple[str, Substitution]:
+    """The override as a diff against the chart's defaults, the variables substituted first (each
+    its default or test value, as rendering has them); the substitution says how."""
+    substitution = substitute_variables(current, variables, test_values)
+    after = "this layer, variables substituted" if substitution.notes else "this layer"
+    return values_diff(defaults or "", substitution.text, "chart defaults", after), substitution
