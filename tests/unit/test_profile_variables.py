@@ -101,7 +101,10 @@ def test_defaults_are_substituted_and_each_says_so() -> None:
         var("secret", is_sensitive=True, default_value="s3cret"),
         var("empty"),
     )
-    text = 'host: "{{.spectro.var.host}}"\nalso: {{ .spectro.var.host }}\npw: {{.spectro.var.secret}}\ne: "{{.spectro.var.empty}}"\n'
+    text = (
+        'host: "{{.spectro.var.host}}"\nalso: {{ .spectro.var.host }}\n'
+        'pw: {{.spectro.var.secret}}\ne: "{{.spectro.var.empty}}"\n'
+    )
     result = substitute_variables(text, variables)
     assert result.text == 'host: "web.example"\nalso: web.example\npw: s3cret\ne: ""\n'
     assert result.problems == []
