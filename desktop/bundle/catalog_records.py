@@ -21,6 +21,7 @@ from desktop.bundle.go_json import Struct, marshal
 from desktop.errors import ValidationError
 
 if TYPE_CHECKING:
+    from desktop.profiles.model import ProfileVariable
     from desktop.registry import RegistryKind
 
 CATALOG_CONFIG = "application/vnd.chartkeeper.catalog.config.v1+json"
@@ -338,8 +339,13 @@ class ProfileRecord:
     description: str
     tags: tuple[str, ...]
     layers: tuple[LayerRecord, ...]
+    variables: tuple[ProfileVariable, ...] = ()  # written in Palette's V1Variable shape, sensitive defaults masked
 
     def to_bytes(self) -> bytes:
+        from desktop.profiles.variables import variables_document
+
+        # written only when there are some, so a profile without variables keeps the digest it had
+        variables = [("variables", variables_document(self.variables, mask=True))] if self.variables else []
         return marshal(
             Struct(
                 [
@@ -347,6 +353,7 @@ class ProfileRecord:
                     ("version", self.version),
                     ("description", self.description),
                     ("tags", list(self.tags)),
+                    *variables,
                     (
                         "layers",
                         [
@@ -404,7 +411,17 @@ class ProfileRecord:
             _checked(model.validate_description, fields.text("description", model.DESCRIPTION_MAX), what),
             _checked(model.validate_tags, tuple(tags), what),
             tuple(layers),
+            _record_variables(fields.value.get("variables"), what),
         )
+
+
+def _record_variables(value: object, what: str) -> tuple[ProfileVariable, ...]:
+    from desktop.profiles.variables import read_palette_variables
+
+    try:
+        return read_palette_variables(value, "its variables")
+    except ValidationError as exc:
+        raise BundleError(f"{what}: {exc.message}") from None
 
 
 # --- chart archives -----------------------------------------------------------------------------

@@ -251,4 +251,9 @@ MIGRATIONS: list[list[str]] = [
         # sent as `Authorization: Bearer`; such a registry has no username.
         "ALTER TABLE registries ADD COLUMN token_auth INTEGER NOT NULL DEFAULT 0",
     ],
+    [
+        # Issue 21: a profile's variables (Palette's V1Variable fields), as a JSON list in Palette's
+        # field names; defaults kept as the user set them, sensitive ones included (this file is private).
+        "ALTER TABLE profiles ADD COLUMN variables TEXT NOT NULL DEFAULT '[]'",
+    ],
 ]

@@ -13,9 +13,10 @@ from desktop.catalog.db import transaction
 from desktop.catalog.registries import find_registry_by_uid
 from desktop.errors import NotFoundError, ValidationError
 from desktop.profiles.health import LayerSource
-from desktop.profiles.model import Layer, Profile
+from desktop.profiles.model import Layer, Profile, ProfileVariable
+from desktop.profiles.variables import read_variable_fields, validate_variables, variables_document
 
-_PROFILE = "id, uid, name, version, description, tags, updated_at"
+_PROFILE = "id, uid, name, version, description, tags, updated_at, variables"
 _LAYER = (
     "id, registry_uid, registry_name, registry_endpoint, chart, version, namespace, install_priority, values_override"
 )
@@ -35,6 +36,15 @@ def _layer(row: sqlite3.Row | tuple[Any, ...]) -> Layer:
     )
 
 
+def stored_variables(text: str) -> tuple[ProfileVariable, ...]:
+    """The variables column as written by `write_profile` (read as stored, whatever later rules say;
+    a column edited by hand into something else reads as none rather than failing every listing)."""
+    try:
+        return read_variable_fields(json.loads(text), "the profile's stored variables")
+    except (ValueError, ValidationError):
+        return ()
+
+
 def _profile(db: sqlite3.Connection, row: sqlite3.Row | tuple[Any, ...]) -> Profile:
     layers = db.execute(
         f"SELECT {_LAYER} FROM profile_layers WHERE profile_id = ? ORDER BY position", (row[0],)
@@ -48,6 +58,7 @@ def _profile(db: sqlite3.Connection, row: sqlite3.Row | tuple[Any, ...]) -> Prof
         layers=tuple(_layer(layer) for layer in layers),
         id=row[0],
         updated_at=row[6],
+        variables=stored_variables(row[7]),
     )
 
 
@@ -92,18 +103,20 @@ def save_profile(db: sqlite3.Connection, profile: Profile, now: float) -> Profil
 def write_profile(db: sqlite3.Connection, profile: Profile, now: float) -> int:
     """Insert or update the profile inside the caller's transaction; returns its id."""
     ensure_profile_name_free(db, profile.name, except_id=profile.id)
-    fields = (profile.name, profile.version, profile.description, json.dumps(list(profile.tags)), now)
+    variables = json.dumps(variables_document(validate_variables(profile.variables)), ensure_ascii=False)
+    fields = (profile.name, profile.version, profile.description, json.dumps(list(profile.tags)), now, variables)
     if profile.id is None:
         uid = profile.uid or os.urandom(16).hex()
         cursor = db.execute(
-            "INSERT INTO profiles (name, version, description, tags, updated_at, uid, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO profiles (name, version, description, tags, updated_at, variables, uid, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (*fields, uid, now),
         )
         profile = replace(profile, id=int(cursor.lastrowid or 0), uid=uid)
     else:
         db.execute(
-            "UPDATE profiles SET name = ?, version = ?, description = ?, tags = ?, updated_at = ? WHERE id = ?",
+            "UPDATE profiles SET name = ?, version = ?, description = ?, tags = ?, updated_at = ?, variables = ?"
+            " WHERE id = ?",
             (*fields, profile.id),
         )
     _write_layers(db, profile.id or 0, profile.layers)

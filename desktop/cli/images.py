@@ -37,6 +37,8 @@ def _check_target(args: argparse.Namespace) -> None:
         raise ValidationError(
             "--values, --namespace, --release and --version are for a chart; a profile's layers carry their own."
         )
+    if args.chart and args.var:
+        raise ValidationError("--var sets a profile variable: use it with --profile NAME.")
     if args.chart and not args.version:
         raise ValidationError("Give the chart's exact version with --version.")
 
@@ -77,19 +79,23 @@ def _render_profile(ctx: Context, args: argparse.Namespace) -> list[LayerRender]
     from desktop.catalog.profiles import get_profile
     from desktop.operations.chart_render import render_profile
     from desktop.operations.services import Services
+    from desktop.profiles.variables import parse_test_values
 
     profile = get_profile(ctx.db, args.profile)
+    test_values = parse_test_values(args.var or [], profile.variables)
     services: Services = ctx.services()
     if args.kube_version:
         services = replace(
             services, settings=replace(services.settings, kube_version=_kube_version(args, services.settings))
         )
-    return render_profile(services, profile, only_chart=getattr(args, "layer", None))
+    return render_profile(services, profile, only_chart=getattr(args, "layer", None), test_values=test_values)
 
 
 def _failures(layers: list[LayerRender]) -> int:
     failed = 0
     for layer in layers:
+        for note in layer.notes:
+            print(f"note: layer {layer.release}: {note}", file=sys.stderr)
         if layer.error is not None:
             print(f"error: layer {layer.release} ({layer.label}): {layer.error}", file=sys.stderr)
             failed += 1
@@ -160,6 +166,12 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
         command.add_argument("--profile", metavar="NAME", help="every layer of this profile, with its own values")
         command.add_argument(
             "--kube-version", metavar="V", help="the Kubernetes version to render for (default: the tenant setting)"
+        )
+        command.add_argument(
+            "--var",
+            action="append",
+            metavar="NAME=VALUE",
+            help="with --profile: a test value for the profile variable NAME (default: its default; repeatable)",
         )
         if name == "render":
             command.add_argument("--layer", metavar="CHART", help="with --profile: only this layer (chart or release)")

@@ -60,14 +60,20 @@ def cmd_profile_show(ctx: Context, args: argparse.Namespace) -> int:
 
     from desktop.catalog.profiles import get_profile, layer_sources
     from desktop.profiles.health import profile_health
+    from desktop.profiles.variables import layer_variable_problems, shown_variable
 
     profile = get_profile(ctx.db, args.name)
     healths = profile_health(profile, layer_sources(ctx.db, profile))
-    document = {
+    undefined = layer_variable_problems(profile)
+    document: dict[str, Any] = {
         "name": profile.name,
         "version": profile.version,
         "description": profile.description,
         "tags": list(profile.tags),
+    }
+    if profile.variables:
+        document["variables"] = [shown_variable(variable) for variable in profile.variables]
+    document |= {
         "layers": [
             {
                 "registry": layer.registry_name,
@@ -76,9 +82,10 @@ def cmd_profile_show(ctx: Context, args: argparse.Namespace) -> int:
                 "namespace": layer.namespace,
                 "installPriority": layer.install_priority,
                 **({"problem": health.message} if not health.ok else {}),
+                **({"variableProblems": [str(p) for p in problems]} if problems else {}),
                 **({"values": layer.values_override} if layer.values_override else {}),
             }
-            for layer, health in zip(profile.layers, healths, strict=True)
+            for layer, health, problems in zip(profile.layers, healths, undefined, strict=True)
         ],
     }
     sys.stdout.write(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=1000))
@@ -95,14 +102,20 @@ def cmd_profile_export(ctx: Context, args: argparse.Namespace) -> int:
     if path is None:
         sys.stdout.write(export.text)
         for file_name in export.files:
-            warn(f"{file_name} (a registry's certificate, named by caFile) was not written: export with -o FILE.")
+            warn(f"{file_name} ({_what_file(file_name)}) was not written: export with -o FILE.")
         return EXIT_OK
     for written in export.written:
         print(f"wrote {written}")
     for file_name in export.files:
         if not any(w.name == file_name for w in export.written[1:]):
-            warn(f"{file_name} (a registry's certificate, named by caFile) was not written beside {path}.")
+            warn(f"{file_name} ({_what_file(file_name)}) was not written beside {path}.")
     return EXIT_OK
+
+
+def _what_file(file_name: str) -> str:
+    if file_name.endswith(".gotmpl"):
+        return "a layer's values with its profile variables, named by values"
+    return "a registry's certificate, named by caFile"
 
 
 def _mapping(plan: ImportPlan, pairs: list[str]) -> dict[int, str]:
@@ -163,7 +176,8 @@ def _report(result: Any) -> int:
     for line in (*result.skipped, *result.ignored):
         warn(line)
     profile = result.profile
-    print(f'Profile "{profile.name}" {profile.version} imported with {len(profile.layers)} layers.')
+    variables = f" and {len(profile.variables)} variable(s)" if profile.variables else ""
+    print(f'Profile "{profile.name}" {profile.version} imported with {len(profile.layers)} layers{variables}.')
     return EXIT_OK
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from desktop.bundle.catalog_records import LayerRecord, ProfileRecord, RegistryRecord
@@ -14,6 +15,7 @@ from desktop.bundle.snapshot_shards import RemovedMark, snapshot_shard
 from desktop.catalog.bundle_rows import RemovedRow, chart_document, chart_documents, removed_rows
 from desktop.catalog.sync_records import SyncState
 from desktop.profiles.model import Profile
+from desktop.profiles.variables import variables_document
 from desktop.registry import Registry
 
 
@@ -104,12 +106,14 @@ def profile_record(profile: Profile, registries: Mapping[str, Registry]) -> Prof
                 layer.values_override,
             )
         )
-    return ProfileRecord(profile.name, profile.version, profile.description, profile.tags, tuple(layers))
+    return ProfileRecord(
+        profile.name, profile.version, profile.description, profile.tags, tuple(layers), profile.variables
+    )
 
 
 def profile_fingerprint(profile: Profile) -> str:
     """What a profile holds, its name aside: equal fingerprints, equal profiles."""
-    content = [
+    content: list[Any] = [
         profile.version,
         profile.description,
         list(profile.tags),
@@ -125,6 +129,8 @@ def profile_fingerprint(profile: Profile) -> str:
             for layer in profile.layers
         ],
     ]
+    if profile.variables:  # left out when there are none: fingerprints recorded before variables still match
+        content.append(variables_document(profile.variables))
     return hashlib.sha256(marshal(content)).hexdigest()
 
 

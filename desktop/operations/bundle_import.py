@@ -624,7 +624,9 @@ class CatalogImport:
                     layer.values,
                 )
             )
-        return Profile("", record.name, record.version, record.description, record.tags, tuple(layers))
+        return Profile(
+            "", record.name, record.version, record.description, record.tags, tuple(layers), variables=record.variables
+        )
 
     def _registry_here(self, name: str, endpoint: str) -> Registry | None:
         registries = list_registries(self.db)

@@ -5,8 +5,9 @@ Manifests and Images."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from desktop.cancellation import CancelToken
 from desktop.catalog.profiles import layer_source
@@ -17,7 +18,8 @@ from desktop.helm.manifest_order import ManifestError, template_output
 from desktop.helm.rendering import RenderedChart, RenderError, RenderLimits, RenderRequest, render_chart
 from desktop.operations.chart_files import chart_archive
 from desktop.operations.services import Services
-from desktop.profiles.model import Layer, Profile, release_names
+from desktop.profiles.model import Layer, Profile, ProfileVariable, release_names
+from desktop.profiles.variables import Substitution, substitute_variables
 from desktop.settings import TenantSettings
 
 
@@ -66,18 +68,29 @@ class LayerRender:
     label: str  # registry/chart@version
     rendered: RenderedChart | None = None
     error: UserError | None = None
+    notes: tuple[str, ...] = ()  # how profile variables were substituted
 
     def images(self) -> ImageSet:
         return images_of(self.rendered, self.label) if self.rendered is not None else ImageSet()
 
 
-def layer_request(layer: Layer, release: str, settings: TenantSettings) -> RenderRequest:
-    return RenderRequest(
+def layer_request(
+    layer: Layer,
+    release: str,
+    settings: TenantSettings,
+    variables: Sequence[ProfileVariable] = (),
+    test_values: Mapping[str, str] | None = None,
+) -> tuple[RenderRequest, Substitution]:
+    """The layer's render request, its values with the profile's variables substituted (each its
+    default, or the test value set); the substitution says how, and what it could not substitute."""
+    substitution = substitute_variables(layer.values_override, variables, test_values)
+    request = RenderRequest(
         release_name=release,
         namespace=layer.namespace,
-        values_yaml=layer.values_override,
+        values_yaml=substitution.text,
         kube_version=settings.kube_version,
     )
+    return request, substitution
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,8 @@ class _LayerJob:
     label: str
     archive: bytes | None = None
     error: UserError | None = None
+    variables: tuple[ProfileVariable, ...] = ()
+    test_values: Mapping[str, str] | None = None
 
 
 def _prepare_layer(services: Services, layer: Layer, release: str, cancel: CancelToken | None) -> _LayerJob:
@@ -107,34 +122,55 @@ def _prepare_layer(services: Services, layer: Layer, release: str, cancel: Cance
 def _render_job(job: _LayerJob, settings: TenantSettings, cancel: CancelToken | None) -> LayerRender:
     if job.archive is None:
         return LayerRender(job.layer, job.release, job.label, error=job.error)
-    request = layer_request(job.layer, job.release, settings)
+    request, substitution = layer_request(job.layer, job.release, settings, job.variables, job.test_values)
+    notes = tuple(substitution.notes)
+    if substitution.problems:
+        first = substitution.problems[0]
+        more = f" ({len(substitution.problems) - 1} more)" if len(substitution.problems) > 1 else ""
+        problem = UserError(f"its values cannot be rendered: {first}{more}.")
+        return LayerRender(job.layer, job.release, job.label, error=problem, notes=notes)
     try:
         rendered = render_chart(job.archive, request, render_limits(settings), cancel=cancel)
     except RenderError as exc:
         failure = RenderError(exc.kind, f"{job.layer.chart} {job.layer.version} did not render: {exc.message}")
-        return LayerRender(job.layer, job.release, job.label, error=failure)
+        return LayerRender(job.layer, job.release, job.label, error=failure, notes=notes)
     except UserError as exc:
-        return LayerRender(job.layer, job.release, job.label, error=exc)
-    return LayerRender(job.layer, job.release, job.label, rendered=rendered)
+        return LayerRender(job.layer, job.release, job.label, error=exc, notes=notes)
+    return LayerRender(job.layer, job.release, job.label, rendered=rendered, notes=notes)
 
 
 def render_profile(
-    services: Services, profile: Profile, *, only_chart: str | None = None, cancel: CancelToken | None = None
+    services: Services,
+    profile: Profile,
+    *,
+    only_chart: str | None = None,
+    test_values: Mapping[str, str] | None = None,
+    cancel: CancelToken | None = None,
 ) -> list[LayerRender]:
-    """Every layer rendered with its own values, namespace and release name, in the layers' order;
-    the archives are found first (the catalog is read in this thread), then the children run side
-    by side, one per core. A layer that fails says why and the rest go on."""
+    """Every layer rendered with its own values (the profile's variables substituted: each its
+    default, or the test value set), namespace and release name, in the layers' order; the archives
+    are found first (the catalog is read in this thread), then the children run side by side, one
+    per core. A layer that fails says why (a name no variable has, at its line) and the rest go on."""
     pairs = list(zip(profile.layers, release_names(profile.layers), strict=True))
     if only_chart is not None:
         pairs = [(layer, release) for layer, release in pairs if only_chart in (layer.chart, release)]
         if not pairs:
             names = ", ".join(layer.chart for layer in profile.layers) or "none"
             raise UserError(f"The profile {profile.name} has no layer {only_chart} (its layers: {names}).")
-    return _render_pairs(services, pairs, cancel)
+    return _render_pairs(services, pairs, profile, test_values, cancel)
 
 
-def _render_pairs(services: Services, pairs: list[tuple[Layer, str]], cancel: CancelToken | None) -> list[LayerRender]:
-    jobs = [_prepare_layer(services, layer, release, cancel) for layer, release in pairs]
+def _render_pairs(
+    services: Services,
+    pairs: list[tuple[Layer, str]],
+    profile: Profile,
+    test_values: Mapping[str, str] | None,
+    cancel: CancelToken | None,
+) -> list[LayerRender]:
+    jobs = [
+        replace(_prepare_layer(services, layer, release, cancel), variables=profile.variables, test_values=test_values)
+        for layer, release in pairs
+    ]
     settings = services.settings
     workers = max(1, min(len(jobs), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="render") as pool:
@@ -169,7 +205,7 @@ def render_layers(
     name the profile gives it, with their manifests' text and images (a layer being edited)."""
     releases = release_names(profile.layers)
     pairs = [(profile.layers[row], releases[row]) for row in rows]
-    return [layer_output(render) for render in _render_pairs(services, pairs, cancel)]
+    return [layer_output(render) for render in _render_pairs(services, pairs, profile, None, cancel)]
 
 
 def profile_images(layers: list[LayerRender]) -> ImageSet:

@@ -42,7 +42,7 @@ class ProfileExport:
 class ImportResult:
     profile: Profile
     skipped: tuple[str, ...]  # packs not imported (Palette packs, manifests), one line each
-    ignored: tuple[str, ...]  # parts of the profile not kept (variables)
+    ignored: tuple[str, ...]  # what the user must know of what was kept (masked sensitive defaults)
 
 
 def save_profile(services: Services, profile: Profile) -> Profile:

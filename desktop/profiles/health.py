@@ -1,5 +1,6 @@
 """Profile health: layers whose chart version went away upstream, or was deprecated, or whose
-registry is gone; their pinned content keeps working offline all the same."""
+registry is gone (their pinned content keeps working offline all the same), and layers whose values
+name a profile variable the profile does not define."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from desktop.profiles.model import Layer, Profile
+from desktop.profiles.variables import undefined_references
 from desktop.registry import Registry
 from desktop.timefmt import local_date
 
@@ -69,4 +71,7 @@ def profile_health(profile: Profile, sources: list[LayerSource]) -> list[LayerHe
 
 
 def problems(profile: Profile, sources: list[LayerSource]) -> list[str]:
-    return [health.message for health in profile_health(profile, sources) if not health.ok]
+    """Every layer's problem: its chart version's standing, and references to variables the
+    profile does not define."""
+    found = [health.message for health in profile_health(profile, sources) if not health.ok]
+    return found + undefined_references(profile)

@@ -1,22 +1,35 @@
 """A profile as helmfile.yaml: one repository per registry (classic, or OCI with `oci: true`), one
-release per layer installed in Palette's priority order through `needs:`, and the certificate
-files its repositories' `caFile` entries point to, written beside it."""
+release per layer installed in Palette's priority order through `needs:`, and the files written
+beside it: certificates its repositories' `caFile` entries point to, and the values of each layer
+that uses profile variables as a `.gotmpl` file reading them from the environment."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from desktop.errors import ValidationError
-from desktop.profiles.model import Profile, clip, release_name, validate_chart_name, validate_namespace
+from desktop.profiles.model import (
+    Layer,
+    Profile,
+    ProfileVariable,
+    clip,
+    release_name,
+    validate_chart_name,
+    validate_namespace,
+)
 from desktop.profiles.registry_refs import RegistryRef, registry_ref
 from desktop.profiles.values import parse_values
+from desktop.profiles.variables import REFERENCE, reference_problems, references, substitute_variables
 from desktop.registry import Registry
+
+VARIABLE_PREFIX = "SPECTRO_VAR_"
 
 
 @dataclass(frozen=True)
@@ -30,6 +43,67 @@ def credential_variables(repository: str) -> tuple[str, str]:
     name in capitals with '-' as '_' (helmfile's gatherUsernamePassword)."""
     stem = repository.replace("-", "_").upper()
     return f"{stem}_USERNAME", f"{stem}_PASSWORD"
+
+
+def variable_environment(variable: ProfileVariable) -> str:
+    """The environment variable helmfile reads a profile variable from."""
+    return f"{VARIABLE_PREFIX}{variable.name}"
+
+
+def _go_string(text: str) -> str:
+    """A Go template string literal (JSON's escapes are a subset of Go's)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _literal(text: str) -> str:
+    """Text for a Go template, written as itself: each `{{` becomes an action printing it."""
+    return text.replace("{{", '{{ "{{" }}')
+
+
+def _action(variable: ProfileVariable, pipe: str) -> str:
+    """How the `.gotmpl` file reads a variable: a sensitive one must be set (its default is never
+    written); a fixed one (immutable or hidden) is its default, as Palette deploys it; a required
+    one must be set; others fall back to their default. Functions after `|` are kept (helmfile has
+    the same sprig functions as Palette)."""
+    env = _go_string(variable_environment(variable))
+    pipe = f" {pipe.strip()}" if pipe else ""
+    if variable.is_sensitive:
+        return f"{{{{ requiredEnv {env}{pipe} }}}}"
+    if variable.fixed:
+        return f"{{{{ {_go_string(variable.default())}{pipe} }}}}" if pipe else _literal(variable.default())
+    if variable.required:
+        return f"{{{{ requiredEnv {env}{pipe} }}}}"
+    if variable.default():
+        return f"{{{{ env {env} | default {_go_string(variable.default())}{pipe} }}}}"
+    return f"{{{{ env {env}{pipe} }}}}"
+
+
+def values_template(text: str, variables: Sequence[ProfileVariable]) -> str:
+    """The layer's values as a helmfile `.gotmpl` values file: each `{{.spectro.var.NAME}}` an
+    action reading the environment, everything else written as it is."""
+    by_name = {variable.name: variable for variable in variables}
+    parts = []
+    end = 0
+    for match in REFERENCE.finditer(text):
+        parts.append(_literal(text[end : match.start()]))
+        parts.append(_action(by_name[match["name"]], match["pipe"] or ""))
+        end = match.end()
+    parts.append(_literal(text[end:]))
+    return "".join(parts)
+
+
+def _layer_values(layer: Layer, profile: Profile, where: str) -> tuple[Any, str | None]:
+    """The layer's values as data, or (None, its .gotmpl text) when it uses variables; one line
+    refusing values with a YAML error or a name no variable has."""
+    undefined = reference_problems(layer.values_override, profile.variables)
+    if undefined:
+        raise ValidationError(f"The values of {where} cannot be exported: {undefined[0]}.")
+    data, problem = parse_values(substitute_variables(layer.values_override, profile.variables).text)
+    if problem is not None:
+        raise ValidationError(f"The values of {where} have a YAML error ({problem}): fix it first.")
+    if references(layer.values_override):
+        return None, values_template(layer.values_override, profile.variables)
+    return data, None
 
 
 def _repository(ref: RegistryRef, name: str, files: dict[str, bytes]) -> dict[str, Any]:
@@ -84,9 +158,7 @@ def helmfile_export(profile: Profile, registries: Mapping[str, Registry]) -> Hel
             namespace = validate_namespace(layer.namespace)
         except ValidationError as exc:
             raise ValidationError(f"The {where} cannot be written to helmfile: {exc.message}") from None
-        data, problem = parse_values(layer.values_override)
-        if problem is not None:
-            raise ValidationError(f"The values of {where} have a YAML error ({problem}): fix it first.")
+        data, template = _layer_values(layer, profile, where)
         release = release_name(chart, taken)
         taken.add(release)
         entry: dict[str, Any] = {
@@ -97,7 +169,11 @@ def helmfile_export(profile: Profile, registries: Mapping[str, Registry]) -> Hel
         }
         if repositories[ref.key].get("skipTLSVerify"):
             entry["insecureSkipTLSVerify"] = True  # helmfile before v0.168 skips verify for downloads only so
-        if data:
+        if template is not None:
+            file_name = f"{release}-values.yaml.gotmpl"
+            files[file_name] = template.encode("utf-8")
+            entry["values"] = [file_name]
+        elif data:
             entry["values"] = [data]
         releases.append(entry)
         order.append((layer.install_priority, f"{namespace}/{release}"))
@@ -146,4 +222,32 @@ def _header(profile: Profile, repositories: dict[str, dict[str, Any]], refs: dic
     plain = [entry["name"] for entry in repositories.values() if entry.get("plainHttp")]
     if plain:
         lines.append(f"plainHttp (repository {', '.join(plain)}) needs helmfile v0.168.0 or later.")
+    lines.extend(_variable_lines(profile))
     return "".join(f"# {line}\n" for line in lines)
+
+
+def _variable_lines(profile: Profile) -> list[str]:
+    used = {name for layer in profile.layers for _, name in references(layer.values_override)}
+    variables = [variable for variable in profile.variables if variable.name in used]
+    if not variables:
+        return []
+    lines = [
+        "Profile variables: the layers' values that use them are the <release>-values.yaml.gotmpl files",
+        "beside this file (keep them there); helmfile reads each variable from the environment:",
+    ]
+    for variable in variables:
+        label = re.sub(r"\s+", " ", variable.display_name or variable.name)
+        env = variable_environment(variable)
+        if variable.is_sensitive:
+            how = "sensitive: required, its default is not written here"
+        elif variable.fixed:
+            why = "immutable" if variable.immutable else "hidden"
+            how = f"{why} in Palette: fixed to its default, the environment is not read"
+        elif variable.required:
+            how = "required"
+        elif variable.default():
+            how = f"optional, default {_go_string(clip(variable.default(), 60))}"
+        else:
+            how = "optional, empty when not set"
+        lines.append(f"  {env} ({clip(label, 60)}): {how}")
+    return lines

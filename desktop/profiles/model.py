@@ -1,4 +1,4 @@
-"""A cluster profile as Palette has it: name, version, description, tags, and Helm chart layers — and
+"""A cluster profile as Palette has it: name, version, description, tags, variables and Helm chart layers — and
 the rules each part follows (Palette's for names and tags, Helm's for charts and releases,
 Kubernetes' for namespaces)."""
 
@@ -19,6 +19,7 @@ PRIORITY_MIN, PRIORITY_MAX = -1000, 1000  # the editor's range; Palette's defaul
 CHART_NAME_MAX = 250  # Helm's limit for a chart's name
 RELEASE_NAME_MAX = 53  # Helm's limit for a release's name
 TAG_MAX = 63
+MASK = "********"  # what Palette shows for a sensitive variable's value
 _NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _STRICT_VERSION = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?")
 _HELM_CHART_NAME = re.compile(r"[A-Za-z0-9._-]+")  # what `helm create` accepts
@@ -44,6 +45,58 @@ class Layer:
 
 
 @dataclass(frozen=True)
+class VariableOption:
+    """One choice of a dropdown variable (Palette's V1VariableOption)."""
+
+    value: str
+    label: str = ""
+    description: str = ""
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class ProfileVariable:
+    """A profile variable with every field of Palette's V1Variable."""
+
+    name: str
+    display_name: str = ""
+    description: str = ""
+    format: str = "string"
+    default_value: str = ""
+    regex: str = ""
+    required: bool = False
+    immutable: bool = False  # the value cannot be changed when a cluster is deployed: the default is used
+    hidden: bool = False  # not shown for overriding when a cluster is deployed: the default is used
+    is_sensitive: bool = False  # the value is masked wherever it is shown or exported
+    input_type: str = "text"
+    options: tuple[VariableOption, ...] = field(default=())
+
+    @property
+    def fixed(self) -> bool:
+        """Palette uses its default whatever is set at deployment (immutable or hidden)."""
+        return self.immutable or self.hidden
+
+    @property
+    def masked_default(self) -> bool:
+        """A sensitive default that an export masked: the real one is not known here."""
+        return self.is_sensitive and self.default_value == MASK
+
+    def default(self) -> str:
+        """The value a cluster gets when nobody sets one: the default, or a dropdown's default option."""
+        if self.input_type == "dropdown":
+            for option in self.options:
+                if self.default_value and self.default_value in (option.value, option.label):
+                    return option.value
+            if not self.default_value:
+                return next((option.value for option in self.options if option.default), "")
+        return self.default_value
+
+    def shown_default(self) -> str:
+        """The default as it may be printed: masked when sensitive."""
+        return MASK if self.is_sensitive and self.default_value else self.default_value
+
+
+@dataclass(frozen=True)
 class Profile:
     uid: str
     name: str
@@ -53,6 +106,7 @@ class Profile:
     layers: tuple[Layer, ...] = field(default=())
     id: int | None = None
     updated_at: float = 0.0
+    variables: tuple[ProfileVariable, ...] = field(default=())
 
 
 def _printable(text: str) -> bool:

@@ -1,5 +1,6 @@
 """A profile as Palette imports it: the shape of Palette's cluster profile import model
-(`v1ClusterProfileImportEntity`), with each pack's registry named the way Palette matches it."""
+(`v1ClusterProfileImportEntity`), with each pack's registry named the way Palette matches it and the
+profile's variables as Palette's V1Variable (a sensitive default masked, as Palette masks it)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from desktop.profiles.model import Layer, Profile
 from desktop.profiles.pack_values import pack_values
 from desktop.profiles.registry_refs import RegistryRef, registry_ref
+from desktop.profiles.variables import palette_variable
 from desktop.registry import Registry
 
 BARE_TAG = "spectro__tag"  # Palette's label value for a tag without a value
@@ -66,7 +68,7 @@ def palette_json(profile: Profile, registries: Mapping[str, Registry]) -> dict[s
         "spec": {
             "version": profile.version,
             "template": {"type": "add-on", "cloudType": "all", "packs": packs},
-            "variables": [],
+            "variables": [palette_variable(variable) for variable in profile.variables],
         },
     }
 

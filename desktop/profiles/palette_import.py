@@ -13,6 +13,7 @@ from desktop.errors import ValidationError
 from desktop.profiles.model import (
     Layer,
     Profile,
+    ProfileVariable,
     clip,
     validate_chart_name,
     validate_description,
@@ -24,6 +25,7 @@ from desktop.profiles.model import (
 from desktop.profiles.pack_values import PackSettings, split_pack_values
 from desktop.profiles.palette_export import BARE_TAG
 from desktop.profiles.registry_refs import public_endpoint
+from desktop.profiles.variables import read_palette_variables
 from desktop.registry import Registry
 
 MAX_PACKS = 500  # far beyond any real profile; keeps a hostile file's work bounded
@@ -62,7 +64,8 @@ class PaletteExport:
     tags: tuple[str, ...]
     packs: tuple[FilePack, ...]
     skipped: tuple[str, ...]  # one line per pack Chartkeeper cannot import
-    ignored: tuple[str, ...] = ()  # parts of the profile Chartkeeper does not keep (variables)
+    ignored: tuple[str, ...] = ()  # parts of the profile Chartkeeper does not keep
+    variables: tuple[ProfileVariable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,17 +147,17 @@ def read_palette_export(text: str) -> PaletteExport:
             skipped.append(outcome)
         else:
             read.append(outcome)
-    variables = spec.get("variables")
-    ignored = (
-        (f"its {len(variables)} profile variable(s) are not kept: define them in Palette",)
-        if isinstance(variables, list) and variables
-        else ()
+    variables = read_palette_variables(spec.get("variables"))
+    ignored = tuple(
+        f"variable {variable.name}: its sensitive default was masked by the export; set it before deploying"
+        for variable in variables
+        if variable.masked_default
     )
     if packs and not read:
         raise ValidationError(
             f"Nothing to import: none of the file's {len(packs)} pack(s) is a Helm chart ({'; '.join(skipped)[:300]})."
         )
-    return PaletteExport(name, version, description, tags, tuple(read), tuple(skipped), ignored)
+    return PaletteExport(name, version, description, tags, tuple(read), tuple(skipped), ignored, variables)
 
 
 def _what(value: object) -> str:
@@ -321,4 +324,4 @@ def build_profile(plan: ImportPlan, choices: Choices) -> Profile:
         raise ValidationError(f"{len(unresolved)} pack(s) have no registry here: {unresolved[0].problem()}.")
     export = plan.export
     name = validate_profile_name(choices.name) if choices.name is not None else export.name
-    return Profile("", name, export.version, export.description, export.tags, tuple(layers))
+    return Profile("", name, export.version, export.description, export.tags, tuple(layers), variables=export.variables)

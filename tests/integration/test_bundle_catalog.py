@@ -21,7 +21,7 @@ from desktop.errors import ValidationError
 from desktop.operations.bundle_export import ExportSelection, export_bundle, write_have_file
 from desktop.operations.chart_files import pin_version
 from desktop.operations.profiles import save_profile
-from desktop.profiles.model import Layer, Profile
+from desktop.profiles.model import Layer, Profile, ProfileVariable
 from desktop.registry import RegistryDraft
 from tests.conftest import CliResult
 from tests.support.bundle_files import rewrite_tar, tar_members
@@ -317,3 +317,28 @@ def test_every_version_over_2_gb_needs_the_users_word(
     )
     assert asked and asked[0] > 100_000
     assert len(open_layout(tmp_path / "all.tar").charts) == 12  # every version of every chart
+
+
+def test_a_bundle_carries_profile_variables_with_sensitive_defaults_masked(
+    source: tuple[CatalogHarness, RepoServer], run_cli: RunCli, tmp_path: Path
+) -> None:
+    engine, _ = source
+    profile = get_profile(engine.db, "edge")
+    variables = (
+        ProfileVariable("replicas", "Replicas", format="number", default_value="2", immutable=True),
+        ProfileVariable("token", "Token", is_sensitive=True, required=True, default_value="s3cret-token"),
+    )
+    layer = replace(profile.layers[0], values_override="replicaCount: {{.spectro.var.replicas}}\n")
+    save_profile(engine.services, replace(profile, layers=(layer,), variables=variables))
+    bundle = export(engine, tmp_path / "site.tar")
+    carried = bundle.read_bytes()
+    assert b'"name":"token"' in carried and b"s3cret-token" not in carried  # a bundle is no place for a secret
+    other = ["--home", str(tmp_path / "other")]
+    imported = run_cli(*other, "bundle", "import", str(bundle))
+    assert imported.returncode == 0, imported.stderr
+    shown = run_cli(*other, "profile", "show", "edge")
+    assert shown.returncode == 0, shown.stderr
+    assert "name: replicas\n" in shown.stdout and "immutable: true" in shown.stdout
+    assert "defaultValue: '********'" in shown.stdout and "s3cret" not in shown.stdout
+    again = run_cli(*other, "bundle", "import", str(bundle))
+    assert again.returncode == 0 and "profile edge: unchanged" in again.stdout, again.stdout

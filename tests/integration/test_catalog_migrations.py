@@ -192,6 +192,8 @@ def test_every_row_survives_the_migration_to_the_current_schema(tmp_path: Path, 
             assert {s.registry.name: s.registry.auth for s in summaries(db)}["stable"] in ("none", "basic")
         if version < 3:
             assert db.execute("SELECT DISTINCT plain_http, chart_names FROM registries").fetchall() == [(0, "[]")]
+        if 2 <= version < 7:  # profiles made before variables have none
+            assert db.execute("SELECT DISTINCT variables FROM profiles").fetchall() == [("[]",)]
 
         # History reads as the app reads it, still attached to its runs.
         stable = next(s for s in summaries(db) if s.registry.name == "stable")
@@ -212,7 +214,7 @@ def test_every_row_survives_the_migration_to_the_current_schema(tmp_path: Path, 
         assert db.execute("SELECT count(*) FROM sync_runs WHERE registry_id = 2").fetchone() == (0,)
         if version >= 2:
             profiles = list_profiles(db)
-            assert [(p.name, len(p.layers)) for p in profiles] == [("Web Stack", 2)]
+            assert [(p.name, len(p.layers), p.variables) for p in profiles] == [("Web Stack", 2, ())]
             assert db.execute("SELECT chart, version FROM pins").fetchall() == [("nginx", "1.2.0")]
     finally:
         db.close()

@@ -14,7 +14,7 @@ from desktop.catalog.db import open_catalog
 from desktop.catalog.profiles import save_profile
 from desktop.catalog.registries import get_registry
 from desktop.paths import resolve_paths
-from desktop.profiles.model import Layer, Profile
+from desktop.profiles.model import Layer, Profile, ProfileVariable
 from tests.conftest import CliResult
 from tests.support.charts import publish_charts
 from tests.support.helm_binary import HELM_4, helm_binary, helm_environment
@@ -46,7 +46,9 @@ def _publish(repo: RepoServer) -> None:
     )
 
 
-def _profile(home: Path, name: str, layers: list[tuple[str, str, str, str]]) -> None:
+def _profile(
+    home: Path, name: str, layers: list[tuple[str, str, str, str]], variables: tuple[ProfileVariable, ...] = ()
+) -> None:
     db = open_catalog(resolve_paths(home).catalog)
     try:
         registry = get_registry(db, "r")
@@ -54,7 +56,7 @@ def _profile(home: Path, name: str, layers: list[tuple[str, str, str, str]]) -> 
             Layer(registry.uid, registry.name, registry.endpoint, chart, version, namespace=ns, values_override=values)
             for chart, version, ns, values in layers
         )
-        save_profile(db, Profile(uid="", name=name, layers=made), time.time())
+        save_profile(db, Profile(uid="", name=name, layers=made, variables=variables), time.time())
     finally:
         db.close()
 
@@ -173,7 +175,45 @@ def test_wrong_use_is_one_line(run_cli: RunCli, make_repo: MakeRepo) -> None:
         (("render", "--profile", "nope"), "nope"),
         (("images", "r/kinds", "--version", "1.0.0", "--kube-version", "latest"), "a version such as 1.31.0"),
         (("images", "r/kinds", "--version", "1.0.0", "--values", "/nonexistent.yaml"), "values file"),
+        (("images", "r/kinds", "--version", "1.0.0", "--var", "a=1"), "use it with --profile"),
     ):
         done = run_cli(*args)
         assert done.returncode == 1, (args, done.stderr)
         assert said in done.stderr and len(done.stderr.strip().splitlines()) == 1, (args, done.stderr)
+
+
+def test_a_profiles_variables_take_their_defaults_or_the_values_set(
+    run_cli: RunCli, make_repo: MakeRepo, home: Path
+) -> None:
+    repo = make_repo()
+    _publish(repo)
+    run_cli("registry", "add", "r", repo.url)
+    variables = (
+        ProfileVariable("tag", "Image tag", format="version", default_value="2.0.0"),
+        ProfileVariable("token", "Token", is_sensitive=True, default_value="s3cret-token"),
+    )
+    values = "image:\n  tag: '{{.spectro.var.tag}}'\nnote: {{ .spectro.var.token }}\n"
+    _profile(home, "vars", [("kinds", "1.0.0", "apps", values)], variables)
+    defaults = run_cli("images", "--profile", "vars", "-o", "text")
+    assert defaults.returncode == 0, defaults.stderr
+    assert "quay.io/acme/web:2.0.0" in defaults.stdout.splitlines()
+    assert "note: layer kinds: {{.spectro.var.tag}} takes its default '2.0.0'" in defaults.stderr
+    assert "note: layer kinds: {{.spectro.var.token}} takes its default (sensitive, not shown)" in defaults.stderr
+    assert "s3cret-token" not in defaults.stderr
+    chosen = run_cli("images", "--profile", "vars", "-o", "text", "--var", "tag=3.1.0")
+    assert chosen.returncode == 0, chosen.stderr
+    assert "quay.io/acme/web:3.1.0" in chosen.stdout.splitlines()
+    assert "{{.spectro.var.tag}} takes the test value '3.1.0'" in chosen.stderr
+    wrong = run_cli("images", "--profile", "vars", "--var", "tag=latest")
+    assert wrong.returncode == 1
+    assert "line 2: {{.spectro.var.tag}}: the test value 'latest' is not a version" in wrong.stderr
+    unknown = run_cli("images", "--profile", "vars", "--var", "tga=1")
+    assert unknown.returncode == 1 and "has no variable 'tga' (its variables: tag, token)" in unknown.stderr
+
+    _profile(home, "typo", [("kinds", "1.0.0", "apps", "a: 1\nimage:\n  tag: '{{.spectro.var.tga}}'\n")], variables)
+    typo = run_cli("render", "--profile", "typo")
+    assert typo.returncode == 1
+    assert (
+        "error: layer kinds (r/kinds@1.0.0): its values cannot be rendered: line 3: {{.spectro.var.tga}} names no "
+        "variable of this profile: define it, or correct the name."
+    ) in typo.stderr

@@ -147,3 +147,62 @@ def test_without_the_certificate_or_skip_verify_helm_refuses_the_repositories(
         refused = tools.run(folder / "helmfile.yaml", "template", home=tmp_path / f"home-{registry.name}")
         assert refused.returncode != 0
         assert "certificate" in refused.stderr.lower(), refused.stderr
+
+
+VARIABLE_TEMPLATE = (
+    b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n"
+    b"data:\n  host: {{ .Values.host | quote }}\n  replicas: {{ .Values.replicas | quote }}\n"
+    b"  password: {{ .Values.password | quote }}\n  size: {{ .Values.size | quote }}\n"
+    b"  braces: {{ .Values.braces | quote }}\n"
+)
+
+
+def test_profile_variables_are_read_from_the_environment_by_helmfile(tools: HelmTools, tmp_path: Path) -> None:
+    from desktop.profiles.model import ProfileVariable
+
+    repo = RepoServer().start()
+    try:
+        archive = chart_archive("web", "1.0.0", extra={"web/templates/config.yaml": VARIABLE_TEMPLATE})
+        publish_charts(repo, {"web": {"1.0.0": archive}})
+        registry = Registry(1, "u-stable", "stable", repo.url, True, None)
+        variables = (
+            ProfileVariable("host", "Host", default_value="web.example"),
+            ProfileVariable("replicas", "Replicas", format="number", default_value="3", immutable=True),
+            ProfileVariable("password", "Password", is_sensitive=True, required=True, default_value="never-written"),
+            ProfileVariable("size", "Size", default_value="small"),
+        )
+        values = (
+            'host: "{{.spectro.var.host}}"\nreplicas: {{ .spectro.var.replicas }}\n'
+            'password: "{{.spectro.var.password}}"\nsize: "{{ .spectro.var.size | upper }}"\n'
+            'braces: "{{ not a variable }}"\n'
+        )
+        layer = Layer(registry.uid, registry.name, registry.endpoint, "web", "1.0.0", "web", 0, values)
+        result = helmfile_export(Profile("p", "Vars", layers=(layer,), variables=variables), {registry.uid: registry})
+        assert "never-written" not in result.text + "".join(data.decode() for data in result.files.values())
+        assert "#   SPECTRO_VAR_password (Password): sensitive: required" in result.text
+        assert '#   SPECTRO_VAR_host (Host): optional, default "web.example"' in result.text
+        folder = tmp_path / "deploy"
+        folder.mkdir()
+        (folder / "helmfile.yaml").write_text(result.text)
+        for name, data in result.files.items():
+            (folder / name).write_bytes(data)
+        assert sorted(result.files) == ["web-values.yaml.gotmpl"]
+
+        refused = tools.run(folder / "helmfile.yaml", "template", home=tmp_path / "home")
+        assert refused.returncode != 0
+        assert "SPECTRO_VAR_password" in refused.stderr  # requiredEnv: the sensitive one must be set
+
+        env = {"SPECTRO_VAR_password": "pw-1", "SPECTRO_VAR_replicas": "99"}
+        defaults = tools.run(folder / "helmfile.yaml", "template", home=tmp_path / "home", env=env)
+        assert defaults.returncode == 0, defaults.stderr
+        assert (
+            'host: "web.example"\n  replicas: "3"\n  password: "pw-1"\n  size: "SMALL"\n'
+            '  braces: "{{ not a variable }}"'
+        ) in defaults.stdout  # immutable: its default, whatever the environment says
+
+        env |= {"SPECTRO_VAR_host": "lab.example", "SPECTRO_VAR_size": "large"}
+        chosen = tools.run(folder / "helmfile.yaml", "template", home=tmp_path / "home", env=env)
+        assert chosen.returncode == 0, chosen.stderr
+        assert 'host: "lab.example"\n  replicas: "3"\n  password: "pw-1"\n  size: "LARGE"' in chosen.stdout
+    finally:
+        repo.stop()

@@ -6,17 +6,22 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
+from desktop.catalog.db import open_catalog
+from desktop.catalog.profiles import get_profile, save_profile
+from desktop.paths import resolve_paths
 from tests.conftest import CliResult, one_error_line
 from tests.support.charts import chart_archive, publish_charts
 from tests.support.exports import (
     ml_ops_export,
     palette_export,
     palette_pack,
+    palette_variables,
     registry_metadata,
     write_json,
 )
@@ -143,3 +148,87 @@ def test_dev_zero_is_refused_at_once(run_cli: RunCli) -> None:
     result = run_cli("profile", "import", "/dev/zero", timeout=30)
     assert "is a device, not a regular file" in one_error_line(result, alone=False)
     assert time.monotonic() - started < 30  # a wide bound: it reads nothing
+
+
+def test_profile_show_lists_variables_and_never_prints_a_sensitive_default(
+    run_cli: RunCli, stable: RepoServer, home: Path, tmp_path: Path
+) -> None:
+    values = 'host: "{{.spectro.var.ingress_host}}"\npassword: "{{.spectro.var.db_password}}"\n'
+    document = palette_export(
+        "Vars",
+        [palette_pack("web", "1.0.0", registry_metadata("stable"), values=values)],
+        variables=palette_variables(),
+    )
+    imported = run_cli("profile", "import", str(write_json(tmp_path / "v.json", document)))
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout == 'Profile "Vars" 1.0.0 imported with 1 layers and 6 variable(s).\n'
+    assert "warning: variable db_password: its sensitive default was masked by the export" in imported.stderr
+    db = open_catalog(resolve_paths(home).catalog)
+    try:  # a real secret, as the window would save it
+        profile = get_profile(db, "Vars")
+        secret = replace(profile.variables[1], default_value="s3cret-pw")
+        typo = replace(profile.layers[0], values_override=values + "x: {{ .spectro.var.hots }}\n")
+        save_profile(db, replace(profile, variables=(profile.variables[0], secret), layers=(typo,)), time.time())
+    finally:
+        db.close()
+    shown = run_cli("profile", "show", "Vars")
+    assert shown.returncode == 0, shown.stderr
+    document = yaml.safe_load(shown.stdout)
+    assert document["variables"] == [
+        {
+            "name": "ingress_host",
+            "displayName": "Ingress host",
+            "description": "The host name the ingress answers",
+            "format": "string",
+            "inputType": "text",
+            "defaultValue": "web.example.com",
+            "regex": "^[a-z0-9.-]+$",
+            "required": True,
+        },
+        {
+            "name": "db_password",
+            "displayName": "Database password",
+            "format": "string",
+            "inputType": "text",
+            "defaultValue": "********",
+            "required": True,
+            "isSensitive": True,
+        },
+    ]
+    assert document["layers"][0]["variableProblems"] == [
+        "line 3: {{.spectro.var.hots}} names no variable of this profile: define it, or correct the name"
+    ]
+    listed = json.loads(run_cli("profile", "list", "-o", "json").stdout)
+    assert listed[0]["problems"] == [
+        "layer web: line 3: {{.spectro.var.hots}} names no variable of this profile: define it, or correct the name"
+    ]
+    palette = run_cli("profile", "export", "Vars")
+    assert palette.returncode == 0 and json.loads(palette.stdout)["spec"]["variables"][1]["defaultValue"] == "********"
+    helmfile = run_cli("profile", "export", "Vars", "--format", "helmfile")
+    assert "names no variable of this profile" in one_error_line(helmfile, alone=False)
+    for result in (shown, palette, helmfile, run_cli("profile", "list")):
+        assert "s3cret-pw" not in result.stdout + result.stderr
+
+
+def test_helmfile_export_to_stdout_names_the_values_files_it_could_not_write(
+    run_cli: RunCli, stable: RepoServer, tmp_path: Path
+) -> None:
+    variables = [v for v in palette_variables() if v["name"] == "ingress_host"]
+    values = 'host: "{{.spectro.var.ingress_host}}"\n'
+    document = palette_export(
+        "edge", [palette_pack("web", "1.0.0", registry_metadata("stable"), values=values)], variables=variables
+    )
+    assert run_cli("profile", "import", str(write_json(tmp_path / "e.json", document))).returncode == 0
+    out = tmp_path / "deploy" / "helmfile.yaml"
+    out.parent.mkdir()
+    written = run_cli("profile", "export", "edge", "--format", "helmfile", "-o", str(out))
+    assert written.returncode == 0, written.stderr
+    assert f"wrote {out.parent / 'web-values.yaml.gotmpl'}\n" in written.stdout
+    assert (out.parent / "web-values.yaml.gotmpl").read_text() == (
+        'host: "{{ requiredEnv "SPECTRO_VAR_ingress_host" }}"\n'  # required: Palette asks for it at deploy
+    )
+    to_stdout = run_cli("profile", "export", "edge", "--format", "helmfile")
+    assert (
+        "warning: web-values.yaml.gotmpl (a layer's values with its profile variables, named by values) was not "
+        "written: export with -o FILE."
+    ) in to_stdout.stderr

@@ -142,3 +142,88 @@ def add_snapshot(db: sqlite3.Connection, registry: Registry, versions: dict[str,
 
     with transaction(db):
         write_snapshot(db, registry.id, parse_index(simple_index(versions)).charts)
+
+
+def palette_variables() -> list[dict[str, Any]]:
+    """`spec.variables` as Palette's API writes V1Variable (palette-sdk-go's models: fields in the
+    struct's order, `description`, `displayName`, `format`, `inputType`, `regex` left out when empty,
+    `options` null unless a dropdown's) — a sensitive default masked as Palette masks it."""
+    return [
+        {
+            "defaultValue": "web.example.com",
+            "description": "The host name the ingress answers",
+            "displayName": "Ingress host",
+            "format": "string",
+            "hidden": False,
+            "immutable": False,
+            "inputType": "text",
+            "isSensitive": False,
+            "name": "ingress_host",
+            "options": None,
+            "regex": "^[a-z0-9.-]+$",
+            "required": True,
+        },
+        {
+            "defaultValue": "********",
+            "displayName": "Database password",
+            "format": "string",
+            "hidden": False,
+            "immutable": False,
+            "inputType": "text",
+            "isSensitive": True,
+            "name": "db_password",
+            "options": None,
+            "required": True,
+        },
+        {
+            "defaultValue": "3",
+            "displayName": "Replicas",
+            "format": "number",
+            "hidden": False,
+            "immutable": True,
+            "inputType": "text",
+            "isSensitive": False,
+            "name": "replicas",
+            "options": None,
+            "required": False,
+        },
+        {
+            "defaultValue": "",
+            "displayName": "Size",
+            "format": "string",
+            "hidden": False,
+            "immutable": False,
+            "inputType": "dropdown",
+            "isSensitive": False,
+            "name": "size",
+            "options": [
+                {"default": False, "description": "for tests", "label": "Small", "value": "small"},
+                {"default": True, "label": "Large", "value": "large"},
+            ],
+            "required": False,
+        },
+        {
+            "defaultValue": "10.0.0.0/16",
+            "displayName": "Pod network",
+            "format": "ipv4cidr",
+            "hidden": True,
+            "immutable": False,
+            "inputType": "text",
+            "isSensitive": False,
+            "name": "pod_cidr",
+            "options": None,
+            "required": False,
+        },
+        {
+            "defaultValue": "line one\nline two",
+            "displayName": "Banner",
+            "format": "string",
+            "hidden": False,
+            "immutable": False,
+            "inputType": "multiline",
+            "isSensitive": False,
+            "name": "banner",
+            "options": None,
+            "required": False,
+        },
+    ]

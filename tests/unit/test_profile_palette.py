@@ -21,7 +21,7 @@ from desktop.operations.profiles import (
     save_profile,
 )
 from desktop.operations.services import Services, inline_services
-from desktop.profiles.model import Layer, Profile
+from desktop.profiles.model import Layer, Profile, ProfileVariable
 from desktop.profiles.palette_export import palette_json
 from desktop.profiles.palette_import import Choices
 from desktop.secrets import CredentialStore
@@ -32,6 +32,7 @@ from tests.support.exports import (
     ml_ops_export,
     palette_export,
     palette_pack,
+    palette_variables,
     registry_metadata,
     write_json,
     write_palette_export,
@@ -179,13 +180,15 @@ def test_a_palette_export_in_the_models_shape_imports(db: sqlite3.Connection, tm
         "# keep two\nreplicas: {{ .spectro.var.replicas }}\n"
     )
     assert (cache.registry_uid, cache.namespace, cache.install_priority) == (oci.uid, "default", 0)
-    assert result.ignored == ("its 1 profile variable(s) are not kept: define them in Palette",)
+    assert result.ignored == ()
+    assert profile.variables == (ProfileVariable("replicas", default_value="2"),)  # kept, no longer dropped
     exported = json.loads(render_profile(services, "Observability Stack", "palette").text)
     assert exported["spec"]["template"]["packs"][0]["values"] == (
         'pack:\n  namespace: monitoring\n  spectrocloud.com/install-priority: "20"\n'
         "  content:\n    images:\n      - image: quay.io/prometheus/prometheus:v2.51.0\n"
         "# keep two\nreplicas: {{ .spectro.var.replicas }}\n"
     )
+    assert [v["name"] for v in exported["spec"]["variables"]] == ["replicas"]
 
 
 def test_the_ml_ops_export_is_refused_in_one_line_naming_its_palette_packs(
@@ -328,3 +331,38 @@ def test_export_import_export_through_a_fresh_catalog_gives_the_same_files(tmp_p
         db.close()
     assert files["receiver"] == files["sender"]
     assert "stable-ca.pem" in files["sender"][2]
+
+
+def test_a_palette_export_with_variables_round_trips(db: sqlite3.Connection, tmp_path: Path) -> None:
+    add_registry(db, "bitnami", "https://charts.example.com/bitnami")
+    values = 'host: "{{.spectro.var.ingress_host}}"\npassword: "{{ .spectro.var.db_password }}"\n'
+    document = palette_export(
+        "Variables",
+        [palette_pack("web", "1.0.0", registry_metadata("bitnami"), values=values)],
+        variables=palette_variables(),
+    )
+    services = services_for(db)
+    result = apply_profile_import(services, plan_profile_import(services, write_json(tmp_path / "v.json", document)))
+    assert result.ignored == (
+        "variable db_password: its sensitive default was masked by the export; set it before deploying",
+    )
+    stored = find_profile(db, "Variables")
+    assert stored is not None and [v.name for v in stored.variables] == [v["name"] for v in palette_variables()]
+    exported = json.loads(render_profile(services, "Variables", "palette").text)
+    assert exported["spec"]["variables"] == palette_variables()  # every field, in Palette's shape
+
+
+def test_a_sensitive_default_is_masked_in_the_export() -> None:
+    secret = ProfileVariable("token", "Token", is_sensitive=True, default_value="s3cret-value", required=True)
+    profile = Profile("", "p", variables=(secret, ProfileVariable("host", "Host", default_value="web.example")))
+    document = palette_json(profile, {})
+    assert [v["defaultValue"] for v in document["spec"]["variables"]] == ["********", "web.example"]
+    assert "s3cret-value" not in json.dumps(document)
+
+
+def test_an_export_with_broken_variables_is_refused_in_one_line(db: sqlite3.Connection, tmp_path: Path) -> None:
+    twice = [{"name": "a", "displayName": "A", "defaultValue": ""}, {"name": "a", "displayName": "B"}]
+    document = palette_export("p", [palette_pack("web", "1.0.0", registry_metadata("bitnami"))], variables=twice)
+    with pytest.raises(ValidationError) as refused:
+        plan_profile_import(services_for(db), write_json(tmp_path / "p.json", document))
+    assert "Variable 'a' is defined twice" in refused.value.message and "\n" not in refused.value.message
