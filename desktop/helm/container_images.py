@@ -109,10 +109,7 @@ def images_of(rendered: RenderedChart, chart_label: str = "") -> ImageSet:
     found = ImageSet()
     rendered_charts = _charts_that_rendered(rendered)
     for manifest in manifests(rendered.files):
-        try:
-            data = yaml.safe_load(manifest.content)
-        except yaml.YAMLError:
-            continue  # manifests() already parsed it: not reached
+        data = manifest.data
         where = f"{manifest.source}: {manifest.kind or 'document'}/{manifest.name or '?'}"
         chart = _chart_of_template(manifest.source, rendered.charts)
         for path, written in _manifest_images(data, workload=manifest.kind in _WORKLOAD_KINDS):

@@ -37,12 +37,20 @@ def _peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def _memory_mb(argv: list[str]) -> int:
+    if "--memory-mb" in argv:
+        return int(argv[argv.index("--memory-mb") + 1])
+    return 1024
+
+
 def main() -> int:
-    header_line = sys.stdin.buffer.readline(REQUEST_MAX)
-    header = json.loads(header_line)
+    limit_memory(_memory_mb(sys.argv))
+    from desktop.helm.render_engine import EngineFailure, engine_versions, render_archive
+
+    with contextlib.suppress(EngineFailure):  # said again, in the answer, once the request comes
+        engine_versions()  # load the library now, while the parent still looks for the chart
+    header = json.loads(sys.stdin.buffer.readline(REQUEST_MAX))
     archive = sys.stdin.buffer.read(int(header["archive_bytes"]))
-    limit_memory(int(header["memory_mb"]))
-    from desktop.helm.render_engine import EngineFailure, render_archive
 
     started = time.monotonic()
     try:

@@ -3,6 +3,7 @@ memory: a chart's templates are someone else's code, and a native call cannot be
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -117,90 +118,128 @@ class _Collector(threading.Thread):
                     return
 
 
+class RenderChild:
+    """A render child, started before its chart is known: it loads Helm's engine (tens of
+    milliseconds) while the caller still looks for the archive; `render` then gives it one chart.
+    The time limit counts from `render`; `close` ends a child that was not used."""
+
+    def __init__(self, limits: RenderLimits) -> None:
+        self.limits = limits
+        self.started = time.monotonic()
+        try:
+            self.process = subprocess.Popen(
+                [*child_command(), "--memory-mb", str(limits.memory_mb)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=_child_environment(),
+                cwd=os.path.expanduser("~") if os.path.isdir(os.path.expanduser("~")) else None,
+            )
+        except OSError as exc:
+            raise RenderError("crashed", f"the render process could not start ({exc.strerror or exc}).") from None
+        assert self.process.stdout is not None and self.process.stderr is not None
+        self.output = _Collector(self.process.stdout, max(OUTPUT_FLOOR, limits.memory_mb * 1024 * 1024))
+        self.errors = _Collector(self.process.stderr, STDERR_KEPT, keep_tail=True)
+        self.output.start()
+        self.errors.start()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self._drain()
+
+    def _drain(self) -> None:
+        self.output.join(5)
+        self.errors.join(5)
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+    def render(self, archive: bytes, request: RenderRequest, *, cancel: CancelToken | None = None) -> RenderedChart:
+        """The archive's templates rendered by Helm's engine in this child; raises RenderError."""
+        header = {
+            "archive_bytes": len(archive),
+            "values_yaml": request.values_yaml,
+            "release_name": request.release_name,
+            "namespace": request.namespace,
+            "kube_version": request.kube_version,
+            "api_versions": list(request.api_versions),
+        }
+        child, limits = self.process, self.limits
+        asked = time.monotonic()
+        assert child.stdin is not None
+        try:
+            child.stdin.write(json.dumps(header).encode() + b"\n")
+            child.stdin.write(archive)
+            child.stdin.close()
+        except OSError:
+            pass  # it died early: its exit status says why
+        deadline = asked + limits.seconds
+        stopped: str | None = None
+        while child.poll() is None:
+            if cancel is not None and cancel.cancelled:
+                stopped = "cancelled"
+            elif time.monotonic() > deadline:
+                stopped = "timeout"
+            elif self.output.overflowed:
+                stopped = "output"
+            if stopped:
+                child.kill()
+                break
+            time.sleep(_POLL_SECONDS)
+        child.wait()
+        self._drain()
+        return self._answer(stopped, time.monotonic() - self.started)
+
+    def _answer(self, stopped: str | None, wall: float) -> RenderedChart:
+        child, limits, output = self.process, self.limits, self.output
+        if stopped == "cancelled":
+            raise OperationCancelled("Rendering was cancelled.")
+        if stopped == "timeout":
+            raise RenderError(
+                "timeout",
+                f"rendering took longer than {limits.seconds:g} s and was stopped (a loop in the chart's "
+                "templates?); if the chart is only slow, raise render_timeout_seconds in the settings.",
+            )
+        if stopped == "output" or output.overflowed:
+            cap = output.cap // (1024 * 1024)
+            raise RenderError("memory", f"the rendered manifests exceed {cap} MB and were refused.")
+        said = self.errors.data.decode("utf-8", "replace")
+        if child.returncode != 0:
+            if any(sign in said for sign in _OUT_OF_MEMORY):
+                raise RenderError(
+                    "memory",
+                    f"rendering needed more than {limits.memory_mb} MB and was stopped; "
+                    "if the chart is only large, raise render_memory_mb in the settings.",
+                )
+            last = next((line.strip() for line in reversed(said.splitlines()) if line.strip()), "")
+            raise RenderError(
+                "crashed",
+                f"Helm's engine stopped unexpectedly (exit status {child.returncode}){': ' + last if last else ''}.",
+            )
+        try:
+            answer = json.loads(bytes(output.data))
+        except ValueError:
+            raise RenderError("crashed", "Helm's engine gave an answer that is not JSON.") from None
+        if "failure" in answer:
+            raise RenderError(str(answer["failure"]), _failure_message(str(answer["failure"]), str(answer["message"])))
+        return _rendered(answer, wall)
+
+
 def render_chart(
     archive: bytes, request: RenderRequest, limits: RenderLimits, *, cancel: CancelToken | None = None
 ) -> RenderedChart:
     """The archive's templates rendered by Helm's engine in a child process; raises RenderError."""
-    header = {
-        "archive_bytes": len(archive),
-        "values_yaml": request.values_yaml,
-        "release_name": request.release_name,
-        "namespace": request.namespace,
-        "kube_version": request.kube_version,
-        "api_versions": list(request.api_versions),
-        "memory_mb": limits.memory_mb,
-    }
-    started = time.monotonic()
+    child = RenderChild(limits)
     try:
-        child = subprocess.Popen(
-            child_command(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=_child_environment(),
-            cwd=os.path.expanduser("~") if os.path.isdir(os.path.expanduser("~")) else None,
-        )
-    except OSError as exc:
-        raise RenderError("crashed", f"the render process could not start ({exc.strerror or exc}).") from None
-    assert child.stdin is not None and child.stdout is not None and child.stderr is not None
-    output = _Collector(child.stdout, max(OUTPUT_FLOOR, limits.memory_mb * 1024 * 1024))
-    errors = _Collector(child.stderr, STDERR_KEPT, keep_tail=True)
-    output.start()
-    errors.start()
-    try:
-        child.stdin.write(json.dumps(header).encode() + b"\n")
-        child.stdin.write(archive)
-        child.stdin.close()
-    except OSError:
-        pass  # it died early: its exit status says why
-    deadline = started + limits.seconds
-    stopped: str | None = None
-    while child.poll() is None:
-        if cancel is not None and cancel.cancelled:
-            stopped = "cancelled"
-        elif time.monotonic() > deadline:
-            stopped = "timeout"
-        elif output.overflowed:
-            stopped = "output"
-        if stopped:
-            child.kill()
-            break
-        time.sleep(_POLL_SECONDS)
-    child.wait()
-    output.join(5)
-    errors.join(5)
-    child.stdout.close()
-    child.stderr.close()
-    wall = time.monotonic() - started
-    if stopped == "cancelled":
-        raise OperationCancelled("Rendering was cancelled.")
-    if stopped == "timeout":
-        raise RenderError(
-            "timeout",
-            f"rendering took longer than {limits.seconds:g} s and was stopped (a loop in the chart's templates?); "
-            "if the chart is only slow, raise render_timeout_seconds in the settings.",
-        )
-    if stopped == "output" or output.overflowed:
-        raise RenderError("memory", f"the rendered manifests exceed {output.cap // (1024 * 1024)} MB and were refused.")
-    said = errors.data.decode("utf-8", "replace")
-    if child.returncode != 0:
-        if any(sign in said for sign in _OUT_OF_MEMORY):
-            raise RenderError(
-                "memory",
-                f"rendering needed more than {limits.memory_mb} MB and was stopped; "
-                "if the chart is only large, raise render_memory_mb in the settings.",
-            )
-        last = next((line.strip() for line in reversed(said.splitlines()) if line.strip()), "")
-        raise RenderError(
-            "crashed",
-            f"Helm's engine stopped unexpectedly (exit status {child.returncode}){': ' + last if last else ''}.",
-        )
-    try:
-        answer = json.loads(bytes(output.data))
-    except ValueError:
-        raise RenderError("crashed", "Helm's engine gave an answer that is not JSON.") from None
-    if "failure" in answer:
-        raise RenderError(str(answer["failure"]), _failure_message(str(answer["failure"]), str(answer["message"])))
+        return child.render(archive, request, cancel=cancel)
+    finally:
+        child.close()
+
+
+def _rendered(answer: dict[str, Any], wall: float) -> RenderedChart:
     files = {str(path): str(text) for path, text in dict(answer["files"]).items()}
     charts = [dict(item) for item in answer.get("charts", [])]
     top = charts[0]["name"] if charts else ""

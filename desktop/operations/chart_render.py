@@ -5,6 +5,7 @@ Manifests and Images."""
 from __future__ import annotations
 
 import os
+import queue
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -15,7 +16,7 @@ from desktop.catalog.registries import get_registry_by_id
 from desktop.errors import NetworkError, UserError
 from desktop.helm.container_images import ImageSet, images_of
 from desktop.helm.manifest_order import ManifestError, template_output
-from desktop.helm.rendering import RenderedChart, RenderError, RenderLimits, RenderRequest, render_chart
+from desktop.helm.rendering import RenderChild, RenderedChart, RenderError, RenderLimits, RenderRequest, render_chart
 from desktop.operations.chart_files import chart_archive
 from desktop.operations.services import Services
 from desktop.profiles.model import Layer, Profile, ProfileVariable, release_names
@@ -119,7 +120,9 @@ def _prepare_layer(services: Services, layer: Layer, release: str, cancel: Cance
     return _LayerJob(layer, release, label, archive=archive)
 
 
-def _render_job(job: _LayerJob, settings: TenantSettings, cancel: CancelToken | None) -> LayerRender:
+def _render_job(
+    job: _LayerJob, settings: TenantSettings, cancel: CancelToken | None, warm: queue.SimpleQueue[RenderChild]
+) -> LayerRender:
     if job.archive is None:
         return LayerRender(job.layer, job.release, job.label, error=job.error)
     request, substitution = layer_request(job.layer, job.release, settings, job.variables, job.test_values)
@@ -130,7 +133,14 @@ def _render_job(job: _LayerJob, settings: TenantSettings, cancel: CancelToken | 
         problem = UserError(f"its values cannot be rendered: {first}{more}.")
         return LayerRender(job.layer, job.release, job.label, error=problem, notes=notes)
     try:
-        rendered = render_chart(job.archive, request, render_limits(settings), cancel=cancel)
+        try:
+            child = warm.get_nowait()  # started while the archives were looked for
+        except queue.Empty:
+            child = RenderChild(render_limits(settings))
+        try:
+            rendered = child.render(job.archive, request, cancel=cancel)
+        finally:
+            child.close()
     except RenderError as exc:
         failure = RenderError(exc.kind, f"{job.layer.chart} {job.layer.version} did not render: {exc.message}")
         return LayerRender(job.layer, job.release, job.label, error=failure, notes=notes)
@@ -167,14 +177,23 @@ def _render_pairs(
     test_values: Mapping[str, str] | None,
     cancel: CancelToken | None,
 ) -> list[LayerRender]:
-    jobs = [
-        replace(_prepare_layer(services, layer, release, cancel), variables=profile.variables, test_values=test_values)
-        for layer, release in pairs
-    ]
     settings = services.settings
-    workers = max(1, min(len(jobs), os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="render") as pool:
-        return list(pool.map(lambda job: _render_job(job, settings, cancel), jobs))
+    workers = max(1, min(len(pairs), os.cpu_count() or 1))
+    warm: queue.SimpleQueue[RenderChild] = queue.SimpleQueue()
+    try:
+        for _ in range(workers):  # each loads Helm's engine while the archives are found
+            warm.put(RenderChild(render_limits(settings)))
+        jobs = [
+            replace(
+                _prepare_layer(services, layer, release, cancel), variables=profile.variables, test_values=test_values
+            )
+            for layer, release in pairs
+        ]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="render") as pool:
+            return list(pool.map(lambda job: _render_job(job, settings, cancel, warm), jobs))
+    finally:
+        while not warm.empty():  # not needed: a layer failed before its render
+            warm.get_nowait().close()
 
 
 @dataclass(frozen=True)
