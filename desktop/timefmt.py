@@ -39,3 +39,11 @@ def relative_time(timestamp: float | None, now: float) -> str:
 def local_date(timestamp: float) -> str:
     """`2026-11-27`, for marks such as "removed upstream on …"."""
     return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d")
+
+
+def clock_or_date(timestamp: float, now: float) -> str:
+    """`15:36` when `timestamp` is today (local time), else its short date: when a state was last known."""
+    from datetime import datetime
+
+    then, today = datetime.fromtimestamp(timestamp), datetime.fromtimestamp(now)
+    return then.strftime("%H:%M") if then.date() == today.date() else short_date(timestamp)

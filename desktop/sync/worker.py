@@ -28,6 +28,7 @@ from desktop.catalog.settings_store import load_settings
 from desktop.catalog.sync_records import mark_interrupted_runs
 from desktop.errors import OperationCancelled, UserError
 from desktop.helm.chart_archive import ChartFiles
+from desktop.net.reachability import Reachability, probe
 from desktop.operations.bundle_export import (
     ExportPlan,
     ExportResult,
@@ -297,6 +298,17 @@ class BackgroundWorker:
             _resolve_if_pending(outcome, self.schema_checks.problems(text, schema))
 
         self._checking.submit(_reporting(run, outcome))
+        return outcome
+
+    def probe(self, registry: Registry) -> Future[Reachability]:
+        """Whether the registry answers now (one bounded request, no credentials, no sync), on the
+        background pool: the launch's check that the window's 'OK' is still so."""
+        outcome: Future[Reachability] = Future()
+
+        def run() -> None:
+            _resolve_if_pending(outcome, probe(registry, self._services().network))
+
+        self._background.submit(_reporting(run, outcome))
         return outcome
 
     def render_layers(

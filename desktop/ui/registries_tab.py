@@ -224,6 +224,23 @@ class RegistriesTab(QWidget):
         for registry_id, trigger in self.context.worker.running().items():
             self.model.set_live(registry_id, LiveSync(trigger))
         self.reload()
+        self.check_reachability()
+
+    @asyncSlot()
+    async def check_reachability(self) -> None:
+        """At launch, whether each registry answers (one bounded request each, no sync, off the UI
+        thread); until its answer a row reads 'OK as of 15:36 — not checked since'."""
+        pending = [
+            asyncio.wrap_future(self.context.worker.probe(summary.registry)) for summary in self.model.summaries()
+        ]
+        for arriving in asyncio.as_completed(pending):
+            try:
+                reach = await arriving
+            except Exception:  # a probe that could not even start: the row keeps its last known state
+                log.warning("a reachability check failed", exc_info=True)
+                continue
+            self.model.set_reachability(reach)
+            self._update_offline_banner()
 
     def reload(self) -> None:
         selected = self.selected_registry()
@@ -253,7 +270,9 @@ class RegistriesTab(QWidget):
     def _update_offline_banner(self) -> None:
         """Registries whose last sync failed, unreachable or not: their snapshots stand in for them."""
         standing_in = [
-            s for s in self.model.summaries() if s.state.last_error and self.model.live(s.registry.id) is None
+            s
+            for s in self.model.summaries()
+            if (s.state.last_error or self.model.status(s).kind == "offline") and self.model.live(s.registry.id) is None
         ]
         self.offline_banner.setVisible(bool(standing_in))
         if not standing_in:
@@ -265,6 +284,8 @@ class RegistriesTab(QWidget):
 
         def why(summary: object) -> str:
             state = summary.state  # type: ignore[attr-defined]
+            if not state.last_error:
+                return "not answering"
             return "sync held" if state.last_error_kind == "held" else "unreachable" if state.offline else "sync failed"
 
         if len(standing_in) == 1:
@@ -275,7 +296,7 @@ class RegistriesTab(QWidget):
                     f"⚠ {name}'s last sync was held, not applied — using its snapshot of {snapshot(summary)}. "
                     "If the removals are real, ⋮ → Accept Removals… applies them."
                 )
-            elif summary.state.offline:
+            elif summary.state.offline or not summary.state.last_error:
                 text = f"⚠ {name} is unreachable — using its snapshot of {snapshot(summary)}."
             else:
                 text = f"⚠ {name} could not be synced — using its snapshot of {snapshot(summary)}."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,8 +14,9 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.bundle.origin_text import origin_texts
 from desktop.catalog.registries import RegistrySummary, summaries
+from desktop.net.reachability import Reachability
 from desktop.registry import Registry
-from desktop.timefmt import local_time, relative_time, short_date
+from desktop.timefmt import clock_or_date, local_time, relative_time, short_date
 from desktop.ui.style import accent_colors
 from desktop.ui.table_model import ModelIndex, RowsTableModel
 from desktop.wording import plural
@@ -49,10 +51,22 @@ class RegistryStatus:
     tooltip: str
 
 
-def registry_status(summary: RegistrySummary, live: LiveSync | None, origin: str = "") -> RegistryStatus:
+def registry_status(
+    summary: RegistrySummary,
+    live: LiveSync | None,
+    origin: str = "",
+    reach: Reachability | None = None,
+    now: float | None = None,
+    session_start: float = 0.0,
+) -> RegistryStatus:
     """How the Status column reads for a registry; `origin` says where a bundle's or a subscription's
-    registry came from ("from bundle of 27 Nov 2026; not synced with its endpoint")."""
+    registry came from ("from bundle of 27 Nov 2026; not synced with its endpoint"); `reach` what
+    this session's check found (None: not checked yet, so a good state is only known as of its
+    last sync). A sync newer than the check wins."""
     state = summary.state
+    attempted = state.last_attempt_at or 0.0
+    if reach is not None and attempted > reach.checked_at:
+        reach = None  # a sync since the check says more
     if live is not None:
         percent = live.percent
         step = _PHASES.get(live.phase, live.phase)
@@ -98,7 +112,27 @@ def registry_status(summary: RegistrySummary, live: LiveSync | None, origin: str
         )
     if state.last_success_at is None:
         return RegistryStatus("never", "Not synced yet", "No successful sync yet.")
-    return RegistryStatus("ok", "OK", f"Snapshot of {local_time(state.snapshot_at)}")
+    if reach is None and attempted >= session_start:
+        return RegistryStatus("ok", "OK", f"Synced at {local_time(state.last_success_at)}")
+    if reach is None:
+        when = clock_or_date(state.last_success_at, now if now is not None else time.time())
+        return RegistryStatus(
+            "unchecked",
+            f"OK as of {when} — not checked since",
+            f"The last sync succeeded at {local_time(state.last_success_at)}; whether the registry answers now "
+            f"has not been checked yet.\nSnapshot of {local_time(state.snapshot_at)}",
+        )
+    if not reach.answers:
+        snapshot = short_date(state.snapshot_at) if state.snapshot_at else "registration"
+        return RegistryStatus(
+            "offline",
+            f"Offline: using snapshot of {snapshot}",
+            f"Did not answer at {local_time(reach.checked_at)} ({reach.detail}).\nIts charts still work from the "
+            f"snapshot of {local_time(state.snapshot_at)}.",
+        )
+    return RegistryStatus(
+        "ok", "OK", f"Answered at {local_time(reach.checked_at)}.\nSnapshot of {local_time(state.snapshot_at)}"
+    )
 
 
 class RegistryTableModel(RowsTableModel[RegistrySummary]):
@@ -108,6 +142,8 @@ class RegistryTableModel(RowsTableModel[RegistrySummary]):
         self._clock = clock
         self._origins: dict[int, str] = {}  # issue 10: "from bundle of 27 Nov 2026", "subscribed to oci://…"
         self._live: dict[int, LiveSync] = {}
+        self._reach: dict[int, Reachability] = {}  # this session's checks: does the registry answer now?
+        self._session_start = clock()  # what is older than this is known only as of then
 
     # --- loading ------------------------------------------------------------------------
 
@@ -125,6 +161,20 @@ class RegistryTableModel(RowsTableModel[RegistrySummary]):
         row = self.row_of(registry_id)
         if row is not None:
             self.dataChanged.emit(self.index(row, 0), self.index(row, ACTIONS))
+
+    def set_reachability(self, reach: Reachability) -> None:
+        self._reach[reach.registry_id] = reach
+        row = self.row_of(reach.registry_id)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, ACTIONS))
+
+    def unreachable(self, registry_id: int) -> Reachability | None:
+        """This session's check, when it found the registry not answering (and no sync since)."""
+        reach = self._reach.get(registry_id)
+        return reach if reach is not None and not reach.answers else None
+
+    def status(self, summary: RegistrySummary) -> RegistryStatus:
+        return self._status(summary)
 
     def live(self, registry_id: int) -> LiveSync | None:
         return self._live.get(registry_id)
@@ -164,6 +214,7 @@ class RegistryTableModel(RowsTableModel[RegistrySummary]):
                 "held": colors["warning"],
                 "offline": colors["warning"],
                 "never": colors["muted"],
+                "unchecked": colors["muted"],
             }.get(kind)
             return color if color is not None else QApplication.palette().color(QPalette.ColorRole.Text)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (CHARTS, ACTIONS):
@@ -199,7 +250,14 @@ class RegistryTableModel(RowsTableModel[RegistrySummary]):
 
     def _status(self, summary: RegistrySummary) -> RegistryStatus:
         registry_id = summary.registry.id
-        return registry_status(summary, self._live.get(registry_id), self._origins.get(registry_id, ""))
+        return registry_status(
+            summary,
+            self._live.get(registry_id),
+            self._origins.get(registry_id, ""),
+            self._reach.get(registry_id),
+            self._clock(),
+            self._session_start,
+        )
 
     def _sort_key(self, summary: RegistrySummary, column: int) -> Any:
         if column == CHARTS:
