@@ -137,9 +137,9 @@ class ProfilePane(QWidget):
 
         self.variables_section = VariablesSection(self.context)
         top = QHBoxLayout()
-        top.addLayout(form, 3)
+        top.addLayout(form, 2)
         top.addSpacing(12)
-        top.addWidget(self.variables_section, 2)
+        top.addWidget(self.variables_section, 3)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)

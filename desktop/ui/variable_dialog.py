@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -61,10 +60,13 @@ class VariableDialog(QDialog):
         self.default_text = QPlainTextEdit()
         self.default_text.setTabChangesFocus(True)
         self.default_text.setFixedHeight(self.default_text.fontMetrics().height() * 4 + 12)
-        self.default_stack = QStackedWidget()
-        self.default_stack.addWidget(self.default_line)
-        self.default_stack.addWidget(self.default_text)
-        self.default_stack.setFocusProxy(self.default_line)
+        self.default_text.hide()
+        self.default_box = QWidget()  # one of the two shows: a line, or several for a multiline value
+        default_layout = QVBoxLayout(self.default_box)
+        default_layout.setContentsMargins(0, 0, 0, 0)
+        default_layout.addWidget(self.default_line)
+        default_layout.addWidget(self.default_text)
+        self.default_box.setFocusProxy(self.default_line)
         self.regex_edit = QLineEdit()
         self.regex_edit.setPlaceholderText("optional: the value must match it")
         self.required_box = QCheckBox("Re&quired (needs a default)")
@@ -103,7 +105,7 @@ class VariableDialog(QDialog):
         add_row(form, "&Description:", self.description_edit)
         add_row(form, "&Format:", self.format_combo)
         add_row(form, "&Input type:", self.input_combo)
-        self.default_label = add_row(form, "Default &value:", self.default_stack)
+        self.default_label = add_row(form, "Default &value:", self.default_box)
         add_row(form, "Rege&x:", self.regex_edit)
         form.addRow("", flags)
         self.options_label = add_row(form, "O&ptions:", self.options_box, self.options)
@@ -217,15 +219,14 @@ class VariableDialog(QDialog):
 
     def _check(self) -> None:
         multiline = self._multiline()
-        showing = self.default_stack.currentWidget()
-        wanted = self.default_text if multiline else self.default_line
-        if showing is not wanted:  # the value carries over to the other field
+        if multiline != (self.default_box.focusProxy() is self.default_text):  # the value carries over
             if multiline:
                 self.default_text.setPlainText(self.default_line.text())
             else:
                 self.default_line.setText(self.default_text.toPlainText().replace("\n", " "))
-            self.default_stack.setCurrentWidget(wanted)
-            self.default_stack.setFocusProxy(wanted)
+            self.default_text.setVisible(multiline)
+            self.default_line.setVisible(not multiline)
+            self.default_box.setFocusProxy(self.default_text if multiline else self.default_line)
         self.default_line.setEchoMode(
             QLineEdit.EchoMode.Password if self.sensitive_box.isChecked() else QLineEdit.EchoMode.Normal
         )

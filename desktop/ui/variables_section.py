@@ -88,8 +88,14 @@ class VariablesSection(QWidget):
         )
         self.table.setItemDelegateForColumn(TEST_COLUMN, _TestValueDelegate(self.table))
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(TEST_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)  # the test value has the room left
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        characters = self.table.fontMetrics().horizontalAdvance("x")
+        for column, width in enumerate((11, 12, 10, 12, 9)):
+            self.table.setColumnWidth(column, characters * width)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         self.table.setToolTip(
             "Enter edits the variable; F2 or typing on its Test value sets the value the layers are "
             "checked and rendered with (this session only); Insert adds, Delete removes"
@@ -147,23 +153,29 @@ class VariablesSection(QWidget):
         try:
             self.table.setRowCount(len(profile.variables))
             for number, variable in enumerate(profile.variables):
-                default = variable.shown_default()
+                default = variable.default()  # a dropdown's default option, too
                 shown = (
                     variable.name,
                     variable.display_name,
-                    variable.format + ("" if variable.input_type == "text" else f" · {variable.input_type}"),
+                    variable.format if variable.input_type == "text" else variable.input_type,
                     default.replace("\n", "⏎") if not variable.is_sensitive else (MASK if default else ""),
                     "yes" if variable.required else "",
+                )
+                about = f"{variable.format}, {variable.input_type}" + "".join(
+                    f", {flag}" for flag, on in (("immutable", variable.immutable), ("hidden", variable.hidden)) if on
                 )
                 for column, text in enumerate(shown):
                     item = QTableWidgetItem(text)
                     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                    item.setToolTip(variable.description or variable.name)
+                    item.setToolTip(f"{variable.description or variable.name} ({about})")
                     self.table.setItem(number, column, item)
                 test = QTableWidgetItem(tests.get(variable.name, ""))
                 test.setData(SENSITIVE, variable.is_sensitive)
-                if variable.fixed:
-                    test.setToolTip("Immutable or hidden: the default is always used, as Palette deploys it")
+                if variable.fixed:  # Palette deploys its default whatever is set
+                    test.setFlags(test.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                    test.setToolTip("Immutable or hidden: its default is always used, as Palette deploys it")
+                else:
+                    test.setToolTip("The value the layers are checked and rendered with, this session (F2)")
                 self.table.setItem(number, TEST_COLUMN, test)
         finally:
             self._filling = False
