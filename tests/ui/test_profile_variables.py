@@ -214,3 +214,35 @@ def test_duplicating_a_profile_keeps_its_variables(running_app: RunningApp, qtbo
     qtbot.waitUntil(lambda: len(list_profiles(running_app.context.reader)) == 2, timeout=5000)
     copy = next(p for p in list_profiles(running_app.context.reader) if p.name != "site")
     assert copy.variables == variables
+
+
+def test_the_variables_table_works_from_the_keyboard(
+    running_app: RunningApp, qtbot: QtBot, make_repo: MakeRepo
+) -> None:
+    variables = (ProfileVariable("domain", default_value="a.example.org"), ProfileVariable("zone"))
+    tab = open_profile(running_app, make_repo, "replicas: 1\n", variables=variables)
+    section = tab.pane.variables_section
+    table = section.table
+    table.setFocus()
+    table.setCurrentCell(0, 0)
+    qtbot.keyClick(table, Qt.Key.Key_Return)  # Enter edits the variable
+    dialog = section.dialog
+    assert dialog is not None and dialog.windowTitle() == "Edit Variable"
+    qtbot.waitExposed(dialog)
+    assert dialog.name_edit.text() == "domain" and dialog.default_line.text() == "a.example.org"
+    qtbot.keyClick(dialog.name_edit, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5000)
+    window = tab.window()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Insert)  # Insert adds one
+    added = section.dialog
+    assert added is not None and added is not dialog and added.windowTitle() == "Add Variable"
+    added.reject()
+    table.setCurrentCell(0, 0)
+    qtbot.keyClick(table, Qt.Key.Key_Delete)  # Delete removes it
+    wait_saved(qtbot, tab)
+    saved = stored(running_app, "site")
+    assert saved is not None and [v.name for v in saved.variables] == ["zone"]
+    assert table.rowCount() == 1 and table.item(0, 0).text() == "zone"
