@@ -218,13 +218,19 @@ def layer_output(render: LayerRender) -> LayerOutput:
 
 
 def render_layers(
-    services: Services, profile: Profile, rows: list[int], *, cancel: CancelToken | None = None
+    services: Services,
+    profile: Profile,
+    rows: list[int],
+    *,
+    cancel: CancelToken | None = None,
+    test_values: Mapping[str, str] | None = None,
 ) -> list[LayerOutput]:
-    """The profile's layers at `rows`, each rendered with its own values, namespace and the release
-    name the profile gives it, with their manifests' text and images (a layer being edited)."""
+    """The profile's layers at `rows`, each rendered with its own values (the profile's variables
+    substituted: each its default, or the test value set), namespace and the release name the
+    profile gives it, with their manifests' text and images (a layer being edited)."""
     releases = release_names(profile.layers)
     pairs = [(profile.layers[row], releases[row]) for row in rows]
-    return [layer_output(render) for render in _render_pairs(services, pairs, profile, None, cancel)]
+    return [layer_output(render) for render in _render_pairs(services, pairs, profile, test_values, cancel)]
 
 
 def profile_images(layers: list[LayerRender]) -> ImageSet:

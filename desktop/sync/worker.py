@@ -14,7 +14,7 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -312,15 +312,22 @@ class BackgroundWorker:
         return outcome
 
     def render_layers(
-        self, profile: Profile, rows: list[int], cancel: CancelToken | None = None
+        self,
+        profile: Profile,
+        rows: list[int],
+        cancel: CancelToken | None = None,
+        test_values: Mapping[str, str] | None = None,
     ) -> Future[list[LayerOutput]]:
-        """The profile's layers at `rows` rendered (manifests' text and images), from threads of
-        their own: a chart's templates, bounded in their child, never hold up a download or a save;
-        the archives are read through the catalog's writer like any other step."""
+        """The profile's layers at `rows` rendered (manifests' text and images; the profile's
+        variables substituted, each its default or its test value), from threads of their own: a
+        chart's templates, bounded in their child, never hold up a download or a save; the archives
+        are read through the catalog's writer like any other step."""
         outcome: Future[list[LayerOutput]] = Future()
+        chosen = dict(test_values or {})
 
         def run() -> None:
-            _resolve_if_pending(outcome, render_layers(self._services(), profile, rows, cancel=cancel))
+            result = render_layers(self._services(), profile, rows, cancel=cancel, test_values=chosen)
+            _resolve_if_pending(outcome, result)
 
         self._rendering.submit(_reporting(run, outcome))
         return outcome

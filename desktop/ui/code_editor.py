@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QKeyEvent,
     QPainter,
     QPaintEvent,
     QPalette,
@@ -14,7 +15,7 @@ from PySide6.QtGui import (
     QTextCursor,
     QTextFormat,
 )
-from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
+from PySide6.QtWidgets import QCompleter, QPlainTextEdit, QTextEdit, QWidget
 
 from desktop.ui.style import accent_colors
 
@@ -32,10 +33,14 @@ class _LineNumbers(QWidget):
 
 
 class CodeEditor(QPlainTextEdit):
-    """`mark_lines` underlines problem lines and flags them in the gutter; numbers are 1-based."""
+    """`mark_lines` underlines problem lines and flags them in the gutter; numbers are 1-based.
+    `typed` after each key typed; while `suggestions`' list is open, Enter and Escape are its own."""
+
+    typed = Signal()
 
     def __init__(self, parent: QWidget | None = None, *, line_numbers: bool = True) -> None:
         super().__init__(parent)
+        self.suggestions: QCompleter | None = None
         font = QFont("monospace")
         font.setStyleHint(QFont.StyleHint.TypeWriter)
         self.setFont(font)
@@ -45,6 +50,16 @@ class CodeEditor(QPlainTextEdit):
             self.blockCountChanged.connect(lambda _count: self._update_margin())
             self.updateRequest.connect(self._on_update_request)
             self._update_margin()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        popup = self.suggestions.popup() if self.suggestions is not None else None
+        keys = (Qt.Key.Key_Enter, Qt.Key.Key_Return, Qt.Key.Key_Escape)
+        if popup is not None and popup.isVisible() and event.key() in keys:
+            event.ignore()  # the completer takes it: Enter picks the suggestion, Escape closes the list
+            return
+        super().keyPressEvent(event)
+        if event.text() or event.key() == Qt.Key.Key_Backspace:
+            self.typed.emit()
 
     # --- the gutter -----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from desktop.paths import AppPaths
+from desktop.profiles.model import Profile
 from desktop.secrets import CredentialStore
 from desktop.sync.worker import BackgroundWorker
 from desktop.ui.worker_bridge import WorkerBridge
@@ -21,6 +22,17 @@ class AppContext:
     bridge: WorkerBridge
     credentials: CredentialStore
     clock: Callable[[], float] = field(default=time.time)
+    # profile id → variable name → the value to check and render with instead of the default;
+    # kept for the window's session only (Palette sets the real values when a cluster is deployed)
+    test_values: dict[int, dict[str, str]] = field(default_factory=dict)
+
+    def test_values_of(self, profile: Profile | None) -> dict[str, str]:
+        """The test values set on `profile` this session, for the variables it defines now."""
+        if profile is None:
+            return {}
+        kept = self.test_values.get(profile.id or 0, {})
+        names = {variable.name for variable in profile.variables}
+        return {name: value for name, value in kept.items() if name in names}
 
     def outlived(self, widget: object) -> bool:
         """True when a background result arrives for a widget that is gone, or after shutdown."""

@@ -1,7 +1,7 @@
 """Values problems of every layer, for the badges in the layer and profile lists and the question
 before exporting: YAML checked at once, the chart's schema once its files are here (loaded in the
 background, once per version) and then off the UI thread, in the worker's time-bounded child; results
-kept per text so lists redraw without re-validating."""
+kept per text so lists redraw without re-validating. The profile's variables are substituted first."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from desktop.catalog.registries import find_registry_by_uid
 from desktop.errors import UserError
 from desktop.helm.chart_archive import ChartFiles
+from desktop.profiles.checked_values import CheckedValues, checked_values
 from desktop.profiles.model import Layer, Profile
 from desktop.profiles.values import ONLY_YAML, ValuesProblem, parse_values
 from desktop.ui.context import AppContext
@@ -55,17 +56,28 @@ class LayerChecker(QObject):
         files = self._files.get((layer.registry_uid, layer.chart, layer.version))
         return files is not None and files.schema is not None
 
-    def problems(self, layer: Layer) -> list[ValuesProblem]:
+    def problems(self, layer: Layer, profile: Profile | None = None) -> list[ValuesProblem]:
+        """The layer's problems, its values checked with `profile`'s variables substituted (each its
+        default, or its test value), at the lines typed."""
+        checked = self.substituted(layer, profile)
+        return checked.problems + checked.mapped(self._text_problems(layer, checked.text))
+
+    def substituted(self, layer: Layer, profile: Profile | None = None) -> CheckedValues:
+        """The layer's values as they are checked: `profile`'s variables substituted."""
+        variables = profile.variables if profile is not None else ()
+        return checked_values(layer.values_override, variables, self.context.test_values_of(profile))
+
+    def _text_problems(self, layer: Layer, text: str) -> list[ValuesProblem]:
         key = (layer.registry_uid, layer.chart, layer.version)
         files = self._files.get(key)
         if key not in self._files:
             self._load(key)
         schema = files.schema if files is not None else None
-        result_key = (key, layer.values_override, schema is not None)
+        result_key = (key, text, schema is not None)
         found = self._results.get(result_key)
         if found is not None:
             return found
-        _, problem = parse_values(layer.values_override)
+        _, problem = parse_values(text)
         if problem is not None or not schema:
             found = [problem] if problem is not None else []
             self._keep(result_key, found)
@@ -73,17 +85,18 @@ class LayerChecker(QObject):
         self._ask(result_key, schema)
         return self._latest.get(key, [])
 
-    def checking(self, layer: Layer) -> bool:
+    def checking(self, layer: Layer, profile: Profile | None = None) -> bool:
         """Its values wait for, or are in, a check against the chart's schema."""
         files = self._files.get((layer.registry_uid, layer.chart, layer.version))
-        result_key = ((layer.registry_uid, layer.chart, layer.version), layer.values_override, True)
+        text = self.substituted(layer, profile).text
+        result_key = ((layer.registry_uid, layer.chart, layer.version), text, True)
         return files is not None and bool(files.schema) and (result_key in self._wanted or result_key == self._running)
 
     def profile_problems(self, profile: Profile) -> list[str]:
         """One line per problem, naming its layer, for the profile list and the export question."""
         lines: list[str] = []
         for layer in profile.layers:
-            found = self.problems(layer)
+            found = self.problems(layer, profile)
             lines.extend(f"{layer.chart} {layer.version}: {problem}" for problem in found[:3])
             if len(found) > 3:
                 lines.append(f"{layer.chart} {layer.version}: … and {len(found) - 3} more")

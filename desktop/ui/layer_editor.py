@@ -1,6 +1,8 @@
 """One layer of a profile: version, namespace, install priority, and its values override — checked
 as YAML and against the chart's schema as typed, shown as a diff against the chart's defaults, with
-what changed in the defaults when the version changes, and rendered: its manifests and images."""
+what changed in the defaults when the version changes, and rendered: its manifests and images. The
+profile's `{{.spectro.var.NAME}}` references are marked and completed, and substituted (each
+variable's default, or its test value) for the checks, the diff and the rendering, which say so."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from desktop.helm.chart_archive import ChartFiles
 from desktop.profiles.health import layer_health
 from desktop.profiles.model import Layer, Profile, validate_namespace
 from desktop.profiles.values import ValuesProblem
+from desktop.profiles.variables import substitute_variables
 from desktop.ui.chart_details import monospace_editor
 from desktop.ui.context import AppContext
 from desktop.ui.diff_view import DiffView
@@ -38,6 +41,7 @@ from desktop.ui.forms import add_row, error_label, stacked
 from desktop.ui.layer_checks import LayerChecker
 from desktop.ui.layer_rendering_views import ImagesView, ManifestsView
 from desktop.ui.layer_renders import LayerRenderer
+from desktop.ui.variable_completer import VariableCompleter
 from desktop.ui.yaml_highlighter import YamlHighlighter
 from desktop.wording import plural
 
@@ -65,6 +69,8 @@ class LayerEditor(QWidget):
         self.checker = checker or LayerChecker(context, self)
         self.renderer = renderer or LayerRenderer(context, self)
         self._placement: tuple[Profile, int] | None = None  # the profile as it is now, and the layer's row
+        self.profile: Profile | None = None  # whose variables the values use
+        self._scope: tuple[object, ...] = ()  # the variables and test values last checked with
         self.layer: Layer | None = None
         self.defaults: ChartFiles | None = None
         self._defaults_problem: str | None = None
@@ -102,6 +108,11 @@ class LayerEditor(QWidget):
         self.values_edit.setTabChangesFocus(True)
         self.values_edit.setAccessibleName("Values override (YAML)")
         self._highlighter = YamlHighlighter(self.values_edit.document())
+        self.completer = VariableCompleter(self.values_edit)
+        self.variables_note = QLabel()
+        self.variables_note.setObjectName("formHint")
+        self.variables_note.setWordWrap(True)
+        self.variables_note.hide()
         self.problems = QListWidget()
         self.problems.setAccessibleName("Problems in the values")
         self.problems.setWordWrap(True)
@@ -145,6 +156,7 @@ class LayerEditor(QWidget):
         layout.addWidget(self.health)
         layout.addLayout(form)
         layout.addWidget(self.render_error)
+        layout.addWidget(self.variables_note)
         layout.addWidget(self.tabs, 1)
 
     def _connect(self) -> None:
@@ -159,6 +171,20 @@ class LayerEditor(QWidget):
         self.renderer.rendered.connect(self._show_render)
 
     # --- loading ------------------------------------------------------------------------
+
+    def set_profile(self, profile: Profile, *, recheck: bool = False) -> None:
+        """The profile the layer belongs to: its variables are marked, suggested and substituted;
+        `recheck`: check the values again when its variables or test values changed."""
+        self.profile = profile
+        scope = (profile.id, profile.variables, tuple(sorted(self.context.test_values_of(profile).items())))
+        changed = scope != self._scope
+        self._scope = scope
+        names = [variable.name for variable in profile.variables]
+        self._highlighter.set_variable_names(frozenset(names))
+        if names != self.completer.names():
+            self.completer.set_names(names)
+        if changed and recheck and self.layer is not None:
+            self._check_values()
 
     def edit(self, layer: Layer) -> None:
         self._loading = True
@@ -334,11 +360,12 @@ class LayerEditor(QWidget):
     def values_problems(self) -> list[ValuesProblem]:
         if self.layer is None:
             return []
-        return self.checker.problems(replace(self.layer, values_override=self.values_edit.toPlainText()))
+        layer = replace(self.layer, values_override=self.values_edit.toPlainText())
+        return self.checker.problems(layer, self.profile)
 
     def _checking(self) -> bool:
         return self.layer is not None and self.checker.checking(
-            replace(self.layer, values_override=self.values_edit.toPlainText())
+            replace(self.layer, values_override=self.values_edit.toPlainText()), self.profile
         )
 
     def _check_values(self) -> None:
@@ -373,13 +400,24 @@ class LayerEditor(QWidget):
         self.values_status.style().unpolish(self.values_status)
         self.values_status.style().polish(self.values_status)
         defaults = self.defaults.values if self.defaults is not None else None
+        variables = self.profile.variables if self.profile is not None else ()
+        substitution = substitute_variables(text, variables, self.context.test_values_of(self.profile))
+        self._show_variables_note(substitution.notes)
+        after = "this layer, variables substituted" if substitution.notes else "this layer"
         if self.defaults is None and self._defaults_problem:
             self.override_view.set_message(self._defaults_problem)  # not every line shown as added
         else:
             self.override_view.set_texts(
-                defaults or "", text, "chart defaults", "this layer", "No changes from the chart's defaults."
+                defaults or "", substitution.text, "chart defaults", after, "No changes from the chart's defaults."
             )
         self.problems_changed.emit(len(found))
+
+    def _show_variables_note(self, notes: list[str]) -> None:
+        """What the values check, Changes from defaults and the manifests use for each variable."""
+        shown = "; ".join(notes[:6]) + (f"; … and {len(notes) - 6} more" if len(notes) > 6 else "")
+        self.variables_note.setText(f"Checked, compared and rendered with the variables substituted: {shown}.")
+        self.variables_note.setToolTip("\n".join(notes))
+        self.variables_note.setVisible(bool(notes))
 
     def _fit_problems(self) -> None:
         """As tall as its problems, up to a few rows: the editor keeps the room."""

@@ -15,13 +15,14 @@ from desktop.errors import OperationCancelled
 from desktop.helm.container_images import ImageSet
 from desktop.operations.chart_render import LayerOutput
 from desktop.profiles.model import Profile, release_names
+from desktop.profiles.variables import substitute_variables
 from desktop.sync.worker import RENDER_POOL_SIZE
 from desktop.ui.context import AppContext
 
 log = logging.getLogger(__name__)
 RENDER_DELAY_MS = 600  # after the last edit: typing does not start a render per keystroke
 RESULTS_KEPT = 64  # the oldest go first: a rendering holds the chart's whole output
-# registry uid, chart, version, namespace, release name, values, Kubernetes version
+# registry uid, chart, version, namespace, release name, values as rendered, Kubernetes version
 RenderKey = tuple[str, str, str, str, str, str, str]
 Slot = tuple[int, int]  # profile id, layer row
 
@@ -48,10 +49,16 @@ class LayerRenderer(QObject):
     # --- what is known --------------------------------------------------------------------
 
     def key(self, profile: Profile, row: int) -> RenderKey:
+        """What the rendering depends on: the values as rendered, the profile's variables substituted
+        (each its default or its test value), and what could not be substituted."""
         layer = profile.layers[row]
         release = release_names(profile.layers)[row]
         kube = self.context.worker.settings.kube_version
-        return (layer.registry_uid, layer.chart, layer.version, layer.namespace, release, layer.values_override, kube)
+        substitution = substitute_variables(
+            layer.values_override, profile.variables, self.context.test_values_of(profile)
+        )
+        values = substitution.text + "".join(f"\0{problem}" for problem in substitution.problems)
+        return (layer.registry_uid, layer.chart, layer.version, layer.namespace, release, values, kube)
 
     def output(self, profile: Profile, row: int) -> LayerOutput | None:
         if not 0 <= row < len(profile.layers):
@@ -158,7 +165,8 @@ class LayerRenderer(QObject):
             profile, row, key = self._wanted.pop(slot)
             token = CancelToken()
             self._running[slot] = (key, token)
-            future = self.context.worker.render_layers(profile, [row], token)
+            test_values = self.context.test_values_of(profile)
+            future = self.context.worker.render_layers(profile, [row], token, test_values)
             task = asyncio.ensure_future(self._wait(slot, key, token, future))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

@@ -131,6 +131,7 @@ class ProfileEditorTab(QWidget):
         self.import_button.clicked.connect(self._on_import_clicked)
         self.profile_list.currentItemChanged.connect(self._on_profile_selected)
         self.pane.profile_edited.connect(self._on_profile_edited)
+        self.pane.test_values_changed.connect(self._refresh_health)
         self._save_timer.timeout.connect(self._save_pending)
         self.context.bridge.catalog_changed.connect(self._refresh_health)
         self.checker.files_arrived.connect(self._refresh_health)
@@ -163,7 +164,7 @@ class ProfileEditorTab(QWidget):
         broken = sum(
             1
             for row, layer in enumerate(profile.layers)
-            if self.checker.problems(layer) or self._does_not_render(profile, row)
+            if self.checker.problems(layer, profile) or self._does_not_render(profile, row)
         )
         mark = "✗ " if errors else ("⚠ " if issues else "")
         second = plural(len(profile.layers), "layer") + (f" · {broken} with errors" if broken else "")
@@ -285,6 +286,7 @@ class ProfileEditorTab(QWidget):
             description=profile.description,
             tags=profile.tags,
             layers=profile.layers,
+            variables=profile.variables,
         )
         saved = await self._save_now(copy)
         if saved is not None:
@@ -334,7 +336,7 @@ class ProfileEditorTab(QWidget):
         checking = [
             f"{layer.chart} {layer.version}: still being checked against the chart's schema"
             for layer in profile.layers
-            if self.checker.checking(layer)
+            if self.checker.checking(layer, profile)
         ]
         failing = self.renderer.profile_errors(profile)
         if errors or checking or failing:

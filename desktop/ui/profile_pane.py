@@ -1,6 +1,6 @@
-"""One profile: name, version, description and tags, its layers — reordered by dragging, added with
-Add Helm Chart, edited in the layer editor — and the images they need, to copy or export. Every
-change is saved on its own."""
+"""One profile: name, version, description and tags, its variables, its layers — reordered by
+dragging, added with Add Helm Chart, edited in the layer editor — and the images they need, to copy
+or export. Every change is saved on its own."""
 
 from __future__ import annotations
 
@@ -31,16 +31,19 @@ from desktop.profiles.health import layer_health
 from desktop.profiles.model import (
     Layer,
     Profile,
+    ProfileVariable,
     validate_profile_name,
     validate_profile_version,
     validate_tags,
 )
+from desktop.profiles.variables import variable_problems
 from desktop.ui.add_chart_dialog import AddChartDialog
 from desktop.ui.context import AppContext
 from desktop.ui.forms import add_row, error_label, stacked
 from desktop.ui.layer_checks import LayerChecker
 from desktop.ui.layer_editor import LayerEditor
 from desktop.ui.layer_renders import LayerRenderer
+from desktop.ui.variables_section import VariablesSection
 from desktop.wording import plural
 
 LAYER_INDEX = Qt.ItemDataRole.UserRole + 1
@@ -51,6 +54,7 @@ class ProfilePane(QWidget):
     """Edits an in-memory profile; `profile_edited` carries each valid state to be saved."""
 
     profile_edited = Signal(object)  # Profile
+    test_values_changed = Signal()
 
     def __init__(
         self,
@@ -131,8 +135,13 @@ class ProfilePane(QWidget):
         splitter.addWidget(self.layer_stack)
         splitter.setSizes([360, 720])
 
+        self.variables_section = VariablesSection(self.context)
+        top = QHBoxLayout()
+        top.addLayout(form, 2)
+        top.addSpacing(12)
+        top.addWidget(self.variables_section, 3)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addLayout(top)
         layout.addWidget(splitter, 1)
         delete = QShortcut(QKeySequence.StandardKey.Delete, self.layers, context=Qt.ShortcutContext.WidgetShortcut)
         delete.activated.connect(self.remove_selected_layer)
@@ -186,6 +195,8 @@ class ProfilePane(QWidget):
         self.renderer.rendered.connect(self._show_images)
         self.copy_images_button.clicked.connect(self.copy_images)
         self.export_images_button.clicked.connect(self.open_export_images)
+        self.variables_section.variables_edited.connect(self._on_variables_edited)
+        self.variables_section.test_values_changed.connect(self._on_test_values_changed)
 
     # --- loading ------------------------------------------------------------------------
 
@@ -201,6 +212,8 @@ class ProfilePane(QWidget):
                 label.hide()
         finally:
             self._loading = False
+        self.variables_section.show_profile(profile)
+        self.layer_editor.set_profile(profile)
         self._fill_layers(0 if profile.layers else -1)
 
     def _fill_layers(self, select: int) -> None:
@@ -223,7 +236,7 @@ class ProfilePane(QWidget):
         """The row: chart and version, where it installs, and a badge for values errors, a chart that
         does not render, or health."""
         health = layer_health(layer, layer_source(self.context.reader, layer))
-        errors = self.checker.problems(layer)
+        errors = self.checker.problems(layer, self.profile)
         output = self.renderer.output(self.profile, row) if self.profile is not None else None
         failed = output.error if output is not None else None
         mark = "✗ " if errors or failed else ("" if health.ok else "⚠ ")
@@ -296,7 +309,40 @@ class ProfilePane(QWidget):
 
     def _emit(self, profile: Profile) -> None:
         self.profile = profile
+        self.layer_editor.set_profile(profile)
         self.profile_edited.emit(profile)
+
+    # --- variables ----------------------------------------------------------------------
+
+    def _on_variables_edited(self, variables: tuple[ProfileVariable, ...]) -> None:
+        """Saved when they keep Palette's rules; otherwise the rules broken are shown, one a line,
+        and the profile stays as it was saved."""
+        if self.profile is None:
+            return
+        broken = variable_problems(variables)
+        if broken:
+            self.variables_section.show_problems(["Not saved: the variables would break these rules.", *broken])
+            return
+        self._emit(replace(self.profile, variables=variables))
+        assert self.profile is not None
+        self.variables_section.show_profile(self.profile)
+        self._variables_changed()
+
+    def _on_test_values_changed(self) -> None:
+        self._variables_changed()
+        self.test_values_changed.emit()
+
+    def _variables_changed(self) -> None:
+        """The layers are checked and rendered again with the variables as they are now."""
+        if self.profile is None:
+            return
+        self.layer_editor.set_profile(self.profile, recheck=True)
+        row = self.layers.currentRow()
+        if 0 <= row < len(self.profile.layers):
+            self.layer_editor.place(self.profile, row)
+        self.renderer.render_profile(self.profile)
+        self.refresh_badges()
+        self._show_images()
 
     # --- layers -------------------------------------------------------------------------
 
@@ -309,6 +355,7 @@ class ProfilePane(QWidget):
             return
         assert self.profile is not None
         self.layer_stack.setCurrentWidget(self.layer_editor)
+        self.layer_editor.set_profile(self.profile)
         self.layer_editor.edit(self.profile.layers[row])
         self.layer_editor.place(self.profile, row)
 

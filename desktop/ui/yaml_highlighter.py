@@ -1,4 +1,6 @@
-"""YAML syntax colours for the values editors, from Pygments' YAML lexer, in the palette's tones."""
+"""YAML syntax colours for the values editors, from Pygments' YAML lexer, in the palette's tones, and
+the profile's `{{.spectro.var.NAME}}` references marked: a defined name stands out, an undefined one
+is underlined as an error."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ from pygments.token import Comment, Keyword, Literal, Name, Number, Punctuation,
 from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 from PySide6.QtWidgets import QApplication
 
-from desktop.ui.style import is_dark
+from desktop.profiles.variables import REFERENCE
+from desktop.ui.style import accent_colors, is_dark
 
 _LIGHT = {
     Comment: "#6a737d",
@@ -45,6 +48,24 @@ class YamlHighlighter(QSyntaxHighlighter):
             if token is Comment:
                 text_format.setFontItalic(True)
             self._formats[token] = text_format
+        self._names: frozenset[str] | None = None  # None: references are not marked (no profile)
+        accents = accent_colors(QApplication.palette())
+        self._defined = QTextCharFormat()
+        self._defined.setForeground(QColor(colors[Literal]))
+        self._defined.setFontWeight(QFont.Weight.Bold)
+        background = QColor(colors[Literal])
+        background.setAlpha(36)
+        self._defined.setBackground(background)
+        self._undefined = QTextCharFormat()
+        self._undefined.setForeground(QColor(accents["error"]))
+        self._undefined.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+        self._undefined.setUnderlineColor(QColor(accents["error"]))
+
+    def set_variable_names(self, names: frozenset[str] | None) -> None:
+        """The variables the profile defines; their references are marked again when they change."""
+        if names != self._names:
+            self._names = names
+            self.rehighlight()
 
     def _format_for(self, token: object) -> QTextCharFormat | None:
         while token is not Token:
@@ -61,3 +82,7 @@ class YamlHighlighter(QSyntaxHighlighter):
             if text_format is not None:
                 self.setFormat(position, len(value), text_format)
             position += len(value)
+        if self._names is not None and "{{" in text:
+            for match in REFERENCE.finditer(text):
+                defined = match["name"] in self._names
+                self.setFormat(match.start(), len(match[0]), self._defined if defined else self._undefined)

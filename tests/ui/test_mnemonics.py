@@ -138,6 +138,11 @@ def test_no_letter_is_shared_within_a_screen(running_app: RunningApp, qtbot: QtB
     QTest.keyClick(QGuiApplication.focusWindow(), Qt.Key.Key_1)
     assert (chooser.name_edit.text(), chooser.version_edit.text()) == ("w", "1")
     chooser.close()
+    variable_dialog = pane.variables_section.open_add()
+    assert variable_dialog is not None
+    variable_dialog.input_combo.setCurrentText("dropdown")  # its options and their buttons show
+    check(qtbot, variable_dialog, "Add Variable", problems)
+    variable_dialog.close()
     registry_dialog = window.registries_tab.open_add_dialog()
     check(qtbot, registry_dialog, "Add Helm Registry", problems)
     registry_dialog.close()
