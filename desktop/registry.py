@@ -52,6 +52,11 @@ class Registry:
     def is_oci(self) -> bool:
         return self.kind == "oci"
 
+    @property
+    def shown_endpoint(self) -> str:
+        """The endpoint as lists show it: with its base paths, when it has several."""
+        return f"{self.endpoint} ({', '.join(self.base_paths)})" if self.base_paths else self.endpoint
+
     def covers(self, chart: str) -> bool:
         """Whether a chart of that name can come from where the registry now reads: False for one
         kept from a base path since removed (or named before the registry had base paths)."""

@@ -123,7 +123,7 @@ def cmd_registry_list(ctx: Context, args: argparse.Namespace) -> int:
         [
             [
                 s.registry.name,
-                s.registry.endpoint + (f" ({', '.join(s.registry.base_paths)})" if s.registry.base_paths else ""),
+                s.registry.shown_endpoint,
                 "on" if s.registry.sync_enabled else "off",
                 {"none": "public", "basic": "private", "token": "token"}[s.registry.auth],
                 s.chart_count,

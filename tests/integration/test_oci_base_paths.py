@@ -75,6 +75,8 @@ def test_every_base_path_is_read_and_a_shared_name_keeps_its_path(
     assert "3 charts, 9 versions" in added.stdout
     listing = json.loads(run_cli("registry", "list", "-o", "json").stdout)
     assert listing[0]["url"] == f"oci://{registry.endpoint_host}" and listing[0]["base_paths"] == list(PATHS)
+    table = run_cli("registry", "list").stdout
+    assert f"oci://{registry.endpoint_host} (team-a/charts, team-b/charts, team-c/charts)" in table
     saved = find_registry(engine.db, "teams")
     assert saved is not None and saved.base_paths == PATHS
     hits = {(hit.chart, hit.version) for hit in search_charts(engine.db, "", all_versions=True)}
