@@ -143,7 +143,12 @@ class RegistryDialog(QDialog):
         add_row(form, "Plain &HTTP:", self.plain_http_check)
         self.charts_row = stacked(self.charts_edit, self.field_errors["charts"])
         add_row(form, "Chart na&mes:", self.charts_row, self.charts_edit)
-        self.paths_row = stacked(self.paths_field, self.field_errors["paths"])
+        self.paths_hint = QLabel(
+            "Each path's charts are read; they are then named with their path, such as team-a/charts/web."
+        )
+        self.paths_hint.setObjectName("formHint")
+        self.paths_hint.setWordWrap(True)
+        self.paths_row = stacked(self.paths_field, self.field_errors["paths"], self.paths_hint)
         add_row(form, "Base c&ontent paths:", self.paths_row, self.paths_field.entry)
 
         self.error_box = QFrame()

@@ -106,7 +106,11 @@ def test_every_base_path_is_read_and_a_shared_name_keeps_its_path(
     profile = tmp_path / "p.json"
     pack = {"name": "team-b/charts/web", "tag": "2.0.0", "type": "oci"}
     registry_meta = {"name": "teams", "endpoint": f"oci://{registry.endpoint_host}"}
-    spec = {"version": "1.0.0", "template": {"type": "add-on", "packs": [{**pack, "registry": registry_meta}]}}
+    # A pack as Palette names it — its own name, the base path in its registry's endpoint — finds its path.
+    palette_pack = {"name": "web", "tag": "1.1.0", "type": "oci"}
+    at_path = {"name": "teams", "endpoint": f"oci://{registry.endpoint_host}/team-a/charts"}
+    packs = [{**pack, "registry": registry_meta}, {**palette_pack, "registry": at_path}]
+    spec = {"version": "1.0.0", "template": {"type": "add-on", "packs": packs}}
     profile.write_text(json.dumps({"metadata": {"name": "edge"}, "spec": spec}))
     imported = run_cli("profile", "import", str(profile))
     assert imported.returncode == 0, imported.stderr
@@ -114,6 +118,8 @@ def test_every_base_path_is_read_and_a_shared_name_keeps_its_path(
     assert helmfile["repositories"][0]["url"] == registry.endpoint_host
     assert helmfile["releases"][0]["chart"] == "teams/team-b/charts/web"
     assert helmfile["releases"][0]["name"] == "web"
+    assert helmfile["releases"][1]["chart"] == "teams/team-a/charts/web"
+    assert helmfile["releases"][1]["name"] == "web-2" and helmfile["releases"][1]["version"] == "1.1.0"
     palette = json.loads(run_cli("profile", "export", "edge").stdout)
     assert palette["spec"]["template"]["packs"][0]["name"] == "team-b/charts/web"
 
