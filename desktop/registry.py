@@ -218,6 +218,7 @@ def validate_endpoint(endpoint: str) -> str:
     return endpoint
 
 
+_REPOSITORY_PART = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")  # one part of an OCI repository's name
 _CHART_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
 
 
@@ -268,7 +269,7 @@ def with_base_paths(endpoint: str, base_paths: tuple[str, ...]) -> tuple[str, tu
 def chart_base_path(chart: str, base_paths: tuple[str, ...]) -> str | None:
     """Which base path a path-qualified chart name lies directly under (None: under none of them)."""
     path, slash, name = chart.rpartition("/")
-    return path if slash and name and path in base_paths else None
+    return path if slash and _REPOSITORY_PART.fullmatch(name) and path in base_paths else None
 
 
 def validate_chart_names(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from desktop.catalog.sync_records import list_runs, sync_state
 from desktop.errors import NotFoundError, ValidationError
 from desktop.operations.bundle_catalog import registry_record
 from desktop.operations.chart_files import chart_files
-from desktop.registry import RegistryDraft
+from desktop.registry import RegistryDraft, chart_base_path
 from tests.conftest import CliResult
 from tests.support.catalog_harness import CatalogHarness
 from tests.support.charts import chart_archive
@@ -196,3 +196,6 @@ def test_base_paths_are_refused_where_they_mean_nothing(
     assert bad.returncode == 1 and "'Team A' is not a valid base path" in bad.stderr
     with pytest.raises(ValidationError, match="for OCI registries"):
         RegistryDraft("x", "https://charts.example.com", base_paths=("a",)).cleaned()
+    # What a registry lists under a path is read only when it can be a chart's repository there.
+    assert chart_base_path("team-a/charts/web", PATHS) == "team-a/charts"
+    assert chart_base_path("team-a/charts/..", PATHS) is None and chart_base_path("team-a/charts/A", PATHS) is None
