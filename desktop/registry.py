@@ -35,6 +35,9 @@ class Registry:
     plain_http: bool = False  # OCI only: no TLS, when the user asks for it (helm --plain-http)
     chart_names: tuple[str, ...] = ()  # OCI only: the charts to read when the registry lists none
     token_auth: bool = False  # the keyring holds a token, sent as `Authorization: Bearer`; no username
+    # OCI only: the repository paths on the host whose charts are read (endpoint then oci://HOST);
+    # each chart is then named by its repository, path included (team-a/charts/web).
+    base_paths: tuple[str, ...] = ()
 
     @property
     def auth(self) -> AuthKind:
@@ -48,6 +51,20 @@ class Registry:
     @property
     def is_oci(self) -> bool:
         return self.kind == "oci"
+
+    @property
+    def shown_endpoint(self) -> str:
+        """The endpoint as lists show it: with its base paths, when it has several."""
+        return f"{self.endpoint} ({', '.join(self.base_paths)})" if self.base_paths else self.endpoint
+
+    def covers(self, chart: str) -> bool:
+        """Whether a chart of that name can come from where the registry now reads: False for one
+        kept from a base path since removed (or named before the registry had base paths)."""
+        if not self.is_oci:
+            return True
+        if self.base_paths:
+            return chart_base_path(chart, self.base_paths) is not None
+        return "/" not in chart or chart in self.chart_names
 
 
 @dataclass(frozen=True)
@@ -67,6 +84,7 @@ class RegistryDraft:
     plain_http: bool = False
     chart_names: tuple[str, ...] = ()
     token_auth: bool = False
+    base_paths: tuple[str, ...] = ()
 
     @property
     def auth(self) -> AuthKind:
@@ -94,14 +112,21 @@ class RegistryDraft:
         if self.kind not in REGISTRY_KINDS:
             raise ValidationError(f"'{self.kind}' is not a registry type: use helm or oci.")
         oci = self.kind == "oci"
+        endpoint = validate_oci_endpoint(self.endpoint) if oci else validate_endpoint(self.endpoint)
+        base_paths = validate_base_paths(self.base_paths)
+        if base_paths and not oci:
+            raise ValidationError("Base paths are for OCI registries (oci:// endpoints): remove them.")
+        if base_paths:
+            endpoint, base_paths = with_base_paths(endpoint, base_paths)
         return replace(
             self,
             name=validate_name(self.name),
-            endpoint=validate_oci_endpoint(self.endpoint) if oci else validate_endpoint(self.endpoint),
+            endpoint=endpoint,
             username=username,
             password=((self.password or "").strip() if self.token_auth else self.password) or None,
             plain_http=self.plain_http and oci,
             chart_names=validate_chart_names(self.chart_names) if oci else (),
+            base_paths=base_paths,
         )
 
 
@@ -193,6 +218,7 @@ def validate_endpoint(endpoint: str) -> str:
     return endpoint
 
 
+_REPOSITORY_PART = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")  # one part of an OCI repository's name
 _CHART_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
 
 
@@ -216,6 +242,34 @@ def validate_oci_endpoint(endpoint: str) -> str:
     if path and not _CHART_NAME.fullmatch(path):
         raise ValidationError(f"'{path}' is not a valid repository path: lowercase letters, digits, . _ - and /.")
     return endpoint
+
+
+def validate_base_paths(paths: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Repository paths on an OCI host (team-a/charts), trimmed of slashes, each once, in order."""
+    cleaned: list[str] = []
+    for raw in paths:
+        path = raw.strip().strip("/")
+        if not path:
+            continue
+        if not _CHART_NAME.fullmatch(path):
+            raise ValidationError(f"'{path}' is not a valid base path: lowercase letters, digits, . _ - and /.")
+        if path not in cleaned:
+            cleaned.append(path)
+    return tuple(cleaned)
+
+
+def with_base_paths(endpoint: str, base_paths: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """An endpoint with a path and more base paths: the host alone, its path the first base path."""
+    parts = urlsplit(endpoint)
+    first = parts.path.strip("/")
+    paths = ((first,) if first else ()) + tuple(path for path in base_paths if path != first)
+    return f"{parts.scheme}://{parts.netloc}", paths
+
+
+def chart_base_path(chart: str, base_paths: tuple[str, ...]) -> str | None:
+    """Which base path a path-qualified chart name lies directly under (None: under none of them)."""
+    path, slash, name = chart.rpartition("/")
+    return path if slash and _REPOSITORY_PART.fullmatch(name) and path in base_paths else None
 
 
 def validate_chart_names(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:

@@ -234,8 +234,12 @@ class RegistryRecord:
     snapshot_at: float | None
     api_version: str | None
     charts: tuple[tuple[str, str], ...] = field(default=())  # (chart, shard digest), sorted by name
+    # OCI: the repository paths read on the host; written only when there are some, so a bundle
+    # without them is what it was before they existed.
+    base_paths: tuple[str, ...] = ()
 
     def to_bytes(self) -> bytes:
+        paths = [("basePaths", list(self.base_paths))] if self.base_paths else []
         return marshal(
             Struct(
                 [
@@ -246,6 +250,7 @@ class RegistryRecord:
                     ("insecureSkipTlsVerify", self.insecure_skip_tls_verify),
                     ("plainHttp", self.plain_http),
                     ("chartNames", list(self.chart_names)),
+                    *paths,
                     ("certificate", self.certificate),
                     ("private", self.private),
                     ("snapshotAt", self.snapshot_at),
@@ -260,6 +265,7 @@ class RegistryRecord:
         from desktop.certificates import parse_certificates
         from desktop.registry import (
             REGISTRY_KINDS,
+            validate_base_paths,
             validate_chart_names,
             validate_endpoint,
             validate_name,
@@ -286,6 +292,9 @@ class RegistryRecord:
         chart_names = fields.items("chartNames", 10_000)
         if not all(isinstance(item, str) for item in chart_names):
             raise fields.fail("chartNames", "a list of chart names")
+        base_paths = fields.items("basePaths", 1000) if "basePaths" in fields.value else []
+        if not all(isinstance(item, str) for item in base_paths) or (base_paths and kind != "oci"):
+            raise fields.fail("basePaths", "a list of an OCI registry's repository paths")
         charts: list[tuple[str, str]] = []
         for item in fields.items("charts", 1_000_000):
             if (
@@ -314,6 +323,7 @@ class RegistryRecord:
             fields.number("snapshotAt"),
             fields.optional_text("apiVersion", 64),
             tuple(charts),
+            _checked(validate_base_paths, tuple(base_paths), what),
         )
 
 

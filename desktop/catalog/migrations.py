@@ -256,4 +256,9 @@ MIGRATIONS: list[list[str]] = [
         # field names; defaults kept as the user set them, sensitive ones included (this file is private).
         "ALTER TABLE profiles ADD COLUMN variables TEXT NOT NULL DEFAULT '[]'",
     ],
+    [
+        # Issue 21: several base paths per OCI registry, as a JSON list of repository paths on its
+        # host (the endpoint is then oci://HOST); empty: the endpoint's own path, as before.
+        "ALTER TABLE registries ADD COLUMN base_paths TEXT NOT NULL DEFAULT '[]'",
+    ],
 ]

@@ -13,7 +13,7 @@ from desktop.registry import Registry, RegistryDraft
 
 _COLUMNS = (
     "id, uid, name, endpoint, sync_enabled, username, ca_pem, insecure_skip_tls_verify, kind, created_at, plain_http,"
-    " chart_names, token_auth"
+    " chart_names, token_auth, base_paths"
 )
 
 
@@ -40,6 +40,7 @@ def _registry(row: sqlite3.Row | tuple[Any, ...]) -> Registry:
         plain_http=bool(row[10]),
         chart_names=tuple(json.loads(row[11])),
         token_auth=bool(row[12]),
+        base_paths=tuple(json.loads(row[13])),
     )
 
 
@@ -84,7 +85,8 @@ def insert_registry(db: sqlite3.Connection, draft: RegistryDraft, uid: str, now:
     ensure_name_free(db, draft.name)
     cursor = db.execute(
         "INSERT INTO registries (uid, name, endpoint, sync_enabled, username, ca_pem, insecure_skip_tls_verify,"
-        " created_at, kind, plain_http, chart_names, token_auth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " created_at, kind, plain_http, chart_names, token_auth, base_paths)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             uid,
             draft.name,
@@ -98,6 +100,7 @@ def insert_registry(db: sqlite3.Connection, draft: RegistryDraft, uid: str, now:
             int(draft.plain_http),
             json.dumps(list(draft.chart_names)),
             int(draft.token_auth),
+            json.dumps(list(draft.base_paths)),
         ),
     )
     registry_id = int(cursor.lastrowid or 0)
@@ -110,7 +113,8 @@ def update_registry(db: sqlite3.Connection, registry_id: int, draft: RegistryDra
     ensure_name_free(db, draft.name, except_id=registry_id)
     db.execute(
         "UPDATE registries SET name = ?, endpoint = ?, sync_enabled = ?, username = ?, ca_pem = ?,"
-        " insecure_skip_tls_verify = ?, plain_http = ?, chart_names = ?, token_auth = ? WHERE id = ?",
+        " insecure_skip_tls_verify = ?, plain_http = ?, chart_names = ?, token_auth = ?,"
+        " base_paths = ? WHERE id = ?",
         (
             draft.name,
             draft.endpoint,
@@ -121,6 +125,7 @@ def update_registry(db: sqlite3.Connection, registry_id: int, draft: RegistryDra
             int(draft.plain_http),
             json.dumps(list(draft.chart_names)),
             int(draft.token_auth),
+            json.dumps(list(draft.base_paths)),
             registry_id,
         ),
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,14 +60,22 @@ class Shrink:
     whole_charts: int  # charts that would lose every version
 
 
-def planned_shrink(db: sqlite3.Connection, registry_id: int, documents: Sequence[ChartDocument]) -> Shrink:
-    """Count what leaving the snapshot as `documents` would remove, without writing anything."""
+def planned_shrink(
+    db: sqlite3.Connection,
+    registry_id: int,
+    documents: Sequence[ChartDocument],
+    counted: Callable[[str], bool] | None = None,
+) -> Shrink:
+    """Count what leaving the snapshot as `documents` would remove, without writing anything; only
+    the charts `counted` accepts (the others are known to go: the registry no longer reads them)."""
     incoming: dict[str, set[str]] = {}
     for document in documents:
         incoming.setdefault(document.name, set()).update(entry.version.text for entry in document.entries)
     removed = stored = 0
     emptied: set[str] = set()
     for chart, version in db.execute("SELECT chart, version FROM chart_versions WHERE registry_id = ?", (registry_id,)):
+        if counted is not None and not counted(chart):
+            continue
         stored += 1
         versions = incoming.get(chart)
         if versions is None:

@@ -62,7 +62,8 @@ def _marks(hit: Any) -> str:
 
 def split_reference(reference: str) -> tuple[str, str]:
     registry, _, chart = reference.partition("/")
-    if not registry or not chart or "/" in chart:
+    # An OCI registry with several base paths names its charts with their path: team-a/charts/web.
+    if not registry or not chart or "" in chart.split("/"):
         raise ValidationError(f"'{reference}' is not a chart reference: write it as REGISTRY/CHART.")
     if reference.strip() != reference or chart.strip() != chart or registry.strip() != registry:
         raise ValidationError(

@@ -28,8 +28,12 @@ def cmd_registry_add(ctx: Context, args: argparse.Namespace) -> int:
 
         ca_pem = read_certificate_pem(Path(args.ca_file))
     oci = args.url.strip().lower().startswith("oci://")
-    if (args.plain_http or args.charts) and not oci:
-        raise ValidationError("--plain-http and --charts are for OCI registries (oci:// endpoints).")
+    if (args.plain_http or args.charts or args.base_path) and not oci:
+        raise ValidationError("--plain-http, --charts and --base-path are for OCI registries (oci:// endpoints).")
+    if args.base_path and args.bundle:
+        raise ValidationError(
+            "A --bundle subscription reads one repository: give its path in the URL, not --base-path."
+        )
     token = read_token(args)
     draft = RegistryDraft(
         name=args.name,
@@ -43,6 +47,7 @@ def cmd_registry_add(ctx: Context, args: argparse.Namespace) -> int:
         kind="oci" if oci else "helm",
         plain_http=args.plain_http,
         chart_names=tuple((args.charts or "").split(",")),
+        base_paths=tuple(args.base_path),
     )
     show_progress = sys.stderr.isatty()
     if args.bundle:  # a subscription to the catalog `bundle push` published there
@@ -96,6 +101,7 @@ def cmd_registry_list(ctx: Context, args: argparse.Namespace) -> int:
                     "name": s.registry.name,
                     "type": s.registry.kind,
                     "url": s.registry.endpoint,
+                    "base_paths": list(s.registry.base_paths),
                     "sync": s.registry.sync_enabled,
                     "auth": s.registry.auth,
                     "charts": s.chart_count,
@@ -117,7 +123,7 @@ def cmd_registry_list(ctx: Context, args: argparse.Namespace) -> int:
         [
             [
                 s.registry.name,
-                s.registry.endpoint,
+                s.registry.shown_endpoint,
                 "on" if s.registry.sync_enabled else "off",
                 {"none": "public", "basic": "private", "token": "token"}[s.registry.auth],
                 s.chart_count,
@@ -353,6 +359,14 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
         "--charts",
         metavar="NAMES",
         help="OCI: comma-separated chart names, when the registry does not list its repositories",
+    )
+    add.add_argument(
+        "--base-path",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="OCI: a repository path on the host whose charts to read (repeat for several; charts are then"
+        " named with their path, such as team-a/charts/web)",
     )
     add.add_argument(
         "--bundle",

@@ -23,6 +23,8 @@ class Reachable(Protocol):
     def plain_http(self) -> bool: ...
     @property
     def token_auth(self) -> bool: ...
+    @property
+    def base_paths(self) -> tuple[str, ...]: ...
 
 
 def http_access(registry: Reachable, secret: str | None) -> RegistryAccess:
@@ -47,4 +49,5 @@ def oci_access(registry: Reachable, secret: str | None) -> OciAccess:
         registry.insecure_skip_tls_verify,
         registry.plain_http,
         token=secret if token else None,
+        base_paths=registry.base_paths,
     )

@@ -35,6 +35,7 @@ from desktop.net.sockets import Interrupter
 from desktop.net.tls import ssl_context_for
 from desktop.net.transport import http_client
 from desktop.net.urls import clipped, host_and_port, origin, redacted
+from desktop.registry import chart_base_path
 
 MANIFEST_TYPES = (
     "application/vnd.oci.image.manifest.v1+json",
@@ -74,6 +75,9 @@ class OciAccess:
     # Instead of a login: sent as `Authorization: Bearer` to the registry itself, and offered to its
     # token service as an OAuth2 refresh token (an identity token, as `docker login` keeps one).
     token: str | None = field(default=None, repr=False)
+    # Repository paths on the host whose charts are listed (the endpoint is then the host alone):
+    # their charts are named by their whole repository, path included.
+    base_paths: tuple[str, ...] = ()
 
     @property
     def has_credentials(self) -> bool:
@@ -145,7 +149,8 @@ class OciClient:
         self._get("/v2/", scope=None)
 
     def catalog(self, page_size: int = 100) -> list[str] | None:
-        """Repositories under the base path, or None when the registry will not list them."""
+        """Repositories directly under the base path (with several base paths: directly under any
+        of them, each named whole), or None when the registry will not list them."""
         names: list[str] = []
         pages = _Pages("list of repositories")
         path: str | None = f"/v2/_catalog?{urlencode({'n': page_size})}"
@@ -160,6 +165,8 @@ class OciClient:
             names.extend(_names(_json(response), "repositories", "list of repositories"))
             pages.check(len(names))
             path = _next_page(response)
+        if self.access.base_paths:
+            return sorted(name for name in set(names) if chart_base_path(name, self.access.base_paths) is not None)
         prefix = f"{self.access.base_path}/" if self.access.base_path else ""
         return sorted(
             name[len(prefix) :] for name in names if name.startswith(prefix) and "/" not in name[len(prefix) :]

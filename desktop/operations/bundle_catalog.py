@@ -76,6 +76,7 @@ def registry_record(registry: Registry, state: SyncState, charts: tuple[tuple[st
         insecure_skip_tls_verify=registry.insecure_skip_tls_verify,
         plain_http=registry.plain_http,
         chart_names=registry.chart_names,
+        base_paths=registry.base_paths,
         certificate=registry.ca_pem,
         private=registry.is_private,
         snapshot_at=state.snapshot_at,

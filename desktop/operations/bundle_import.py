@@ -375,6 +375,7 @@ class CatalogImport:
             kind=record.kind,
             plain_http=record.plain_http,
             chart_names=record.chart_names,
+            base_paths=record.base_paths,
         )
         try:
             draft = draft.cleaned()
@@ -682,9 +683,13 @@ class CatalogImport:
 
 
 def matching_registry(registries: list[Registry], record: RegistryRecord) -> Registry | None:
-    """The registry here with the bundle registry's endpoint and kind (the one of the same name first)."""
+    """The registry here with the bundle registry's endpoint, base paths and kind (the one of the same name first)."""
     endpoint = public_endpoint(record.endpoint)
-    same = [r for r in registries if r.kind == record.kind and public_endpoint(r.endpoint) == endpoint]
+    same = [
+        r
+        for r in registries
+        if r.kind == record.kind and public_endpoint(r.endpoint) == endpoint and r.base_paths == record.base_paths
+    ]
     return next((r for r in same if r.name.casefold() == record.name.casefold()), same[0] if same else None)
 
 

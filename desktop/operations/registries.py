@@ -154,7 +154,7 @@ def check_edit(
     if draft.kind == "oci":
         with OciClient(oci_access(checked, password), settings, cancel=cancel) as client:
             client.ping()
-            for chart in draft.chart_names[:1] or ():
+            for chart in () if draft.base_paths else draft.chart_names[:1]:
                 client.tags(chart)
         return
     fetch_index(http_access(checked, password), settings, None, cancel)

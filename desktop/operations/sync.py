@@ -140,7 +140,7 @@ def apply_sync(
     with transaction(db):
         if run_status(db, pending.run_id) != "running":
             return recorded(db, pending)
-        reason = None if rule.accept_removals else hold_reason(db, pending.registry.id, fetched, rule)
+        reason = None if rule.accept_removals else hold_reason(db, pending.registry.id, fetched, rule, pending.registry)
         if reason is not None:
             outcome = RunOutcome("held", fetched.download.status, fetched.download.wire_bytes, error=reason)
             finish_run(db, pending.run_id, outcome, clock())

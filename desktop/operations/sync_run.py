@@ -131,7 +131,9 @@ def begin_sync(db: sqlite3.Connection, registry_id: int, trigger: str, now: floa
     return PendingSync(registry, run_id, sync_state(db, registry.id), existing)
 
 
-def hold_reason(db: sqlite3.Connection, registry_id: int, fetched: FetchedIndex, rule: ShrinkRule) -> str | None:
+def hold_reason(
+    db: sqlite3.Connection, registry_id: int, fetched: FetchedIndex, rule: ShrinkRule, registry: Registry | None = None
+) -> str | None:
     """Why this index should not be applied without the user's word: it removes more than the
     threshold of the snapshot's versions, or it lost the `generated:` line the previous index had
     (Helm writes it last: a download cut short loses it, and its last chart's versions with it,
@@ -139,7 +141,8 @@ def hold_reason(db: sqlite3.Connection, registry_id: int, fetched: FetchedIndex,
     parsed = fetched.parsed
     if parsed is None:
         return None
-    shrink = planned_shrink(db, registry_id, parsed.charts)
+    # Charts from a base path the user removed are left out: their going is the edit, not a truncated sync.
+    shrink = planned_shrink(db, registry_id, parsed.charts, None if registry is None else registry.covers)
     lost_generated = fetched.has_generated is False and index_had_generated(db, registry_id) is True
     if shrink.removed >= MIN_HELD_REMOVALS and shrink.removed * 100 > rule.threshold_percent * shrink.stored:
         return (

@@ -23,7 +23,8 @@ MASK = "********"  # what Palette shows for a sensitive variable's value
 _NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _STRICT_VERSION = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?")
 _HELM_CHART_NAME = re.compile(r"[A-Za-z0-9._-]+")  # what `helm create` accepts
-_OCI_CHART_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")  # an OCI repository name's last part
+# An OCI repository name's last part, or (a registry with several base paths) its whole path on the host.
+_OCI_CHART_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
 _PRIORITY = re.compile(r"[-+]?[0-9]+")
 _RELEASE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
@@ -215,7 +216,8 @@ def validate_install_priority(value: object) -> int:
 def release_name(chart: str, taken: set[str]) -> str:
     """A Helm release name for a layer: the chart's name made a DNS label (Helm's rule), with a
     number when the profile already has a release of that name."""
-    base = re.sub(r"[^a-z0-9-]+", "-", chart.lower()).strip("-")[: RELEASE_NAME_MAX - 4].strip("-") or "release"
+    own = chart.rpartition("/")[2]  # an OCI chart named with its base path is released under its own name
+    base = re.sub(r"[^a-z0-9-]+", "-", own.lower()).strip("-")[: RELEASE_NAME_MAX - 4].strip("-") or "release"
     candidate, number = base, 2
     while candidate in taken:
         candidate, number = f"{base}-{number}", number + 1

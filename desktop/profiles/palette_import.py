@@ -277,11 +277,26 @@ def _matches(pack: FilePack, registries: Sequence[Registry]) -> list[Registry]:
     same_kind = [r for r in registries if r.kind == pack.kind]
     named = [r for r in same_kind if r.name.casefold() == pack.registry_name.casefold()]
     if pack.endpoint is not None:
-        at_endpoint = [r for r in same_kind if _endpoint(r) == pack.endpoint]
+        at_endpoint = [r for r in same_kind if _endpoint(r) == pack.endpoint or _base_path(r, pack) is not None]
         if at_endpoint:
             both = [r for r in at_endpoint if r in named]
             return both if len(both) == 1 else at_endpoint
     return named
+
+
+def _base_path(registry: Registry, pack: FilePack) -> str | None:
+    """The base path of `registry` the pack's endpoint names (oci://HOST/team-b/charts), if any."""
+    host = _endpoint(registry)
+    if not registry.base_paths or pack.endpoint is None or host is None or "/" in pack.chart:
+        return None
+    path = pack.endpoint.removeprefix(host + "/") if pack.endpoint.startswith(host + "/") else None
+    return path if path in registry.base_paths else None
+
+
+def pack_chart(registry: Registry, pack: FilePack) -> str:
+    """The pack's chart as `registry` names it: under one of its base paths, with that path."""
+    path = _base_path(registry, pack)
+    return pack.chart if path is None else f"{path}/{pack.chart}"
 
 
 def _endpoint(registry: Registry) -> str | None:
@@ -313,7 +328,7 @@ def build_profile(plan: ImportPlan, choices: Choices) -> Profile:
                 registry.uid,
                 registry.name,
                 registry.endpoint,
-                validate_chart_name(pack.chart, oci=registry.is_oci),
+                validate_chart_name(pack_chart(registry, pack), oci=registry.is_oci),
                 pack.version,
                 settings.namespace,
                 settings.priority,

@@ -85,5 +85,7 @@ def download_archive(
             f"The downloaded archive of {source.ref.chart} {source.ref.version} does not match the digest in "
             "the index: it was changed or damaged on the way; try again, or ask the registry's administrator."
         )
-    check_chart_name(read_chart_files(body), source.ref.chart, f"{source.ref.chart} {source.ref.version}")
+    # An OCI chart named with its base path (team-a/charts/web) is the chart its last part names.
+    own_name = source.ref.chart.rpartition("/")[2] if registry.is_oci else source.ref.chart
+    check_chart_name(read_chart_files(body), own_name, f"{source.ref.chart} {source.ref.version}")
     return body

@@ -1,5 +1,6 @@
 """Fetching an OCI registry's charts: discover the repositories (catalog, or the names given), list
-each one's semver tags (`_` stands for `+`), and read the chart metadata from each new version's
+each one's semver tags (`_` stands for `+`; with several base paths, those under each, named
+by their whole repository path), and read the chart metadata from each new version's
 config blob — never the chart itself. Only versions not yet in the snapshot are read.
 No catalog access here, so this can run on any thread."""
 
@@ -55,7 +56,7 @@ def fetch_oci(
     warnings: list[str] = []
     with OciClient(access, settings, cancel=cancel, request_budget=settings.oci_requests_per_sync) as client:
         client.ping()
-        charts = list(chart_names) or client.catalog()
+        charts = _given(chart_names, access.base_paths) or client.catalog()
         if charts is None:
             raise ValidationError(
                 "This registry does not list its repositories (its catalog is closed to this account): "
@@ -68,17 +69,36 @@ def fetch_oci(
             try:
                 tags = client.tags(chart)
             except NotFoundError:
-                if chart_names:
+                if chart_names and not access.base_paths:
                     raise  # a name the user typed: say it is wrong
-                warnings.append(f"skipped {chart}: the registry lists it but has no tags for it")
+                if not chart_names:
+                    warnings.append(f"skipped {chart}: the registry lists it but has no tags for it")
                 continue
             entries[chart] = _chart_items(
                 client, access, chart, tags, existing.get(chart, []), settings.oci_versions_per_chart, warnings
             )
+    if chart_names and access.base_paths:
+        _check_found(chart_names, access.base_paths, entries)
     parsed = parse_entries(entries)
     for warning in warnings:
         parsed.warn(warning)
     return FetchedIndex(Download(200, access.endpoint, b"", wire_bytes=client.wire_bytes), None, parsed)
+
+
+def _given(chart_names: tuple[str, ...], base_paths: tuple[str, ...]) -> list[str]:
+    """The charts the user named; with several base paths, each name is looked for under every one."""
+    if not base_paths:
+        return list(chart_names)
+    return [f"{path}/{name}" for name in chart_names for path in base_paths]
+
+
+def _check_found(chart_names: tuple[str, ...], base_paths: tuple[str, ...], entries: Existing) -> None:
+    for name in chart_names:
+        if not any(f"{path}/{name}" in entries for path in base_paths):
+            raise NotFoundError(
+                f"No base path of this registry ({', '.join(base_paths)}) holds a chart '{name}': "
+                "check its name, or remove it from the chart names."
+            )
 
 
 def _chart_items(

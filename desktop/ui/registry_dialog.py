@@ -35,6 +35,7 @@ from desktop.registry import (
     Registry,
     RegistryDraft,
     RegistryKind,
+    validate_base_paths,
     validate_chart_names,
     validate_endpoint,
     validate_name,
@@ -45,6 +46,7 @@ from desktop.ui.certificate_field import CertificateField
 from desktop.ui.context import AppContext
 from desktop.ui.forms import add_row, error_label, stacked
 from desktop.ui.geometry import fit_height_to_content, fit_to_screen, needed_height
+from desktop.ui.list_field import ListField
 
 log = logging.getLogger(__name__)
 _RESERVED_ERROR_LINES = 3  # room kept for a message under the fields: most wrap to two or three lines
@@ -116,8 +118,10 @@ class RegistryDialog(QDialog):
         self.plain_http_check = QCheckBox("Plain HTTP, without TLS (like helm --plain-http)")
         self.charts_edit = QLineEdit()
         self.charts_edit.setPlaceholderText("web, database (only when the registry does not list its charts)")
+        # Palette's Base Content Path, several: each one's charts are read, named with their path.
+        self.paths_field = ListField(_checked_path, "team-a/charts, then Enter (the endpoint is then oci://HOST)")
         self.field_errors = {
-            key: error_label() for key in ("name", "endpoint", "username", "password", "token", "charts")
+            key: error_label() for key in ("name", "endpoint", "username", "password", "token", "charts", "paths")
         }
 
         self.form = form = QFormLayout()
@@ -139,6 +143,13 @@ class RegistryDialog(QDialog):
         add_row(form, "Plain &HTTP:", self.plain_http_check)
         self.charts_row = stacked(self.charts_edit, self.field_errors["charts"])
         add_row(form, "Chart na&mes:", self.charts_row, self.charts_edit)
+        self.paths_hint = QLabel(
+            "Each path's charts are read; they are then named with their path, such as team-a/charts/web."
+        )
+        self.paths_hint.setObjectName("formHint")
+        self.paths_hint.setWordWrap(True)
+        self.paths_row = stacked(self.paths_field, self.field_errors["paths"], self.paths_hint)
+        add_row(form, "Base c&ontent paths:", self.paths_row, self.paths_field.entry)
 
         self.error_box = QFrame()
         self.error_box.setObjectName("errorBox")
@@ -200,6 +211,9 @@ class RegistryDialog(QDialog):
         self.kind_combo.currentIndexChanged.connect(self._on_kind_changed)
         self.plain_http_check.toggled.connect(self._validate)
         self.charts_edit.textEdited.connect(lambda _text: self._on_field_edited("charts"))
+        self.paths_field.entry.textEdited.connect(lambda _text: self._on_field_edited("paths"))
+        self.paths_field.changed.connect(lambda: self._on_field_edited("paths"))
+        self.paths_field.problem.connect(self._on_path_refused)
         self.certificate.certificate_changed.connect(self._on_certificate_changed)
         self.insecure_check.toggled.connect(lambda _on: self.error_box.hide())
         self.confirm_button.clicked.connect(self._on_confirm_clicked)
@@ -216,6 +230,7 @@ class RegistryDialog(QDialog):
             self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
             self.plain_http_check.setChecked(registry.plain_http)
             self.charts_edit.setText(", ".join(registry.chart_names))
+            self.paths_field.set_values(registry.base_paths)
             self.name_edit.setText(registry.name)
             self.endpoint_edit.setText(registry.endpoint)
             self.sync_check.setChecked(registry.sync_enabled)
@@ -228,6 +243,14 @@ class RegistryDialog(QDialog):
         self.name_edit.setFocus()  # typing at once goes into the first field a user fills
 
     # --- validation ---------------------------------------------------------------------
+
+    def _on_path_refused(self, message: str) -> None:
+        """Enter on a base path it cannot take: why, under the field, until the entry changes."""
+        self._touched.add("paths")
+        label = self.field_errors["paths"]
+        label.setText(message)
+        label.setVisible(bool(message))
+        self._refit()
 
     def _on_field_edited(self, key: str) -> None:
         self._touched.add(key)
@@ -268,6 +291,7 @@ class RegistryDialog(QDialog):
         oci = self.kind() == "oci"
         self.form.setRowVisible(self.plain_http_check, oci)
         self.form.setRowVisible(self.charts_row, oci and not self.subscribing())  # the catalog lists them
+        self.form.setRowVisible(self.paths_row, oci and not self.subscribing())  # a catalog is in one place
         placeholder = "https://charts.example.com/stable"
         if oci:
             placeholder = "oci://registry.example.com/" + ("site/charts" if self.subscribing() else "charts")
@@ -294,6 +318,10 @@ class RegistryDialog(QDialog):
                 validate_chart_names(self.charts_edit.text().split(","))
             except ValidationError as exc:
                 problems["charts"] = exc.message
+            try:
+                validate_base_paths([self.paths_field.pending()])
+            except ValidationError as exc:
+                problems["paths"] = exc.message
         auth = self.auth()
         if auth == "basic":
             if not self.username_edit.text().strip():
@@ -339,6 +367,7 @@ class RegistryDialog(QDialog):
             "password": self.password_edit,
             "token": self.token_edit,
             "charts": self.charts_edit,
+            "paths": self.paths_field.entry,
         }
         first = next((fields[key] for key in fields if key in problems), None)
         if first is not None:
@@ -377,7 +406,13 @@ class RegistryDialog(QDialog):
             kind=self.kind(),
             plain_http=self.kind() == "oci" and self.plain_http_check.isChecked(),
             chart_names=tuple(self.charts_edit.text().split(",")) if self.kind() == "oci" and not subscribing else (),
+            base_paths=self.base_paths() if self.kind() == "oci" and not subscribing else (),
         )
+
+    def base_paths(self) -> tuple[str, ...]:
+        """The listed base paths, and the one typed but not added yet (Confirm takes it too)."""
+        pending = self.paths_field.pending()
+        return (*self.paths_field.values(), *((pending,) if pending else ()))
 
     # --- confirming ---------------------------------------------------------------------
 
@@ -451,6 +486,7 @@ class RegistryDialog(QDialog):
             self.insecure_check,
             self.plain_http_check,
             self.charts_edit,
+            self.paths_field,
         ):
             widget.setEnabled(not busy)
         self.kind_combo.setEnabled(not busy and self.registry is None)  # a registry keeps its kind
@@ -498,3 +534,11 @@ class RegistryDialog(QDialog):
         if self._token is not None:  # Escape or the window's close button while checking
             self._token.cancel()
         super().reject()
+
+
+def _checked_path(text: str) -> str:
+    """One base path as the list keeps it (slashes trimmed), or why it cannot be one."""
+    paths = validate_base_paths([text])
+    if not paths:
+        raise ValidationError("Give a repository path on the host, such as team-a/charts.")
+    return paths[0]

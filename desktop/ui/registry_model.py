@@ -232,7 +232,7 @@ class RegistryTableModel(RowsTableModel[RegistrySummary]):
         if column == NAME:
             return registry.name
         if column == ENDPOINT:
-            return registry.endpoint
+            return registry.shown_endpoint
         if column == SYNC:
             origin = self._origins.get(registry.id)
             return ("On" if registry.sync_enabled else "Off") + (f" · {origin}" if origin else "")
@@ -276,7 +276,7 @@ class RegistryTableModel(RowsTableModel[RegistrySummary]):
             charts, versions = plural(summary.chart_count, "chart"), plural(summary.version_count, "version")
             return f"{charts}, {versions} in the snapshot"
         if column == ENDPOINT:
-            return registry.endpoint
+            return registry.shown_endpoint
         if column == NAME:
             return f"{registry.name}: double-click or Enter to browse its charts"
         if column == SYNC and registry.id in self._origins:

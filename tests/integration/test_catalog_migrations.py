@@ -192,6 +192,9 @@ def test_every_row_survives_the_migration_to_the_current_schema(tmp_path: Path, 
             assert {s.registry.name: s.registry.auth for s in summaries(db)}["stable"] in ("none", "basic")
         if version < 3:
             assert db.execute("SELECT DISTINCT plain_http, chart_names FROM registries").fetchall() == [(0, "[]")]
+        if version < 9:  # an OCI registry made before base paths reads its endpoint's own path
+            assert db.execute("SELECT DISTINCT base_paths FROM registries").fetchall() == [("[]",)]
+            assert {s.registry.base_paths for s in summaries(db)} == {()}
         if 2 <= version < 7:  # profiles made before variables have none
             assert db.execute("SELECT DISTINCT variables FROM profiles").fetchall() == [("[]",)]
 

@@ -271,7 +271,7 @@ def test_labels_have_mnemonics_for_every_field(running_app: RunningApp) -> None:
     dialog = open_add_dialog(running_app)
     labels = [label for label in dialog.findChildren(QLabel) if label.buddy() is not None]
     texts = sorted(label.text() for label in labels)
-    assert len(texts) == 12 and all("&" in text for text in texts), texts
+    assert len(texts) == 13 and all("&" in text for text in texts), texts
     keys = [text[text.index("&") + 1].lower() for text in texts]
     assert len(set(keys)) == len(keys), texts
     dialog.reject()
@@ -349,6 +349,55 @@ def test_an_oci_registry_is_added_from_the_dialog(running_app: RunningApp, qtbot
         assert saved is not None and saved.kind == "oci" and saved.plain_http and saved.chart_names == ("web",)
         hits = search_charts(running_app.context.reader, "web")
         assert [(hit.chart, hit.version) for hit in hits] == [("web", "1.2.0")]
+    finally:
+        registry.stop()
+
+
+def test_base_paths_are_listed_from_the_keyboard(running_app: RunningApp, qtbot: QtBot, tmp_path: Path) -> None:
+    """Enter adds the typed path (not Confirm), a bad one says why, Delete removes the selected one;
+    Confirm reads every path, and Edit shows them again."""
+    from desktop.catalog.charts import search_charts
+    from tests.support.charts import chart_archive
+    from tests.support.oci_registry import DistributionRegistry
+
+    registry = DistributionRegistry(tmp_path / "oci").start()
+    try:
+        registry.push_chart("team-a/charts/web", "1.0.0", chart_archive("web", "1.0.0"))
+        registry.push_chart("team-b/charts/web", "2.0.0", chart_archive("web", "2.0.0"))
+        dialog = open_add_dialog(running_app)
+        paths = dialog.paths_field
+        assert not paths.isVisibleTo(dialog)
+        dialog.kind_combo.setCurrentIndex(dialog.kind_combo.findData("oci"))
+        assert paths.isVisibleTo(dialog)
+        fill(dialog, qtbot, "teams", f"oci://{registry.endpoint_host}")
+        dialog.plain_http_check.setChecked(True)
+        for typed in ("team-a/charts", "/team-b/charts/", "team-c"):
+            paths.entry.setFocus()
+            qtbot.keyClicks(paths.entry, typed)
+            qtbot.keyClick(paths.entry, Qt.Key.Key_Return)
+        assert paths.values() == ["team-a/charts", "team-b/charts", "team-c"] and dialog.isVisible()
+        qtbot.keyClicks(paths.entry, "Team D")
+        qtbot.keyClick(paths.entry, Qt.Key.Key_Return)
+        assert "'Team D' is not a valid base path" in dialog.field_errors["paths"].text()
+        assert paths.values() == ["team-a/charts", "team-b/charts", "team-c"]
+        assert not dialog.confirm_button.isEnabled()  # what is typed would be taken too
+        paths.entry.clear()
+        qtbot.keyClick(paths.entry, Qt.Key.Key_Backspace)
+        paths.values_list.setFocus()
+        paths.values_list.setCurrentRow(2)
+        qtbot.keyClick(paths.values_list, Qt.Key.Key_Delete)
+        assert paths.values() == ["team-a/charts", "team-b/charts"]
+        assert dialog.draft().cleaned().base_paths == ("team-a/charts", "team-b/charts")
+        with qtbot.waitSignal(dialog.accepted, timeout=20000):
+            qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
+        saved = find_registry(running_app.context.reader, "teams")
+        assert saved is not None and saved.base_paths == ("team-a/charts", "team-b/charts")
+        hits = search_charts(running_app.context.reader, "web")
+        assert sorted(hit.chart for hit in hits) == ["team-a/charts/web", "team-b/charts/web"]
+        edit = running_app.window.registries_tab.open_edit_dialog(saved)
+        assert edit.paths_field.values() == ["team-a/charts", "team-b/charts"]
+        assert edit.endpoint_edit.text() == f"oci://{registry.endpoint_host}"
+        edit.reject()
     finally:
         registry.stop()
 
