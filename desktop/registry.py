@@ -9,7 +9,7 @@ from typing import Literal
 from urllib.parse import SplitResult, urlsplit
 
 from desktop.errors import ValidationError
-from desktop.net.urls import redacted_userinfo
+from desktop.net.urls import chart_base_path, redacted_userinfo
 
 NAME_MAX = 64
 RegistryKind = Literal["helm", "oci"]  # a classic index.yaml repository, or an OCI registry
@@ -264,12 +264,6 @@ def with_base_paths(endpoint: str, base_paths: tuple[str, ...]) -> tuple[str, tu
     first = parts.path.strip("/")
     paths = ((first,) if first else ()) + tuple(path for path in base_paths if path != first)
     return f"{parts.scheme}://{parts.netloc}", paths
-
-
-def chart_base_path(chart: str, base_paths: tuple[str, ...]) -> str | None:
-    """Which base path a path-qualified chart name lies directly under (None: under none of them)."""
-    path, slash, name = chart.rpartition("/")
-    return path if slash and _REPOSITORY_PART.fullmatch(name) and path in base_paths else None
 
 
 def validate_chart_names(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:

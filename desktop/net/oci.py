@@ -34,8 +34,7 @@ from desktop.net.settings import MB, NetworkSettings
 from desktop.net.sockets import Interrupter
 from desktop.net.tls import ssl_context_for
 from desktop.net.transport import http_client
-from desktop.net.urls import clipped, host_and_port, origin, redacted
-from desktop.registry import chart_base_path
+from desktop.net.urls import chart_base_path, clipped, host_and_port, origin, redacted
 
 MANIFEST_TYPES = (
     "application/vnd.oci.image.manifest.v1+json",

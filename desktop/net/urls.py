@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_REPOSITORY_PART = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")  # one part of an OCI repository's name
+
+
+def chart_base_path(chart: str, base_paths: tuple[str, ...]) -> str | None:
+    """Which base path of an OCI registry a path-qualified chart name lies directly under (None:
+    under none of them)."""
+    path, slash, name = chart.rpartition("/")
+    return path if slash and _REPOSITORY_PART.fullmatch(name) and path in base_paths else None
+
 
 Origin = tuple[str, str, int]
 

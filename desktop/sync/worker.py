@@ -28,7 +28,6 @@ from desktop.catalog.settings_store import load_settings
 from desktop.catalog.sync_records import mark_interrupted_runs
 from desktop.errors import OperationCancelled, UserError
 from desktop.helm.chart_archive import ChartFiles
-from desktop.net.reachability import Reachability, probe
 from desktop.operations.bundle_export import (
     ExportPlan,
     ExportResult,
@@ -60,6 +59,7 @@ from desktop.operations.profiles import (
     save_profile,
 )
 from desktop.operations.prune import prune_registry
+from desktop.operations.reachability import Reachability, probe
 from desktop.operations.registries import edit_registry, register_registry, remove_registry
 from desktop.operations.services import Services
 from desktop.operations.settings import save_tenant_settings

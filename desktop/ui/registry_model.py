@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.bundle.origin_text import origin_texts
 from desktop.catalog.registries import RegistrySummary, summaries
-from desktop.net.reachability import Reachability
+from desktop.operations.reachability import Reachability
 from desktop.registry import Registry
 from desktop.timefmt import clock_or_date, local_time, relative_time, short_date
 from desktop.ui.style import accent_colors
