@@ -74,21 +74,30 @@ def _render_chart_version(ctx: Context, args: argparse.Namespace) -> LayerRender
 
 
 def _render_profile(ctx: Context, args: argparse.Namespace) -> list[LayerRender]:
+    import os
     from dataclasses import replace
 
-    from desktop.catalog.profiles import get_profile
-    from desktop.operations.chart_render import render_profile
-    from desktop.operations.services import Services
-    from desktop.profiles.variables import parse_test_values
+    from desktop.helm.rendering import RenderChild, RenderLimits
 
-    profile = get_profile(ctx.db, args.profile)
-    test_values = parse_test_values(args.var or [], profile.variables)
-    services: Services = ctx.services()
-    if args.kube_version:
-        services = replace(
-            services, settings=replace(services.settings, kube_version=_kube_version(args, services.settings))
-        )
-    return render_profile(services, profile, only_chart=getattr(args, "layer", None), test_values=test_values)
+    services = ctx.services()
+    settings = services.settings
+    # First of all, so that Helm's engine loads in them while this process imports and reads its catalog.
+    limits = RenderLimits(settings.render_timeout_seconds, settings.render_memory_mb)
+    started = [RenderChild(limits) for _ in range(os.cpu_count() or 1)]
+    try:
+        from desktop.catalog.profiles import get_profile
+        from desktop.operations.chart_render import render_profile
+        from desktop.profiles.variables import parse_test_values
+
+        profile = get_profile(ctx.db, args.profile)
+        test_values = parse_test_values(args.var or [], profile.variables)
+        if args.kube_version:
+            services = replace(services, settings=replace(settings, kube_version=_kube_version(args, settings)))
+        only = getattr(args, "layer", None)
+        return render_profile(services, profile, only_chart=only, test_values=test_values, started=started)
+    finally:
+        for child in started:
+            child.close()
 
 
 def _failures(layers: list[LayerRender]) -> int:
