@@ -25,6 +25,7 @@ from desktop.paths import AppPaths, HomeError, resolve_paths
 from desktop.secrets import CredentialStore
 from desktop.sync.worker import BackgroundWorker
 from desktop.ui.context import AppContext
+from desktop.ui.file_dialogs import remember_in
 from desktop.ui.focus_style import FocusStyle
 from desktop.ui.main_window import MainWindow
 from desktop.ui.resources import app_icon
@@ -87,6 +88,7 @@ def build_app(paths: AppPaths, *, schedule: bool = True, credentials: Credential
         worker.stop()
         raise
     context = AppContext(paths, reader, worker, bridge, credentials)
+    remember_in(paths.config_dir / "recent-folders.json")  # where the file choosers open
     try:
         window = MainWindow(context)  # its first queries may meet a damaged page
     except BaseException:

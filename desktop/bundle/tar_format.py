@@ -7,6 +7,7 @@ are refused with a line that names the member."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from desktop.bundle.errors import BundleError
 
@@ -115,3 +116,14 @@ def parse_header(block: bytes, where: str) -> TarHeader:
     if folder and size:
         raise BundleError(f"The bundle has a folder with content ({name[:80]}): refused.")
     return TarHeader(name, size, folder)
+
+
+def looks_like_tar(path: Path) -> bool:
+    """Whether `path` starts as a POSIX tar (a bundle, or its first part): for telling a bundle given
+    where another file was asked for, not for trusting it."""
+    try:
+        with path.open("rb") as file:
+            block = file.read(BLOCK)
+    except OSError:
+        return False
+    return len(block) == BLOCK and block[257:265] in _MAGICS

@@ -43,7 +43,8 @@ from desktop.operations.bundle_import import ImportSummary, summary_lines
 from desktop.operations.bundle_publish import OciTarget, split_reference
 from desktop.sync.worker import Job
 from desktop.ui.context import AppContext
-from desktop.ui.forms import add_row
+from desktop.ui.file_dialogs import file_dialog
+from desktop.ui.forms import add_row, finished
 from desktop.wording import human_size, plural
 
 log = logging.getLogger(__name__)
@@ -72,19 +73,6 @@ def bundle_path(mime: QMimeData) -> Path | None:
         return None
     name = paths[0].name
     return paths[0] if name.endswith(".tar") or name.endswith(".tar.001") else None
-
-
-async def finished(dialog: QDialog) -> int:
-    """Open `dialog` without blocking the loop and wait for its answer (never `exec()` from a coroutine)."""
-    answer: asyncio.Future[int] = asyncio.get_event_loop().create_future()
-
-    def settle(code: int) -> None:
-        if not answer.done():
-            answer.set_result(code)
-
-    dialog.finished.connect(settle)
-    dialog.open()
-    return await answer
 
 
 class _JobPanel(QWidget):
@@ -279,13 +267,13 @@ class ExportBundleDialog(QDialog):
         )
 
     def _on_have_clicked(self) -> None:
-        dialog = QFileDialog(self, "The have file the target site wrote (chartkeeper bundle have)")
+        dialog = file_dialog(self, "The have file the target site wrote (chartkeeper bundle have)", "have")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(self.have_edit.setText)
         dialog.open()
 
     def _on_export_clicked(self) -> None:
-        dialog = QFileDialog(self, "Export Bundle", str(Path.home() / "bundle.tar"))
+        dialog = file_dialog(self, "Export Bundle", "bundle", file_name="bundle.tar")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setNameFilter(BUNDLE_FILTER)
         dialog.setDefaultSuffix("tar")
@@ -541,7 +529,7 @@ class PublishBundleDialog(QDialog):
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
 
     def _on_browse_clicked(self) -> None:
-        dialog = QFileDialog(self, "Bundle to publish")
+        dialog = file_dialog(self, "Bundle to publish", "bundle")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.setNameFilter(BUNDLE_FILTER)
         dialog.fileSelected.connect(self.file_edit.setText)
@@ -647,7 +635,7 @@ class BundleActions(QObject):
         return dialog
 
     def _on_import_triggered(self) -> None:
-        dialog = QFileDialog(self.window, "Import Bundle")
+        dialog = file_dialog(self.window, "Import Bundle", "bundle")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.setNameFilter(BUNDLE_FILTER)
         dialog.fileSelected.connect(lambda name: self.open_import(Path(name)))

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from desktop.certificates import CertificateBundle, parse_certificates, read_certificate_file
 from desktop.errors import ValidationError
+from desktop.ui.file_dialogs import file_dialog
 
 CERTIFICATE_FILTER = "Certificates (*.crt *.pem *.cer *.der *.p7b *.p7c);;All files (*)"
 
@@ -199,7 +200,7 @@ class CertificateField(QFrame):
     # --- buttons ------------------------------------------------------------------------
 
     def _on_browse_clicked(self) -> None:
-        dialog = QFileDialog(self, "Choose the registry's certificate", str(Path.home()), CERTIFICATE_FILTER)
+        dialog = file_dialog(self, "Choose the registry's certificate", "certificate", name_filter=CERTIFICATE_FILTER)
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(lambda name: self.take_file(Path(name)))
         dialog.open()

@@ -1,14 +1,17 @@
 """Small helpers for the app's forms: labelled rows with mnemonics, a field with a note under it, empty
-states, search fields that Escape empties, and tables of rows where Home and End go to the first and last."""
+states, search fields that Escape empties, tables of rows where Home and End go to the first and last,
+and waiting for a dialog's answer without blocking the loop."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -136,3 +139,16 @@ def confirm_box(
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
     box.buttonClicked.connect(lambda clicked: on_confirm() if clicked is button else None)
     return box
+
+
+async def finished(dialog: QDialog) -> int:
+    """Open `dialog` without blocking the loop and wait for its answer (never `exec()` from a coroutine)."""
+    answer: asyncio.Future[int] = asyncio.get_event_loop().create_future()
+
+    def settle(code: int) -> None:
+        if not answer.done():
+            answer.set_result(code)
+
+    dialog.finished.connect(settle)
+    dialog.open()
+    return await answer

@@ -10,7 +10,7 @@ import asyncio
 import logging
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -118,6 +118,7 @@ class LayerEditor(QWidget):
         self.problems.setWordWrap(True)
         self.problems.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.problems.setToolTip("Enter or double-click goes to the line")
+        self.problems.viewport().installEventFilter(self)  # wrapped anew when its width changes
         self.values_status = QLabel()
         self.values_status.setObjectName("formHint")
         self.defaults_status = QLabel()
@@ -425,8 +426,21 @@ class LayerEditor(QWidget):
         self.problems.setVisible(count > 0)
         if not count:
             return
-        rows = sum(self.problems.sizeHintForRow(row) for row in range(min(count, PROBLEM_ROWS_SHOWN)))
-        self.problems.setFixedHeight(rows + 2 * self.problems.frameWidth() + 2)
+        # Each problem wrapped at the list's width, whole (issue 25: the list was one line tall and cut
+        # its message mid-sentence, a row's size hint being one line before the list had a width).
+        width = max(self.problems.viewport().width(), self.width() // 2, 200) - 8
+        metrics = self.problems.fontMetrics()
+        flags = int(Qt.TextFlag.TextWordWrap)
+        heights = [
+            metrics.boundingRect(QRect(0, 0, width, 10_000), flags, self.problems.item(row).text()).height() + 6
+            for row in range(min(count, PROBLEM_ROWS_SHOWN))
+        ]
+        self.problems.setFixedHeight(sum(heights) + 2 * self.problems.frameWidth() + 2)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.problems.viewport() and event.type() == QEvent.Type.Resize and self.problems.count():
+            QTimer.singleShot(0, self._fit_problems)  # after the resize: fitting resizes the list again
+        return super().eventFilter(watched, event)
 
     def _on_checker_files_arrived(self) -> None:
         if self.layer is not None:

@@ -39,6 +39,7 @@ from desktop.profiles.health import problems
 from desktop.profiles.model import Profile
 from desktop.profiles.palette_import import ImportPlan
 from desktop.ui.context import AppContext
+from desktop.ui.file_dialogs import file_dialog
 from desktop.ui.forms import confirm_box, empty_state
 from desktop.ui.layer_checks import LayerChecker
 from desktop.ui.layer_renders import LayerRenderer
@@ -357,7 +358,7 @@ class ProfileEditorTab(QWidget):
         suffix = "json" if kind == "palette" else "yaml"
         stem = "".join(ch if ch.isalnum() or ch in "._-" else "-" for ch in profile.name)
         default = f"{stem}-{profile.version}.{suffix}" if kind == "palette" else "helmfile.yaml"
-        dialog = QFileDialog(self, "Export profile", str(Path.home() / default))
+        dialog = file_dialog(self, "Export profile", "profile", file_name=default)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         kind_filter = "Palette JSON (*.json)" if kind == "palette" else "helmfile (*.yaml *.yml)"
         dialog.setNameFilter(f"{kind_filter};;All files (*)")
@@ -381,8 +382,8 @@ class ProfileEditorTab(QWidget):
         return True
 
     def _on_import_clicked(self) -> None:
-        dialog = QFileDialog(
-            self, "Import a Palette profile export", str(Path.home()), "Profile exports (*.json);;All files (*)"
+        dialog = file_dialog(
+            self, "Import a Palette profile export", "profile", name_filter="Profile exports (*.json);;All files (*)"
         )
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(lambda name: self.import_from(Path(name)))

@@ -39,6 +39,7 @@ from desktop.profiles.model import (
 from desktop.profiles.variables import variable_problems
 from desktop.ui.add_chart_dialog import AddChartDialog
 from desktop.ui.context import AppContext
+from desktop.ui.file_dialogs import file_dialog
 from desktop.ui.forms import add_row, error_label, stacked
 from desktop.ui.layer_checks import LayerChecker
 from desktop.ui.layer_editor import LayerEditor
@@ -71,7 +72,6 @@ class ProfilePane(QWidget):
         self._loading = False
         self._dialog: AddChartDialog | None = None
         self._images_dialog: QFileDialog | None = None
-        self._images_folder = Path.home()  # where the last image list was exported, this session
         self._build_ui()
         self._connect()
 
@@ -468,7 +468,7 @@ class ProfilePane(QWidget):
         if self.profile is None:
             return None
         stem = "".join(ch if ch.isalnum() or ch in "._-" else "-" for ch in self.profile.name)
-        dialog = QFileDialog(self, "Export the profile's images", str(self._images_folder / f"{stem}-images.txt"))
+        dialog = file_dialog(self, "Export the profile's images", "images", file_name=f"{stem}-images.txt")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setNameFilter("Text files (*.txt);;All files (*)")
         dialog.setDefaultSuffix("txt")
@@ -484,6 +484,5 @@ class ProfilePane(QWidget):
         except OSError as exc:
             self.images_status.setText(f"Not exported: {path} could not be written ({exc.strerror or exc}).")
             return False
-        self._images_folder = path.parent
         self.images_status.setText(f"Exported {plural(self.images_list.count(), 'image reference')} to {path}.")
         return True

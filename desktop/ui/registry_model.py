@@ -232,7 +232,8 @@ class RegistryTableModel(RowsTableModel[RegistrySummary]):
         if column == NAME:
             return registry.name
         if column == ENDPOINT:
-            return registry.shown_endpoint
+            # issue 25: a plain-HTTP registry's row says so (its charts and logins cross unencrypted)
+            return registry.shown_endpoint + (" · plain HTTP" if registry.is_oci and registry.plain_http else "")
         if column == SYNC:
             origin = self._origins.get(registry.id)
             return ("On" if registry.sync_enabled else "Off") + (f" · {origin}" if origin else "")
@@ -275,6 +276,11 @@ class RegistryTableModel(RowsTableModel[RegistrySummary]):
         if column == CHARTS:
             charts, versions = plural(summary.chart_count, "chart"), plural(summary.version_count, "version")
             return f"{charts}, {versions} in the snapshot"
+        if column == ENDPOINT and registry.is_oci and registry.plain_http:
+            return (
+                f"{registry.shown_endpoint}\nPlain HTTP, without TLS (as helm --plain-http): what it sends and "
+                "receives, a login included, crosses the network unencrypted."
+            )
         if column == ENDPOINT:
             return registry.shown_endpoint
         if column == NAME:

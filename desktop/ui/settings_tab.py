@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from desktop.bundle.tar_format import looks_like_tar
 from desktop.catalog.archives import cache_usage
 from desktop.catalog.icons import icons_size
 from desktop.errors import UserError
@@ -34,7 +35,7 @@ from desktop.net.settings import environment_proxy
 from desktop.operations.helm_import import ImportOutcome
 from desktop.settings import SETTING_RULES, TenantSettings, proxy_problem
 from desktop.ui.context import AppContext
-from desktop.ui.forms import add_row, confirm_box, error_label, stacked
+from desktop.ui.forms import add_row, confirm_box, error_label, finished, stacked
 from desktop.ui.helm_import_dialog import HelmImportDialog
 from desktop.wording import human_size, plural
 
@@ -298,6 +299,22 @@ class TenantSettingsTab(QWidget):
 
     # --- Import from Helm ----------------------------------------------------------------
 
+    async def _offer_bundle_import(self, path: Path) -> None:
+        question = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Import from Helm",
+            f"{path.name} is a bundle (a tar archive), not Helm's repositories.yaml. Import it as a bundle?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        question.setDefaultButton(QMessageBox.StandardButton.Yes)
+        self._bundle_question = question
+        if await finished(question) == QMessageBox.StandardButton.Yes.value:
+            window = self.window()
+            bundle_actions = getattr(window, "bundle_actions", None)
+            if bundle_actions is not None:
+                bundle_actions.open_import(path)
+
     def _on_import_clicked(self) -> None:
         start = default_repositories_file()
         dialog = QFileDialog(
@@ -312,7 +329,11 @@ class TenantSettingsTab(QWidget):
 
     @asyncSlot(object)
     async def import_from(self, path: Path) -> list[ImportOutcome]:
-        """Run the Import from Helm operation in the background, its progress in a dialog."""
+        """Run the Import from Helm operation in the background, its progress in a dialog; a bundle
+        given here (a tar, not Helm's YAML) is offered to Import Bundle instead."""
+        if looks_like_tar(path):
+            await self._offer_bundle_import(path)
+            return []
         dialog = HelmImportDialog(path, self)
         self._import_dialog = dialog
         dialog.open()

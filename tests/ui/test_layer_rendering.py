@@ -106,7 +106,9 @@ def test_a_layer_shows_its_manifests_and_images_and_renders_again_as_its_values_
     assert opened and opened[0].selectedFiles()[0].endswith("kinds-profile-images.txt")
     opened[0].fileSelected.emit(str(tmp_path / "images.txt"))
     assert (tmp_path / "images.txt").read_text() == QGuiApplication.clipboard().text()
-    assert pane._images_folder == tmp_path  # the next export starts there
+    from desktop.ui.file_dialogs import start_folder
+
+    assert start_folder("images") == tmp_path  # the next export starts there
 
     # Typing: one render a moment after the last keystroke, the window turning all along.
     asked: list[int] = []
