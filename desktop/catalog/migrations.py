@@ -256,4 +256,21 @@ MIGRATIONS: list[list[str]] = [
         # field names; defaults kept as the user set them, sensitive ones included (this file is private).
         "ALTER TABLE profiles ADD COLUMN variables TEXT NOT NULL DEFAULT '[]'",
     ],
+    [
+        # Issue 20: Helm provenance. A cached archive's .prov (its registry's `URL.prov`, or its OCI
+        # provenance layer), kept beside it in the content cache; `data` is NULL when the registry
+        # has none (the chart is not signed). It goes when its archive goes.
+        """CREATE TABLE chart_provenance (
+            registry_uid TEXT NOT NULL,
+            chart TEXT NOT NULL,
+            version TEXT NOT NULL,
+            data BLOB,
+            fetched_at REAL NOT NULL,
+            PRIMARY KEY (registry_uid, chart, version)
+        ) WITHOUT ROWID""",
+        """CREATE TRIGGER chart_provenance_goes_with_archive AFTER DELETE ON chart_archives BEGIN
+            DELETE FROM chart_provenance
+            WHERE registry_uid = OLD.registry_uid AND chart = OLD.chart AND version = OLD.version;
+        END""",
+    ],
 ]

@@ -1,0 +1,210 @@
+"""Helm provenance (issue 20 item 2): charts packaged and signed by the real Helm, served with their
+.prov by a real HTTP server; each version reads as what it is (verified, tampered archive, tampered
+.prov, an untrusted key, an expired key, no .prov) as `helm verify` judges it, through the operations
+and the CLI; under `chart_provenance require` nothing unverified is pinned, kept offline or used."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from desktop.catalog.archives import ChartRef, cached_archive, discard_archive
+from desktop.catalog.profiles import save_profile as save_profile_row
+from desktop.catalog.provenance import cached_provenance
+from desktop.operations.chart_files import chart_provenance, keep_offline, pin_version
+from desktop.operations.profiles import save_profile
+from desktop.operations.provenance import ProvenanceError
+from desktop.profiles.model import Layer, Profile
+from desktop.registry import RegistryDraft
+from desktop.settings import TenantSettings
+from desktop.trust.keys import import_keys
+from tests.conftest import CliResult
+from tests.support.catalog_harness import CatalogHarness
+from tests.support.charts import chart_entry, index_yaml
+from tests.support.gpg_keys import GpgKey, gpg, make_key
+from tests.support.helm_binary import HELM_3, HELM_4, helm_binary, helm_environment
+from tests.support.repo_server import RepoServer
+from tests.support.signed_charts import chart_folder, helm_package
+
+MakeRepo = Callable[..., RepoServer]
+RunCli = Callable[..., CliResult]
+
+EXPECTED = {
+    "1.0.0": "signed by Site Signer <signer@example.com> ({signer}) ✓",
+    "1.1.0": "signed, but the signature does not verify (the archive's sha256 is not the one the provenance signs)",
+    "1.2.0": "signed, but the signature does not verify",
+    "1.3.0": "signed by an unknown key ({stranger_id})",
+    "1.4.0": "signed by Old Signer <old@example.com> ({old}), whose key has expired",
+    "1.5.0": "not signed",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Site:
+    root: Path
+    keys: dict[str, GpgKey]
+    files: dict[str, bytes]  # served path → bytes (archives, .prov files, index.yaml)
+    trusted: Path  # the trusted keys' file: signer and old
+
+    def expected(self, version: str) -> str:
+        signer, old, stranger = (self.keys[k].fingerprint for k in ("signer", "old", "stranger"))
+        return EXPECTED[version].format(signer=signer, old=old, stranger_id=stranger[-16:])
+
+
+def _expired_clearsign(key: GpgKey, text: bytes) -> bytes:
+    """A clear signature made while the (now expired) key was valid."""
+    return gpg(
+        key.home, "--faked-system-time", "20200101T120000", "--local-user", key.fingerprint, "--clearsign", input=text
+    ).stdout
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    root = tmp_path_factory.mktemp("provenance")
+    keys = {
+        "signer": make_key(root / "site-gpg", "Site Signer <signer@example.com>", algorithm="rsa2048"),
+        "stranger": make_key(root / "other-gpg", "Stranger <stranger@example.com>", algorithm="rsa2048"),
+        "old": make_key(
+            root / "old-gpg",
+            "Old Signer <old@example.com>",
+            algorithm="rsa2048",
+            expire="1d",
+            created="20200101T000000",
+        ),
+    }
+    files: dict[str, bytes] = {}
+    entries = []
+
+    def serve(version: str, archive: bytes, prov: bytes | None) -> None:
+        files[f"/web-{version}.tgz"] = archive
+        if prov is not None:
+            files[f"/web-{version}.tgz.prov"] = prov
+        entries.append(chart_entry("web", version, digest=hashlib.sha256(archive).hexdigest()))
+
+    archive, prov = helm_package(root, chart_folder(root, "web", "1.0.0"), keys["signer"])
+    serve("1.0.0", archive, prov)
+    _, prov = helm_package(root, chart_folder(root, "web", "1.1.0"), keys["signer"])
+    tampered, _ = helm_package(root, chart_folder(root, "web", "1.1.0", values="replicaCount: 9\n"))
+    serve("1.1.0", tampered, prov)  # another archive under the signed name
+    archive, prov = helm_package(root, chart_folder(root, "web", "1.2.0"), keys["signer"])
+    assert prov is not None
+    serve("1.2.0", archive, prov.replace(b"description: A chart for web", b"description: A chart for wEb"))
+    serve("1.3.0", *helm_package(root, chart_folder(root, "web", "1.3.0"), keys["stranger"]))
+    archive, prov = helm_package(root, chart_folder(root, "web", "1.4.0"), keys["signer"])
+    assert prov is not None
+    signed_text = prov.split(b"\n\n", 1)[1].split(b"\n-----BEGIN PGP SIGNATURE-----")[0] + b"\n"
+    serve("1.4.0", archive, _expired_clearsign(keys["old"], signed_text))
+    serve("1.5.0", *helm_package(root, chart_folder(root, "web", "1.5.0")))
+    files["/index.yaml"] = index_yaml({"web": entries})
+    trusted = root / "trusted.asc"
+    trusted.write_bytes(keys["signer"].public + keys["old"].public)
+    return Site(root, keys, files, trusted)
+
+
+def _serve(make_repo: MakeRepo, site: Site, **kwargs: object) -> RepoServer:
+    repo = make_repo(**kwargs)
+    for path, data in site.files.items():
+        repo.put(path, data)
+    return repo
+
+
+def _services(engine: CatalogHarness, site: Site, tmp_path: Path, rule: str = "report") -> object:
+    folder = tmp_path / "trusted-keys"
+    import_keys(folder, site.trusted)
+    return dataclasses.replace(engine.services, keys_folder=folder, settings=TenantSettings(chart_provenance=rule))
+
+
+def test_each_version_reads_as_what_it_is_as_helm_verify_judges_it(
+    engine: CatalogHarness, make_repo: MakeRepo, site: Site, tmp_path: Path
+) -> None:
+    repo = _serve(make_repo, site)
+    registry = engine.register(RegistryDraft("r", repo.url)).registry
+    services = _services(engine, site, tmp_path)
+    said = {v: str(chart_provenance(services, registry.id, "web", v)) for v in EXPECTED}  # type: ignore[arg-type]
+    for version, text in said.items():
+        assert text.startswith(site.expected(version)), (version, text)
+    assert repo.requests_for("/web-1.5.0.tgz.prov")  # asked for, and found missing
+    # Kept beside the archive (read again from the cache, not the registry), gone with it.
+    ref = ChartRef(registry.uid, "web", "1.0.0")
+    assert cached_provenance(engine.db, ref) == (True, site.files["/web-1.0.0.tgz.prov"])
+    assert cached_provenance(engine.db, ChartRef(registry.uid, "web", "1.5.0")) == (True, None)
+    asked = len(repo.requests_for("/web-1.0.0.tgz.prov"))
+    assert str(chart_provenance(services, registry.id, "web", "1.0.0")) == said["1.0.0"]  # type: ignore[arg-type]
+    assert len(repo.requests_for("/web-1.0.0.tgz.prov")) == asked
+    assert discard_archive(engine.db, ref) and cached_provenance(engine.db, ref) == (False, None)
+
+    # Helm itself agrees on each: `helm verify` passes the verified one only.
+    keyring = tmp_path / "pubring.gpg"
+    keyring.write_bytes(gpg(site.keys["signer"].home, "--export", site.keys["signer"].fingerprint).stdout)
+    for version in EXPECTED:
+        folder = tmp_path / f"helm-{version}"
+        folder.mkdir()
+        (folder / f"web-{version}.tgz").write_bytes(site.files[f"/web-{version}.tgz"])
+        if f"/web-{version}.tgz.prov" in site.files:
+            (folder / f"web-{version}.tgz.prov").write_bytes(site.files[f"/web-{version}.tgz.prov"])
+        for helm in (HELM_3, HELM_4):
+            done = subprocess.run(
+                [str(helm_binary(helm)), "verify", str(folder / f"web-{version}.tgz"), "--keyring", str(keyring)],
+                capture_output=True,
+                env=helm_environment(tmp_path / "helm-home"),
+                timeout=120,
+            )
+            assert (done.returncode == 0) == (version == "1.0.0"), (helm, version, done.stderr)
+
+
+def test_under_require_nothing_unverified_is_pinned_kept_offline_or_used(
+    engine: CatalogHarness, make_repo: MakeRepo, site: Site, tmp_path: Path
+) -> None:
+    repo = _serve(make_repo, site)
+    registry = engine.register(RegistryDraft("r", repo.url)).registry
+    services = _services(engine, site, tmp_path, "require")
+    pin_version(services, registry.id, "web", "1.0.0")  # type: ignore[arg-type]
+    for version in ("1.1.0", "1.2.0", "1.3.0", "1.4.0", "1.5.0"):
+        with pytest.raises(ProvenanceError) as refused:
+            pin_version(services, registry.id, "web", version)  # type: ignore[arg-type]
+        assert refused.value.message.startswith(f"web {version} is {site.expected(version)}")
+        assert "(chart_provenance is require), so keeping it offline is refused." in refused.value.message
+        assert "\n" not in refused.value.message
+    assert [row[0] for row in engine.db.execute("SELECT version FROM pins")] == ["1.0.0"]
+
+    def layer(version: str) -> Layer:
+        return Layer(registry.uid, registry.name, registry.endpoint, "web", version)
+
+    saved = save_profile(services, Profile(uid="", name="edge", layers=(layer("1.0.0"),)))  # type: ignore[arg-type]
+    with pytest.raises(ProvenanceError, match=r"r/web 1.5.0 is not signed: .* so using it in edge is refused"):
+        save_profile(services, dataclasses.replace(saved, layers=(layer("1.0.0"), layer("1.5.0"))))  # type: ignore[arg-type]
+
+    # A profile made before the rule asks for an unsigned version: keeping it offline refuses it.
+    save_profile_row(engine.db, Profile(uid="", name="old", layers=(layer("1.3.0"),)), time.time())
+    discard_archive(engine.db, ChartRef(registry.uid, "web", "1.3.0"))
+    engine.db.execute("DELETE FROM chart_archives WHERE version = '1.3.0'")
+    report = keep_offline(services)  # type: ignore[arg-type]
+    assert report.fetched == [] and [ref.version for ref, _ in report.failed] == ["1.3.0"]
+    assert "signed by an unknown key" in report.failed[0][1]
+    assert cached_archive(engine.db, ChartRef(registry.uid, "web", "1.3.0")) is None
+
+
+def test_the_cli_verifies_shows_and_refuses(run_cli: RunCli, make_repo: MakeRepo, site: Site) -> None:
+    repo = _serve(make_repo, site)
+    assert run_cli("keys", "import", str(site.trusted)).returncode == 0
+    assert run_cli("registry", "add", "r", repo.url).returncode == 0
+    for version in EXPECTED:
+        done = run_cli("verify", "r/web", "--version", version)
+        assert done.returncode == (0 if version == "1.0.0" else 1), done.stderr
+        assert done.stdout.startswith(f"r/web {version}: {site.expected(version)}")
+    shown = run_cli("show", "chart", "r/web", "--version", "1.0.0").stdout
+    assert f"# provenance: {site.expected('1.0.0')}\n" in shown
+    assert run_cli("settings", "set", "chart_provenance", "require").returncode == 0
+    refused = run_cli("pin", "r/web", "--version", "1.5.0")
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    assert "web 1.5.0 is not signed" in refused.stderr and "chart_provenance is require" in refused.stderr
+    pinned = run_cli("pin", "r/web", "--version", "1.0.0")
+    assert pinned.returncode == 0 and f"provenance: {site.expected('1.0.0')}" in pinned.stdout
+    assert run_cli("settings", "set", "chart_provenance", "off").returncode == 0
+    assert "# provenance" not in run_cli("show", "chart", "r/web", "--version", "1.0.0").stdout
