@@ -30,9 +30,14 @@ def store_provenance(db: sqlite3.Connection, ref: ChartRef, data: bytes | None, 
             is None
         ):
             return
-        db.execute(
-            "INSERT INTO chart_provenance (registry_uid, chart, version, data, fetched_at) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (registry_uid, chart, version) DO UPDATE SET data = excluded.data,"
-            " fetched_at = excluded.fetched_at",
-            (ref.registry_uid, ref.chart, ref.version, data, now),
-        )
+        put_provenance(db, ref, data, now)
+
+
+def put_provenance(db: sqlite3.Connection, ref: ChartRef, data: bytes | None, now: float) -> None:
+    """The write itself, inside the caller's transaction (a bundle import)."""
+    db.execute(
+        "INSERT INTO chart_provenance (registry_uid, chart, version, data, fetched_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (registry_uid, chart, version) DO UPDATE SET data = excluded.data,"
+        " fetched_at = excluded.fetched_at",
+        (ref.registry_uid, ref.chart, ref.version, data, now),
+    )

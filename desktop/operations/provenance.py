@@ -58,6 +58,19 @@ def version_provenance(
     cancel: CancelToken | None = None,
 ) -> Verdict:
     """The verdict on a version whose archive is `archive`: the kept .prov, else fetched now and kept."""
+    return provenance_of(services, registry_id, chart, version, archive, cancel=cancel)[0]
+
+
+def provenance_of(
+    services: Services,
+    registry_id: int,
+    chart: str,
+    version: str,
+    archive: bytes,
+    *,
+    cancel: CancelToken | None = None,
+) -> tuple[Verdict, bytes | None]:
+    """The verdict and the .prov itself (None: the registry has none), kept beside a cached archive."""
     from desktop.sync.fetch_provenance import download_provenance
 
     known = services.catalog(known_provenance, registry_id, chart, version)
@@ -65,7 +78,7 @@ def version_provenance(
     if not known.fetched and known.source is not None:
         data = download_provenance(known.source, services.credentials, services.network, cancel)
         services.catalog(store_provenance, known.ref, data, services.clock())
-    return judge_provenance(archive, data, known.file_name, _trusted(services))
+    return judge_provenance(archive, data, known.file_name, _trusted(services)), data
 
 
 def fetched_verdict(
@@ -78,6 +91,11 @@ def fetched_verdict(
     url = source.url if not source.registry.is_oci else ""
     name = archive_file_name(url, source.ref.chart, source.ref.version)
     return judge_provenance(archive, data, name, _trusted(services)), data
+
+
+def trusted_for(services: Services) -> list[PublicKey]:
+    """The site's trusted keys, read once for many verdicts."""
+    return _trusted(services)
 
 
 def _trusted(services: Services) -> list[PublicKey]:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import subprocess
+import tarfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -208,3 +210,47 @@ def test_the_cli_verifies_shows_and_refuses(run_cli: RunCli, make_repo: MakeRepo
     assert pinned.returncode == 0 and f"provenance: {site.expected('1.0.0')}" in pinned.stdout
     assert run_cli("settings", "set", "chart_provenance", "off").returncode == 0
     assert "# provenance" not in run_cli("show", "chart", "r/web", "--version", "1.0.0").stdout
+
+
+def test_bundles_carry_the_provenance_layer_and_the_import_checks_it_again(
+    run_cli: RunCli, make_repo: MakeRepo, site: Site, tmp_path: Path
+) -> None:
+    repo = _serve(make_repo, site)
+    assert run_cli("keys", "import", str(site.trusted)).returncode == 0
+    assert run_cli("registry", "add", "r", repo.url).returncode == 0
+    for version in ("1.0.0", "1.5.0"):
+        assert run_cli("pin", "r/web", "--version", version).returncode == 0
+    everything = tmp_path / "everything.tar"
+    assert run_cli("bundle", "export", "-o", str(everything)).returncode == 0
+    with tarfile.open(everything) as tar:
+        members = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
+    assert site.files["/web-1.0.0.tgz.prov"] in members.values()  # Helm's provenance layer, as `helm push` makes it
+    manifests = [json.loads(b) for b in members.values() if b.startswith(b"{") and b'"layers"' in b]
+    assert any(
+        layer["mediaType"] == "application/vnd.cncf.helm.chart.provenance.v1.prov"
+        for manifest in manifests
+        for layer in manifest["layers"]
+    )
+
+    strict = {"CHARTKEEPER_HOME": str(tmp_path / "strict")}
+    (tmp_path / "strict").mkdir()
+    assert run_cli("keys", "import", str(site.trusted), env=strict).returncode == 0
+    assert run_cli("settings", "set", "chart_provenance", "require", env=strict).returncode == 0
+    refused = run_cli("bundle", "import", str(everything), env=strict)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
+    assert "r/web 1.5.0, which is not signed" in refused.stderr and "nothing was imported" in refused.stderr
+    assert run_cli("registry", "list", env=strict).stdout.startswith("No registries yet")
+
+    # Exported under require, the unsigned version stays out (and the export says so); the import accepts the rest.
+    assert run_cli("settings", "set", "chart_provenance", "require").returncode == 0
+    signed_only = tmp_path / "signed.tar"
+    refused = run_cli("bundle", "export", "-o", str(signed_only))
+    assert (
+        refused.returncode == 1 and "r/web 1.5.0: it is not signed, and chart_provenance is require" in refused.stderr
+    )
+    assert run_cli("bundle", "export", "-o", str(signed_only), "--allow-missing").returncode == 0
+    imported = run_cli("bundle", "import", str(signed_only), env=strict)
+    assert imported.returncode == 0, imported.stderr
+    repo.stop()  # the site has no way to the registry: the verdict comes from what the bundle carried
+    verified = run_cli("verify", "r/web", "--version", "1.0.0", env=strict)
+    assert verified.returncode == 0 and site.expected("1.0.0") in verified.stdout, verified.stderr
