@@ -44,7 +44,7 @@ from desktop.catalog.origins import (
     set_registry_origin,
 )
 from desktop.catalog.profiles import find_profile, list_profiles, write_profile
-from desktop.catalog.provenance import put_provenance
+from desktop.catalog.provenance import cached_provenance, put_provenance
 from desktop.catalog.registries import find_registry, insert_registry, list_registries
 from desktop.catalog.snapshots import SnapshotDiff, write_snapshot
 from desktop.catalog.sync_records import RunOutcome, finish_run, insert_run, sync_state
@@ -152,7 +152,8 @@ class CarriedChart:
     present: bool  # its .tgz is in the file; False when a delta leaves it out
     size: int = 0
     provenance_layer: str | None = None  # the digest of its Helm provenance layer, when it carries one
-    provenance: bytes | None = None  # that layer, read and judged before the import (chart_provenance)
+    provenance: bytes | None = None  # that layer, read before the import (chart_provenance on)
+    judged: bool = False  # read: the archive is kept with its provenance, or as not signed when it has none
 
 
 class LayoutLayers:
@@ -265,7 +266,7 @@ def check_carried_provenance(
                     " this site imports only charts a trusted key signed (chart_provenance is require);"
                     " refused, nothing was imported."
                 )
-        judged.append(replace(item, provenance=prov))
+        judged.append(replace(item, provenance=prov, judged=item.present))
     return tuple(judged)
 
 
@@ -554,8 +555,8 @@ class CatalogImport:
                     f"The bundle is a delta that leaves out the archive of {record.ref[:80]}, which this catalog does"
                     " not hold: import the full bundle first."
                 )
-            if item.provenance is not None and not self.options.dry_run:
-                put_provenance(self.db, ref, item.provenance, self.now)
+            if item.judged and not self.options.dry_run and (item.provenance or not cached_provenance(self.db, ref)[0]):
+                put_provenance(self.db, ref, item.provenance, self.now)  # a .prov fetched here stays unless replaced
             if record.pinned:
                 bundle_rows.insert_pin(self.db, ref, self.now)
                 self.summary.pins += 1
