@@ -31,6 +31,7 @@ from tests.support.catalog_harness import CatalogHarness
 from tests.support.charts import chart_entry, index_yaml
 from tests.support.gpg_keys import GpgKey, gpg, make_key
 from tests.support.helm_binary import HELM_3, HELM_4, helm_binary, helm_environment
+from tests.support.oci_registry import DistributionRegistry
 from tests.support.repo_server import RepoServer
 from tests.support.signed_charts import chart_folder, helm_package
 
@@ -254,3 +255,37 @@ def test_bundles_carry_the_provenance_layer_and_the_import_checks_it_again(
     repo.stop()  # the site has no way to the registry: the verdict comes from what the bundle carried
     verified = run_cli("verify", "r/web", "--version", "1.0.0", env=strict)
     assert verified.returncode == 0 and site.expected("1.0.0") in verified.stdout, verified.stderr
+
+
+def test_an_oci_chart_is_judged_by_the_provenance_layer_helm_push_made(
+    engine: CatalogHarness, site: Site, tmp_path: Path
+) -> None:
+    registry_server = DistributionRegistry(tmp_path / "oci").start()
+    try:
+        folder = tmp_path / "push"
+        folder.mkdir()
+        for version in ("1.0.0", "1.1.0", "1.5.0"):
+            (folder / f"web-{version}.tgz").write_bytes(site.files[f"/web-{version}.tgz"])
+            if f"/web-{version}.tgz.prov" in site.files:  # helm push sends the .prov it finds beside the archive
+                (folder / f"web-{version}.tgz.prov").write_bytes(site.files[f"/web-{version}.tgz.prov"])
+            done = subprocess.run(
+                [
+                    str(helm_binary(HELM_4)),
+                    "push",
+                    str(folder / f"web-{version}.tgz"),
+                    f"oci://{registry_server.endpoint_host}/charts",
+                    "--plain-http",
+                ],
+                capture_output=True,
+                text=True,
+                env=helm_environment(tmp_path / "helm-home"),
+                timeout=120,
+            )
+            assert done.returncode == 0, done.stderr
+        draft = RegistryDraft("o", f"oci://{registry_server.endpoint_host}/charts", kind="oci", plain_http=True)
+        registry = engine.register(draft).registry
+        services = _services(engine, site, tmp_path)
+        said = {v: str(chart_provenance(services, registry.id, "web", v)) for v in ("1.0.0", "1.1.0", "1.5.0")}  # type: ignore[arg-type]
+        assert said == {v: site.expected(v) for v in said}
+    finally:
+        registry_server.stop()
