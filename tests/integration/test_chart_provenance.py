@@ -29,6 +29,7 @@ from desktop.trust.keys import import_keys
 from tests.conftest import CliResult
 from tests.support.catalog_harness import CatalogHarness
 from tests.support.charts import chart_entry, index_yaml
+from tests.support.exports import write_palette_export
 from tests.support.gpg_keys import GpgKey, gpg, make_key
 from tests.support.helm_binary import HELM_3, HELM_4, helm_binary, helm_environment
 from tests.support.oci_registry import DistributionRegistry
@@ -193,7 +194,7 @@ def test_under_require_nothing_unverified_is_pinned_kept_offline_or_used(
     assert cached_archive(engine.db, ChartRef(registry.uid, "web", "1.3.0")) is None
 
 
-def test_the_cli_verifies_shows_and_refuses(run_cli: RunCli, make_repo: MakeRepo, site: Site) -> None:
+def test_the_cli_verifies_shows_and_refuses(run_cli: RunCli, make_repo: MakeRepo, site: Site, tmp_path: Path) -> None:
     repo = _serve(make_repo, site)
     assert run_cli("keys", "import", str(site.trusted)).returncode == 0
     assert run_cli("registry", "add", "r", repo.url).returncode == 0
@@ -209,6 +210,13 @@ def test_the_cli_verifies_shows_and_refuses(run_cli: RunCli, make_repo: MakeRepo
     assert "web 1.5.0 is not signed" in refused.stderr and "chart_provenance is require" in refused.stderr
     pinned = run_cli("pin", "r/web", "--version", "1.0.0")
     assert pinned.returncode == 0 and f"provenance: {site.expected('1.0.0')}" in pinned.stdout
+    unsigned = write_palette_export(tmp_path / "unsigned.json", "r", repo.url, chart="web", tag="1.3.0")
+    refused = run_cli("profile", "import", str(unsigned))
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
+    assert "r/web 1.3.0 is signed by an unknown key" in refused.stderr and "using it in x is refused" in refused.stderr
+    assert run_cli("profile", "list", "-o", "json").stdout.strip() == "[]"
+    signed = write_palette_export(tmp_path / "signed.json", "r", repo.url, chart="web", tag="1.0.0")
+    assert run_cli("profile", "import", str(signed)).returncode == 0
     assert run_cli("settings", "set", "chart_provenance", "off").returncode == 0
     assert "# provenance" not in run_cli("show", "chart", "r/web", "--version", "1.0.0").stdout
 
