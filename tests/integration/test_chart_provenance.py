@@ -5,6 +5,7 @@ and the CLI; under `chart_provenance require` nothing unverified is pinned, kept
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import json
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pysequoia
 import pytest
 
 from desktop.catalog.archives import ChartRef, cached_archive, discard_archive
@@ -21,11 +23,12 @@ from desktop.catalog.profiles import save_profile as save_profile_row
 from desktop.catalog.provenance import cached_provenance
 from desktop.operations.chart_files import chart_provenance, keep_offline, pin_version
 from desktop.operations.profiles import save_profile
-from desktop.operations.provenance import ProvenanceError
+from desktop.operations.provenance import ProvenanceError, judge_provenance
 from desktop.profiles.model import Layer, Profile
 from desktop.registry import RegistryDraft
 from desktop.settings import TenantSettings
 from desktop.trust.keys import import_keys
+from desktop.trust.openpgp import read_public_keys, verify_cleartext
 from tests.conftest import CliResult
 from tests.support.catalog_harness import CatalogHarness
 from tests.support.charts import chart_entry, index_yaml
@@ -297,3 +300,54 @@ def test_an_oci_chart_is_judged_by_the_provenance_layer_helm_push_made(
         assert said == {v: site.expected(v) for v in said}
     finally:
         registry_server.stop()
+
+
+def _helm_signature_packet(prov: bytes) -> tuple[bytes, bytes, bytes]:
+    """(the text before the armor, the binary signature packet, the armor's end) of a Helm .prov."""
+    head, _, rest = prov.partition(b"-----BEGIN PGP SIGNATURE-----\n\n")
+    body, _, _ = rest.partition(b"-----END PGP SIGNATURE-----")
+    lines = [line for line in body.split(b"\n") if line and not line.startswith(b"=")]
+    return head, base64.b64decode(b"".join(lines)), b"-----END PGP SIGNATURE-----"
+
+
+def _armored(head: bytes, packet: bytes) -> bytes:
+    text = base64.b64encode(packet)
+    wrapped = b"\n".join(text[i : i + 64] for i in range(0, len(text), 64))
+    return head + b"-----BEGIN PGP SIGNATURE-----\n\n" + wrapped + b"\n-----END PGP SIGNATURE-----"
+
+
+def test_odd_and_hostile_provenance_files_read_as_not_verifying(site: Site) -> None:
+    keys = read_public_keys(site.trusted.read_bytes())
+    archive, prov = site.files["/web-1.0.0.tgz"], site.files["/web-1.0.0.tgz.prov"]
+    assert judge_provenance(archive, prov, "web-1.0.0.tgz", keys).verified
+    assert not judge_provenance(archive, prov, "other-1.0.0.tgz", keys).verified  # Helm checks the file's name
+    for hostile in (b"", b"garbage", prov[:200], prov.replace(b"-----END PGP SIGNATURE-----", b""), b"\0" * 4096):
+        verdict = judge_provenance(archive, hostile, "web-1.0.0.tgz", keys)
+        assert verdict.state == "bad-signature" and str(verdict).startswith("signed, but the signature does not verify")
+
+    # Go's openpgp (Helm) may state an RSA signature's length with a leading zero byte: read as Sequoia wants it.
+    head, packet, _ = _helm_signature_packet(prov)
+    verdict, text = verify_cleartext(prov, keys)
+    assert verdict.verified and text.endswith(b".tgz: sha256:" + hashlib.sha256(archive).hexdigest().encode())
+    body = packet[3:] if packet[1] >= 192 else packet[2:]
+    at = 6 + int.from_bytes(body[4:6], "big")
+    at += 2 + int.from_bytes(body[at : at + 2], "big") + 2
+    value = body[at + 2 :].lstrip(b"\0")
+    padded = body[:at] + ((len(value) + 1) * 8).to_bytes(2, "big") + b"\0" + value
+    size = len(padded) - 192
+    zero_led = bytes([0xC2, (size >> 8) + 192, size & 0xFF]) + padded
+    assert verify_cleartext(_armored(head, zero_led), keys)[0].verified
+    with pytest.raises(RuntimeError, match="Not a signature"):  # what Sequoia says of it unrepaired
+        pysequoia.Sig.from_bytes(zero_led)
+
+    # A clear-signed text without Helm's files block, signed by a trusted key, vouches for no archive.
+    signer = site.keys["signer"]
+    bare = gpg(
+        signer.home, "--local-user", signer.fingerprint, "--clearsign", input=b"name: web\nversion: 1.0.0\n"
+    ).stdout
+    verdict = judge_provenance(archive, bare, "web-1.0.0.tgz", keys)
+    assert str(verdict) == "signed, but the signature does not verify (the provenance has no files block)"
+    # Dash-escaped lines (gpg escapes any line starting with '-') are read as signed.
+    dashed = gpg(signer.home, "--local-user", signer.fingerprint, "--clearsign", input=b"-a\n- b\nc  \n").stdout
+    verdict, text = verify_cleartext(dashed, keys)
+    assert verdict.verified and text == b"-a\n- b\nc  "
