@@ -387,7 +387,7 @@ class BackgroundWorker:
     def save_profile(self, profile: Profile) -> Future[Profile]:
         """Save the profile; then fetch, in the background, the charts its layers need offline."""
         outcome: Future[Profile] = Future()
-        self._write(lambda services: save_profile(services, profile), outcome)
+        self._write_or_check(lambda services: save_profile(services, profile), outcome)
         outcome.add_done_callback(lambda done: self.keep_offline() if done.exception() is None else None)
         return outcome
 
@@ -408,7 +408,7 @@ class BackgroundWorker:
 
     def apply_profile_import(self, plan: ImportPlan, choices: Choices | None) -> Future[ImportResult]:
         outcome: Future[ImportResult] = Future()
-        self._write(lambda services: apply_profile_import(services, plan, choices), outcome)
+        self._write_or_check(lambda services: apply_profile_import(services, plan, choices), outcome)
         outcome.add_done_callback(lambda done: self.keep_offline() if done.exception() is None else None)
         return outcome
 
@@ -641,6 +641,14 @@ class BackgroundWorker:
                 self._listener.catalog_changed()
 
         (self._background if background else self._pool).submit(_reporting(run, outcome))
+
+    def _write_or_check(self, operation: Callable[[Services], T], outcome: Future[T]) -> None:
+        """A profile's save: on the writer thread, or — when chart_provenance require makes it fetch and
+        check its new charts first — on the user's pool, so no write waits behind the network."""
+        if self._settings.chart_provenance == "require":
+            self._submit(lambda: operation(self._services()), outcome, changes_catalog=True)
+        else:
+            self._write(operation, outcome)
 
     def _write(self, operation: Callable[[Services], T], outcome: Future[T]) -> None:
         """An operation with no network step, queued on the writer thread now: what the user saved

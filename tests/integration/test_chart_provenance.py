@@ -18,15 +18,19 @@ from pathlib import Path
 import pysequoia
 import pytest
 
+from desktop.cancellation import CancelToken
 from desktop.catalog.archives import ChartRef, cached_archive, discard_archive
 from desktop.catalog.profiles import save_profile as save_profile_row
 from desktop.catalog.provenance import cached_provenance
 from desktop.operations.chart_files import chart_provenance, keep_offline, pin_version
 from desktop.operations.profiles import save_profile
 from desktop.operations.provenance import ProvenanceError, judge_provenance
+from desktop.paths import trusted_keys_beside
 from desktop.profiles.model import Layer, Profile
 from desktop.registry import RegistryDraft
+from desktop.secrets import CredentialStore
 from desktop.settings import TenantSettings
+from desktop.sync.worker import BackgroundWorker
 from desktop.trust.keys import import_keys
 from desktop.trust.openpgp import read_public_keys, verify_cleartext
 from tests.conftest import CliResult
@@ -351,3 +355,29 @@ def test_odd_and_hostile_provenance_files_read_as_not_verifying(site: Site) -> N
     dashed = gpg(signer.home, "--local-user", signer.fingerprint, "--clearsign", input=b"-a\n- b\nc  \n").stdout
     verdict, text = verify_cleartext(dashed, keys)
     assert verdict.verified and text == b"-a\n- b\nc  "
+
+
+class _Quiet:
+    """A worker listener that notes nothing (the futures say what happened)."""
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        return lambda *args, **kwargs: None
+
+
+def test_the_window_worker_refuses_an_unsigned_layer_under_require(
+    catalog_path: Path, credentials: CredentialStore, make_repo: MakeRepo, site: Site
+) -> None:
+    repo = _serve(make_repo, site)
+    import_keys(trusted_keys_beside(catalog_path), site.trusted)
+    worker = BackgroundWorker(catalog_path, credentials, _Quiet())  # type: ignore[arg-type]
+    worker.start(schedule=False)
+    try:
+        registry = worker.register(RegistryDraft("r", repo.url), CancelToken()).future.result(30).registry
+        worker.save_settings(TenantSettings(chart_provenance="require")).result(10)
+        layer = Layer(registry.uid, registry.name, registry.endpoint, "web", "1.5.0")
+        with pytest.raises(ProvenanceError, match=r"r/web 1\.5\.0 is not signed"):
+            worker.save_profile(Profile(uid="", name="edge", layers=(layer,))).result(30)
+        signed = dataclasses.replace(layer, version="1.0.0")
+        assert worker.save_profile(Profile(uid="", name="edge", layers=(signed,))).result(30).name == "edge"
+    finally:
+        assert worker.stop()
