@@ -42,6 +42,7 @@ from desktop.operations.chart_files import (
     chart_files,
     clear_unused_cache,
     keep_offline,
+    kept_chart_provenance,
     pin_version,
     remove_offline_copy,
     unpin_version,
@@ -75,6 +76,7 @@ from desktop.secrets import CredentialStore
 from desktop.settings import TenantSettings
 from desktop.sync.pool import DaemonPool
 from desktop.sync.schedule import due_registries
+from desktop.trust.openpgp import Verdict
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -286,6 +288,19 @@ class BackgroundWorker:
         """A chart version's files: from the content cache, else downloaded (and then cached)."""
         outcome: Future[ChartFiles] = Future()
         self._submit(lambda: chart_files(self._services(), registry_id, chart, version, cancel=cancel), outcome)
+        return outcome
+
+    def chart_provenance(self, registry_id: int, chart: str, version: str) -> Future[Verdict | None]:
+        """Who signed a version kept here, as Helm verifies it (None: not kept here, or chart_provenance off)."""
+        outcome: Future[Verdict | None] = Future()
+
+        def judge() -> Verdict | None:
+            services = self._services()
+            if services.settings.chart_provenance == "off":
+                return None
+            return kept_chart_provenance(services, registry_id, chart, version)
+
+        self._submit(judge, outcome)
         return outcome
 
     def check_values(self, text: str, schema: str) -> Future[list[ValuesProblem]]:
