@@ -312,6 +312,7 @@ class _Exporter:
         self.progress = progress
         self.spool: Path | None = None
         self.downloads = 0
+        self._unreachable: set[int] = set()  # registries whose .prov could not be fetched in this export
         self.skipped: list[MissingArchive] = list(plan.skipped)
         self.allow_missing = allow_missing
 
@@ -423,13 +424,15 @@ class _Exporter:
         rule = self.services.settings.chart_provenance
         if rule == OFF:
             return True, None
+        fetch = rule == REQUIRE or wanted.registry.id not in self._unreachable  # report: one wait per registry
         try:
             verdict, prov = provenance_of(
-                self.services, wanted.registry.id, wanted.chart, wanted.version, tgz, cancel=self.cancel
+                self.services, wanted.registry.id, wanted.chart, wanted.version, tgz, cancel=self.cancel, fetch=fetch
             )
         except OperationCancelled:
             raise
         except UserError as exc:
+            self._unreachable.add(wanted.registry.id)
             if rule == REQUIRE:
                 self.skipped.append(wanted.missing(f"its provenance could not be read ({exc.message})"))
                 return False, None

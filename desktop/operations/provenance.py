@@ -69,13 +69,15 @@ def provenance_of(
     archive: bytes,
     *,
     cancel: CancelToken | None = None,
+    fetch: bool = True,
 ) -> tuple[Verdict, bytes | None]:
-    """The verdict and the .prov itself (None: the registry has none), kept beside a cached archive."""
+    """The verdict and the .prov itself (None: the registry has none), kept beside a cached archive;
+    without `fetch`, only what is kept here is judged (nothing kept reads as not signed)."""
     from desktop.sync.fetch_provenance import download_provenance
 
     known = services.catalog(known_provenance, registry_id, chart, version)
     data = known.data
-    if not known.fetched and known.source is not None:
+    if fetch and not known.fetched and known.source is not None:
         data = download_provenance(known.source, services.credentials, services.network, cancel)
         services.catalog(store_provenance, known.ref, data, services.clock())
     return judge_provenance(archive, data, known.file_name, _trusted(services)), data
