@@ -103,7 +103,9 @@ def check_chart_provenance(
             raise
         log.info("could not check the provenance of %s %s: %s", chart, version, exc)
         return None
-    require_verified(services, label or f"{chart} {version}", verdict, refused)
+    if not label:
+        label = f"{services.catalog(get_registry_by_id, registry_id).name}/{chart} {version}"
+    require_verified(services, label, verdict, refused)
     return verdict
 
 

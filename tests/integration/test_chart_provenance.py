@@ -112,7 +112,7 @@ def test_under_require_nothing_unverified_is_pinned_kept_offline_or_used(
     for version in ("1.1.0", "1.2.0", "1.3.0", "1.4.0", "1.5.0"):
         with pytest.raises(ProvenanceError) as refused:
             pin_version(services, registry.id, "web", version)  # type: ignore[arg-type]
-        assert refused.value.message.startswith(f"web {version} is {site.expected(version)}")
+        assert refused.value.message.startswith(f"r/web {version} is {site.expected(version)}")
         assert "(chart_provenance is require), so keeping it offline is refused." in refused.value.message
         assert "\n" not in refused.value.message
     assert [row[0] for row in engine.db.execute("SELECT version FROM pins")] == ["1.0.0"]
