@@ -167,7 +167,10 @@ def _mirrored_provenance(
         if rule == REQUIRE:
             raise
         return None
-    require_verified(services, f"{chart} {version}", verdict, "mirroring it")
+    from desktop.catalog.registries import get_registry_by_id
+
+    name = services.catalog(get_registry_by_id, registry_id).name
+    require_verified(services, f"{name}/{chart} {version}", verdict, "mirroring it")
     return prov
 
 

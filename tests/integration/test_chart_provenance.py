@@ -314,3 +314,25 @@ def test_the_window_worker_refuses_an_unsigned_layer_under_require(
         assert worker.save_profile(Profile(uid="", name="edge", layers=(signed,))).result(30).name == "edge"
     finally:
         assert worker.stop()
+
+
+def test_mirroring_pushes_the_provenance_layer_and_require_refuses_the_unsigned(
+    run_cli: RunCli, make_repo: MakeRepo, site: Site, tmp_path: Path
+) -> None:
+    repo = _serve(make_repo, site)
+    target = DistributionRegistry(tmp_path / "mirror").start()
+    try:
+        mirror = f"oci://{target.endpoint_host}/mirror"
+        assert run_cli("keys", "import", str(site.trusted)).returncode == 0
+        assert run_cli("registry", "add", "r", repo.url).returncode == 0
+        done = run_cli("mirror", "r/web", "--version", "1.0.0", mirror, "--plain-http")
+        assert done.returncode == 0, done.stderr
+        assert run_cli("registry", "add", "m", mirror, "--plain-http").returncode == 0
+        verified = run_cli("verify", "m/web", "--version", "1.0.0")  # read back from the mirror's provenance layer
+        assert verified.returncode == 0 and site.expected("1.0.0") in verified.stdout, verified.stderr
+        assert run_cli("settings", "set", "chart_provenance", "require").returncode == 0
+        refused = run_cli("mirror", "r/web", "--version", "1.5.0", mirror, "--plain-http")
+        assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
+        assert "r/web 1.5.0 is not signed" in refused.stderr and "mirroring it is refused" in refused.stderr
+    finally:
+        target.stop()
