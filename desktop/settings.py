@@ -99,6 +99,12 @@ SETTING_RULES: dict[str, SettingRule] = {
             "off | report (say who signed a bundle) | require (import only bundles a trusted key signed)",
         ),
         SettingRule(
+            "chart_provenance",
+            "Chart provenance",
+            "off | report (say who signed a chart's .prov) | require (keep, use and bundle only charts a"
+            " trusted key signed)",
+        ),
+        SettingRule(
             "oci_requests_per_sync",
             "OCI requests per sync",
             "requests one OCI sync may make (listings, manifests, metadata): a registry whose listings"
@@ -127,6 +133,7 @@ class TenantSettings:
     render_memory_mb: int = 1024
     oci_requests_per_sync: int = 100_000
     bundle_signatures: str = "report"
+    chart_provenance: str = "report"
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> TenantSettings:
@@ -159,7 +166,7 @@ class TenantSettings:
 
 
 _TRUE = {"true", "yes", "on", "1"}
-_CHOICES = {"bundle_signatures": ("off", "report", "require")}
+_CHOICES = {"bundle_signatures": ("off", "report", "require"), "chart_provenance": ("off", "report", "require")}
 _KUBE_VERSION = re.compile(r"v?[0-9]{1,3}\.[0-9]{1,4}(\.[0-9]{1,6})?")
 _FALSE = {"false", "no", "off", "0"}
 

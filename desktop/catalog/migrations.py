@@ -261,4 +261,21 @@ MIGRATIONS: list[list[str]] = [
         # host (the endpoint is then oci://HOST); empty: the endpoint's own path, as before.
         "ALTER TABLE registries ADD COLUMN base_paths TEXT NOT NULL DEFAULT '[]'",
     ],
+    [
+        # Issue 20: Helm provenance. A cached archive's .prov (its registry's `URL.prov`, or its OCI
+        # provenance layer), kept beside it in the content cache; `data` is NULL when the registry
+        # has none (the chart is not signed). It goes when its archive goes.
+        """CREATE TABLE chart_provenance (
+            registry_uid TEXT NOT NULL,
+            chart TEXT NOT NULL,
+            version TEXT NOT NULL,
+            data BLOB,
+            fetched_at REAL NOT NULL,
+            PRIMARY KEY (registry_uid, chart, version)
+        ) WITHOUT ROWID""",
+        """CREATE TRIGGER chart_provenance_goes_with_archive AFTER DELETE ON chart_archives BEGIN
+            DELETE FROM chart_provenance
+            WHERE registry_uid = OLD.registry_uid AND chart = OLD.chart AND version = OLD.version;
+        END""",
+    ],
 ]

@@ -1,4 +1,5 @@
-"""`chartkeeper search`, `show` and `pin`: reading the snapshots like `helm search repo` and `helm show`."""
+"""`chartkeeper search`, `show`, `pin` and `verify`: reading the snapshots like `helm search repo`,
+`helm show` and `helm verify`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from desktop.cli.arguments import keyword
 from desktop.cli.context import Context
-from desktop.cli.exit_codes import EXIT_OK
+from desktop.cli.exit_codes import EXIT_ERROR, EXIT_OK
 from desktop.cli.output import clip, print_json, print_table
 from desktop.errors import ValidationError
 
@@ -98,7 +99,35 @@ def cmd_show_chart(ctx: Context, args: argparse.Namespace) -> int:
     meta = dict(detail.meta)
     meta["urls"] = [resolve_chart_url(registry.endpoint, url) for url in meta.get("urls", [])]
     sys.stdout.write(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000))
+    if ctx.services().settings.chart_provenance != "off":
+        print(f"# provenance: {_provenance_text(ctx, registry.id, chart, detail.version)}")
     return EXIT_OK
+
+
+def _provenance_text(ctx: Context, registry_id: int, chart: str, version: str) -> str:
+    """The verdict on a version kept here, or why there is none now (shown, never fatal)."""
+    from desktop.errors import UserError
+    from desktop.operations.chart_files import kept_chart_provenance
+
+    try:
+        verdict = kept_chart_provenance(ctx.services(), registry_id, chart, version)
+    except UserError as exc:
+        return f"not checked ({exc.message})"
+    return (
+        str(verdict)
+        if verdict is not None
+        else "not checked: the archive is not kept here (`chartkeeper verify` checks it)"
+    )
+
+
+def cmd_verify(ctx: Context, args: argparse.Namespace) -> int:
+    """Like `helm verify`: the version's .prov against the trusted keys; exit 1 unless verified."""
+    from desktop.operations.chart_files import chart_provenance
+
+    registry, chart, version = _resolve_version(ctx, args.chart, args.version)
+    verdict = chart_provenance(ctx.services(), registry.id, chart, version)
+    print(f"{registry.name}/{chart} {version}: {verdict}")
+    return EXIT_OK if verdict.verified else EXIT_ERROR
 
 
 def _resolve_version(ctx: Context, reference: str, version: str | None) -> tuple[Any, str, str]:
@@ -143,8 +172,11 @@ def cmd_pin(ctx: Context, args: argparse.Namespace) -> int:
     from desktop.operations.chart_files import pin_version
 
     registry, chart, version = _resolve_version(ctx, args.chart, args.version)
-    pin_version(ctx.services(), registry.id, chart, version)
+    services = ctx.services()
+    pin_version(services, registry.id, chart, version)
     print(f"{registry.name}/{chart} {version} is kept offline.")
+    if services.settings.chart_provenance != "off":
+        print(f"provenance: {_provenance_text(ctx, registry.id, chart, version)}")
     return EXIT_OK
 
 
@@ -200,6 +232,17 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     pin.add_argument("chart", metavar="REGISTRY/CHART")
     pin.add_argument("--version", metavar="VERSION", required=True)
     pin.set_defaults(handler=cmd_pin)
+
+    verify = commands.add_parser(
+        "verify",
+        parents=[common],
+        help="check a chart version's Helm provenance (.prov) against the trusted keys",
+        description="Like `helm verify`: the version's provenance file, its signature by a trusted key"
+        " (`chartkeeper keys import`) and the archive's sha256 it signs. Exit status 1 unless verified.",
+    )
+    verify.add_argument("chart", metavar="REGISTRY/CHART")
+    verify.add_argument("--version", metavar="VERSION", required=True)
+    verify.set_defaults(handler=cmd_verify)
 
     unpin = commands.add_parser("unpin", parents=[common], help="stop keeping a chart version offline")
     unpin.add_argument("chart", metavar="REGISTRY/CHART")

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import httpx
 
-from desktop.errors import AuthError, NetworkError, RegistryResponseError, TLSError, UserError
+from desktop.errors import AuthError, NetworkError, NotFoundError, RegistryResponseError, TLSError, UserError
 from desktop.net.urls import clipped, host_and_port, origin, redacted
 
 _E = TypeVar("_E", bound=BaseException)
@@ -123,6 +123,8 @@ def status_error(
         return AuthError(
             "Access denied (403 Forbidden): this account may not read the repository; check its permissions."
         )
+    if status == 404 and what == "provenance":
+        return NotFoundError(f"There is no provenance file at {shown} (404 Not Found).")
     if status == 404 and what == "chart":
         return RegistryResponseError(
             f"The chart archive is not at {shown} (404 Not Found): the index lists it, but the registry does not "

@@ -312,6 +312,7 @@ class _Exporter:
         self.progress = progress
         self.spool: Path | None = None
         self.downloads = 0
+        self._unreachable: set[int] = set()  # registries whose .prov could not be fetched in this export
         self.skipped: list[MissingArchive] = list(plan.skipped)
         self.allow_missing = allow_missing
 
@@ -402,15 +403,44 @@ class _Exporter:
         if wanted.digest and digest != f"sha256:{wanted.digest}":
             self.skipped.append(wanted.missing("its archive does not match the digest its index states"))
             return None
+        carried, prov = self._provenance(wanted, tgz)
+        if not carried:
+            return None
         try:
             chart_files = read_chart_files(tgz)
-            chart = build_chart_artifact(tgz, None, self._created(wanted), archive_source=source)
+            chart = build_chart_artifact(tgz, prov, self._created(wanted), archive_source=source)
         except (ChartArtifactError, ChartArchiveError) as exc:
             self.skipped.append(wanted.missing(f"Helm would refuse to push it ({exc.message})"))
             return None
         record = ArchiveRecord(wanted.ref, wanted.registry.name, wanted.chart, wanted.version, digest, wanted.pinned)
         files = VersionFiles(wanted.version, digest, chart_files.readme, chart_files.values, chart_files.schema)
         return chart.artifact, record, files
+
+    def _provenance(self, wanted: WantedArchive, tgz: bytes) -> tuple[bool, bytes | None]:
+        """(whether the archive goes in the bundle, its .prov to carry as Helm's provenance layer):
+        under chart_provenance require, an archive no trusted key signed stays out, and says why."""
+        from desktop.operations.provenance import OFF, REQUIRE, provenance_of
+
+        rule = self.services.settings.chart_provenance
+        if rule == OFF:
+            return True, None
+        fetch = rule == REQUIRE or wanted.registry.id not in self._unreachable  # report: one wait per registry
+        try:
+            verdict, prov = provenance_of(
+                self.services, wanted.registry.id, wanted.chart, wanted.version, tgz, cancel=self.cancel, fetch=fetch
+            )
+        except OperationCancelled:
+            raise
+        except UserError as exc:
+            self._unreachable.add(wanted.registry.id)
+            if rule == REQUIRE:
+                self.skipped.append(wanted.missing(f"its provenance could not be read ({exc.message})"))
+                return False, None
+            return True, None
+        if rule == REQUIRE and not verdict.verified:
+            self.skipped.append(wanted.missing(f"it is {verdict}, and chart_provenance is require"))
+            return False, None
+        return True, prov
 
     def _archive(self, wanted: WantedArchive) -> tuple[bytes, FileSource | OpenerSource]:
         """The archive's bytes now, and where the writer reads them again."""

@@ -28,7 +28,7 @@ from desktop.bundle.catalog_records import ArchiveRecord, ProfileRecord, Registr
 from desktop.bundle.errors import BundleError
 from desktop.bundle.helm_artifact import oci_tag
 from desktop.bundle.layout_reader import LayoutArtifact, VerifiedLayout, open_layout
-from desktop.bundle.media_types import HELM_CHART
+from desktop.bundle.media_types import HELM_CHART, HELM_PROVENANCE
 from desktop.bundle.snapshot_shards import MAX_SHARD_BYTES, ParsedShard, parse_shard
 from desktop.cancellation import CancelToken
 from desktop.catalog import bundle_rows
@@ -44,6 +44,7 @@ from desktop.catalog.origins import (
     set_registry_origin,
 )
 from desktop.catalog.profiles import find_profile, list_profiles, write_profile
+from desktop.catalog.provenance import cached_provenance, put_provenance
 from desktop.catalog.registries import find_registry, insert_registry, list_registries
 from desktop.catalog.snapshots import SnapshotDiff, write_snapshot
 from desktop.catalog.sync_records import RunOutcome, finish_run, insert_run, sync_state
@@ -150,6 +151,9 @@ class CarriedChart:
     record: ArchiveRecord
     present: bool  # its .tgz is in the file; False when a delta leaves it out
     size: int = 0
+    provenance_layer: str | None = None  # the digest of its Helm provenance layer, when it carries one
+    provenance: bytes | None = None  # that layer, read before the import (chart_provenance on)
+    judged: bool = False  # read: the archive is kept with its provenance, or as not signed when it has none
 
 
 class LayoutLayers:
@@ -192,7 +196,7 @@ def import_bundle(
     it in one transaction (rolled back for a dry run)."""
     layout, catalog = inspect_bundle(path, cancel=cancel, progress=progress)
     verdict = check_bundle_signature(layout, services.keys_folder, services.settings.bundle_signatures)
-    carried = carried_charts(layout, catalog)
+    carried = check_carried_provenance(services, layout, carried_charts(layout, catalog))
     options = ImportOptions(
         dry_run=dry_run,
         accept_removals=accept_removals,
@@ -227,10 +231,43 @@ def carried_charts(layout: VerifiedLayout, catalog: BundleCatalog) -> tuple[Carr
                 f"The chart artifact {record.ref[:80]} is not the archive the bundle's list names: refused."
             )
         size = next(item.size for item in artifact.layers if item.digest == layer)
-        carried.append(CarriedChart(record, layout.has_blob(record.digest), size))
+        prov = next((item.digest for item in artifact.layers if item.media_type == HELM_PROVENANCE), None)
+        carried.append(CarriedChart(record, layout.has_blob(record.digest), size, prov))
     if charts:
         raise BundleError(f"The bundle holds chart {min(charts)[:80]} that its archive list does not name: refused.")
     return tuple(carried)
+
+
+def check_carried_provenance(
+    services: Services, layout: VerifiedLayout, carried: tuple[CarriedChart, ...]
+) -> tuple[CarriedChart, ...]:
+    """Each carried archive's provenance layer, judged again here under the tenant's chart_provenance
+    rule: under require, an archive no trusted key signed refuses the bundle before the catalog is touched."""
+    from desktop.helm.provenance import PROVENANCE_LIMIT, archive_file_name
+    from desktop.operations.provenance import OFF, REQUIRE, judge_provenance, trusted_for
+
+    rule = services.settings.chart_provenance
+    if rule == OFF:
+        return carried
+    keys = trusted_for(services)
+    judged = []
+    for item in carried:
+        record = item.record
+        prov = None
+        if item.provenance_layer is not None and layout.has_blob(item.provenance_layer):
+            prov = layout.read_blob(item.provenance_layer, PROVENANCE_LIMIT)
+        if item.present and rule == REQUIRE:
+            archive = layout.read_blob(record.digest, CHART_ARCHIVE_LIMIT)
+            name = archive_file_name("", record.chart, record.version)
+            verdict = judge_provenance(archive, prov, name, keys)
+            if not verdict.verified:
+                raise BundleError(
+                    f"The bundle carries {record.registry}/{record.chart} {record.version}, which is {verdict}:"
+                    " this site imports only charts a trusted key signed (chart_provenance is require);"
+                    " refused, nothing was imported."
+                )
+        judged.append(replace(item, provenance=prov, judged=item.present))
+    return tuple(judged)
 
 
 def _chart_layer(artifact: LayoutArtifact) -> str | None:
@@ -519,6 +556,8 @@ class CatalogImport:
                     f"The bundle is a delta that leaves out the archive of {record.ref[:80]}, which this catalog does"
                     " not hold: import the full bundle first."
                 )
+            if item.judged and not self.options.dry_run and (item.provenance or not cached_provenance(self.db, ref)[0]):
+                put_provenance(self.db, ref, item.provenance, self.now)  # a .prov fetched here stays unless replaced
             if record.pinned:
                 bundle_rows.insert_pin(self.db, ref, self.now)
                 self.summary.pins += 1

@@ -142,11 +142,36 @@ def mirror_charts(
     for registry_id, chart, version in charts:
         archive = chart_archive(services, registry_id, chart, version, cancel=cancel)
         created = services.catalog(_created, registry_id, chart, version)
-        artifact = build_chart_artifact(archive, None, created)
+        prov = _mirrored_provenance(services, registry_id, chart, version, archive, cancel)
+        artifact = build_chart_artifact(archive, prov, created)
         items.append(artifact_item(artifact.artifact, chart, [oci_tag(version)]))
     access = resolve_access(services, target)
     with OciClient(access, services.network, cancel=cancel) as client:
         return push_items(client, items, progress=progress)
+
+
+def _mirrored_provenance(
+    services: Services, registry_id: int, chart: str, version: str, archive: bytes, cancel: CancelToken | None
+) -> bytes | None:
+    """The .prov pushed as Helm's provenance layer; under chart_provenance require, a chart no trusted
+    key signed is not mirrored (one line says why)."""
+    from desktop.errors import UserError
+    from desktop.operations.provenance import OFF, REQUIRE, provenance_of, require_verified
+
+    rule = services.settings.chart_provenance
+    if rule == OFF:
+        return None
+    try:
+        verdict, prov = provenance_of(services, registry_id, chart, version, archive, cancel=cancel)
+    except UserError:
+        if rule == REQUIRE:
+            raise
+        return None
+    from desktop.catalog.registries import get_registry_by_id
+
+    name = services.catalog(get_registry_by_id, registry_id).name
+    require_verified(services, f"{name}/{chart} {version}", verdict, "mirroring it")
+    return prov
 
 
 def profile_charts(services: Services, name: str) -> list[tuple[int, str, str]]:

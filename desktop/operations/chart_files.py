@@ -20,12 +20,15 @@ from desktop.catalog.archives import (
     store_archive,
     unpin,
 )
+from desktop.catalog.provenance import store_provenance
 from desktop.catalog.registries import find_registry_by_uid, get_registry_by_id
 from desktop.errors import UserError
 from desktop.helm.chart_archive import ChartFiles, read_chart_files
+from desktop.operations.provenance import OFF, REQUIRE, fetched_verdict, require_verified, version_provenance
 from desktop.operations.services import Services
 from desktop.registry import Registry
 from desktop.sync.fetch_archive import ArchiveSource, archive_source, download_archive
+from desktop.trust.openpgp import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +68,52 @@ def chart_files(
     return read_chart_files(chart_archive(services, registry_id, chart, version, cancel=cancel))
 
 
+def chart_provenance(
+    services: Services, registry_id: int, chart: str, version: str, *, cancel: CancelToken | None = None
+) -> Verdict:
+    """Who signed this version, as Helm verifies it (its archive and .prov fetched and kept when missing)."""
+    archive = chart_archive(services, registry_id, chart, version, cancel=cancel)
+    return version_provenance(services, registry_id, chart, version, archive, cancel=cancel)
+
+
+def kept_chart_provenance(
+    services: Services, registry_id: int, chart: str, version: str, *, cancel: CancelToken | None = None
+) -> Verdict | None:
+    """The provenance of a version whose archive is kept here (None when it is not: nothing is downloaded
+    but its .prov, when not yet read)."""
+    located = services.catalog(locate_archive, registry_id, chart, version)
+    if located.cached is None:
+        return None
+    return version_provenance(services, registry_id, chart, version, located.cached, cancel=cancel)
+
+
+def check_chart_provenance(
+    services: Services, registry_id: int, chart: str, version: str, refused: str, *, label: str = ""
+) -> Verdict | None:
+    """The version's provenance under the tenant's `chart_provenance` rule: None when it is off (or,
+    under report, when the .prov cannot be read now); under require, anything unverified refuses
+    `refused` in one line."""
+    rule = services.settings.chart_provenance
+    if rule == OFF:
+        return None
+    try:
+        verdict = chart_provenance(services, registry_id, chart, version)
+    except UserError as exc:
+        if rule == REQUIRE:
+            raise
+        log.info("could not check the provenance of %s %s: %s", chart, version, exc)
+        return None
+    if not label:
+        label = f"{services.catalog(get_registry_by_id, registry_id).name}/{chart} {version}"
+    require_verified(services, label, verdict, refused)
+    return verdict
+
+
 def pin_version(services: Services, registry_id: int, chart: str, version: str) -> ChartRef:
-    """Keep this version offline: fetch its archive now (a pin without content is useless)."""
+    """Keep this version offline: fetch its archive now (a pin without content is useless); under
+    chart_provenance require, only a version a trusted key signed."""
     chart_archive(services, registry_id, chart, version)
+    check_chart_provenance(services, registry_id, chart, version, "keeping it offline")
     return services.catalog(pin_step, registry_id, chart, version, services.clock())
 
 
@@ -86,13 +132,36 @@ def keep_offline(services: Services, *, cancel: CancelToken | None = None) -> Of
             break
         try:
             data = download_archive(source, services.credentials, services.network, cancel)
+            provenance = _kept_provenance(services, source, data, cancel)
             services.catalog(keep_archive, source, data, services.clock())
+            if provenance is not None:
+                services.catalog(store_provenance, source.ref, provenance[0], services.clock())
         except UserError as exc:
             log.info("could not keep %s %s offline yet: %s", source.ref.chart, source.ref.version, exc)
             report.failed.append((source.ref, exc.message))
         else:
             report.fetched.append(source.ref)
     return report
+
+
+def _kept_provenance(
+    services: Services, source: ArchiveSource, data: bytes, cancel: CancelToken | None
+) -> tuple[bytes | None] | None:
+    """The .prov to keep beside an archive about to be kept offline (None: not read); under require,
+    an archive no trusted key signed is refused."""
+    rule = services.settings.chart_provenance
+    if rule == OFF:
+        return None
+    try:
+        verdict, provenance = fetched_verdict(services, source, data, cancel=cancel)
+    except UserError:
+        if rule == REQUIRE:
+            raise
+        return None
+    label = f"{source.ref.chart} {source.ref.version}"
+    require_verified(services, label, verdict, "keeping it offline")
+    log.info("%s is %s", label, verdict)
+    return (provenance,)
 
 
 # --- catalog steps ---------------------------------------------------------------------------------

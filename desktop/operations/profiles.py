@@ -13,7 +13,7 @@ from desktop.errors import ValidationError
 from desktop.files import MIB, read_text_file, write_output_file, write_private_file
 from desktop.operations.services import Services
 from desktop.profiles.helmfile import helmfile_export, helmfile_notes
-from desktop.profiles.model import Profile
+from desktop.profiles.model import Layer, Profile
 from desktop.profiles.palette_export import palette_json_text, palette_notes
 from desktop.profiles.palette_import import (
     Choices,
@@ -46,8 +46,30 @@ class ImportResult:
 
 
 def save_profile(services: Services, profile: Profile) -> Profile:
-    """Insert or update the profile with exactly its layers, in one transaction."""
+    """Insert or update the profile with exactly its layers, in one transaction (under chart_provenance
+    require, a layer it did not have must be a chart a trusted key signed)."""
+    if services.settings.chart_provenance == "require":
+        before = services.catalog(catalog.get_profile_by_id, profile.id) if profile.id is not None else None
+        _check_new_layers(services, profile, before.layers if before is not None else ())
     return services.catalog(catalog.save_profile, profile, services.clock())
+
+
+def _check_new_layers(services: Services, profile: Profile, had: tuple[Layer, ...]) -> None:
+    """Under chart_provenance require, refuse (one line) a new layer whose chart no trusted key signed."""
+    from desktop.catalog.registries import find_registry_by_uid
+    from desktop.operations.chart_files import check_chart_provenance
+
+    known = {(layer.registry_uid, layer.chart, layer.version) for layer in had}
+    for layer in profile.layers:
+        if (layer.registry_uid, layer.chart, layer.version) in known:
+            continue
+        registry = services.catalog(find_registry_by_uid, layer.registry_uid)
+        label = f"{layer.registry_name}/{layer.chart} {layer.version}"
+        if registry is None:
+            raise ValidationError(f"{label}: its registry is gone, so its provenance cannot be checked.")
+        check_chart_provenance(
+            services, registry.id, layer.chart, layer.version, f"using it in {profile.name}", label=label
+        )
 
 
 def delete_profile(services: Services, profile_id: int) -> None:
@@ -83,6 +105,8 @@ def _plan(db: sqlite3.Connection, export: PaletteExport) -> ImportPlan:
 def apply_profile_import(services: Services, plan: ImportPlan, choices: Choices | None = None) -> ImportResult:
     """Save the planned profile with the user's choices, in one transaction; refuses with one line
     when a pack still has no registry or the name is taken."""
+    if services.settings.chart_provenance == "require":
+        _check_new_layers(services, build_profile(plan, choices or Choices()), ())
     profile = services.catalog(_build_and_save, plan, choices or Choices(), services.clock())
     return ImportResult(profile, plan.export.skipped, plan.export.ignored)
 

@@ -42,6 +42,7 @@ from desktop.operations.chart_files import (
     chart_files,
     clear_unused_cache,
     keep_offline,
+    kept_chart_provenance,
     pin_version,
     remove_offline_copy,
     unpin_version,
@@ -76,6 +77,7 @@ from desktop.secrets import CredentialStore
 from desktop.settings import TenantSettings
 from desktop.sync.pool import DaemonPool
 from desktop.sync.schedule import due_registries
+from desktop.trust.openpgp import Verdict
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -289,6 +291,19 @@ class BackgroundWorker:
         self._submit(lambda: chart_files(self._services(), registry_id, chart, version, cancel=cancel), outcome)
         return outcome
 
+    def chart_provenance(self, registry_id: int, chart: str, version: str) -> Future[Verdict | None]:
+        """Who signed a version kept here, as Helm verifies it (None: not kept here, or chart_provenance off)."""
+        outcome: Future[Verdict | None] = Future()
+
+        def judge() -> Verdict | None:
+            services = self._services()
+            if services.settings.chart_provenance == "off":
+                return None
+            return kept_chart_provenance(services, registry_id, chart, version)
+
+        self._submit(judge, outcome)
+        return outcome
+
     def check_values(self, text: str, schema: str) -> Future[list[ValuesProblem]]:
         """Values against a chart's schema, in the child process that bounds the check in time, from a
         thread of its own: a costly pattern waits out its limit there, never a download's place."""
@@ -406,7 +421,7 @@ class BackgroundWorker:
     def save_profile(self, profile: Profile) -> Future[Profile]:
         """Save the profile; then fetch, in the background, the charts its layers need offline."""
         outcome: Future[Profile] = Future()
-        self._write(lambda services: save_profile(services, profile), outcome)
+        self._write_or_check(lambda services: save_profile(services, profile), outcome)
         outcome.add_done_callback(lambda done: self.keep_offline() if done.exception() is None else None)
         return outcome
 
@@ -427,7 +442,7 @@ class BackgroundWorker:
 
     def apply_profile_import(self, plan: ImportPlan, choices: Choices | None) -> Future[ImportResult]:
         outcome: Future[ImportResult] = Future()
-        self._write(lambda services: apply_profile_import(services, plan, choices), outcome)
+        self._write_or_check(lambda services: apply_profile_import(services, plan, choices), outcome)
         outcome.add_done_callback(lambda done: self.keep_offline() if done.exception() is None else None)
         return outcome
 
@@ -660,6 +675,14 @@ class BackgroundWorker:
                 self._listener.catalog_changed()
 
         (self._background if background else self._pool).submit(_reporting(run, outcome))
+
+    def _write_or_check(self, operation: Callable[[Services], T], outcome: Future[T]) -> None:
+        """A profile's save: on the writer thread, or — when chart_provenance require makes it fetch and
+        check its new charts first — on the user's pool, so no write waits behind the network."""
+        if self._settings.chart_provenance == "require":
+            self._submit(lambda: operation(self._services()), outcome, changes_catalog=True)
+        else:
+            self._write(operation, outcome)
 
     def _write(self, operation: Callable[[Services], T], outcome: Future[T]) -> None:
         """An operation with no network step, queued on the writer thread now: what the user saved

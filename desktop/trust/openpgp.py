@@ -1,8 +1,10 @@
 """The one module that speaks OpenPGP (pysequoia, Sequoia's bindings): read public keys from a file or
-a GnuPG keyring, make a detached signature with a secret key, and judge a detached signature."""
+a GnuPG keyring, make a detached signature with a secret key, and judge a detached or clear-signed one."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import struct
 import warnings
 from dataclasses import dataclass
@@ -197,6 +199,73 @@ def verify_detached(data: bytes, signature: bytes | None, trusted: list[PublicKe
     except Exception as exc:
         return Verdict(BAD, key.fingerprint, key, _one_line(exc))
     return Verdict(VERIFIED, key.fingerprint, key)
+
+
+_CLEARTEXT_BEGIN = b"-----BEGIN PGP SIGNED MESSAGE-----"
+_SIGNATURE_BEGIN = b"-----BEGIN PGP SIGNATURE-----"
+_SIGNATURE_END = b"-----END PGP SIGNATURE-----"
+
+
+def verify_cleartext(message: bytes, trusted: list[PublicKey]) -> tuple[Verdict, bytes]:
+    """Judge a clear-signed message (`gpg --clearsign`, a Helm .prov) against the trusted keys: the
+    verdict, and the signed text (dash-unescaped, lines ending in LF; empty when it is no such message)."""
+    lines = message.replace(b"\r\n", b"\n").split(b"\n")
+    try:
+        start = next(i for i, line in enumerate(lines) if line.rstrip() == _CLEARTEXT_BEGIN)
+        blank = next(i for i in range(start + 1, len(lines)) if not lines[i].strip())  # after the Hash: headers
+        armor = next(i for i in range(blank + 1, len(lines)) if lines[i].rstrip() == _SIGNATURE_BEGIN)
+    except StopIteration:
+        return Verdict(BAD, detail="not an OpenPGP clear-signed message"), b""
+    text = b"\n".join(line[2:] if line.startswith(b"- ") else line for line in lines[blank + 1 : armor])
+    signature = _dearmor(lines[armor + 1 :])
+    if signature is None:
+        return Verdict(BAD, detail="its signature block is damaged"), text
+    hashed = b"\n".join(line.rstrip(b" \t") for line in text.split(b"\n"))  # as the cleartext framework hashes
+    return verify_detached(hashed, _repair_rsa_length(signature), trusted), text
+
+
+def _dearmor(lines: list[bytes]) -> bytes | None:
+    """The binary packets of an armored block's body (its headers, checksum and end line left out)."""
+    try:
+        end = next(i for i, line in enumerate(lines) if line.rstrip() == _SIGNATURE_END)
+    except StopIteration:
+        return None
+    body = lines[:end]
+    if any(b":" in line for line in body):  # armor headers (Version: …) end at the first blank line
+        body = body[next((i for i, line in enumerate(body) if not line.strip()), -1) + 1 :]
+    data = b"".join(line.strip() for line in body if line.strip() and not line.startswith(b"="))
+    try:
+        return base64.b64decode(data, validate=True) or None
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _repair_rsa_length(packet: bytes) -> bytes:
+    """A v4 RSA signature packet whose MPI states its length in whole bytes (as Go's openpgp, and so
+    Helm, writes it: 2048 for a 2047-bit value), stated as OpenPGP says; Sequoia refuses it otherwise.
+    The length is not signed, so this changes nothing of what is verified; other packets pass as they are."""
+    if len(packet) < 3 or packet[0] & 0xC0 != 0xC0 or packet[0] & 0x3F != 2:
+        return packet
+    if packet[1] < 192:
+        header, length = 2, packet[1]
+    elif packet[1] < 224:
+        header, length = 3, ((packet[1] - 192) << 8) + packet[2] + 192
+    else:
+        return packet
+    body = packet[header : header + length]
+    if len(body) != length or len(body) < 8 or body[0] != 4 or body[2] != 1:  # v4, RSA
+        return packet
+    at = 6 + int.from_bytes(body[4:6], "big")
+    at += 2 + int.from_bytes(body[at : at + 2], "big") + 2  # the unhashed subpackets, the hash's first 2 bytes
+    value = body[at + 2 :].lstrip(b"\0")
+    if at + 2 > len(body) or not value:
+        return packet
+    fixed = body[:at] + int.from_bytes(value, "big").bit_length().to_bytes(2, "big") + value
+    size = len(fixed)
+    if size < 192:
+        return bytes([packet[0], size]) + fixed
+    size -= 192
+    return bytes([packet[0], (size >> 8) + 192, size & 0xFF]) + fixed
 
 
 def _one_line(exc: BaseException) -> str:

@@ -159,6 +159,7 @@ class ChartDetails(QWidget):
         self._all_rows: list[VersionInfo] = []
         self._request = 0
         self._pending: asyncio.Future[None] | None = None
+        self._pending_provenance: asyncio.Future[None] | None = None
         self._tasks: set[asyncio.Future[None]] = set()
         self._build_ui()
         self._connect()
@@ -224,6 +225,11 @@ class ChartDetails(QWidget):
         self.status.setObjectName("formHint")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.provenance = QLabel()  # who signed the version's .prov, as Helm verifies it
+        self.provenance.setObjectName("formHint")
+        self.provenance.setWordWrap(True)
+        self.provenance.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.provenance.hide()
         self.readme_view = QTextBrowser()
         self.readme_view.setOpenExternalLinks(True)
         self.values_view = monospace_editor(read_only=True, line_numbers=True)
@@ -237,6 +243,7 @@ class ChartDetails(QWidget):
         files_layout = QVBoxLayout(files)
         files_layout.setContentsMargins(0, 0, 0, 0)
         files_layout.addWidget(self.status)
+        files_layout.addWidget(self.provenance)
         files_layout.addWidget(self.tabs, 1)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -419,6 +426,7 @@ class ChartDetails(QWidget):
         for view in (self.values_view, self.schema_view):
             view.setPlainText("")
         self.readme_view.setMarkdown("")
+        self.provenance.hide()
         self.status.setText("Loading the chart's files…")
         assert self.registry is not None
         future = self.context.worker.chart_files(self.registry.id, self.chart, version)
@@ -451,6 +459,28 @@ class ChartDetails(QWidget):
         self.schema_view.setPlainText(files.schema or "This chart has no values.schema.json.")
         self.refresh_offline()  # a download just cached it
         self.files_loaded.emit(files)
+        if self.registry is not None and self.context.worker.settings.chart_provenance != "off":
+            judged = self.context.worker.chart_provenance(self.registry.id, self.chart, self.version() or "")
+            self._pending_provenance = asyncio.ensure_future(self._show_provenance(request, judged))
+
+    async def _show_provenance(self, request: int, future: Future[Any]) -> None:
+        """The Provenance line under the files: the verdict, or why there is none now."""
+        try:
+            verdict = await asyncio.wrap_future(future)
+        except UserError as exc:
+            text = f"Provenance not checked: {exc.message}"
+        except Exception:
+            log.exception("checking a chart's provenance failed")
+            text = f"Provenance not checked; details are in {self.context.paths.log_file}."
+        else:
+            if verdict is None:
+                return
+            mark = "" if verdict.verified else "⚠ "
+            text = f"{mark}Provenance: {verdict}"
+        if self.context.outlived(self) or request != self._request:
+            return
+        self.provenance.setText(text)
+        self.provenance.show()
 
 
 def _shown_link(url: str) -> str:

@@ -31,13 +31,19 @@ def gpg(home: Path, *args: str, input: bytes | None = None) -> subprocess.Comple
 
 
 def make_key(
-    home: Path, user_id: str, *, passphrase: str = "", expire: str = "1y", created: str | None = None
+    home: Path,
+    user_id: str,
+    *,
+    passphrase: str = "",
+    expire: str = "1y",
+    created: str | None = None,
+    algorithm: str = "ed25519",
 ) -> GpgKey:
-    """A signing key (ed25519) in `home`; `created` (gpg's 20200101T000000) backdates it, so that
-    `expire` (`1d`) makes an expired key."""
+    """A signing key (ed25519, or `algorithm` such as rsa2048 — Helm signs with RSA only) in `home`;
+    `created` (gpg's 20200101T000000) backdates it, so that `expire` (`1d`) makes an expired key."""
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
     faked = ["--faked-system-time", created] if created else []
-    gpg(home, *faked, "--passphrase", passphrase, "--quick-gen-key", user_id, "ed25519", "sign", expire)
+    gpg(home, *faked, "--passphrase", passphrase, "--quick-gen-key", user_id, algorithm, "sign", expire)
     listing = gpg(home, "--with-colons", "--list-keys", user_id).stdout.decode()
     fingerprint = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
     public = gpg(home, "--export", "--armor", fingerprint).stdout

@@ -67,6 +67,16 @@ def test_helms_engine_is_behind_one_module() -> None:
     assert importers == ["desktop/helm/render_child.py"]
 
 
+def test_openpgp_is_behind_one_module() -> None:
+    """Issue 20: pysequoia is imported by desktop/trust/openpgp.py alone (signed bundles and Helm
+    provenance both judge signatures through it), so Sequoia's quirks are handled in one place."""
+    imports = re.compile(r"^\s*(from|import) pysequoia\b", re.MULTILINE)
+    users = sorted(
+        str(path.relative_to(ROOT)) for path in (ROOT / "desktop").rglob("*.py") if imports.search(path.read_text())
+    )
+    assert users == ["desktop/trust/openpgp.py"]
+
+
 def _import_graph() -> dict[str, set[str]]:
     """Module → the project modules it imports (anywhere in it, lazy imports included); `from pkg import sub`
     counts as importing the submodule, not the package."""
