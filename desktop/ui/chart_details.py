@@ -16,6 +16,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -77,6 +78,19 @@ def offline_text(state: OfflineState | None) -> str:
     if state.profiles:
         return "✓ In " + users
     return "Cached" if state.cached else ""
+
+
+# GitHub's dialect as Qt reads it, but for md4c's underline: `_italic_` is emphasis on GitHub (and in
+# CommonMark), which Qt's GitHub dialect draws underlined, broken at each code span (issue 25).
+_MD_UNDERLINE = 0x4000
+README_MARKDOWN = QTextDocument.MarkdownFeature(
+    int(QTextDocument.MarkdownFeature.MarkdownDialectGitHub.value) & ~_MD_UNDERLINE
+)
+
+
+def show_markdown(view: QTextBrowser, text: str) -> None:
+    """A README as GitHub shows it: tables, task lists, strikethrough, `_x_` and `*x*` in italics."""
+    view.document().setMarkdown(text, README_MARKDOWN)
 
 
 class VersionsModel(RowsTableModel[VersionInfo]):
@@ -425,7 +439,7 @@ class ChartDetails(QWidget):
         self.files = None
         for view in (self.values_view, self.schema_view):
             view.setPlainText("")
-        self.readme_view.setMarkdown("")
+        show_markdown(self.readme_view, "")
         self.provenance.hide()
         self.status.setText("Loading the chart's files…")
         assert self.registry is not None
@@ -455,7 +469,7 @@ class ChartDetails(QWidget):
         self.files = files
         self.status.setText("")
         self.values_view.setPlainText(files.values or "# This chart has no values.yaml")
-        self.readme_view.setMarkdown(files.readme or "*This chart has no README.*")
+        show_markdown(self.readme_view, files.readme or "*This chart has no README.*")
         self.schema_view.setPlainText(files.schema or "This chart has no values.schema.json.")
         self.refresh_offline()  # a download just cached it
         self.files_loaded.emit(files)

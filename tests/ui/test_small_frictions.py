@@ -110,3 +110,16 @@ def test_file_choosers_open_where_the_last_file_was_chosen(
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600 and str(bundles) in kept.read_text()
     remember_in(kept)  # as the next launch reads it
     assert Path(file_dialog(None, "x", "bundle").directory().absolutePath()) == bundles
+
+
+def test_an_italic_readme_paragraph_with_code_spans_is_italic_not_underlined(qapp: object) -> None:
+    """`_…_` came out underlined, broken at each code span (Qt's GitHub dialect underlines `_x_`)."""
+    from PySide6.QtWidgets import QTextBrowser
+
+    from desktop.ui.chart_details import show_markdown
+
+    view = QTextBrowser()
+    show_markdown(view, "_Needs `kubectl` and\nthe `longhorn` namespace._\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+    html = view.toHtml()
+    assert "text-decoration: underline" not in html and "font-style:italic" in html
+    assert "<table" in html  # GitHub's tables still read
