@@ -148,3 +148,19 @@ def _fetch(client: OciClient, name: str, descriptor: Descriptor, absent: frozens
         except OSError as exc:
             raise write_error(exc, target) from None
     return Blob(descriptor, FileSource(target))
+
+
+def published_signature(client: OciClient, reference: str) -> tuple[bytes, bytes] | None:
+    """(index.json, its signature) published beside the catalog tagged `reference`, or None."""
+    from desktop.bundle.signature_artifact import signature_layers, signature_tag
+    from desktop.errors import NotFoundError
+
+    try:
+        manifest, _ = client.manifest_bytes(CATALOG_REPOSITORY, signature_tag(reference), 64 * 1024)
+    except NotFoundError:
+        return None
+    index, signature = signature_layers(manifest)
+    return (
+        client.blob(CATALOG_REPOSITORY, index.digest, max_bytes=index.size),
+        client.blob(CATALOG_REPOSITORY, signature.digest, max_bytes=signature.size),
+    )

@@ -18,6 +18,7 @@ from desktop.bundle.errors import BundleError
 from desktop.bundle.layout_reader import LayoutArtifact, VerifiedLayout
 from desktop.bundle.media_types import CATALOG_REPOSITORY
 from desktop.bundle.registry_names import check_tag, push_target
+from desktop.bundle.signature_artifact import signature_artifact, signature_tag
 from desktop.net.oci import OciClient
 
 Progress = Callable[[int, int, str], None]  # (artifacts done, artifacts in all, the one now)
@@ -63,6 +64,9 @@ def layout_items(layout: VerifiedLayout, catalog_tags: Sequence[str]) -> list[Pu
         raise BundleError("Give at least one tag for the catalog (such as its date, and latest).")
     tags = tuple(dict.fromkeys(check_tag(tag) for tag in catalog_tags))
     items.append(_layout_item(layout, layout.catalog, CATALOG_REPOSITORY, tags, held))
+    if layout.signature is not None:  # beside the catalog: a pull restores it, a subscription checks it
+        signed = signature_artifact(layout.index, layout.signature)
+        items.append(artifact_item(signed, CATALOG_REPOSITORY, [signature_tag(tag) for tag in tags]))
     return items
 
 

@@ -17,7 +17,7 @@ from desktop.bundle.helm_artifact import build_chart_artifact, oci_tag
 from desktop.bundle.layout_reader import open_layout
 from desktop.bundle.layout_writer import WrittenLayout
 from desktop.bundle.registry_names import check_tag
-from desktop.bundle.registry_pull import pull_layout
+from desktop.bundle.registry_pull import published_signature, pull_layout
 from desktop.bundle.registry_push import PushSummary, artifact_item, push_items, push_layout
 from desktop.cancellation import CancelToken
 from desktop.catalog import bundle_rows
@@ -27,6 +27,7 @@ from desktop.catalog.sync_records import sync_state
 from desktop.errors import NotFoundError, ValidationError
 from desktop.net.oci import OciAccess, OciClient
 from desktop.operations.bundle_catalog import chart_created
+from desktop.operations.bundle_signing import add_signature
 from desktop.operations.chart_files import chart_archive
 from desktop.operations.services import Services
 from desktop.profiles.model import Profile
@@ -123,10 +124,18 @@ def pull_bundle(
     cancel: CancelToken | None = None,
     progress: PushProgress | None = None,
 ) -> WrittenLayout:
-    """Rebuild at `path` the bundle published with `tag` (default: latest), byte for byte."""
+    """Rebuild at `path` the bundle published with `tag` (default: latest), byte for byte, its
+    signature put back when one was published with it (for its very index.json)."""
     access = resolve_access(services, target)
     with OciClient(access, services.network, cancel=cancel) as client:
-        return pull_layout(client, tag or LATEST, path, split_size=split_size, cancel=cancel, progress=progress)
+        written = pull_layout(client, tag or LATEST, path, split_size=split_size, cancel=cancel, progress=progress)
+        published = published_signature(client, tag or LATEST)
+    if published is not None and len(written.parts) == 1:
+        index, signature = published
+        layout = open_layout(written.parts[0], cancel=cancel)
+        if layout.index == index and layout.signature is None:
+            add_signature(written.parts[0], signature, layout.mtime)
+    return written
 
 
 def mirror_charts(

@@ -42,9 +42,13 @@ def sign_bundle(path: Path, key_file: Path, passphrase: str | None) -> Verdict |
         raise BundleError("A bundle in parts is signed when it is written: export it again with --sign-key.")
     if layout.signature is not None:
         raise BundleError("The bundle is signed already: a bundle carries one signature.")
-    signature = sign(layout.index)
-    _append_member(path, SIGNATURE_MEMBER, signature, layout.mtime)
+    add_signature(path, sign(layout.index), layout.mtime)
     return None
+
+
+def add_signature(path: Path, signature: bytes, mtime: int) -> None:
+    """Put a signature of the bundle's index.json into the bundle (one file, unsigned so far)."""
+    _append_member(path, SIGNATURE_MEMBER, signature, mtime)
 
 
 def _append_member(path: Path, name: str, data: bytes, mtime: int) -> None:

@@ -166,11 +166,6 @@ def sync_subscription(
     rule = ShrinkRule(services.settings.shrink_threshold_percent, accept_removals)
 
     def fetch(pending: PendingSync) -> FetchedCatalog:
-        if services.settings.bundle_signatures == "require":
-            raise BundleError(
-                "A published catalog carries no signature yet, and this site accepts only bundles signed by a "
-                "trusted key (bundle_signatures is require): import signed bundle files instead."
-            )
         registry = pending.registry
         password = services.credentials.get_password(registry.uid) if registry.is_private else None
         return fetch_catalog(services, oci_access(registry, password), pending.state.content_digest, cancel, progress)
@@ -208,6 +203,7 @@ def fetch_catalog(
                 f" `chartkeeper bundle push FILE {access.endpoint}`."
             ) from None
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        _check_published_signature(services, client, digest)
         if digest == known_digest:
             return FetchedCatalog(digest, None, None, client.wire_bytes)
         config, layers = _catalog_manifest(data)
@@ -236,6 +232,49 @@ def fetch_catalog(
             fetched.discard()
             raise
     return fetched
+
+
+def _check_published_signature(services: Services, client: OciClient, catalog_digest: str) -> None:
+    """Under bundle_signatures `require`, the catalog read must be one that a signature published
+    beside it (`chartkeeper-catalog:latest.sig`) names in its index.json, signed by a trusted key."""
+    rule = services.settings.bundle_signatures
+    if rule == "off":
+        return
+    from desktop.bundle.registry_pull import published_signature
+    from desktop.trust.keys import trusted_keys
+    from desktop.trust.openpgp import BAD, UNSIGNED, Verdict, verify_detached
+
+    try:
+        published = published_signature(client, TAG)
+    except UserError as exc:
+        if rule == "require":
+            raise
+        log.info("the published catalog's signature could not be read: %s", exc)
+        return
+    if published is None:
+        verdict = Verdict(UNSIGNED)
+    else:
+        index, signature = published
+        if catalog_digest not in _index_digests(index):
+            verdict = Verdict(BAD, detail="its index names another catalog")
+        else:
+            keys = trusted_keys(services.keys_folder) if services.keys_folder is not None else []
+            verdict = verify_detached(index, signature, keys)
+    if rule == "require" and not verdict.verified:
+        raise BundleError(
+            f"The published catalog is {verdict}, and this site accepts only bundles signed by a trusted key "
+            "(bundle_signatures is require): nothing was imported."
+        )
+    log.info("the published catalog is %s", verdict)
+
+
+def _index_digests(index: bytes) -> set[str]:
+    """The manifest digests a layout's index.json lists."""
+    from desktop.bundle.bounded_json import load_json
+
+    document = load_json(index, "The published signature's index", 16 * 1024 * 1024)
+    manifests = document.get("manifests") if isinstance(document, dict) else None
+    return {str(entry.get("digest")) for entry in manifests or [] if isinstance(entry, dict)}
 
 
 def _catalog_manifest(data: bytes) -> tuple[Any, list[Any]]:

@@ -231,3 +231,46 @@ def test_any_key_file_gives_keys_or_one_line(noise: bytes, keybox: bool) -> None
         read_public_keys(data)
     except ValidationError as exc:
         assert "\n" not in exc.message
+
+
+def test_a_published_signature_comes_back_with_a_pull_and_guards_a_subscription(
+    run_cli: RunCli, make_repo: MakeRepo, keys: dict[str, GpgKey], tmp_path: Path
+) -> None:
+    """`bundle push` publishes the signature beside the catalog (`chartkeeper-catalog:<tag>.sig`):
+    a pulled bundle is signed again, and a subscription under `require` reads only a catalog that a
+    trusted signature names."""
+    from tests.support.oci_registry import DistributionRegistry
+
+    public, secret = _files(tmp_path, keys["signer"], "signer")
+    signed = _bundle(
+        run_cli, make_repo, tmp_path, "--sign-key", str(secret), "--passphrase-stdin", input="correct horse\n"
+    )
+    registry = DistributionRegistry(tmp_path / "site-registry").start()
+    try:
+        endpoint = f"oci://{registry.endpoint_host}/site"
+        pushed = run_cli("bundle", "push", str(signed), endpoint, "--plain-http")
+        assert pushed.returncode == 0, pushed.stderr
+        site = _site(tmp_path)
+        run_cli("keys", "import", str(public), env=site)
+        pulled = tmp_path / "pulled.tar"
+        done = run_cli("bundle", "pull", endpoint, "-o", str(pulled), "--plain-http", env=site)
+        assert done.returncode == 0, done.stderr
+        assert (
+            "Signature: signed by Site Signer <signer@example.com>"
+            in run_cli("bundle", "inspect", str(pulled), env=site).stdout
+        )
+        assert run_cli("settings", "set", "bundle_signatures", "require", env=site).returncode == 0
+        subscribed = run_cli("registry", "add", "site", endpoint, "--bundle", "--plain-http", env=site)
+        assert subscribed.returncode == 0, subscribed.stderr
+        other = make_repo()  # the source's catalog changes: a new, unsigned bundle is published on top
+        publish_charts(other, {"db": {"2.0.0": chart_archive("db", "2.0.0")}})
+        assert run_cli("registry", "add", "beta", other.url).returncode == 0
+        unsigned = tmp_path / "unsigned.tar"
+        assert run_cli("bundle", "export", "-o", str(unsigned), "--charts", "latest").returncode == 0
+        assert run_cli("bundle", "push", str(unsigned), endpoint, "--plain-http").returncode == 0
+        refused = run_cli("registry", "sync", "site", env=site)
+        assert refused.returncode == 1
+        assert "this site accepts only bundles signed by a trusted key" in refused.stderr
+        assert "its index names another catalog" in refused.stderr
+    finally:
+        registry.stop()
