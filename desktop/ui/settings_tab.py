@@ -11,12 +11,15 @@ from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QScrollArea,
@@ -35,6 +38,7 @@ from desktop.net.settings import environment_proxy
 from desktop.operations.helm_import import ImportOutcome
 from desktop.settings import SETTING_RULES, TenantSettings, proxy_problem
 from desktop.ui.context import AppContext
+from desktop.ui.file_dialogs import file_dialog
 from desktop.ui.forms import add_row, confirm_box, error_label, finished, stacked
 from desktop.ui.helm_import_dialog import HelmImportDialog
 from desktop.wording import human_size, plural
@@ -104,6 +108,41 @@ class TenantSettingsTab(QWidget):
         cache_layout.addWidget(self.cache_label, 1)
         cache_layout.addWidget(self.clear_cache_button, 0, Qt.AlignmentFlag.AlignTop)
         self._dialogs: list[QWidget] = []
+        # Rendering and trust (issues 18 and 20): the same settings `chartkeeper settings set` takes.
+        self.kube_edit = QLineEdit()
+        self.kube_edit.setPlaceholderText("e.g. 1.31.0")
+        self.kube_edit.setToolTip(SETTING_RULES["kube_version"].help)
+        self.kube_error = error_label()
+        self.render_time_spin = _spin("render_timeout_seconds", " s")
+        self.render_memory_spin = _spin("render_memory_mb", " MB")
+        self.signatures_combo = _choices(
+            ("report", "Say who signed a bundle (report)"),
+            ("require", "Import only bundles a trusted key signed (require)"),
+            ("off", "Do not check (off)"),
+        )
+        self.provenance_combo = _choices(
+            ("report", "Say who signed a chart (report)"),
+            ("require", "Use only charts a trusted key signed (require)"),
+            ("off", "Do not check (off)"),
+        )
+        self.keys_list = QListWidget()
+        self.keys_list.setAccessibleName("Trusted keys")
+        self.keys_list.setMaximumHeight(110)
+        self.add_key_button = QPushButton("&Add Key…")
+        self.add_key_button.setToolTip(
+            "Trust the public keys of a file: gpg --export --armor KEY > key.asc, or a keyring"
+        )
+        self.remove_key_button = QPushButton("&Stop Trusting")
+        self.remove_key_button.setEnabled(False)
+        self.keys_status = QLabel()
+        self.keys_status.setObjectName("formHint")
+        self.keys_status.setWordWrap(True)
+        keys_buttons = QWidget()
+        keys_buttons_layout = QHBoxLayout(keys_buttons)
+        keys_buttons_layout.setContentsMargins(0, 0, 0, 0)
+        keys_buttons_layout.addWidget(self.add_key_button)
+        keys_buttons_layout.addWidget(self.remove_key_button)
+        keys_buttons_layout.addStretch(1)
         helm_text = QLabel(
             "Add the repositories Helm already knows (its repositories.yaml): names, URLs, CA files,\n"
             "skip-verify and credentials, each checked like a new registry."
@@ -132,6 +171,14 @@ class TenantSettingsTab(QWidget):
         add_row(form, "&Largest index accepted:", self.max_index_spin)
         add_row(form, "Hold s&yncs that remove more than:", self.shrink_spin)
         add_row(form, "&Credentials:", stacked(self.credentials_check, credentials_hint), self.credentials_check)
+        _section(form, "Rendering")
+        add_row(form, "&Kubernetes version:", stacked(self.kube_edit, self.kube_error), self.kube_edit)
+        add_row(form, "&Wait for a render at most:", self.render_time_spin)
+        add_row(form, "Render memory &budget:", self.render_memory_spin)
+        _section(form, "Trust")
+        add_row(form, "Bundle si&gnatures:", self.signatures_combo)
+        add_row(form, "Chart signat&ures (provenance):", self.provenance_combo)
+        add_row(form, "Trusted keys:", stacked(self.keys_list, keys_buttons, self.keys_status), self.keys_list)
         _section(form, "Storage")
         add_row(form, "Data folder:", data_row, self.open_folder_button)
         add_row(form, "Passwords kept in:", self.keyring_label)
@@ -162,6 +209,14 @@ class TenantSettingsTab(QWidget):
         for spin in (self.interval_spin, self.timeout_spin, self.min_rate_spin, self.max_index_spin, self.shrink_spin):
             spin.valueChanged.connect(self._on_setting_edited)
         self.credentials_check.toggled.connect(self._on_setting_edited)
+        self.kube_edit.textEdited.connect(self._on_setting_edited)
+        for spin in (self.render_time_spin, self.render_memory_spin):
+            spin.valueChanged.connect(self._on_setting_edited)
+        for combo in (self.signatures_combo, self.provenance_combo):
+            combo.currentIndexChanged.connect(self._on_setting_edited)
+        self.add_key_button.clicked.connect(self._on_add_key_clicked)
+        self.remove_key_button.clicked.connect(self.stop_trusting_selected)
+        self.keys_list.currentRowChanged.connect(lambda row: self.remove_key_button.setEnabled(row >= 0))
         self._save_timer.timeout.connect(self._save)
         self.open_folder_button.clicked.connect(self._on_open_folder_clicked)
         self.import_button.clicked.connect(self._on_import_clicked)
@@ -179,6 +234,12 @@ class TenantSettingsTab(QWidget):
         self.proxy_edit.setText(settings.proxy)
         self.no_proxy_edit.setText(settings.no_proxy)
         self.credentials_check.setChecked(settings.credentials_to_other_hosts)
+        self.kube_edit.setText(settings.kube_version)
+        self.render_time_spin.setValue(round(settings.render_timeout_seconds))
+        self.render_memory_spin.setValue(settings.render_memory_mb)
+        self.signatures_combo.setCurrentIndex(self.signatures_combo.findData(settings.bundle_signatures))
+        self.provenance_combo.setCurrentIndex(self.provenance_combo.findData(settings.chart_provenance))
+        self.show_keys()
         self._save_timer.stop()  # loading is not editing
         self._update_size()
         self._show_keyring_name()
@@ -267,7 +328,87 @@ class TenantSettingsTab(QWidget):
             proxy=self.proxy_edit.text().strip(),
             no_proxy=self.no_proxy_edit.text().strip(),
             credentials_to_other_hosts=self.credentials_check.isChecked(),
+            kube_version=self.kube_edit.text().strip().removeprefix("v") or current.kube_version,
+            render_timeout_seconds=float(self.render_time_spin.value()),
+            render_memory_mb=int(self.render_memory_spin.value()),
+            bundle_signatures=str(self.signatures_combo.currentData()),
+            chart_provenance=str(self.provenance_combo.currentData()),
         )
+
+    def kube_problem(self) -> str | None:
+        """The same check `chartkeeper settings set kube_version` makes."""
+        text = self.kube_edit.text().strip()
+        if not text:
+            return None
+        try:
+            TenantSettings().with_value("kube_version", text)
+        except UserError as exc:
+            return exc.message
+        return None
+
+    # --- trusted keys ----------------------------------------------------------------------
+
+    def show_keys(self) -> None:
+        from desktop.trust.keys import trusted_keys
+
+        self.keys_list.clear()
+        keys = trusted_keys(self.context.paths.trusted_keys)
+        for key in keys:
+            expiry = (
+                "revoked"
+                if key.revoked
+                else ("never expires" if key.expires is None else "expires " + key.expires.date().isoformat())
+            )
+            if key.expired():
+                expiry = "expired " + key.expires.date().isoformat() if key.expires else expiry
+            item = QListWidgetItem(f"{key.name} · {key.fingerprint} · {expiry}")
+            item.setData(Qt.ItemDataRole.UserRole, key.fingerprint)
+            self.keys_list.addItem(item)
+        self.keys_status.setText(
+            "No trusted keys yet: signed bundles and charts read as signed by an unknown key." if not keys else ""
+        )
+
+    def _on_add_key_clicked(self) -> None:
+        dialog = file_dialog(
+            self,
+            "A public key to trust",
+            "keys",
+            name_filter="OpenPGP keys (*.asc *.gpg *.pgp *.kbx *.pub);;All files (*)",
+        )
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(lambda name: self.add_key(Path(name)))
+        self._dialogs.append(dialog)
+        dialog.open()
+
+    @asyncSlot(object)
+    async def add_key(self, path: Path) -> None:
+        """Trust the keys of `path` (read off the UI thread: a keyring can be large)."""
+        from desktop.trust.keys import import_keys
+
+        try:
+            keys = await asyncio.get_running_loop().run_in_executor(
+                None, import_keys, self.context.paths.trusted_keys, path
+            )
+        except UserError as exc:
+            self.show_keys()
+            self.keys_status.setText(f"Not imported: {exc.message}")
+            return
+        self.show_keys()
+        self.keys_status.setText(f"Trusted {plural(len(keys), 'key')}: " + ", ".join(key.name for key in keys) + ".")
+
+    def stop_trusting_selected(self) -> None:
+        from desktop.trust.keys import remove_key
+
+        item = self.keys_list.currentItem()
+        if item is None:
+            return
+        try:
+            key = remove_key(self.context.paths.trusted_keys, str(item.data(Qt.ItemDataRole.UserRole)))
+        except UserError as exc:
+            self.keys_status.setText(exc.message)
+            return
+        self.show_keys()
+        self.keys_status.setText(f"No longer trusted: {key.name}.")
 
     def proxy_problem(self) -> str | None:
         """The same check `chartkeeper settings set proxy` makes."""
@@ -278,13 +419,20 @@ class TenantSettingsTab(QWidget):
         problem = self.proxy_problem()
         self.proxy_error.setText(problem or "")
         self.proxy_error.setVisible(problem is not None)
-        self.saved_label.setText("" if problem is None else "Not saved: fix the proxy first.")
-        if problem is None:
+        kube = self.kube_problem()
+        self.kube_error.setText(kube or "")
+        self.kube_error.setVisible(kube is not None)
+        if problem is not None:
+            self.saved_label.setText("Not saved: fix the proxy first.")
+        elif kube is not None:
+            self.saved_label.setText("Not saved: fix the Kubernetes version first.")
+        else:
+            self.saved_label.setText("")
             self._save_timer.start()
 
     @asyncSlot()
     async def _save(self) -> None:
-        if self.proxy_problem() is not None:
+        if self.proxy_problem() is not None or self.kube_problem() is not None:
             return
         try:
             await asyncio.wrap_future(self.context.worker.save_settings(self.settings()))
@@ -366,6 +514,13 @@ class TenantSettingsTab(QWidget):
         imported = sum(1 for o in outcomes if o.status == "imported")
         self.status_message.emit(f"Imported {imported} of {len(outcomes)} Helm repositories.")
         return outcomes
+
+
+def _choices(*options: tuple[str, str]) -> QComboBox:
+    combo = QComboBox()
+    for value, text in options:
+        combo.addItem(text, value)
+    return combo
 
 
 def _spin(key: str, suffix: str, *, decimals: int = 0) -> QSpinBox | QDoubleSpinBox:
