@@ -33,6 +33,7 @@ def _progress(enabled: bool) -> Callable[[str, int, int | None], None] | None:
         "verify": "verifying",
         "archives": "reading chart archives",
         "catalog": "snapshots",
+        "images": "pulling images",
         "write": "writing",
     }
 
@@ -63,6 +64,7 @@ def _push_progress(enabled: bool) -> Callable[[int, int, str], None] | None:
 
 
 def cmd_bundle_export(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.bundle.image_pull import parse_platforms
     from desktop.bundle.parts import parse_size
     from desktop.operations.bundle_export import ExportSelection, export_bundle
 
@@ -72,6 +74,9 @@ def cmd_bundle_export(ctx: Context, args: argparse.Namespace) -> int:
         charts=args.charts,
         have=Path(args.have) if args.have else None,
         split_size=parse_size(args.split_size) if args.split_size else None,
+        images=args.images,
+        images_from=Path(args.images_from) if args.images_from else None,
+        platforms=parse_platforms(args.platform) if args.platform else (),
     )
     sign = None
     if args.sign_key:
@@ -98,13 +103,16 @@ def cmd_bundle_export(ctx: Context, args: argparse.Namespace) -> int:
         warn(f"… and {len(result.skipped) - SHOWN:,} more left out")
     written = result.written
     plan = result.plan
+    image_bytes = sum(image.size for image in result.images)
     delta = f", a delta leaving out {result.left_out:,} blobs" if result.left_out else ""
     files = ", ".join(str(part) for part in written.parts)
     left = f", {len(result.skipped):,} left out (the bundle records which)" if result.skipped else ""
     print(
         f"Wrote {files} ({human_size(written.size)}{delta}): "
         f"{plural(len(plan.registries), 'registry', 'registries')}, {plural(len(plan.profiles), 'profile')}, "
-        f"{plural(result.archives, 'chart archive')}{left}."
+        f"{plural(result.archives, 'chart archive')}{left}"
+        + (f", {plural(len(result.images), 'container image')} ({human_size(image_bytes)})" if result.images else "")
+        + "."
     )
     print(f"sha256 {written.sha256}")
     if sign is not None:
@@ -427,6 +435,15 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     export.add_argument("--yes", action="store_true", help="write a --charts all bundle over 2 GB without asking")
     export.add_argument("--sign-key", metavar="KEYFILE", help="sign the bundle with this OpenPGP secret key file")
     export.add_argument("--passphrase-stdin", action="store_true", help="read the key's passphrase from standard input")
+    export.add_argument(
+        "--images", action="store_true", help="carry every container image the chosen profiles' charts need"
+    )
+    export.add_argument("--images-from", metavar="FILE", help="carry the images listed in FILE (one reference a line)")
+    export.add_argument(
+        "--platform",
+        metavar="OS/ARCH[,…]",
+        help="platforms of multi-platform images (default: the image_platforms setting, linux/amd64)",
+    )
     export.add_argument(
         "--allow-missing",
         action="store_true",

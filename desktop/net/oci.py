@@ -232,13 +232,15 @@ class OciClient:
             return "sha256:" + hashlib.sha256(self.manifest_bytes(name, reference)[0]).hexdigest()
         return str(digest)
 
-    def manifest_bytes(self, name: str, reference: str, max_bytes: int = SMALL_LIMIT) -> tuple[bytes, str]:
+    def manifest_bytes(
+        self, name: str, reference: str, max_bytes: int = SMALL_LIMIT, accept: tuple[str, ...] = MANIFEST_TYPES
+    ) -> tuple[bytes, str]:
         """A manifest's exact bytes and media type; checked against `reference` when it is a digest."""
         repository = self.access.repository(name)
         response = self._get(
             f"/v2/{repository}/manifests/{reference}",
             scope=f"repository:{repository}:pull",
-            accept=", ".join(MANIFEST_TYPES),
+            accept=", ".join(accept),
             max_bytes=max_bytes,
             what=f"'{name}:{reference}'" if not reference.startswith("sha256:") else f"a manifest of '{name}'",
         )

@@ -1,0 +1,194 @@
+"""Bundles carry container images: pulled from a real registry (Debian's docker-registry) holding
+images these tests build (OCI and Docker media types, multi-platform indexes, an image known only
+by digest, shared layers), read back by skopeo from `oci-archive:BUNDLE:REF` with the upstream
+digests, and hostile registries refused in one line with no partial bundle left behind."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tarfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop.bundle.layout_reader import open_layout
+from tests.conftest import CliResult
+from tests.support.oci_images import BuiltImage, ImageBuilder, random_layer
+from tests.support.oci_registry import DistributionRegistry, TokenService
+
+RunCli = Callable[..., CliResult]
+
+
+@pytest.fixture
+def upstream(tmp_path: Path) -> Iterator[DistributionRegistry]:
+    registry = DistributionRegistry(tmp_path / "upstream").start()
+    yield registry
+    registry.stop()
+
+
+@pytest.fixture
+def images(upstream: DistributionRegistry) -> dict[str, BuiltImage]:
+    """Four images sharing a base layer, each way a registry serves them."""
+    build = ImageBuilder(upstream)
+    base = random_layer(300_000)
+    return {
+        "oci": build.image("apps/web", "1.0", [base, random_layer(50_000)]),
+        "docker": build.image("apps/api", "2.0", [base, random_layer(40_000)], docker=True),
+        "index": build.index(
+            "apps/multi", "3.0", {"linux/amd64": [base, random_layer(30_000)], "linux/arm64": [random_layer(30_000)]}
+        ),
+        "pinned": build.index(
+            "apps/pinned", None, {"linux/amd64": [base, random_layer(20_000)], "linux/arm64/v8": [random_layer(20_000)]}
+        ),
+        "pinned-docker": build.index(
+            "apps/legacy", None, {"linux/amd64": [base], "linux/arm64": [random_layer(10_000)]}, docker=True
+        ),
+    }
+
+
+def references(upstream: DistributionRegistry, images: dict[str, BuiltImage]) -> dict[str, str]:
+    host = upstream.endpoint_host
+    return {
+        "oci": f"{host}/apps/web:1.0",
+        "docker": f"{host}/apps/api:2.0",
+        "index": f"{host}/apps/multi:3.0",
+        "pinned": f"{host}/apps/pinned@{images['pinned'].digest}",
+        "pinned-docker": f"{host}/apps/legacy@{images['pinned-docker'].digest}",
+    }
+
+
+def skopeo(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["skopeo", *args], capture_output=True, text=True, timeout=60)
+
+
+def export(run_cli: RunCli, tmp_path: Path, refs: list[str], *extra: str) -> tuple[CliResult, Path]:
+    listing = tmp_path / "images.txt"
+    listing.write_text("# the site's images\n\n" + "\n".join(refs) + "\n")
+    bundle = tmp_path / "bundle.tar"
+    result = run_cli("bundle", "export", "-o", str(bundle), "--charts", "none", "--images-from", str(listing), *extra)
+    return result, bundle
+
+
+def plain(run_cli: RunCli, registry: DistributionRegistry) -> None:
+    added = run_cli("image-registry", "add", registry.endpoint_host, "--plain-http")
+    assert added.returncode == 0, added.stderr
+
+
+def test_every_image_is_carried_as_published_and_skopeo_reads_it(
+    run_cli: RunCli, tmp_path: Path, upstream: DistributionRegistry, images: dict[str, BuiltImage]
+) -> None:
+    plain(run_cli, upstream)
+    refs = references(upstream, images)
+    result, bundle = export(run_cli, tmp_path, list(refs.values()), "--platform", "linux/amd64")
+    assert result.returncode == 0, result.stderr
+    assert "5 container images" in result.stdout
+
+    layout = open_layout(bundle)
+    carried = {image.ref_name: image for image in layout.images}
+    assert sorted(carried) == sorted(refs.values())
+    assert layout.charts == ()
+    # an OCI image and a digest-pinned index keep their upstream bytes and digests
+    for key in ("oci", "pinned"):
+        inspected = skopeo("inspect", "--raw", f"oci-archive:{bundle}:{refs[key]}")
+        assert inspected.returncode == 0, inspected.stderr
+        assert inspected.stdout.encode() == images[key].manifest
+        assert json.loads(skopeo("inspect", f"oci-archive:{bundle}:{refs[key]}").stdout)["Digest"] == images[key].digest
+    # the pinned index comes whole (a registry refuses an index whose children it lacks)
+    assert sorted(carried[refs["pinned"]].platforms) == ["linux/amd64", "linux/arm64/v8"]
+    arm = skopeo(
+        "inspect", "--override-arch", "arm64", "--override-variant", "v8", f"oci-archive:{bundle}:{refs['pinned']}"
+    )
+    assert arm.returncode == 0, arm.stderr
+    assert json.loads(arm.stdout)["Architecture"] == "arm64"
+    # a Docker image by tag is carried in its OCI form, as skopeo copies one: the same config and layers
+    docker = json.loads(skopeo("inspect", f"oci-archive:{bundle}:{refs['docker']}").stdout)
+    upstream_docker = json.loads(images["docker"].manifest)
+    assert docker["Layers"] == [layer["digest"] for layer in upstream_docker["layers"]]
+    assert docker["Architecture"] == "amd64"
+    config = json.loads(skopeo("inspect", "--config", "--raw", f"oci-archive:{bundle}:{refs['docker']}").stdout)
+    assert (
+        config["rootfs"]["diff_ids"]
+        == json.loads(images["docker"].blobs[upstream_docker["config"]["digest"]])["rootfs"]["diff_ids"]
+    )
+    # a digest-pinned Docker manifest list is carried as published, every child with it
+    legacy = carried[refs["pinned-docker"]]
+    assert legacy.descriptor.digest == images["pinned-docker"].digest
+    assert legacy.descriptor.media_type == "application/vnd.docker.distribution.manifest.list.v2+json"
+    assert layout.read_blob(legacy.descriptor.digest, 10**6) == images["pinned-docker"].manifest
+    assert sorted(legacy.platforms) == ["linux/amd64", "linux/arm64"]
+    # a tag of an index brings the chosen platform's image, under the upstream digest of that image
+    amd64 = images["index"].children["linux/amd64"]
+    assert carried[refs["index"]].descriptor.digest == amd64
+    assert carried[refs["index"]].platforms == ("linux/amd64",)
+    assert json.loads(skopeo("inspect", f"oci-archive:{bundle}:{refs['index']}").stdout)["Digest"] == amd64
+    # every upstream blob byte for byte (the shared base layer once)
+    upstream_blobs = {**images["oci"].blobs, **images["pinned"].blobs, **images["pinned-docker"].blobs}
+    upstream_blobs.update({key: images["docker"].blobs[key] for key in images["docker"].blobs})
+    child = json.loads(images["index"].blobs[amd64])
+    for descriptor in [child["config"], *child["layers"]]:
+        upstream_blobs[descriptor["digest"]] = images["index"].blobs[descriptor["digest"]]
+    for digest, data in upstream_blobs.items():
+        assert layout.read_blob(digest, 10**7) == data
+    with tarfile.open(bundle) as tar:
+        names = [member.name for member in tar.getmembers()]
+    assert len(names) == len(set(names))
+    assert not any(image.descriptor.digest == images["index"].children["linux/arm64"] for image in layout.images)
+
+    # a workstation imports the bundle: its catalog ignores the images, the bundle stays valid
+    imported = run_cli("bundle", "import", str(bundle), "--home", str(tmp_path / "workstation"))
+    assert imported.returncode == 0, imported.stderr
+
+
+def test_platforms_choose_the_children_of_a_tagged_index(
+    run_cli: RunCli, tmp_path: Path, upstream: DistributionRegistry, images: dict[str, BuiltImage]
+) -> None:
+    plain(run_cli, upstream)
+    refs = references(upstream, images)
+    assert run_cli("settings", "set", "image_platforms", "linux/amd64,linux/arm64").returncode == 0
+    result, bundle = export(run_cli, tmp_path, [refs["index"]])
+    assert result.returncode == 0, result.stderr
+    inspected = skopeo("inspect", "--raw", f"oci-archive:{bundle}:{refs['index']}")
+    assert inspected.stdout.encode() == images["index"].manifest  # both platforms: the index as published
+    arm = skopeo("inspect", "--override-arch", "arm64", f"oci-archive:{bundle}:{refs['index']}")
+    assert json.loads(arm.stdout)["Architecture"] == "arm64"
+
+    missing, bundle = export(run_cli, tmp_path, [refs["oci"]], "--platform", "linux/s390x")
+    assert missing.returncode == 0  # a single-platform image is what it is
+    wrong, _ = export(run_cli, tmp_path, [refs["index"]], "--platform", "linux/s390x")
+    assert wrong.returncode == 1
+    assert "has no linux/s390x image (it has linux/amd64, linux/arm64)" in wrong.stderr
+    assert len(wrong.stderr.strip().splitlines()) == 1
+
+
+def test_images_behind_a_token_service(run_cli: RunCli, tmp_path: Path) -> None:
+    service = TokenService(users={"ana": "an4-s3cret"})
+    registry = DistributionRegistry(tmp_path / "token", users={"ana": "an4-s3cret"}, token=service).start()
+    try:
+        built = ImageBuilder(registry, user="ana").image("team/tool", "1", [random_layer(10_000)])
+        added = run_cli(
+            "image-registry",
+            "add",
+            registry.endpoint_host,
+            "--plain-http",
+            "--username",
+            "ana",
+            "--password-stdin",
+            input="an4-s3cret\n",
+        )
+        assert added.returncode == 0, added.stderr
+        ref = f"{registry.endpoint_host}/team/tool:1"
+        result, bundle = export(run_cli, tmp_path, [ref])
+        assert result.returncode == 0, result.stderr
+        assert skopeo("inspect", "--raw", f"oci-archive:{bundle}:{ref}").stdout.encode() == built.manifest
+        assert any(request["user"] == "ana" for request in service.requests)
+        listed = run_cli("image-registry", "list")
+        assert registry.endpoint_host in listed.stdout and "ana" in listed.stdout
+        assert "an4-s3cret" not in (tmp_path / "home" / "data" / "image-registries.json").read_text()
+        assert run_cli("image-registry", "remove", registry.endpoint_host).returncode == 0
+        refused, _ = export(run_cli, tmp_path, [ref])
+        assert refused.returncode == 1  # anonymous over HTTPS now: one line
+        assert len(refused.stderr.strip().splitlines()) == 1
+    finally:
+        registry.stop()
