@@ -15,7 +15,16 @@ import pytest
 
 from desktop.bundle.layout_reader import open_layout
 from tests.conftest import CliResult
-from tests.support.oci_images import BuiltImage, ImageBuilder, random_layer
+from tests.support.hostile_server import Behaviour, HostileServer
+from tests.support.oci_images import (
+    OCI_CONFIG,
+    OCI_LAYER,
+    OCI_MANIFEST,
+    BuiltImage,
+    ImageBuilder,
+    digest_of,
+    random_layer,
+)
 from tests.support.oci_registry import DistributionRegistry, TokenService
 
 RunCli = Callable[..., CliResult]
@@ -192,3 +201,73 @@ def test_images_behind_a_token_service(run_cli: RunCli, tmp_path: Path) -> None:
         assert len(refused.stderr.strip().splitlines()) == 1
     finally:
         registry.stop()
+
+
+# --- hostile registries: one line, no bundle, nothing left beside it -----------------------------------
+
+
+def _descriptor(media_type: str, data: bytes, size: int | None = None) -> dict[str, object]:
+    return {"mediaType": media_type, "digest": digest_of(data), "size": len(data) if size is None else size}
+
+
+CONFIG = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}).encode()
+LAYER = random_layer(4096, seed=1)
+
+
+def _hostile_cases() -> dict[str, tuple[dict[str, object], dict[str, Behaviour], str]]:
+    good_layer = _descriptor(OCI_LAYER, LAYER)
+    many = [_descriptor(OCI_LAYER, str(n).encode()) for n in range(10_000)]
+    huge = {**good_layer, "size": 10 * 1024**3}
+    return {
+        "a wrong digest": (
+            {"layers": [good_layer]},
+            {f"/v2/apps/bad/blobs/{digest_of(LAYER)}": Behaviour(LAYER[:-1] + b"x")},
+            "does not match its digest",
+        ),
+        "a size that lies": (
+            {"layers": [_descriptor(OCI_LAYER, LAYER, 1000)]},
+            {f"/v2/apps/bad/blobs/{digest_of(LAYER)}": Behaviour(LAYER)},
+            "more than the 1,000 bytes",
+        ),
+        "a truncated blob": (
+            {"layers": [good_layer]},
+            {f"/v2/apps/bad/blobs/{digest_of(LAYER)}": Behaviour(LAYER[:2000], declared_length=len(LAYER))},
+            "",
+        ),
+        "10,000 layers": ({"layers": many}, {}, "10,000 layers (at most 1,000)"),
+        "a 10 GB layer announced": ({"layers": [huge]}, {}, "over the 4,294,967,296-byte limit"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_hostile_cases()))
+def test_a_hostile_registry_is_refused_in_one_line_leaving_nothing(run_cli: RunCli, tmp_path: Path, case: str) -> None:
+    manifest_fields, paths, expected = _hostile_cases()[case]
+    manifest = json.dumps(
+        {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": _descriptor(OCI_CONFIG, CONFIG), **manifest_fields}
+    ).encode()
+    server = HostileServer().start()
+    try:
+        server.paths.update(
+            {
+                "/v2/apps/bad/manifests/1": Behaviour(manifest, headers={"Content-Type": OCI_MANIFEST}),
+                f"/v2/apps/bad/blobs/{digest_of(CONFIG)}": Behaviour(CONFIG),
+                **paths,
+            }
+        )
+        host = server.url.removeprefix("http://")
+        plain_host = run_cli("image-registry", "add", host, "--plain-http")
+        assert plain_host.returncode == 0, plain_host.stderr
+        out = tmp_path / "out"
+        out.mkdir()
+        listing = tmp_path / "images.txt"
+        listing.write_text(f"{host}/apps/bad:1\n")
+        result = run_cli(
+            "bundle", "export", "-o", str(out / "b.tar"), "--charts", "none", "--images-from", str(listing), timeout=120
+        )
+    finally:
+        server.stop()
+    assert result.returncode == 1, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"Image {host}/apps/bad:1" in lines[0] and expected in lines[0]
+    assert list(out.iterdir()) == []
