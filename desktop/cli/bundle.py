@@ -204,6 +204,16 @@ def cmd_bundle_inspect(ctx: Context, args: argparse.Namespace) -> int:
         "registries": registries,
         "profiles": profiles,
         "archives": charts,
+        "images": [
+            {
+                "ref": image.ref_name,
+                "digest": image.descriptor.digest,
+                "media_type": image.descriptor.media_type,
+                "platforms": [platform for platform in image.platforms if platform],
+                "size": image.size,
+            }
+            for image in layout.images
+        ],
     }
     if args.output == "json":
         print_json(document)
@@ -218,6 +228,15 @@ def cmd_bundle_inspect(ctx: Context, args: argparse.Namespace) -> int:
     )
     if profiles:
         print(f"\nProfiles: {', '.join(profiles)}")
+    if layout.images:
+        print(f"\nContainer images ({len(layout.images):,}):")
+        print_table(
+            ["IMAGE", "PLATFORMS", "SIZE", "DIGEST"],
+            [
+                [i["ref"], ", ".join(i["platforms"]) or "-", human_size(i["size"]), i["digest"][:19]]
+                for i in document["images"]
+            ],
+        )
     if charts:
         print(f"\nChart archives ({len(charts):,}):")
         print_table(

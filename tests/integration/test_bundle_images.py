@@ -8,13 +8,20 @@ from __future__ import annotations
 import json
 import subprocess
 import tarfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from desktop.bundle.layout_reader import open_layout
+from desktop.catalog.db import open_catalog
+from desktop.catalog.profiles import save_profile
+from desktop.catalog.registries import get_registry
+from desktop.paths import resolve_paths
+from desktop.profiles.model import Layer, Profile
 from tests.conftest import CliResult
+from tests.support.charts import publish_charts
 from tests.support.hostile_server import Behaviour, HostileServer
 from tests.support.oci_images import (
     OCI_CONFIG,
@@ -26,6 +33,8 @@ from tests.support.oci_images import (
     random_layer,
 )
 from tests.support.oci_registry import DistributionRegistry, TokenService
+from tests.support.render_charts import one_template_chart
+from tests.support.repo_server import RepoServer
 
 RunCli = Callable[..., CliResult]
 
@@ -271,3 +280,64 @@ def test_a_hostile_registry_is_refused_in_one_line_leaving_nothing(run_cli: RunC
     assert len(lines) == 1, result.stderr
     assert f"Image {host}/apps/bad:1" in lines[0] and expected in lines[0]
     assert list(out.iterdir()) == []
+
+
+APP_TEMPLATE = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  selector:
+    matchLabels: {app: a}
+  template:
+    metadata:
+      labels: {app: a}
+    spec:
+      containers:
+        - name: app
+          image: {{ .Values.image | quote }}
+"""
+
+
+def test_a_profiles_images_come_with_its_charts(
+    run_cli: RunCli,
+    make_repo: Callable[..., RepoServer],
+    home: Path,
+    tmp_path: Path,
+    upstream: DistributionRegistry,
+    images: dict[str, BuiltImage],
+) -> None:
+    repo = make_repo()
+    publish_charts(repo, {"app": {"0.1.0": one_template_chart("app", APP_TEMPLATE)}})
+    assert run_cli("registry", "add", "r", repo.url).returncode == 0
+    plain(run_cli, upstream)
+    web = references(upstream, images)["oci"]
+    db = open_catalog(resolve_paths(home).catalog)
+    try:
+        registry = get_registry(db, "r")
+        layer = Layer(
+            registry.uid, "r", registry.endpoint, "app", "0.1.0", namespace="apps", values_override=f"image: {web}\n"
+        )
+        save_profile(db, Profile(uid="", name="edge", layers=(layer,)), time.time())
+    finally:
+        db.close()
+    bundle = tmp_path / "edge.tar"
+    result = run_cli("bundle", "export", "-o", str(bundle), "--profile", "edge", "--charts", "profiles", "--images")
+    assert result.returncode == 0, result.stderr
+    assert "1 chart archive" in result.stdout and "1 container image" in result.stdout
+    layout = open_layout(bundle)
+    assert [image.ref_name for image in layout.images] == [web]
+    assert [chart.ref_name for chart in layout.charts] == ["r/app:0.1.0"]
+    assert skopeo("inspect", "--raw", f"oci-archive:{bundle}:{web}").stdout.encode() == images["oci"].manifest
+    inspected = run_cli("bundle", "inspect", str(bundle), "-o", "json")
+    assert inspected.returncode == 0, inspected.stderr
+    listed = json.loads(inspected.stdout)["images"]
+    assert listed == [
+        {
+            "ref": web,
+            "digest": images["oci"].digest,
+            "media_type": OCI_MANIFEST,
+            "platforms": ["linux/amd64"],
+            "size": len(images["oci"].manifest) + sum(len(blob) for blob in images["oci"].blobs.values()),
+        }
+    ]
