@@ -1,4 +1,5 @@
-"""Publishing a bundle into an OCI registry: charts to `PATH/<chart>:<tag>`, the catalog to `PATH/chartkeeper-catalog`.
+"""Publishing a bundle into an OCI registry: charts to `PATH/<chart>:<tag>`, container images to
+`PATH/<source host>/<repository>:<tag>` (and by digest), the catalog to `PATH/chartkeeper-catalog`.
 
 Blobs the registry already holds are not sent again (a `HEAD` first; a blob pushed to another
 repository in the same run is mounted from there when the registry allows). A chart whose tag
@@ -13,11 +14,13 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from desktop.bundle.artifacts import Artifact
-from desktop.bundle.descriptors import Descriptor
+from desktop.bundle.bounded_json import load_json
+from desktop.bundle.descriptors import Descriptor, parse_descriptor
 from desktop.bundle.errors import BundleError
-from desktop.bundle.layout_reader import LayoutArtifact, VerifiedLayout
-from desktop.bundle.media_types import CATALOG_REPOSITORY
+from desktop.bundle.layout_reader import LayoutArtifact, LayoutImage, VerifiedLayout
+from desktop.bundle.media_types import CATALOG_REPOSITORY, IMAGE_INDEXES
 from desktop.bundle.registry_names import check_tag, push_target
+from desktop.helm.image_refs import parse_image
 from desktop.net.oci import OciClient
 
 Progress = Callable[[int, int, str], None]  # (artifacts done, artifacts in all, the one now)
@@ -36,6 +39,7 @@ class PushItem:
     blobs: tuple[Descriptor, ...]  # config, then layers
     available: frozenset[str]  # digests the source holds (a delta leaves some out)
     open_blob: BlobOpener = field(repr=False)
+    movable: bool = False  # its tags may name other content already (an image's, the catalog's)
 
 
 @dataclass
@@ -59,6 +63,8 @@ def layout_items(layout: VerifiedLayout, catalog_tags: Sequence[str]) -> list[Pu
             raise BundleError(f"{artifact.ref_name} is no chart: Chartkeeper does not know where to push it.")
         name, tag = push_target(artifact.ref_name)
         items.append(_layout_item(layout, artifact, name, (tag,), held))
+    for image in layout.images:
+        items.extend(image_items(layout, image, held))
     if not catalog_tags:
         raise BundleError("Give at least one tag for the catalog (such as its date, and latest).")
     tags = tuple(dict.fromkeys(check_tag(tag) for tag in catalog_tags))
@@ -80,6 +86,44 @@ def _layout_item(
         held,
         layout.open_blob,
     )
+
+
+def image_target(ref_name: str) -> tuple[str, tuple[str, ...]]:
+    """`<source host>/<repository>` under the registry's path, and the tags (a digest too) an image goes under."""
+    ref = parse_image(ref_name)
+    if ref is None:
+        raise BundleError(f"{ref_name[:120]} is no image reference: Chartkeeper does not know where to push it.")
+    host = ref.registry.lower().replace(":", "_").strip("[]")
+    tags = tuple(tag for tag in (ref.tag, ref.digest) if tag)
+    return f"{host}/{ref.repository}", tags
+
+
+def image_items(layout: VerifiedLayout, image: LayoutImage, held: frozenset[str]) -> list[PushItem]:
+    """An image's manifests to push: an index's children by digest first, then the image under its tags."""
+    name, tags = image_target(image.ref_name)
+    top = image.descriptor
+    data = layout.read_blob(top.digest, top.size)
+    items = []
+    if top.media_type in IMAGE_INDEXES:
+        children = load_json(data, f"The index of {image.ref_name[:80]}", top.size).get("manifests", [])
+        for number, entry in enumerate(children, 1):
+            child = parse_descriptor(entry, f"manifest {number} of {image.ref_name[:80]}", top.size + 4 * 1024 * 1024)
+            items.append(_manifest_item(layout, name, child, (child.digest,), held))
+        tags = (*tags, top.digest) if top.digest not in tags else tags
+        items.append(PushItem(name, tags, data, top.media_type, top.digest, (), held, layout.open_blob, True))
+        return items
+    return [_manifest_item(layout, name, top, (*tags, top.digest) if top.digest not in tags else tags, held)]
+
+
+def _manifest_item(
+    layout: VerifiedLayout, name: str, manifest: Descriptor, tags: tuple[str, ...], held: frozenset[str]
+) -> PushItem:
+    data = layout.read_blob(manifest.digest, manifest.size)
+    document = load_json(data, f"A manifest of {name[:80]}", manifest.size)
+    limit = 4 * 1024**3
+    blobs = [parse_descriptor(document.get("config"), f"The config of {name[:80]}", limit)]
+    blobs += [parse_descriptor(item, f"A layer of {name[:80]}", limit) for item in document.get("layers", [])]
+    return PushItem(name, tags, data, manifest.media_type, manifest.digest, tuple(blobs), held, layout.open_blob, True)
 
 
 def artifact_item(artifact: Artifact, name: str, tags: Sequence[str]) -> PushItem:
@@ -123,7 +167,7 @@ def push_items(
             if current == item.digest:
                 summary.unchanged.append(f"{item.name}:{tag}")
                 continue
-            if current is not None and item.name != CATALOG_REPOSITORY and not replace_tags:
+            if current is not None and item.name != CATALOG_REPOSITORY and not item.movable and not replace_tags:
                 conflicts.append(f"{item.name}:{tag}")
             stale.append(tag)
         if stale:

@@ -40,6 +40,10 @@ MANIFEST_TYPES = (
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.docker.distribution.manifest.v2+json",
 )
+INDEX_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+)
 HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
 HELM_CHART = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 SMALL_LIMIT = 4 * MB  # manifests, configs, tag lists
@@ -222,7 +226,7 @@ class OciClient:
             "HEAD",
             f"/v2/{repository}/manifests/{reference}",
             scope=f"repository:{repository}:pull,push",
-            accept=", ".join(MANIFEST_TYPES),
+            accept=", ".join((*MANIFEST_TYPES, *INDEX_TYPES)),  # else a registry may answer for one platform
             ok=(200, 404),
         )
         if response.status == 404:

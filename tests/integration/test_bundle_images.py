@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from desktop.bundle.layout_reader import open_layout
@@ -341,3 +342,39 @@ def test_a_profiles_images_come_with_its_charts(
             "size": len(images["oci"].manifest) + sum(len(blob) for blob in images["oci"].blobs.values()),
         }
     ]
+
+
+def test_push_puts_the_images_under_their_source_host_and_skips_what_is_there(
+    run_cli: RunCli, tmp_path: Path, upstream: DistributionRegistry, images: dict[str, BuiltImage]
+) -> None:
+    plain(run_cli, upstream)
+    refs = references(upstream, images)
+    result, bundle = export(run_cli, tmp_path, list(refs.values()))
+    assert result.returncode == 0, result.stderr
+    site = DistributionRegistry(tmp_path / "site").start()
+    try:
+        target = f"oci://{site.endpoint_host}/mirror"
+        pushed = run_cli("bundle", "push", str(bundle), target, "--plain-http")
+        assert pushed.returncode == 0, pushed.stderr
+        source = upstream.endpoint_host.replace(":", "_")
+        where = f"docker://{site.endpoint_host}/mirror/{source}"
+        for key, path in (("oci", "apps/web:1.0"), ("pinned", f"apps/pinned@{images['pinned'].digest}")):
+            inspected = skopeo("inspect", "--tls-verify=false", "--raw", f"{where}/{path}")
+            assert inspected.returncode == 0, inspected.stderr
+            assert inspected.stdout.encode() == images[key].manifest
+        # the pinned Docker manifest list resolves on the site by its upstream digest, every platform with it
+        legacy = f"{where}/apps/legacy@{images['pinned-docker'].digest}"
+        arm = skopeo("inspect", "--tls-verify=false", "--no-tags", "--override-arch", "arm64", legacy)
+        assert arm.returncode == 0, arm.stderr
+        assert json.loads(arm.stdout)["Architecture"] == "arm64"
+        assert (
+            skopeo("inspect", "--tls-verify=false", "--raw", legacy).stdout.encode() == images["pinned-docker"].manifest
+        )
+        with httpx.Client(base_url=site.url) as client:  # the site's blobs are the upstream's, byte for byte
+            for digest, data in images["oci"].blobs.items():
+                assert client.get(f"/v2/mirror/{source}/apps/web/blobs/{digest}").content == data
+        again = run_cli("bundle", "push", str(bundle), target, "--plain-http")
+        assert again.returncode == 0, again.stderr
+        assert "(0 blobs uploaded" in again.stdout, again.stdout
+    finally:
+        site.stop()

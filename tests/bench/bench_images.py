@@ -1,0 +1,120 @@
+"""Benchmark for bundles with images: export ~20 images from a local docker-registry, side by side with skopeo.
+
+    .venv/bin/python -m tests.bench.bench_images [--images 20] [--megabytes 200] [--rounds 2] [--work DIR]
+
+Builds the images once in a real docker-registry on 127.0.0.1 (incompressible layers; every
+fourth image shares a base layer with the others, so the unique bytes are about --megabytes),
+then, alternating in each round, each in a child process whose peak RSS is read with wait4:
+  1. ours: `chartkeeper bundle export --charts none --images-from LIST` — pull, verify, write the tar;
+  2. skopeo: `skopeo copy docker://… oci:DIR:REF` of the same images, one after the other, into one layout.
+Targets from issue 19: throughput at least 0.9× skopeo's, peak RSS ≤ 150 MB whatever the image size.
+The machine is shared and noisy: compare the ratio within a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.oci_images import ImageBuilder, random_layer  # noqa: E402
+from tests.support.oci_registry import DistributionRegistry  # noqa: E402
+
+MB = 1024 * 1024
+
+
+def _run(command: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Seconds and peak RSS (bytes) of one child."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    if status != 0:
+        assert process.stderr is not None
+        raise SystemExit(f"{command[0]} failed: {process.stderr.read().decode()[-500:]}")
+    return elapsed, usage.ru_maxrss * 1024
+
+
+def _images(registry: DistributionRegistry, count: int, megabytes: int) -> tuple[list[str], int]:
+    build = ImageBuilder(registry)
+    base = random_layer(megabytes * MB // (count + 4))
+    own = (megabytes * MB - len(base)) // count
+    refs = []
+    unique = len(base)
+    for number in range(count):
+        layers = [random_layer(own // 2), random_layer(own - own // 2)]
+        if number % 4 == 0:
+            layers.insert(0, base)
+        unique += own
+        build.image(f"bench/image{number:02}", "1.0", layers, docker=number % 2 == 1)
+        refs.append(f"{registry.endpoint_host}/bench/image{number:02}:1.0")
+    return refs, unique
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=20)
+    parser.add_argument("--megabytes", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--work", type=Path, default=None)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-images-", dir=args.work))
+    registry = DistributionRegistry(work / "registry").start()
+    try:
+        refs, unique = _images(registry, args.images, args.megabytes)
+        listing = work / "images.txt"
+        listing.write_text("\n".join(refs) + "\n")
+        home = work / "home"
+        env = {**os.environ, "CHARTKEEPER_HOME": str(home), "PYTHONPATH": str(ROOT)}
+        subprocess.run(
+            [sys.executable, "-m", "desktop", "image-registry", "add", registry.endpoint_host, "--plain-http"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        ours: list[tuple[float, int]] = []
+        theirs: list[tuple[float, int]] = []
+        for _ in range(args.rounds):
+            bundle = work / "bundle.tar"
+            bundle.unlink(missing_ok=True)
+            export = [sys.executable, "-m", "desktop", "bundle", "export", "-o", str(bundle), "--charts", "none"]
+            ours.append(_run([*export, "--images-from", str(listing)], env))
+            layout = work / "skopeo-layout"
+            shutil.rmtree(layout, ignore_errors=True)
+            started = time.perf_counter()
+            peak = 0
+            for ref in refs:
+                command = [
+                    "skopeo",
+                    "copy",
+                    "--quiet",
+                    "--src-tls-verify=false",
+                    f"docker://{ref}",
+                    f"oci:{layout}:{ref}",
+                ]
+                peak = max(peak, _run(command, env)[1])
+            theirs.append((time.perf_counter() - started, peak))
+        size = (work / "bundle.tar").stat().st_size
+        print(f"{len(refs)} images, {unique / MB:.0f} MB unique blobs; bundle {size / MB:.0f} MB")
+        print(f"{'':8}{'median s':>10}{'MB/s':>8}{'peak RSS MB':>13}")
+        for name, runs in (("ours", ours), ("skopeo", theirs)):
+            seconds = statistics.median(run[0] for run in runs)
+            print(f"{name:8}{seconds:10.2f}{unique / MB / seconds:8.1f}{max(run[1] for run in runs) / MB:13.0f}")
+        ratio = statistics.median(r[0] for r in theirs) / statistics.median(r[0] for r in ours)
+        print(f"throughput ours / skopeo: {ratio:.2f}× (target ≥ 0.9×)")
+    finally:
+        registry.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
