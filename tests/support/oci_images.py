@@ -55,8 +55,6 @@ class ImageBuilder:
         digest = digest_of(data)
         headers = self.registry._authorization(repository, self.user)
         with self._client() as client:
-            if client.head(f"/v2/{repository}/blobs/{digest}", headers=headers).status_code == 200:
-                return digest
             started = client.post(f"/v2/{repository}/blobs/uploads/", headers=headers)
             started.raise_for_status()
             location = started.headers["location"]
