@@ -215,15 +215,19 @@ class ImagePuller:
             return _keep_bytes(blobs, OCI_MANIFEST, oci_manifest(document))
         converted = False
         entries = []
+        replaced: set[str] = set()
         for item in kept:
             entry = item
             if item.get("mediaType") == DOCKER_MANIFEST:
-                child = blobs.pop(str(item["digest"]))
+                child = blobs[str(item["digest"])]
                 with child.source.open() as stream:
                     new = _keep_bytes(blobs, OCI_MANIFEST, oci_manifest(orjson.loads(stream.read())))
                 entry = {**item, "mediaType": OCI_MANIFEST, "digest": new.digest, "size": new.size}
+                replaced.add(str(item["digest"]))
                 converted = True
             entries.append(entry)
+        for digest in replaced:
+            del blobs[digest]
         whole = len(entries) == len(document.get("manifests") or ())
         if whole and not converted and top.media_type == OCI_INDEX:
             return top  # the index as published

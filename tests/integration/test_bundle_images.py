@@ -173,6 +173,20 @@ def test_platforms_choose_the_children_of_a_tagged_index(
     arm = skopeo("inspect", "--override-arch", "arm64", f"oci-archive:{bundle}:{refs['index']}")
     assert json.loads(arm.stdout)["Architecture"] == "arm64"
 
+    # a Docker manifest list by tag comes in its OCI form, so OCI layout readers see it: the same layers
+    listed = ImageBuilder(upstream).index(
+        "apps/listed", "4.0", {"linux/amd64": [random_layer(1000)], "linux/arm64": [random_layer(1000)]}, docker=True
+    )
+    ref = f"{upstream.endpoint_host}/apps/listed:4.0"
+    result, bundle = export(run_cli, tmp_path, [ref])
+    assert result.returncode == 0, result.stderr
+    index = json.loads(skopeo("inspect", "--raw", f"oci-archive:{bundle}:{ref}").stdout)
+    assert index["mediaType"] == "application/vnd.oci.image.index.v1+json"
+    assert [entry["platform"]["architecture"] for entry in index["manifests"]] == ["amd64", "arm64"]
+    arm = json.loads(skopeo("inspect", "--override-arch", "arm64", f"oci-archive:{bundle}:{ref}").stdout)
+    upstream_arm = json.loads(listed.blobs[listed.children["linux/arm64"]])
+    assert arm["Layers"] == [layer["digest"] for layer in upstream_arm["layers"]]
+
     missing, bundle = export(run_cli, tmp_path, [refs["oci"]], "--platform", "linux/s390x")
     assert missing.returncode == 0  # a single-platform image is what it is
     wrong, _ = export(run_cli, tmp_path, [refs["index"]], "--platform", "linux/s390x")
