@@ -50,6 +50,7 @@ class PushSummary:
     blobs_mounted: int = 0
     blobs_present: int = 0
     bytes_uploaded: int = 0
+    image_hosts: list[str] = field(default_factory=list)  # source hosts of the images pushed
 
 
 def layout_items(layout: VerifiedLayout, catalog_tags: Sequence[str]) -> list[PushItem]:
@@ -93,9 +94,13 @@ def image_target(ref_name: str) -> tuple[str, tuple[str, ...]]:
     ref = parse_image(ref_name)
     if ref is None:
         raise BundleError(f"{ref_name[:120]} is no image reference: Chartkeeper does not know where to push it.")
-    host = ref.registry.lower().replace(":", "_").strip("[]")
     tags = tuple(tag for tag in (ref.tag, ref.digest) if tag)
-    return f"{host}/{ref.repository}", tags
+    return f"{image_source_component(ref.registry)}/{ref.repository}", tags
+
+
+def image_source_component(host: str) -> str:
+    """A source host as one repository path component: `registry.k8s.io`, `127.0.0.1_5000`."""
+    return host.lower().replace(":", "_").strip("[]")
 
 
 def image_items(layout: VerifiedLayout, image: LayoutImage, held: frozenset[str]) -> list[PushItem]:
@@ -150,7 +155,10 @@ def push_layout(
     progress: Progress | None = None,
 ) -> PushSummary:
     """Push a verified bundle to the registry and path of `client`."""
-    return push_items(client, layout_items(layout, catalog_tags), replace_tags=replace_tags, progress=progress)
+    summary = push_items(client, layout_items(layout, catalog_tags), replace_tags=replace_tags, progress=progress)
+    hosts = {ref.registry for ref in (parse_image(image.ref_name) for image in layout.images) if ref is not None}
+    summary.image_hosts = sorted(hosts)
+    return summary
 
 
 def push_items(

@@ -353,7 +353,31 @@ def cmd_bundle_push(ctx: Context, args: argparse.Namespace) -> int:
     _print_push(summary)
     print(f"Clusters pull the charts as {endpoint}/<chart> --version <version>; workstations subscribe with")
     print(f"  chartkeeper registry add NAME {endpoint} --bundle")
+    if summary.image_hosts:
+        _print_mirror_config(summary.image_hosts, endpoint, args.plain_http, args.mirror_config)
     return EXIT_OK
+
+
+def _print_mirror_config(hosts: list[str], endpoint: str, plain_http: bool, folder: str | None) -> None:
+    """containerd's hosts.toml per source host, printed; with --mirror-config DIR written as DIR/HOST/hosts.toml."""
+    from desktop.bundle.mirror_config import hosts_toml
+    from desktop.files import write_output_file
+
+    print("\nClusters pull the images from here with containerd's /etc/containerd/certs.d/<source host>/hosts.toml:")
+    for host in hosts:
+        text = hosts_toml(host, endpoint, plain_http=plain_http)
+        print(f"\n# {host}/hosts.toml\n{text}", end="")
+        if folder is not None:
+            target = Path(folder) / host
+            try:
+                target.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ValidationError(
+                    f"{target} cannot be made ({exc.strerror or exc}): choose another folder."
+                ) from None
+            write_output_file(target / "hosts.toml", text.encode())
+    if folder is not None:
+        print(f"\nWrote {len(hosts):,} hosts.toml under {folder}: copy them to /etc/containerd/certs.d/ on each node.")
 
 
 def cmd_bundle_pull(ctx: Context, args: argparse.Namespace) -> int:
@@ -518,6 +542,9 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     )
     push.add_argument("file", metavar="FILE")
     push.add_argument("target", metavar="oci://HOST[:PORT]/PATH")
+    push.add_argument(
+        "--mirror-config", metavar="DIR", help="write containerd's DIR/<source host>/hosts.toml for the images pushed"
+    )
     access_options(push)
     push.set_defaults(handler=cmd_bundle_push)
 

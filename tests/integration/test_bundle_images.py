@@ -368,9 +368,18 @@ def test_push_puts_the_images_under_their_source_host_and_skips_what_is_there(
     site = DistributionRegistry(tmp_path / "site").start()
     try:
         target = f"oci://{site.endpoint_host}/mirror"
-        pushed = run_cli("bundle", "push", str(bundle), target, "--plain-http")
+        config = tmp_path / "mirror-config"
+        pushed = run_cli("bundle", "push", str(bundle), target, "--plain-http", "--mirror-config", str(config))
         assert pushed.returncode == 0, pushed.stderr
         source = upstream.endpoint_host.replace(":", "_")
+        hosts = (config / upstream.endpoint_host / "hosts.toml").read_text()
+        assert hosts == (
+            f'server = "https://{upstream.endpoint_host}"\n\n'
+            f'[host."http://{site.endpoint_host}/v2/mirror/{source}"]\n'
+            '  capabilities = ["pull", "resolve"]\n'
+            "  override_path = true\n"
+        )
+        assert hosts in pushed.stdout
         where = f"docker://{site.endpoint_host}/mirror/{source}"
         for key, path in (("oci", "apps/web:1.0"), ("pinned", f"apps/pinned@{images['pinned'].digest}")):
             inspected = skopeo("inspect", "--tls-verify=false", "--raw", f"{where}/{path}")
