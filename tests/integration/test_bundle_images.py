@@ -165,7 +165,10 @@ def test_platforms_choose_the_children_of_a_tagged_index(
 ) -> None:
     plain(run_cli, upstream)
     refs = references(upstream, images)
-    assert run_cli("settings", "set", "image_platforms", "linux/amd64,linux/arm64").returncode == 0
+    bogus = run_cli("settings", "set", "image_platforms", "amd64")
+    assert bogus.returncode != 0 and len(bogus.stderr.strip().splitlines()) == 1
+    assert "OS/ARCH[/VARIANT]" in bogus.stderr
+    assert run_cli("settings", "set", "image_platforms", "linux/amd64, linux/arm64").returncode == 0
     result, bundle = export(run_cli, tmp_path, [refs["index"]])
     assert result.returncode == 0, result.stderr
     inspected = skopeo("inspect", "--raw", f"oci-archive:{bundle}:{refs['index']}")
