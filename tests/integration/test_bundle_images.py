@@ -10,18 +10,24 @@ import subprocess
 import tarfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 
 from desktop.bundle.layout_reader import open_layout
+from desktop.cancellation import CancelToken
 from desktop.catalog.db import open_catalog
 from desktop.catalog.profiles import save_profile
 from desktop.catalog.registries import get_registry
+from desktop.errors import OperationCancelled
+from desktop.operations.bundle_export import ExportSelection, export_bundle
+from desktop.operations.image_hosts import add_image_host
 from desktop.paths import resolve_paths
 from desktop.profiles.model import Layer, Profile
 from tests.conftest import CliResult
+from tests.support.catalog_harness import CatalogHarness
 from tests.support.charts import publish_charts
 from tests.support.hostile_server import Behaviour, HostileServer
 from tests.support.oci_images import (
@@ -404,3 +410,31 @@ def test_push_puts_the_images_under_their_source_host_and_skips_what_is_there(
         assert "(0 blobs uploaded" in again.stdout, again.stdout
     finally:
         site.stop()
+
+
+def test_cancel_while_images_download_leaves_no_partial_file(
+    engine: CatalogHarness, tmp_path: Path, upstream: DistributionRegistry, images: dict[str, BuiltImage]
+) -> None:
+    services = replace(engine.services, image_hosts=tmp_path / "image-registries.json")
+    add_image_host(services, upstream.endpoint_host, plain_http=True)
+    listing = tmp_path / "images.txt"
+    listing.write_text("\n".join(references(upstream, images).values()) + "\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    cancel = CancelToken()
+    seen: list[int] = []
+
+    def progress(phase: str, done: int, total: int | None) -> None:
+        if phase == "images":
+            seen.append(done)
+            if done == 2:  # two images pulled into the spool, the third under way
+                cancel.cancel()
+
+    selection = ExportSelection(charts="none", images_from=listing, platforms=("linux/amd64",))
+    with pytest.raises(OperationCancelled):
+        export_bundle(services, out / "b.tar", selection, cancel=cancel, progress=progress)
+    assert seen[-1] == 2
+    assert list(out.iterdir()) == []
+    # the same export, not cancelled, writes the bundle
+    written = export_bundle(services, out / "b.tar", selection)
+    assert len(written.images) == 5 and [path.name for path in out.iterdir()] == ["b.tar"]
