@@ -405,6 +405,9 @@ def test_push_puts_the_images_under_their_source_host_and_skips_what_is_there(
         with httpx.Client(base_url=site.url) as client:  # the site's blobs are the upstream's, byte for byte
             for digest, data in images["oci"].blobs.items():
                 assert client.get(f"/v2/mirror/{source}/apps/web/blobs/{digest}").content == data
+        pulled = run_cli("bundle", "pull", target, "-o", str(tmp_path / "pulled.tar"), "--plain-http")
+        assert pulled.returncode == 0, pulled.stderr
+        assert (tmp_path / "pulled.tar").read_bytes() == bundle.read_bytes()  # rebuilt byte for byte, images too
         again = run_cli("bundle", "push", str(bundle), target, "--plain-http")
         assert again.returncode == 0, again.stderr
         assert "(0 blobs uploaded" in again.stdout, again.stdout
