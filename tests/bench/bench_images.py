@@ -6,7 +6,9 @@ Builds the images once in a real docker-registry on 127.0.0.1 (incompressible la
 fourth image shares a base layer with the others, so the unique bytes are about --megabytes),
 then, alternating in each round, each in a child process whose peak RSS is read with wait4:
   1. ours: `chartkeeper bundle export --charts none --images-from LIST` — pull, verify, write the tar;
-  2. skopeo: `skopeo copy docker://… oci:DIR:REF` of the same images, one after the other, into one layout.
+  2. skopeo: `skopeo copy docker://… oci:DIR:REF` of the same images, one after the other, into one layout;
+  3. push: `chartkeeper bundle push` into an empty docker-registry, then again (every blob skipped),
+     beside `skopeo copy oci:DIR:REF docker://…` of the same images into another path of it.
 Targets from issue 19: throughput at least 0.9× skopeo's, peak RSS ≤ 150 MB whatever the image size.
 The machine is shared and noisy: compare the ratio within a run.
 """
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,6 +78,17 @@ def _build_in_child(registry: DistributionRegistry, count: int, megabytes: int) 
     return refs, unique
 
 
+def _skopeo_all(refs: list[str], where: Callable[[str], tuple[str, str]], env: dict[str, str]) -> tuple[float, int]:
+    """`skopeo copy` of every image, one after the other: seconds in all, the largest peak RSS."""
+    started = time.perf_counter()
+    peak = 0
+    for ref in refs:
+        source, target = where(ref)
+        command = ["skopeo", "copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false", source, target]
+        peak = max(peak, _run(command, env)[1])
+    return time.perf_counter() - started, peak
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--build"]:
         port, count, megabytes = (int(value) for value in sys.argv[2:5])
@@ -104,34 +118,52 @@ def main() -> None:
         )
         ours: list[tuple[float, int]] = []
         theirs: list[tuple[float, int]] = []
-        for _ in range(args.rounds):
+        pushes: list[tuple[float, int]] = []
+        skopeo_pushes: list[tuple[float, int]] = []
+        second: list[tuple[float, int]] = []
+        for round_number in range(args.rounds):
             bundle = work / "bundle.tar"
             bundle.unlink(missing_ok=True)
             export = [sys.executable, "-m", "desktop", "bundle", "export", "-o", str(bundle), "--charts", "none"]
             ours.append(_run([*export, "--images-from", str(listing)], env))
             layout = work / "skopeo-layout"
             shutil.rmtree(layout, ignore_errors=True)
-            started = time.perf_counter()
-            peak = 0
-            for ref in refs:
-                command = [
-                    "skopeo",
-                    "copy",
-                    "--quiet",
-                    "--src-tls-verify=false",
-                    f"docker://{ref}",
-                    f"oci:{layout}:{ref}",
-                ]
-                peak = max(peak, _run(command, env)[1])
-            theirs.append((time.perf_counter() - started, peak))
+            theirs.append(_skopeo_all(refs, lambda ref, layout=layout: (f"docker://{ref}", f"oci:{layout}:{ref}"), env))
+            # push: the bundle into an empty registry, then again (every blob skipped); skopeo from its layout
+            site = DistributionRegistry(work / f"site-{round_number}").start()
+            try:
+                push = [sys.executable, "-m", "desktop", "bundle", "push", str(bundle)]
+                target = f"oci://{site.endpoint_host}/mirror"
+                pushes.append(_run([*push, target, "--plain-http"], env))
+                second.append(_run([*push, target, "--plain-http"], env))
+                skopeo_pushes.append(
+                    _skopeo_all(
+                        refs,
+                        lambda ref, layout=layout, host=site.endpoint_host: (
+                            f"oci:{layout}:{ref}",
+                            f"docker://{host}/skopeo/{ref.split('/', 1)[1]}",
+                        ),
+                        env,
+                    )
+                )
+            finally:
+                site.stop()
         size = (work / "bundle.tar").stat().st_size
         print(f"{len(refs)} images, {unique / MB:.0f} MB unique blobs; bundle {size / MB:.0f} MB")
-        print(f"{'':8}{'median s':>10}{'MB/s':>8}{'peak RSS MB':>13}")
-        for name, runs in (("ours", ours), ("skopeo", theirs)):
+        print(f"{'':22}{'median s':>10}{'MB/s':>8}{'peak RSS MB':>13}")
+        rows = (
+            ("export: ours", ours),
+            ("export: skopeo copy", theirs),
+            ("push: ours", pushes),
+            ("push: skopeo copy", skopeo_pushes),
+            ("push again: ours", second),
+        )
+        for name, runs in rows:
             seconds = statistics.median(run[0] for run in runs)
-            print(f"{name:8}{seconds:10.2f}{unique / MB / seconds:8.1f}{max(run[1] for run in runs) / MB:13.0f}")
-        ratio = statistics.median(r[0] for r in theirs) / statistics.median(r[0] for r in ours)
-        print(f"throughput ours / skopeo: {ratio:.2f}× (target ≥ 0.9×)")
+            print(f"{name:22}{seconds:10.2f}{unique / MB / seconds:8.1f}{max(run[1] for run in runs) / MB:13.0f}")
+        for what, mine, skopeo in (("export", ours, theirs), ("push", pushes, skopeo_pushes)):
+            ratio = statistics.median(r[0] for r in skopeo) / statistics.median(r[0] for r in mine)
+            print(f"{what} throughput ours / skopeo: {ratio:.2f}× (target ≥ 0.9×)")
     finally:
         registry.stop()
         shutil.rmtree(work, ignore_errors=True)
