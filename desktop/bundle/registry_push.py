@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from desktop.bundle.artifacts import Artifact
+from desktop.bundle.artifacts import Artifact, Blob
 from desktop.bundle.bounded_json import load_json
 from desktop.bundle.descriptors import Descriptor, parse_descriptor
 from desktop.bundle.errors import BundleError
@@ -105,30 +105,55 @@ def image_source_component(host: str) -> str:
 
 def image_items(layout: VerifiedLayout, image: LayoutImage, held: frozenset[str]) -> list[PushItem]:
     """An image's manifests to push: an index's children by digest first, then the image under its tags."""
-    name, tags = image_target(image.ref_name)
-    top = image.descriptor
-    data = layout.read_blob(top.digest, top.size)
+    return manifest_items(image.ref_name, image.descriptor, layout.read_blob, layout.open_blob, held)
+
+
+def pulled_image_items(ref_name: str, top: Descriptor, blobs: Sequence[Blob]) -> list[PushItem]:
+    """The same for an image just pulled (`mirror --images`): its blobs from the spool."""
+    sources = {blob.descriptor.digest: blob.source for blob in blobs}
+
+    def read(digest: str, max_bytes: int) -> bytes:
+        with sources[digest].open() as stream:
+            return stream.read(max_bytes + 1)[:max_bytes]
+
+    return manifest_items(ref_name, top, read, lambda digest: sources[digest].open(), frozenset(sources))
+
+
+def manifest_items(
+    ref_name: str,
+    top: Descriptor,
+    read: Callable[[str, int], bytes],
+    open_blob: BlobOpener,
+    held: frozenset[str],
+) -> list[PushItem]:
+    name, tags = image_target(ref_name)
+    data = read(top.digest, top.size)
+    tags = (*tags, top.digest) if top.digest not in tags else tags
+    if top.media_type not in IMAGE_INDEXES:
+        return [_manifest_item(name, top, tags, read, open_blob, held)]
     items = []
-    if top.media_type in IMAGE_INDEXES:
-        children = load_json(data, f"The index of {image.ref_name[:80]}", top.size).get("manifests", [])
-        for number, entry in enumerate(children, 1):
-            child = parse_descriptor(entry, f"manifest {number} of {image.ref_name[:80]}", top.size + 4 * 1024 * 1024)
-            items.append(_manifest_item(layout, name, child, (child.digest,), held))
-        tags = (*tags, top.digest) if top.digest not in tags else tags
-        items.append(PushItem(name, tags, data, top.media_type, top.digest, (), held, layout.open_blob, True))
-        return items
-    return [_manifest_item(layout, name, top, (*tags, top.digest) if top.digest not in tags else tags, held)]
+    children = load_json(data, f"The index of {ref_name[:80]}", top.size).get("manifests", [])
+    for number, entry in enumerate(children, 1):
+        child = parse_descriptor(entry, f"manifest {number} of {ref_name[:80]}", 4 * 1024 * 1024)
+        items.append(_manifest_item(name, child, (child.digest,), read, open_blob, held))
+    items.append(PushItem(name, tags, data, top.media_type, top.digest, (), held, open_blob, True))
+    return items
 
 
 def _manifest_item(
-    layout: VerifiedLayout, name: str, manifest: Descriptor, tags: tuple[str, ...], held: frozenset[str]
+    name: str,
+    manifest: Descriptor,
+    tags: tuple[str, ...],
+    read: Callable[[str, int], bytes],
+    open_blob: BlobOpener,
+    held: frozenset[str],
 ) -> PushItem:
-    data = layout.read_blob(manifest.digest, manifest.size)
+    data = read(manifest.digest, manifest.size)
     document = load_json(data, f"A manifest of {name[:80]}", manifest.size)
     limit = 4 * 1024**3
     blobs = [parse_descriptor(document.get("config"), f"The config of {name[:80]}", limit)]
     blobs += [parse_descriptor(item, f"A layer of {name[:80]}", limit) for item in document.get("layers", [])]
-    return PushItem(name, tags, data, manifest.media_type, manifest.digest, tuple(blobs), held, layout.open_blob, True)
+    return PushItem(name, tags, data, manifest.media_type, manifest.digest, tuple(blobs), held, open_blob, True)
 
 
 def artifact_item(artifact: Artifact, name: str, tags: Sequence[str]) -> PushItem:

@@ -404,7 +404,7 @@ def cmd_bundle_pull(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_mirror(ctx: Context, args: argparse.Namespace) -> int:
     from desktop.cli.charts import split_reference as split_chart
-    from desktop.operations.bundle_publish import mirror_charts, profile_charts, split_reference
+    from desktop.operations.bundle_publish import mirror_charts, profile_charts, profile_images, split_reference
 
     endpoint, tag = split_reference(args.target)
     if tag is not None:
@@ -414,7 +414,11 @@ def cmd_mirror(ctx: Context, args: argparse.Namespace) -> int:
         if args.chart or args.version:
             raise ValidationError("Give a chart (REGISTRY/CHART --version V) or --profile NAME, not both.")
         charts = profile_charts(services, args.profile)
+        images = profile_images(services, args.profile) if args.images else []
     else:
+        if args.images:
+            raise ValidationError("--images goes with --profile NAME: the images are the profile's.")
+        images = []
         if not args.chart or not args.version:
             raise ValidationError("Name what to mirror: REGISTRY/CHART --version V, or --profile NAME.")
         from desktop.catalog.registries import get_registry
@@ -423,12 +427,14 @@ def cmd_mirror(ctx: Context, args: argparse.Namespace) -> int:
         charts = [(get_registry(ctx.db, registry_name).id, chart, args.version)]
     show = sys.stderr.isatty()
     try:
-        summary = mirror_charts(services, charts, _target(args, endpoint), progress=_push_progress(show))
+        summary = mirror_charts(services, charts, _target(args, endpoint), images=images, progress=_push_progress(show))
     finally:
         end_progress(show)
     _print_push(summary)
     for _registry_id, chart, version in charts:
         print(f"  helm pull {endpoint}/{chart} --version {version}")
+    if summary.image_hosts:
+        _print_mirror_config(summary.image_hosts, endpoint, args.plain_http, args.mirror_config)
     return EXIT_OK if summary.pushed or summary.unchanged else EXIT_ERROR
 
 
@@ -566,6 +572,10 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     mirror.add_argument("target", metavar="oci://HOST[:PORT]/PATH")
     mirror.add_argument("--version", metavar="VERSION")
     mirror.add_argument("--profile", metavar="NAME", help="every layer of this profile")
+    mirror.add_argument("--images", action="store_true", help="also the container images the profile needs")
+    mirror.add_argument(
+        "--mirror-config", metavar="DIR", help="write containerd's DIR/<source host>/hosts.toml for the images pushed"
+    )
     access_options(mirror)
     mirror.set_defaults(handler=cmd_mirror)
 

@@ -353,6 +353,16 @@ def test_a_profiles_images_come_with_its_charts(
     assert [image.ref_name for image in layout.images] == [web]
     assert [chart.ref_name for chart in layout.charts] == ["r/app:0.1.0"]
     assert skopeo("inspect", "--raw", f"oci-archive:{bundle}:{web}").stdout.encode() == images["oci"].manifest
+    site = DistributionRegistry(tmp_path / "site").start()
+    try:  # the same images straight into the site's registry, with the profile's charts
+        mirrored = run_cli("mirror", "--profile", "edge", "--images", f"oci://{site.endpoint_host}/m", "--plain-http")
+        assert mirrored.returncode == 0, mirrored.stderr
+        path = f"{site.endpoint_host}/m/{upstream.endpoint_host.replace(':', '_')}/apps/web:1.0"
+        copied = skopeo("inspect", "--tls-verify=false", "--raw", f"docker://{path}")
+        assert copied.stdout.encode() == images["oci"].manifest, copied.stderr
+        assert "override_path = true" in mirrored.stdout
+    finally:
+        site.stop()
     inspected = run_cli("bundle", "inspect", str(bundle), "-o", "json")
     assert inspected.returncode == 0, inspected.stderr
     listed = json.loads(inspected.stdout)["images"]
