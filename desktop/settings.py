@@ -105,6 +105,11 @@ SETTING_RULES: dict[str, SettingRule] = {
             " trusted key signed)",
         ),
         SettingRule(
+            "image_platforms",
+            "Image platforms",
+            "the platforms of multi-platform images a bundle carries, such as linux/amd64,linux/arm64",
+        ),
+        SettingRule(
             "oci_requests_per_sync",
             "OCI requests per sync",
             "requests one OCI sync may make (listings, manifests, metadata): a registry whose listings"
@@ -134,6 +139,7 @@ class TenantSettings:
     oci_requests_per_sync: int = 100_000
     bundle_signatures: str = "report"
     chart_provenance: str = "report"
+    image_platforms: str = "linux/amd64"
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> TenantSettings:
@@ -169,6 +175,7 @@ _TRUE = {"true", "yes", "on", "1"}
 _CHOICES = {"bundle_signatures": ("off", "report", "require"), "chart_provenance": ("off", "report", "require")}
 _KUBE_VERSION = re.compile(r"v?[0-9]{1,3}\.[0-9]{1,4}(\.[0-9]{1,6})?")
 _FALSE = {"false", "no", "off", "0"}
+_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9]+(/[a-z0-9]+)?")
 
 
 def _checked(rule: SettingRule, kind: type, value: Any) -> Any:
@@ -193,6 +200,11 @@ def _checked(rule: SettingRule, kind: type, value: Any) -> Any:
             if text.lower() not in _CHOICES[rule.key]:
                 raise ValidationError(f"{rule.label} is one of {', '.join(_CHOICES[rule.key])}.")
             return text.lower()
+        if rule.key == "image_platforms":
+            platforms = [part.strip() for part in text.split(",") if part.strip()]
+            if not platforms or not all(_PLATFORM.fullmatch(part) for part in platforms):
+                raise ValidationError(f"{rule.label} are OS/ARCH[/VARIANT], comma-separated, such as linux/amd64.")
+            return ",".join(platforms)
         if rule.key == "kube_version":
             if not _KUBE_VERSION.fullmatch(text):
                 raise ValidationError(f"{rule.label} is a version such as 1.31.0.")

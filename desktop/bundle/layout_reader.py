@@ -110,6 +110,20 @@ class LayoutArtifact:
 
 
 @dataclass(frozen=True)
+class LayoutImage:
+    """A container image the bundle carries: its manifest or index, every manifest under it with its blobs."""
+
+    ref_name: str
+    descriptor: Descriptor  # as index.json lists it
+    platforms: tuple[str, ...]  # carried ('' for an image that names none)
+    blobs: tuple[Descriptor, ...]  # every blob under it that the bundle holds, manifests included
+
+    @property
+    def size(self) -> int:
+        return sum(blob.size for blob in self.blobs)
+
+
+@dataclass(frozen=True)
 class _Member:
     offset: int  # of the data, in the whole tar
     size: int
@@ -127,7 +141,9 @@ class VerifiedLayout:
         record: LayoutRecord,
         index: bytes = b"",
         signature: bytes | None = None,
+        images: tuple[LayoutImage, ...] = (),
     ) -> None:
+        self.images = images  # container images, sorted by ref name; not among `artifacts`
         self.parts = tuple(part.path for part in parts)
         self.index = index  # index.json's bytes: the root of every digest, what a signature signs
         self.signature = signature  # the OpenPGP detached signature of index.json it carries, if any
@@ -394,7 +410,14 @@ def _verify(
         if index_json(entries) != small["index.json"]:
             # Every byte of index.json follows from its entries: anything else was changed by hand.
             raise BundleError("The bundle's index.json is not as Chartkeeper writes it: it was changed.")
-        artifacts = [_artifact(checker, entry) for entry in entries]
+        artifacts: list[LayoutArtifact] = []
+        images: list[LayoutImage] = []
+        for entry in entries:
+            image = _image(checker, entry)
+            if image is not None:
+                images.append(image)
+            else:
+                artifacts.append(_artifact(checker, entry))
         catalog, record = _catalog(checker, artifacts)
     finally:
         checker.ranges.close()
@@ -417,7 +440,9 @@ def _verify(
         raise BundleError(f"The bundle holds blob sha256:{first[:12]}… that nothing refers to: refused.")
     final = [_with_absent(artifact, absent) for artifact in artifacts]
     catalog = next(artifact for artifact in final if artifact.ref_name == catalog.ref_name)
-    return VerifiedLayout(parts, blobs, final, catalog, record, small["index.json"], small.get(SIGNATURE_MEMBER))
+    return VerifiedLayout(
+        parts, blobs, final, catalog, record, small["index.json"], small.get(SIGNATURE_MEMBER), tuple(images)
+    )
 
 
 def _with_absent(artifact: LayoutArtifact, absent: frozenset[str]) -> LayoutArtifact:
@@ -447,7 +472,7 @@ def _index_entries(data: bytes, limits: LayoutLimits) -> list[Descriptor]:
     for number, item in enumerate(manifests, start=1):
         what = f"Entry {number} of the bundle's index.json"
         entry = parse_descriptor(item, what, limits.max_manifest_bytes)
-        if entry.media_type != types.OCI_MANIFEST:
+        if entry.media_type not in _ENTRY_TYPES:
             raise BundleError(f"{what} is a {entry.media_type[:60]}, not an OCI image manifest: refused.")
         name = ref_name_of(entry)
         if not name:
@@ -496,6 +521,93 @@ def _artifact(checker: _Checker, entry: Descriptor) -> LayoutArtifact:
     for number, layer in enumerate(layers, start=1):
         checker.present(layer, f"{what}, layer {number},")
     return LayoutArtifact(ref_name, entry, manifest, config, layers, (), chart)
+
+
+_ENTRY_TYPES = frozenset((*types.IMAGE_MANIFESTS, *types.IMAGE_INDEXES))
+MAX_IMAGE_LAYERS = 1000
+MAX_PLATFORMS = 256
+
+
+def _manifest_document(checker: _Checker, descriptor: Descriptor, what: str) -> dict[str, Any]:
+    limits = checker.limits
+    document = load_json(checker.read(descriptor, what, limits.max_manifest_bytes), what, limits.max_manifest_bytes)
+    if not isinstance(document, dict) or document.get("schemaVersion") != 2:
+        raise BundleError(f"{what} is not an OCI image manifest (schemaVersion 2): refused.")
+    stated = document.get("mediaType")
+    if stated is not None and stated != descriptor.media_type:
+        raise BundleError(f"{what} is not of the media type index.json gives it: refused.")
+    return document
+
+
+def _image(checker: _Checker, entry: Descriptor) -> LayoutImage | None:
+    """The entry as a container image (an image index, a Docker manifest, or an OCI manifest whose
+    config is an image config), its carried manifests and blobs checked; None for any other artifact."""
+    ref_name = ref_name_of(entry)
+    what = f"The manifest of image {ref_name[:80]}"
+    if entry.media_type == types.OCI_MANIFEST:
+        limits = checker.limits
+        peek = load_json(checker.read(entry, what, limits.max_manifest_bytes), what, limits.max_manifest_bytes)
+        config = peek.get("config") if isinstance(peek, dict) else None
+        if not isinstance(config, dict) or config.get("mediaType") not in types.IMAGE_CONFIGS:
+            return None
+    document = _manifest_document(checker, entry, what)
+    held: list[Descriptor] = [entry]
+    platforms: list[str] = []
+    if entry.media_type in types.IMAGE_INDEXES:
+        children = document.get("manifests")
+        if not isinstance(children, list) or len(children) > MAX_PLATFORMS:
+            raise BundleError(f"{what} lists no valid set of manifests: refused.")
+        for number, item in enumerate(children, 1):
+            child = parse_descriptor(item, f"{what}, manifest {number},", checker.limits.max_manifest_bytes)
+            platform = _platform_text(item.get("platform"))
+            if child.media_type not in types.IMAGE_MANIFESTS:
+                raise BundleError(f"{what}, manifest {number}, is a {child.media_type[:60]}: refused.")
+            child_what = f"The {platform or 'unnamed'} manifest of image {ref_name[:80]}"
+            held.append(child)
+            held.extend(_image_blobs(checker, child, _manifest_document(checker, child, child_what), child_what))
+            platforms.append(platform)
+    else:
+        blobs = _image_blobs(checker, entry, document, what)
+        held.extend(blobs)
+        config = blobs[0]
+        platform = ""
+        if config.media_type in types.IMAGE_CONFIGS:
+            limit = checker.limits.max_config_bytes
+            settings = load_json(checker.read(config, f"The config of image {ref_name[:80]}", limit), what, limit)
+            platform = _platform_text(settings)
+        platforms.append(platform)
+    unique = tuple({descriptor.digest: descriptor for descriptor in held}.values())
+    return LayoutImage(ref_name, entry, tuple(platforms), unique)
+
+
+def _image_blobs(checker: _Checker, manifest: Descriptor, document: dict[str, Any], what: str) -> list[Descriptor]:
+    limits = checker.limits
+    config = parse_descriptor(document.get("config"), f"{what}, config,", limits.max_config_bytes)
+    raw_layers = document.get("layers")
+    if not isinstance(raw_layers, list) or len(raw_layers) > MAX_IMAGE_LAYERS:
+        raise BundleError(f"{what} has no valid list of layers (at most {MAX_IMAGE_LAYERS:,}): refused.")
+    layers = [
+        parse_descriptor(item, f"{what}, layer {number},", limits.max_blob_bytes)
+        for number, item in enumerate(raw_layers, 1)
+    ]
+    for number, descriptor in enumerate([config, *layers]):
+        part = "config" if number == 0 else f"layer {number}"
+        if checker.present(descriptor, f"{what}, {part},") is None:
+            raise BundleError(
+                f"{what}: its {part} is missing from the bundle (blob {descriptor.digest[:19]}…): refused."
+            )
+    return [config, *layers]
+
+
+def _platform_text(value: Any) -> str:
+    if (
+        not isinstance(value, dict)
+        or not isinstance(value.get("os"), str)
+        or not isinstance(value.get("architecture"), str)
+    ):
+        return ""
+    variant = value.get("variant")
+    return f"{value['os']}/{value['architecture']}" + (f"/{variant}" if isinstance(variant, str) and variant else "")
 
 
 def _catalog(checker: _Checker, artifacts: list[LayoutArtifact]) -> tuple[LayoutArtifact, LayoutRecord]:

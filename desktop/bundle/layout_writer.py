@@ -127,6 +127,17 @@ class LayoutWriter:
             else:
                 self._keep(layer)
 
+    def add_image(self, ref_name: str, entry: Descriptor, blobs: tuple[Blob, ...] | list[Blob]) -> None:
+        """List a container image in index.json under `ref_name` (its manifest or index as published)
+        and keep every blob under it: the manifests, configs and layers. Images are never a delta."""
+        self._check_open()
+        check_ref_name(ref_name)
+        if ref_name in self._entries:
+            raise BundleError(f"Two artifacts are named {ref_name} in the bundle: each name must be unique.")
+        self._entries[ref_name] = as_index_entry(Descriptor(entry.media_type, entry.digest, entry.size), ref_name)
+        for blob in blobs:
+            self._keep(blob)
+
     def _keep(self, blob: Blob) -> None:
         digest, size = blob.descriptor.digest, blob.descriptor.size
         known = self._blobs.get(digest)

@@ -23,10 +23,20 @@ from desktop.bundle.errors import BundleError
 from desktop.bundle.layout_reader import LayoutLimits
 from desktop.bundle.layout_record import CatalogContent, LayoutRecord, ref_name_of
 from desktop.bundle.layout_writer import LayoutWriter, WrittenLayout
-from desktop.bundle.media_types import CATALOG_ARTIFACT, CATALOG_REPOSITORY, LAYOUT_RECORD, OCI_MANIFEST
+from desktop.bundle.media_types import (
+    CATALOG_ARTIFACT,
+    CATALOG_REPOSITORY,
+    IMAGE_INDEXES,
+    IMAGE_MANIFESTS,
+    LAYOUT_RECORD,
+    OCI_MANIFEST,
+)
 from desktop.bundle.registry_names import push_target
+from desktop.bundle.registry_push import image_target
 from desktop.cancellation import CancelToken
+from desktop.errors import AuthError, NotFoundError
 from desktop.files import write_error
+from desktop.helm.image_refs import parse_image
 from desktop.net.oci import OciClient
 
 Progress = Callable[[int, int, str], None]  # (artifacts done, artifacts in all, the one now)
@@ -74,6 +84,10 @@ def pull_layout(
                 ref_name = ref_name_of(entry)
                 if progress is not None:
                     progress(done, len(record.manifests) + 1, ref_name)
+                image = _image(client, entry, limits, spool)
+                if image is not None:
+                    writer.add_image(ref_name, entry, image)
+                    continue
                 name, _ = push_target(ref_name)
                 if entry.media_type != OCI_MANIFEST:
                     raise BundleError(f"The layout record lists {ref_name} as a {entry.media_type}: refused.")
@@ -128,6 +142,44 @@ def _manifest(client: OciClient, name: str, reference: str, limits: LayoutLimits
     )
     annotations = document.get("annotations") or {}
     return _Manifest(data, config, layers, dict(annotations), document.get("artifactType"))
+
+
+def _image(client: OciClient, entry: Descriptor, limits: LayoutLimits, spool: Path) -> list[Blob] | None:
+    """The blobs of an image entry, from where `bundle push` put it (`PATH/<source host>/<repository>`);
+    None when nothing is there by that digest (the entry is a chart's)."""
+    ref_name = ref_name_of(entry)
+    if parse_image(ref_name) is None:
+        return None
+    name, _ = image_target(ref_name)
+    accept = (*IMAGE_MANIFESTS, *IMAGE_INDEXES)
+    try:
+        data, _ = client.manifest_bytes(name, entry.digest, limits.max_manifest_bytes, accept=accept)
+    except (NotFoundError, AuthError):  # a registry may deny a repository it does not hold
+        if entry.media_type == OCI_MANIFEST:
+            return None
+        raise
+    blobs = [Blob(Descriptor(entry.media_type, entry.digest, entry.size), BytesSource(data))]
+    manifests = [data]
+    if entry.media_type in IMAGE_INDEXES:
+        manifests.clear()
+        document = load_json(data, f"The index of {ref_name[:80]}", limits.max_manifest_bytes)
+        for number, item in enumerate(document.get("manifests") or [] if isinstance(document, dict) else []):
+            child = parse_descriptor(item, f"manifest {number + 1} of {ref_name[:80]}", limits.max_manifest_bytes)
+            child_data, _ = client.manifest_bytes(name, child.digest, limits.max_manifest_bytes, accept=accept)
+            blobs.append(Blob(Descriptor(child.media_type, child.digest, child.size), BytesSource(child_data)))
+            manifests.append(child_data)
+    for manifest_data in manifests:
+        document = load_json(manifest_data, f"A manifest of {ref_name[:80]}", limits.max_manifest_bytes)
+        if not isinstance(document, dict) or not isinstance(document.get("layers"), list):
+            raise BundleError(f"A manifest of {ref_name[:80]} in the registry is not an image manifest: refused.")
+        if len(document["layers"]) > limits.max_layers:
+            raise BundleError(f"A manifest of {ref_name[:80]} lists too many layers: refused.")
+        config = parse_descriptor(document.get("config"), f"The config of {ref_name[:80]}", limits.max_config_bytes)
+        layers = [
+            parse_descriptor(item, f"A layer of {ref_name[:80]}", limits.max_blob_bytes) for item in document["layers"]
+        ]
+        blobs.extend(_fetch(client, name, item, frozenset(), spool) for item in (config, *layers))
+    return blobs
 
 
 def _small_blob(client: OciClient, name: str, descriptor: Descriptor) -> bytes:

@@ -1,4 +1,5 @@
-"""Publishing a bundle into an OCI registry: charts to `PATH/<chart>:<tag>`, the catalog to `PATH/chartkeeper-catalog`.
+"""Publishing a bundle into an OCI registry: charts to `PATH/<chart>:<tag>`, container images to
+`PATH/<source host>/<repository>:<tag>` (and by digest), the catalog to `PATH/chartkeeper-catalog`.
 
 Blobs the registry already holds are not sent again (a `HEAD` first; a blob pushed to another
 repository in the same run is mounted from there when the registry allows). A chart whose tag
@@ -12,13 +13,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from desktop.bundle.artifacts import Artifact
-from desktop.bundle.descriptors import Descriptor
+from desktop.bundle.artifacts import Artifact, Blob
+from desktop.bundle.bounded_json import load_json
+from desktop.bundle.descriptors import Descriptor, parse_descriptor
 from desktop.bundle.errors import BundleError
-from desktop.bundle.layout_reader import LayoutArtifact, VerifiedLayout
-from desktop.bundle.media_types import CATALOG_REPOSITORY
+from desktop.bundle.layout_reader import LayoutArtifact, LayoutImage, VerifiedLayout
+from desktop.bundle.media_types import CATALOG_REPOSITORY, IMAGE_INDEXES
 from desktop.bundle.registry_names import check_tag, push_target
 from desktop.bundle.signature_artifact import signature_artifact, signature_tag
+from desktop.helm.image_refs import parse_image
 from desktop.net.oci import OciClient
 
 Progress = Callable[[int, int, str], None]  # (artifacts done, artifacts in all, the one now)
@@ -37,6 +40,7 @@ class PushItem:
     blobs: tuple[Descriptor, ...]  # config, then layers
     available: frozenset[str]  # digests the source holds (a delta leaves some out)
     open_blob: BlobOpener = field(repr=False)
+    movable: bool = False  # its tags may name other content already (an image's, the catalog's)
 
 
 @dataclass
@@ -47,6 +51,7 @@ class PushSummary:
     blobs_mounted: int = 0
     blobs_present: int = 0
     bytes_uploaded: int = 0
+    image_hosts: list[str] = field(default_factory=list)  # source hosts of the images pushed
 
 
 def layout_items(layout: VerifiedLayout, catalog_tags: Sequence[str]) -> list[PushItem]:
@@ -60,6 +65,8 @@ def layout_items(layout: VerifiedLayout, catalog_tags: Sequence[str]) -> list[Pu
             raise BundleError(f"{artifact.ref_name} is no chart: Chartkeeper does not know where to push it.")
         name, tag = push_target(artifact.ref_name)
         items.append(_layout_item(layout, artifact, name, (tag,), held))
+    for image in layout.images:
+        items.extend(image_items(layout, image, held))
     if not catalog_tags:
         raise BundleError("Give at least one tag for the catalog (such as its date, and latest).")
     tags = tuple(dict.fromkeys(check_tag(tag) for tag in catalog_tags))
@@ -86,6 +93,73 @@ def _layout_item(
     )
 
 
+def image_target(ref_name: str) -> tuple[str, tuple[str, ...]]:
+    """`<source host>/<repository>` under the registry's path, and the tags (a digest too) an image goes under."""
+    ref = parse_image(ref_name)
+    if ref is None:
+        raise BundleError(f"{ref_name[:120]} is no image reference: Chartkeeper does not know where to push it.")
+    tags = tuple(tag for tag in (ref.tag, ref.digest) if tag)
+    return f"{image_source_component(ref.registry)}/{ref.repository}", tags
+
+
+def image_source_component(host: str) -> str:
+    """A source host as one repository path component: `registry.k8s.io`, `127.0.0.1_5000`."""
+    return host.lower().replace(":", "_").strip("[]")
+
+
+def image_items(layout: VerifiedLayout, image: LayoutImage, held: frozenset[str]) -> list[PushItem]:
+    """An image's manifests to push: an index's children by digest first, then the image under its tags."""
+    return manifest_items(image.ref_name, image.descriptor, layout.read_blob, layout.open_blob, held)
+
+
+def pulled_image_items(ref_name: str, top: Descriptor, blobs: Sequence[Blob]) -> list[PushItem]:
+    """The same for an image just pulled (`mirror --images`): its blobs from the spool."""
+    sources = {blob.descriptor.digest: blob.source for blob in blobs}
+
+    def read(digest: str, max_bytes: int) -> bytes:
+        with sources[digest].open() as stream:
+            return stream.read(max_bytes + 1)[:max_bytes]
+
+    return manifest_items(ref_name, top, read, lambda digest: sources[digest].open(), frozenset(sources))
+
+
+def manifest_items(
+    ref_name: str,
+    top: Descriptor,
+    read: Callable[[str, int], bytes],
+    open_blob: BlobOpener,
+    held: frozenset[str],
+) -> list[PushItem]:
+    name, tags = image_target(ref_name)
+    data = read(top.digest, top.size)
+    tags = (*tags, top.digest) if top.digest not in tags else tags
+    if top.media_type not in IMAGE_INDEXES:
+        return [_manifest_item(name, top, tags, read, open_blob, held)]
+    items = []
+    children = load_json(data, f"The index of {ref_name[:80]}", top.size).get("manifests", [])
+    for number, entry in enumerate(children, 1):
+        child = parse_descriptor(entry, f"manifest {number} of {ref_name[:80]}", 4 * 1024 * 1024)
+        items.append(_manifest_item(name, child, (child.digest,), read, open_blob, held))
+    items.append(PushItem(name, tags, data, top.media_type, top.digest, (), held, open_blob, True))
+    return items
+
+
+def _manifest_item(
+    name: str,
+    manifest: Descriptor,
+    tags: tuple[str, ...],
+    read: Callable[[str, int], bytes],
+    open_blob: BlobOpener,
+    held: frozenset[str],
+) -> PushItem:
+    data = read(manifest.digest, manifest.size)
+    document = load_json(data, f"A manifest of {name[:80]}", manifest.size)
+    limit = 4 * 1024**3
+    blobs = [parse_descriptor(document.get("config"), f"The config of {name[:80]}", limit)]
+    blobs += [parse_descriptor(item, f"A layer of {name[:80]}", limit) for item in document.get("layers", [])]
+    return PushItem(name, tags, data, manifest.media_type, manifest.digest, tuple(blobs), held, open_blob, True)
+
+
 def artifact_item(artifact: Artifact, name: str, tags: Sequence[str]) -> PushItem:
     """A single artifact (a mirrored chart, say) to push from memory or its files."""
     sources = {blob.descriptor.digest: blob.source for blob in artifact.blobs()}
@@ -110,7 +184,10 @@ def push_layout(
     progress: Progress | None = None,
 ) -> PushSummary:
     """Push a verified bundle to the registry and path of `client`."""
-    return push_items(client, layout_items(layout, catalog_tags), replace_tags=replace_tags, progress=progress)
+    summary = push_items(client, layout_items(layout, catalog_tags), replace_tags=replace_tags, progress=progress)
+    hosts = {ref.registry for ref in (parse_image(image.ref_name) for image in layout.images) if ref is not None}
+    summary.image_hosts = sorted(hosts)
+    return summary
 
 
 def push_items(
@@ -127,7 +204,7 @@ def push_items(
             if current == item.digest:
                 summary.unchanged.append(f"{item.name}:{tag}")
                 continue
-            if current is not None and item.name != CATALOG_REPOSITORY and not replace_tags:
+            if current is not None and item.name != CATALOG_REPOSITORY and not item.movable and not replace_tags:
                 conflicts.append(f"{item.name}:{tag}")
             stale.append(tag)
         if stale:

@@ -33,6 +33,7 @@ def _progress(enabled: bool) -> Callable[[str, int, int | None], None] | None:
         "verify": "verifying",
         "archives": "reading chart archives",
         "catalog": "snapshots",
+        "images": "pulling images",
         "write": "writing",
     }
 
@@ -63,6 +64,7 @@ def _push_progress(enabled: bool) -> Callable[[int, int, str], None] | None:
 
 
 def cmd_bundle_export(ctx: Context, args: argparse.Namespace) -> int:
+    from desktop.bundle.image_pull import parse_platforms
     from desktop.bundle.parts import parse_size
     from desktop.operations.bundle_export import ExportSelection, export_bundle
 
@@ -72,6 +74,9 @@ def cmd_bundle_export(ctx: Context, args: argparse.Namespace) -> int:
         charts=args.charts,
         have=Path(args.have) if args.have else None,
         split_size=parse_size(args.split_size) if args.split_size else None,
+        images=args.images,
+        images_from=Path(args.images_from) if args.images_from else None,
+        platforms=parse_platforms(args.platform) if args.platform else (),
     )
     sign = None
     if args.sign_key:
@@ -98,13 +103,16 @@ def cmd_bundle_export(ctx: Context, args: argparse.Namespace) -> int:
         warn(f"… and {len(result.skipped) - SHOWN:,} more left out")
     written = result.written
     plan = result.plan
+    image_bytes = sum(image.size for image in result.images)
     delta = f", a delta leaving out {result.left_out:,} blobs" if result.left_out else ""
     files = ", ".join(str(part) for part in written.parts)
     left = f", {len(result.skipped):,} left out (the bundle records which)" if result.skipped else ""
     print(
         f"Wrote {files} ({human_size(written.size)}{delta}): "
         f"{plural(len(plan.registries), 'registry', 'registries')}, {plural(len(plan.profiles), 'profile')}, "
-        f"{plural(result.archives, 'chart archive')}{left}."
+        f"{plural(result.archives, 'chart archive')}{left}"
+        + (f", {plural(len(result.images), 'container image')} ({human_size(image_bytes)})" if result.images else "")
+        + "."
     )
     print(f"sha256 {written.sha256}")
     if sign is not None:
@@ -196,6 +204,16 @@ def cmd_bundle_inspect(ctx: Context, args: argparse.Namespace) -> int:
         "registries": registries,
         "profiles": profiles,
         "archives": charts,
+        "images": [
+            {
+                "ref": image.ref_name,
+                "digest": image.descriptor.digest,
+                "media_type": image.descriptor.media_type,
+                "platforms": [platform for platform in image.platforms if platform],
+                "size": image.size,
+            }
+            for image in layout.images
+        ],
     }
     if args.output == "json":
         print_json(document)
@@ -210,6 +228,15 @@ def cmd_bundle_inspect(ctx: Context, args: argparse.Namespace) -> int:
     )
     if profiles:
         print(f"\nProfiles: {', '.join(profiles)}")
+    if layout.images:
+        print(f"\nContainer images ({len(layout.images):,}):")
+        print_table(
+            ["IMAGE", "PLATFORMS", "SIZE", "DIGEST"],
+            [
+                [i["ref"], ", ".join(i["platforms"]) or "-", human_size(i["size"]), i["digest"][:19]]
+                for i in document["images"]
+            ],
+        )
     if charts:
         print(f"\nChart archives ({len(charts):,}):")
         print_table(
@@ -326,7 +353,31 @@ def cmd_bundle_push(ctx: Context, args: argparse.Namespace) -> int:
     _print_push(summary)
     print(f"Clusters pull the charts as {endpoint}/<chart> --version <version>; workstations subscribe with")
     print(f"  chartkeeper registry add NAME {endpoint} --bundle")
+    if summary.image_hosts:
+        _print_mirror_config(summary.image_hosts, endpoint, args.plain_http, args.mirror_config)
     return EXIT_OK
+
+
+def _print_mirror_config(hosts: list[str], endpoint: str, plain_http: bool, folder: str | None) -> None:
+    """containerd's hosts.toml per source host, printed; with --mirror-config DIR written as DIR/HOST/hosts.toml."""
+    from desktop.bundle.mirror_config import hosts_toml
+    from desktop.files import write_output_file
+
+    print("\nClusters pull the images from here with containerd's /etc/containerd/certs.d/<source host>/hosts.toml:")
+    for host in hosts:
+        text = hosts_toml(host, endpoint, plain_http=plain_http)
+        print(f"\n# {host}/hosts.toml\n{text}", end="")
+        if folder is not None:
+            target = Path(folder) / host
+            try:
+                target.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ValidationError(
+                    f"{target} cannot be made ({exc.strerror or exc}): choose another folder."
+                ) from None
+            write_output_file(target / "hosts.toml", text.encode())
+    if folder is not None:
+        print(f"\nWrote {len(hosts):,} hosts.toml under {folder}: copy them to /etc/containerd/certs.d/ on each node.")
 
 
 def cmd_bundle_pull(ctx: Context, args: argparse.Namespace) -> int:
@@ -353,7 +404,7 @@ def cmd_bundle_pull(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_mirror(ctx: Context, args: argparse.Namespace) -> int:
     from desktop.cli.charts import split_reference as split_chart
-    from desktop.operations.bundle_publish import mirror_charts, profile_charts, split_reference
+    from desktop.operations.bundle_publish import mirror_charts, profile_charts, profile_images, split_reference
 
     endpoint, tag = split_reference(args.target)
     if tag is not None:
@@ -363,7 +414,11 @@ def cmd_mirror(ctx: Context, args: argparse.Namespace) -> int:
         if args.chart or args.version:
             raise ValidationError("Give a chart (REGISTRY/CHART --version V) or --profile NAME, not both.")
         charts = profile_charts(services, args.profile)
+        images = profile_images(services, args.profile) if args.images else []
     else:
+        if args.images:
+            raise ValidationError("--images goes with --profile NAME: the images are the profile's.")
+        images = []
         if not args.chart or not args.version:
             raise ValidationError("Name what to mirror: REGISTRY/CHART --version V, or --profile NAME.")
         from desktop.catalog.registries import get_registry
@@ -372,12 +427,14 @@ def cmd_mirror(ctx: Context, args: argparse.Namespace) -> int:
         charts = [(get_registry(ctx.db, registry_name).id, chart, args.version)]
     show = sys.stderr.isatty()
     try:
-        summary = mirror_charts(services, charts, _target(args, endpoint), progress=_push_progress(show))
+        summary = mirror_charts(services, charts, _target(args, endpoint), images=images, progress=_push_progress(show))
     finally:
         end_progress(show)
     _print_push(summary)
     for _registry_id, chart, version in charts:
         print(f"  helm pull {endpoint}/{chart} --version {version}")
+    if summary.image_hosts:
+        _print_mirror_config(summary.image_hosts, endpoint, args.plain_http, args.mirror_config)
     return EXIT_OK if summary.pushed or summary.unchanged else EXIT_ERROR
 
 
@@ -427,6 +484,15 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     export.add_argument("--yes", action="store_true", help="write a --charts all bundle over 2 GB without asking")
     export.add_argument("--sign-key", metavar="KEYFILE", help="sign the bundle with this OpenPGP secret key file")
     export.add_argument("--passphrase-stdin", action="store_true", help="read the key's passphrase from standard input")
+    export.add_argument(
+        "--images", action="store_true", help="carry every container image the chosen profiles' charts need"
+    )
+    export.add_argument("--images-from", metavar="FILE", help="carry the images listed in FILE (one reference a line)")
+    export.add_argument(
+        "--platform",
+        metavar="OS/ARCH[,…]",
+        help="platforms of multi-platform images (default: the image_platforms setting, linux/amd64)",
+    )
     export.add_argument(
         "--allow-missing",
         action="store_true",
@@ -482,6 +548,9 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     )
     push.add_argument("file", metavar="FILE")
     push.add_argument("target", metavar="oci://HOST[:PORT]/PATH")
+    push.add_argument(
+        "--mirror-config", metavar="DIR", help="write containerd's DIR/<source host>/hosts.toml for the images pushed"
+    )
     access_options(push)
     push.set_defaults(handler=cmd_bundle_push)
 
@@ -503,6 +572,10 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     mirror.add_argument("target", metavar="oci://HOST[:PORT]/PATH")
     mirror.add_argument("--version", metavar="VERSION")
     mirror.add_argument("--profile", metavar="NAME", help="every layer of this profile")
+    mirror.add_argument("--images", action="store_true", help="also the container images the profile needs")
+    mirror.add_argument(
+        "--mirror-config", metavar="DIR", help="write containerd's DIR/<source host>/hosts.toml for the images pushed"
+    )
     access_options(mirror)
     mirror.set_defaults(handler=cmd_mirror)
 

@@ -69,7 +69,12 @@ class Context:
             if max_size is not None:
                 override = replace(network_settings(settings), max_index_bytes=int(max_size * 1024 * 1024))
             self._services = inline_services(
-                db, CredentialStore(), settings, network_override=override, keys_folder=self.paths.trusted_keys
+                db,
+                CredentialStore(),
+                settings,
+                network_override=override,
+                keys_folder=self.paths.trusted_keys,
+                image_hosts=self.paths.data_dir / "image-registries.json",
             )
         return self._services
 

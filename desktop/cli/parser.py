@@ -5,7 +5,19 @@ from __future__ import annotations
 import argparse
 
 from desktop import __version__
-from desktop.cli import bundle, cache, catalog, charts, desktop_entry, images, keys, profile, registry, settings
+from desktop.cli import (
+    bundle,
+    cache,
+    catalog,
+    charts,
+    desktop_entry,
+    image_registry,
+    images,
+    keys,
+    profile,
+    registry,
+    settings,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,4 +48,5 @@ def build_parser() -> argparse.ArgumentParser:
     catalog.add_commands(commands, common, output)
     bundle.add_commands(commands, common, output)
     keys.add_commands(commands, common, output)
+    image_registry.add_commands(commands, common, output)
     return parser

@@ -40,6 +40,10 @@ MANIFEST_TYPES = (
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.docker.distribution.manifest.v2+json",
 )
+INDEX_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+)
 HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
 HELM_CHART = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 SMALL_LIMIT = 4 * MB  # manifests, configs, tag lists
@@ -228,7 +232,7 @@ class OciClient:
             "HEAD",
             f"/v2/{repository}/manifests/{reference}",
             scope=f"repository:{repository}:pull,push",
-            accept=", ".join(MANIFEST_TYPES),
+            accept=", ".join((*MANIFEST_TYPES, *INDEX_TYPES)),  # else a registry may answer for one platform
             ok=(200, 404),
         )
         if response.status == 404:
@@ -238,13 +242,15 @@ class OciClient:
             return "sha256:" + hashlib.sha256(self.manifest_bytes(name, reference)[0]).hexdigest()
         return str(digest)
 
-    def manifest_bytes(self, name: str, reference: str, max_bytes: int = SMALL_LIMIT) -> tuple[bytes, str]:
+    def manifest_bytes(
+        self, name: str, reference: str, max_bytes: int = SMALL_LIMIT, accept: tuple[str, ...] = MANIFEST_TYPES
+    ) -> tuple[bytes, str]:
         """A manifest's exact bytes and media type; checked against `reference` when it is a digest."""
         repository = self.access.repository(name)
         response = self._get(
             f"/v2/{repository}/manifests/{reference}",
             scope=f"repository:{repository}:pull",
-            accept=", ".join(MANIFEST_TYPES),
+            accept=", ".join(accept),
             max_bytes=max_bytes,
             what=f"'{name}:{reference}'" if not reference.startswith("sha256:") else f"a manifest of '{name}'",
         )

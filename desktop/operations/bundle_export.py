@@ -36,6 +36,7 @@ from desktop.bundle.catalog_records import (
 from desktop.bundle.errors import BundleError, ChartArtifactError
 from desktop.bundle.have_file import have_text, read_have_file
 from desktop.bundle.helm_artifact import build_chart_artifact, oci_tag
+from desktop.bundle.image_pull import ImagePuller, PulledImage, parse_platforms
 from desktop.bundle.layout_reader import LayoutLimits
 from desktop.bundle.layout_record import CatalogContent
 from desktop.bundle.layout_writer import LayoutWriter, WrittenLayout
@@ -50,6 +51,7 @@ from desktop.catalog.sync_records import SyncState, sync_state
 from desktop.errors import OperationCancelled, UserError, ValidationError
 from desktop.files import write_error, write_output_file
 from desktop.helm.chart_archive import ChartArchiveError, read_chart_files
+from desktop.helm.image_refs import ImageRef, parse_image
 from desktop.operations.bundle_catalog import (
     chart_created,
     digest_of,
@@ -58,6 +60,8 @@ from desktop.operations.bundle_catalog import (
     registry_shards,
     shard_digests,
 )
+from desktop.operations.chart_render import profile_images, render_profile
+from desktop.operations.image_hosts import image_clients
 from desktop.operations.services import Services
 from desktop.profiles.model import Profile
 from desktop.registry import Registry
@@ -81,6 +85,9 @@ class ExportSelection:
     charts: str = "pinned"
     have: Path | None = None
     split_size: int | None = None
+    images: bool = False  # every container image the chosen profiles need
+    images_from: Path | None = None  # a list of image references, one a line
+    platforms: tuple[str, ...] = ()  # of multi-platform images (none: the tenant's image_platforms)
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,7 @@ class ExportResult:
     archives: int = 0  # chart artifacts in the bundle
     left_out: int = 0  # blobs a delta leaves out
     skipped: list[MissingArchive] = field(default_factory=list)
+    images: tuple[PulledImage, ...] = ()  # container images carried
 
     @property
     def parts(self) -> tuple[Path, ...]:
@@ -334,6 +342,7 @@ class _Exporter:
         self.skipped = _with_profiles(self.skipped, plan.profiles, [registry for registry, _ in plan.registries])
         if self.skipped and not self.allow_missing:
             raise IncompleteBundle(tuple(self.skipped))
+        images = self._images()
         layers, config = self._catalog(records, files)
         # What a delta may leave out: archives and catalog layers a target can hold — never the
         # registry records or the archive list, whatever a have file says.
@@ -347,11 +356,13 @@ class _Exporter:
         ) as writer:
             for ref, artifact in charts:
                 writer.add(artifact, ref)
+            for image in images:
+                writer.add_image(image.reference, image.entry, image.blobs)
             content = CatalogContent(
                 tuple(layers), config, {CREATED: rfc3339(plan.mtime)}, f"{CATALOG_REPOSITORY}:{date_tag(plan.mtime)}"
             )
             written = writer.close(content, self._bytes_progress, self.sign)
-        return ExportResult(written, plan, len(charts), len(written.absent), self.skipped)
+        return ExportResult(written, plan, len(charts), len(written.absent), self.skipped, tuple(images))
 
     def _bytes_progress(self, done: int, total: int) -> None:
         if self.progress is not None:
@@ -362,6 +373,50 @@ class _Exporter:
             self.cancel.raise_if_cancelled()
         if self.progress is not None:
             self.progress(phase, done, total)
+
+    # --- container images ------------------------------------------------------------------------
+
+    def _images(self) -> list[PulledImage]:
+        """Every image asked for, pulled into the spool folder (nothing of it reaches the output
+        until the whole tar is written), each blob checked against its digest as it streams."""
+        references = self._image_references()
+        if not references:
+            return []
+        platforms = self.selection.platforms or parse_platforms(self.services.settings.image_platforms)
+        assert self.spool is not None
+        folder = self.spool / "images"
+        folder.mkdir()
+        puller = ImagePuller(image_clients(self.services, self.cancel), folder, platforms, self.cancel)
+        pulled: list[PulledImage] = []
+        try:
+            for done, ref in enumerate(references):
+                self._report("images", done, len(references))
+                pulled.append(puller.pull(ref))
+        finally:
+            puller.close()
+        self._report("images", len(references), len(references))
+        return pulled
+
+    def _image_references(self) -> list[ImageRef]:
+        wanted: dict[str, ImageRef] = {}
+        if self.selection.images:
+            for profile in self.plan.profiles:
+                layers = render_profile(self.services, profile, cancel=self.cancel)
+                for layer in layers:
+                    if layer.error is not None:
+                        raise BundleError(
+                            f"Nothing was written: the images of profile {profile.name} are not known, as its layer "
+                            f"{layer.label} does not render ({layer.error}); fix the layer, or list the images "
+                            "with --images-from."
+                        )
+                for found in profile_images(layers):
+                    ref = parse_image(found.image)
+                    if ref is not None:
+                        wanted.setdefault(str(ref), ref)
+        if self.selection.images_from is not None:
+            for ref in read_image_list(self.selection.images_from):
+                wanted.setdefault(str(ref), ref)
+        return [wanted[key] for key in sorted(wanted)]
 
     # --- chart archives -----------------------------------------------------------------------
 
@@ -546,3 +601,25 @@ def have_step(db: sqlite3.Connection) -> set[str]:
 
 
 _HEX = re.compile(r"[a-f0-9]{64}")
+MAX_IMAGE_LIST = 1024 * 1024
+
+
+def read_image_list(path: Path) -> list[ImageRef]:
+    """The references of an image list: one a line; blank lines and `#` comments skipped."""
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read(MAX_IMAGE_LIST + 1)
+    except OSError as exc:
+        raise UserError(f"{path} cannot be read ({exc.strerror or exc}).") from None
+    if len(data) > MAX_IMAGE_LIST:
+        raise ValidationError(f"{path} is over {MAX_IMAGE_LIST // 1024} KiB: is it a list of image references?")
+    refs = []
+    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        ref = parse_image(text)
+        if ref is None:
+            raise ValidationError(f"Line {number} of {path} is not an image reference ({text[:80]}): fix it.")
+        refs.append(ref)
+    return refs

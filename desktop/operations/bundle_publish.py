@@ -5,8 +5,10 @@ from standard input, or from the keyring of a registry registered here on the sa
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,21 +16,24 @@ from urllib.parse import urlsplit
 from desktop.bundle.catalog_records import date_tag
 from desktop.bundle.errors import BundleError
 from desktop.bundle.helm_artifact import build_chart_artifact, oci_tag
+from desktop.bundle.image_pull import ImagePuller, parse_platforms
 from desktop.bundle.layout_reader import open_layout
 from desktop.bundle.layout_writer import WrittenLayout
 from desktop.bundle.registry_names import check_tag
 from desktop.bundle.registry_pull import published_signature, pull_layout
-from desktop.bundle.registry_push import PushSummary, artifact_item, push_items, push_layout
+from desktop.bundle.registry_push import PushSummary, artifact_item, pulled_image_items, push_items, push_layout
 from desktop.cancellation import CancelToken
 from desktop.catalog import bundle_rows
 from desktop.catalog.profiles import get_profile
 from desktop.catalog.registries import find_registry_by_uid, get_registry_by_id, list_registries
 from desktop.catalog.sync_records import sync_state
 from desktop.errors import NotFoundError, ValidationError
+from desktop.helm.image_refs import ImageRef, parse_image
 from desktop.net.oci import OciAccess, OciClient
 from desktop.operations.bundle_catalog import chart_created
 from desktop.operations.bundle_signing import add_signature
 from desktop.operations.chart_files import chart_archive
+from desktop.operations.image_hosts import image_clients
 from desktop.operations.services import Services
 from desktop.profiles.model import Profile
 from desktop.registry import Registry, validate_oci_endpoint
@@ -143,10 +148,12 @@ def mirror_charts(
     charts: list[tuple[int, str, str]],
     target: OciTarget,
     *,
+    images: Sequence[ImageRef] = (),
     cancel: CancelToken | None = None,
     progress: PushProgress | None = None,
 ) -> PushSummary:
-    """Push chart versions (registry id, chart, version) to `PATH/<chart>:<version>` as `helm push` would."""
+    """Push chart versions (registry id, chart, version) to `PATH/<chart>:<version>` as `helm push` would,
+    and `images` (pulled from their registries first) to `PATH/<source host>/<repository>`."""
     items = []
     for registry_id, chart, version in charts:
         archive = chart_archive(services, registry_id, chart, version, cancel=cancel)
@@ -155,8 +162,41 @@ def mirror_charts(
         artifact = build_chart_artifact(archive, prov, created)
         items.append(artifact_item(artifact.artifact, chart, [oci_tag(version)]))
     access = resolve_access(services, target)
-    with OciClient(access, services.network, cancel=cancel) as client:
-        return push_items(client, items, progress=progress)
+    if not images:
+        with OciClient(access, services.network, cancel=cancel) as client:
+            return push_items(client, items, progress=progress)
+    folder = Path(tempfile.mkdtemp(prefix="chartkeeper-mirror-"))
+    try:
+        platforms = parse_platforms(services.settings.image_platforms)
+        puller = ImagePuller(image_clients(services, cancel), folder, platforms, cancel)
+        try:
+            for ref in images:
+                image = puller.pull(ref)
+                items.extend(pulled_image_items(image.reference, image.entry, image.blobs))
+        finally:
+            puller.close()
+        with OciClient(access, services.network, cancel=cancel) as client:
+            summary = push_items(client, items, progress=progress)
+        summary.image_hosts = sorted({ref.registry for ref in images})
+        return summary
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def profile_images(services: Services, name: str, cancel: CancelToken | None = None) -> list[ImageRef]:
+    """The images the profile's layers need, each rendered with its own values."""
+    from desktop.operations.chart_render import profile_images as images_of
+    from desktop.operations.chart_render import render_profile
+
+    profile = services.catalog(get_profile, name)
+    layers = render_profile(services, profile, cancel=cancel)
+    for layer in layers:
+        if layer.error is not None:
+            raise BundleError(
+                f"The images of profile {profile.name} are not known: its layer {layer.label} does not render"
+                f" ({layer.error}); nothing was pushed."
+            )
+    return [ref for ref in (parse_image(found.image) for found in images_of(layers)) if ref is not None]
 
 
 def _mirrored_provenance(

@@ -34,6 +34,7 @@ class Services:
     clock: Callable[[], float] = time.time
     network_override: NetworkSettings | None = None  # the CLI's --max-index-size, say
     keys_folder: Path | None = None  # the site's trusted OpenPGP keys (None: none are trusted)
+    image_hosts: Path | None = None  # the image registries' file (operations/image_hosts.py)
 
     def catalog(self, step: Callable[Concatenate[sqlite3.Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         return self.run_on_catalog(step, *args, **kwargs)  # type: ignore[return-value]
@@ -54,10 +55,11 @@ def inline_services(
     clock: Callable[[], float] = time.time,
     network_override: NetworkSettings | None = None,
     keys_folder: Path | None = None,
+    image_hosts: Path | None = None,
 ) -> Services:
     """Services whose catalog steps run at once on `db`, in the calling thread (the CLI, tests)."""
 
     def run(step: Callable[..., object], *args: object, **kwargs: object) -> object:
         return step(db, *args, **kwargs)
 
-    return Services(run, credentials, settings or TenantSettings(), clock, network_override, keys_folder)
+    return Services(run, credentials, settings or TenantSettings(), clock, network_override, keys_folder, image_hosts)

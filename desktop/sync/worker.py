@@ -620,7 +620,10 @@ class BackgroundWorker:
 
     def _services(self) -> Services:
         keys = trusted_keys_beside(self._catalog_path)
-        return Services(self._on_writer, self._credentials, self._settings, self._clock, keys_folder=keys)
+        images = self._catalog_path.parent / "image-registries.json"
+        return Services(
+            self._on_writer, self._credentials, self._settings, self._clock, keys_folder=keys, image_hosts=images
+        )
 
     def _on_writer(self, step: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a catalog step on the writer thread and wait for it (from a pool thread)."""

@@ -230,13 +230,15 @@ class DistributionRegistry:
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "config.yml"
         config.write_text(self._config())
-        self.process = subprocess.Popen(
-            [program, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        # Its log goes to a file: a pipe nobody reads fills after some 64 KB (an error line per unknown
+        # blob), and then every request that logs blocks the registry for good.
+        log = self.workdir / "registry.log"
+        with open(log, "ab") as stream:
+            self.process = subprocess.Popen([program, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=stream)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"docker-registry exited: {self.process.stderr.read().decode()[-500:]}")
+                raise RuntimeError(f"docker-registry exited: {log.read_text(errors='replace')[-500:]}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return self
@@ -248,8 +250,6 @@ class DistributionRegistry:
         if self.process is not None:
             self.process.terminate()
             self.process.wait(10)
-            if self.process.stderr is not None:
-                self.process.stderr.close()
             self.process = None
         if self.token is not None:
             self.token.stop()
