@@ -244,18 +244,24 @@ def validate_oci_endpoint(endpoint: str) -> str:
     return endpoint
 
 
-def validate_base_paths(paths: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """Repository paths on an OCI host (team-a/charts), trimmed of slashes, each once, in order."""
+def _repository_paths(raw_paths: tuple[str, ...] | list[str], refused: str) -> tuple[str, ...]:
+    """OCI repository paths trimmed of slashes, each once, in order; `refused` says why one is not
+    (`{}` is the path)."""
     cleaned: list[str] = []
-    for raw in paths:
+    for raw in raw_paths:
         path = raw.strip().strip("/")
         if not path:
             continue
         if not _CHART_NAME.fullmatch(path):
-            raise ValidationError(f"'{path}' is not a valid base path: lowercase letters, digits, . _ - and /.")
+            raise ValidationError(refused.format(path))
         if path not in cleaned:
             cleaned.append(path)
     return tuple(cleaned)
+
+
+def validate_base_paths(paths: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Repository paths on an OCI host (team-a/charts), trimmed of slashes, each once, in order."""
+    return _repository_paths(paths, "'{}' is not a valid base path: lowercase letters, digits, . _ - and /.")
 
 
 def with_base_paths(endpoint: str, base_paths: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
@@ -267,13 +273,4 @@ def with_base_paths(endpoint: str, base_paths: tuple[str, ...]) -> tuple[str, tu
 
 
 def validate_chart_names(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    cleaned: list[str] = []
-    for raw in names:
-        name = raw.strip().strip("/")
-        if not name:
-            continue
-        if not _CHART_NAME.fullmatch(name):
-            raise ValidationError(f"'{name}' is not a chart name an OCI registry accepts (lowercase, digits, . _ -).")
-        if name not in cleaned:
-            cleaned.append(name)
-    return tuple(cleaned)
+    return _repository_paths(names, "'{}' is not a chart name an OCI registry accepts (lowercase, digits, . _ -).")
