@@ -138,7 +138,7 @@ def _step(root: yaml.MappingNode) -> int:
         node = pending.pop(0)
         for key_node, child in node.value:
             if isinstance(child, yaml.MappingNode) and not child.flow_style and child.value:
-                step = child.start_mark.column - key_node.start_mark.column
+                step = int(child.start_mark.column - key_node.start_mark.column)
                 if step > 0:
                     return step
                 pending.append(child)
