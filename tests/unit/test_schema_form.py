@@ -100,7 +100,7 @@ def test_ten_thousand_properties_give_a_bounded_form_and_one_line() -> None:
     form, took = bounded(json.dumps(schema))
     assert took < 2
     assert len(form.fields) == MAX_FIELDS  # type: ignore[attr-defined]
-    assert form.notes[0] == "The schema has more than 2,000 fields: the form shows the first 2,000."  # type: ignore[attr-defined]
+    assert form.notes[0] == "The schema has more than 1,000 fields: the form shows the first 1,000."  # type: ignore[attr-defined]
 
 
 def test_deep_nesting_stops_at_the_forms_depth() -> None:
