@@ -140,13 +140,17 @@ class ValuesForm(QWidget):
         self._mark(self._pending_problems)
 
     def _add_group(self, parent: _Group, field: FormField) -> None:
+        """A group box at the top; deeper, a compact folding row (its button, then its fields indented)."""
         title = _escaped(field.name) + (" *" if field.required else "")
-        box = QGroupBox(title if len(field.path) <= OPEN_DEPTH else "")
-        box.setToolTip(field.description)
-        outer = QVBoxLayout(box)
+        foldable = len(field.path) > OPEN_DEPTH
+        holder: QWidget = QWidget() if foldable else QGroupBox(title)
+        holder.setToolTip(field.description)
+        outer = QVBoxLayout(holder)
+        body = QWidget()
         toggle = None
-        body: QWidget = QWidget()
-        if len(field.path) > OPEN_DEPTH:
+        if foldable:
+            outer.setContentsMargins(0, 0, 0, 0)
+            outer.setSpacing(2)
             toggle = QToolButton()
             toggle.setText(title)
             toggle.setCheckable(True)
@@ -163,11 +167,11 @@ class ValuesForm(QWidget):
         outer.addWidget(error)
         self._errors[field.path] = error
         form = QFormLayout(body)
-        form.setContentsMargins(0, 0, 0, 0)
+        form.setContentsMargins(20 if foldable else 0, 0, 0, 0)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         outer.addWidget(body)
-        parent.form.addRow(box)
+        parent.form.addRow(holder)
         self._groups[field.path] = _Group(form, toggle, body)
 
     @staticmethod

@@ -90,16 +90,21 @@ def test_epinios_form_writes_a_boolean_into_the_yaml_keeping_its_comments_and_ma
     assert "  traceLevel: 4\n" in editor.values_edit.toPlainText()
 
     # an invalid value typed in the YAML: the problem on its line there, and on its field here
+    cpu = form.widgets[("server", "stagingResourceRequests", "cpu")]
+    assert not cpu.isVisibleTo(form)  # a group two deep starts folded
     broken = editor.values_edit.toPlainText().replace("  traceLevel: 4\n", "  traceLevel: lots\n")
+    broken = broken.replace('    cpu: ""\n', "    cpu: 5\n", 1)
     editor.values_edit.setPlainText(broken)
     line = broken.splitlines().index("  traceLevel: lots") + 1
     qtbot.waitUntil(lambda: form.field_error(("server", "traceLevel")) != "", timeout=15000)
     assert form.field_error(("server", "traceLevel")) == "✗ 'lots' is not of type 'integer'"
     assert line in editor.problem_lines()
     assert trace.property("invalid") is True
-    assert form.status.text() == "✗ 1 field with problems, marked below (and in the Values tab)."
+    assert form.status.text() == "✗ 2 fields with problems, marked below (and in the Values tab)."
+    assert form.field_error(("server", "stagingResourceRequests", "cpu")) == "✗ 5 is not of type 'string'"
+    assert cpu.isVisibleTo(form)  # a problem is never folded away
 
-    editor.values_edit.setPlainText(broken.replace("traceLevel: lots", "traceLevel: 2"))
+    editor.values_edit.setPlainText(broken.replace("traceLevel: lots", "traceLevel: 2").replace("cpu: 5", 'cpu: "5"'))
     qtbot.waitUntil(lambda: form.field_error(("server", "traceLevel")) == "", timeout=15000)
     qtbot.waitUntil(lambda: trace.value() == 2, timeout=2000)  # the form follows the YAML
 
