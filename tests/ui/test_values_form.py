@@ -21,6 +21,7 @@ from desktop.ui.layer_editor import LayerEditor
 from tests.support.charts import chart_archive, publish_charts
 from tests.support.render_charts import EPINIO, REAL_CHARTS
 from tests.support.repo_server import RepoServer
+from tests.ui.test_mnemonics import screen_texts, shared
 
 MakeRepo = Callable[..., RepoServer]
 EPINIO_VERSION = "103.0.2+up1.10.0"
@@ -123,6 +124,7 @@ CHOICES = json.dumps(
                 "required": ["type"],
             },
             "name": {"type": "string"},
+            "r&d": {"type": "boolean", "description": "a key with an ampersand: not a mnemonic"},
         },
     }
 )
@@ -142,6 +144,8 @@ def test_a_choice_is_picked_from_the_keyboard_and_written_with_its_comment(
     assert [combo.itemText(i) for i in range(combo.count())] == ["(not set)", "ClusterIP", "NodePort", "LoadBalancer"]
     port = form.widgets[("service", "port")]
     assert isinstance(port, QSpinBox) and (port.minimum(), port.maximum(), port.value()) == (1, 65535, 80)
+    assert shared(screen_texts(running_app.window)) == {}  # no field takes a letter another control has
+    assert form.widgets[("r&d",)].accessibleName() == "r&d"
     combo.setFocus()
     qtbot.keyClick(combo, Qt.Key.Key_Down)
     assert editor.values_edit.toPlainText() == CHOICE_VALUES.replace("type: ClusterIP", "type: NodePort")
