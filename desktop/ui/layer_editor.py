@@ -11,6 +11,7 @@ import logging
 from dataclasses import replace
 
 from PySide6.QtCore import QEvent, QObject, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -33,6 +34,7 @@ from desktop.helm.chart_archive import ChartFiles
 from desktop.profiles.health import layer_health
 from desktop.profiles.model import Layer, Profile, validate_namespace
 from desktop.profiles.values import ValuesProblem
+from desktop.profiles.values_edit import set_value
 from desktop.profiles.variables import substitute_variables
 from desktop.ui.chart_details import monospace_editor
 from desktop.ui.context import AppContext
@@ -41,12 +43,14 @@ from desktop.ui.forms import add_row, error_label, stacked
 from desktop.ui.layer_checks import LayerChecker
 from desktop.ui.layer_rendering_views import ImagesView, ManifestsView
 from desktop.ui.layer_renders import LayerRenderer
+from desktop.ui.values_form import ValuesForm
 from desktop.ui.variable_completer import VariableCompleter
 from desktop.ui.yaml_highlighter import YamlHighlighter
 from desktop.wording import plural
 
 PROBLEM_ROWS_SHOWN = 3  # the problems list stays compact: more scroll
 CHECKING_SHOWN_AFTER_MS = 300
+FORM_REFRESH_MS = 300  # the form follows the YAML a moment after the last key typed
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +86,9 @@ class LayerEditor(QWidget):
         self._checking_timer = QTimer(self)
         self._checking_timer.setSingleShot(True)
         self._checking_timer.setInterval(CHECKING_SHOWN_AFTER_MS)
+        self._form_timer = QTimer(self)
+        self._form_timer.setSingleShot(True)
+        self._form_timer.setInterval(FORM_REFRESH_MS)
         self._build_ui()
         self._connect()
 
@@ -137,7 +144,12 @@ class LayerEditor(QWidget):
         self.override_view = DiffView()
         self.version_diff_view = DiffView()
         self.tabs = QTabWidget()
+        self.values_form = ValuesForm()
         self.tabs.addTab(values_page, "Valu&es")
+        # Beside the YAML, for charts that ship a schema (shown once it is known). No letter: every
+        # one is taken on this screen; Ctrl+Tab reaches it.
+        self.tabs.addTab(self.values_form, "Form")
+        self.tabs.setTabVisible(1, False)
         self.tabs.addTab(self.override_view, "Chan&ges from defaults")
         self.tabs.addTab(self.version_diff_view, "Defaults &between versions")
         # No letters: every one of theirs is taken on this screen; Ctrl+Tab reaches them.
@@ -165,6 +177,8 @@ class LayerEditor(QWidget):
         self.namespace_edit.textEdited.connect(self._on_namespace_edited)
         self.priority_spin.valueChanged.connect(self._on_priority_changed)
         self.values_edit.textChanged.connect(self._on_values_changed)
+        self.values_form.value_set.connect(self._on_form_value)
+        self._form_timer.timeout.connect(lambda: self.values_form.show_values(self.values_edit.toPlainText()))
         self.problems.itemActivated.connect(self._on_problem_activated)
         self.checker.files_arrived.connect(self._on_checker_files_arrived)
         self.checker.checked.connect(self._on_checker_checked)
@@ -193,6 +207,7 @@ class LayerEditor(QWidget):
             self.layer = layer
             self.defaults = None
             self._defaults_problem = None
+            self._show_form(None)
             registry = find_registry_by_uid(self.context.reader, layer.registry_uid)
             registry_name = registry.name if registry is not None else f"{layer.registry_name} (removed)"
             self.heading.setText(f"{layer.chart} — {registry_name}")
@@ -214,6 +229,7 @@ class LayerEditor(QWidget):
             self.namespace_error.hide()
             self.priority_spin.setValue(layer.install_priority)
             self.values_edit.setPlainText(layer.values_override)
+            self.values_form.show_values(layer.values_override)
             self.version_diff_view.set_message("Change the chart version to see what changed in its defaults.")
         finally:
             self._loading = False
@@ -304,6 +320,7 @@ class LayerEditor(QWidget):
             return
         self.defaults = files
         self.checker.remember(self.layer, files)
+        self._show_form(files.schema)
         self._defaults_problem = None
         self.defaults_status.setText("")
         self.defaults_status.setToolTip("")
@@ -317,7 +334,7 @@ class LayerEditor(QWidget):
                 f"{chart} {version}",
                 f"The default values of {previous} and {version} are the same.",
             )
-            self.tabs.setCurrentIndex(2)
+            self.tabs.setCurrentWidget(self.version_diff_view)
         self._check_values()
 
     # --- editing ------------------------------------------------------------------------
@@ -357,6 +374,48 @@ class LayerEditor(QWidget):
             return
         self._emit(replace(self.layer, values_override=self.values_edit.toPlainText()))
         self._check_values()
+        self._form_timer.start()
+
+    # --- the values form ----------------------------------------------------------------
+
+    def _show_form(self, schema: str | None) -> None:
+        """The Form tab for a chart that ships a schema; hidden (the Values tab shown) otherwise."""
+        shown = bool(schema and schema.strip())
+        if not shown and self.tabs.currentWidget() is self.values_form:
+            self.tabs.setCurrentIndex(0)
+        self.tabs.setTabVisible(self.tabs.indexOf(self.values_form), shown)
+        self.values_form.set_schema(schema if shown else None)
+        self.values_form.show_values(self.values_edit.toPlainText())
+
+    def _on_form_value(self, path: tuple[str, ...], value: object) -> None:
+        """A field edited: its value written into the YAML, as one undoable edit of only what changed."""
+        text = self.values_edit.toPlainText()
+        try:
+            new = set_value(text, path, value)  # type: ignore[arg-type]  # the form sends scalars only
+        except UserError as exc:
+            self.values_form.show_refusal(exc.message)
+            return
+        if new == text:
+            return
+        start = 0
+        limit = min(len(text), len(new))
+        while start < limit and text[start] == new[start]:
+            start += 1
+        end = 0
+        while end < limit - start and text[-1 - end] == new[-1 - end]:
+            end += 1
+
+        def units(piece: str) -> int:  # the editor counts UTF-16 code units
+            return len(piece.encode("utf-16-le")) // 2
+
+        cursor = self.values_edit.textCursor()
+        cursor.beginEditBlock()
+        cursor.setPosition(units(text[:start]))
+        cursor.setPosition(units(text[: len(text) - end]), QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(new[start : len(new) - end])
+        cursor.endEditBlock()
+        self._form_timer.stop()
+        self.values_form.show_values(self.values_edit.toPlainText())
 
     def values_problems(self) -> list[ValuesProblem]:
         if self.layer is None:
@@ -390,6 +449,7 @@ class LayerEditor(QWidget):
             self.problems.addItem(item)
         self._fit_problems()
         self.values_edit.mark_lines([problem.line for problem in found])
+        self.values_form.mark(found)
         if schema:
             valid, checked = "✓ Valid (YAML and the chart's schema)", "YAML and the chart's schema"
         elif files_here:  # Longhorn ships no values.schema.json: only the YAML was checked

@@ -45,6 +45,10 @@ QFrame#certificateDropZone[dropActive="true"] {{
 QLabel#certificateError, QLabel#fieldError {{ color: {colors["error"].name()}; }}
 QLabel#certificateWarning {{ color: {colors["warning"].name()}; }}
 QLabel#formHint {{ color: {colors["muted"].name()}; }}
+QLineEdit[invalid="true"], QSpinBox[invalid="true"], QDoubleSpinBox[invalid="true"], QComboBox[invalid="true"] {{
+    border: 1px solid {colors["error"].name()};
+}}
+QCheckBox[invalid="true"] {{ color: {colors["error"].name()}; }}
 QFrame#errorBox {{
     background: {error_box};
     border: 1px solid {colors["error"].name()};

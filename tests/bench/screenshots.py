@@ -349,7 +349,7 @@ def shoot(output: Path, variant: str) -> None:
             profiles.pane.layers.setCurrentRow(1)
             _wait(app, lambda: profiles.pane.layer_editor.defaults is not None)
             layer_editor = profiles.pane.layer_editor
-            layer_editor.tabs.setCurrentIndex(1)
+            layer_editor.tabs.setCurrentWidget(layer_editor.override_view)
             layer_editor.override_view.side_by_side_check.setChecked(True)
             save(window, "profiles-diff")
             layer_editor.override_view.side_by_side_check.setChecked(False)
