@@ -99,7 +99,9 @@ def cmd_show_chart(ctx: Context, args: argparse.Namespace) -> int:
     meta = dict(detail.meta)
     meta["urls"] = [resolve_chart_url(registry.endpoint, url) for url in meta.get("urls", [])]
     sys.stdout.write(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000))
-    if ctx.services().settings.chart_provenance != "off":
+    if ctx.read_only is not None:  # judging it may fetch and keep the .prov: nothing can be kept
+        print("# provenance: not checked (the catalog is read-only)")
+    elif ctx.services().settings.chart_provenance != "off":
         print(f"# provenance: {_provenance_text(ctx, registry.id, chart, detail.version)}")
     return EXIT_OK
 
