@@ -87,6 +87,7 @@ class TenantSettingsTab(QWidget):
             "Off (recommended): chart URLs on other hosts get no password, as in Helm 3.6.1+. A token never goes there."
         )
         credentials_hint.setObjectName("formHint")
+        credentials_hint.setWordWrap(True)  # at 1024 px it ran past the form's edge
         self.data_path = QLabel(str(self.context.paths.data_dir))
         self.data_path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.open_folder_button = QPushButton("Open Folde&r")
