@@ -3,7 +3,7 @@ that tells what the background worker is doing and which registries are offline.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -21,6 +21,7 @@ from desktop import __version__
 from desktop.catalog.registries import summaries
 from desktop.operations.sync_run import SyncResult
 from desktop.ui.bundle_dialogs import BundleActions
+from desktop.ui.catalog_watch import CatalogWatch
 from desktop.ui.context import AppContext
 from desktop.ui.geometry import fit_to_screen, keep_on_screen
 from desktop.ui.profile_editor_tab import ProfileEditorTab
@@ -36,6 +37,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.context = context
         self._state = QSettings(str(context.paths.config_dir / "window.ini"), QSettings.Format.IniFormat)
+        self.catalog_watch = CatalogWatch(context.reader, context.bridge, self)  # the CLI's changes, seen here
         self._build_ui()
         self._connect()
         self._load()
@@ -233,6 +235,11 @@ class MainWindow(QMainWindow):
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box.open()
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.catalog_watch.check()  # back from a terminal: what `chartkeeper` changed shows at once
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         self.bundle_actions.drag_enter(event)
 
@@ -242,6 +249,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.profile_editor_tab.flush()  # the last edit is saved before the worker stops
         self.profile_editor_tab.stop_waiting()
+        self.catalog_watch.stop()
         self._state.setValue("geometry", self.saveGeometry())
         self._state.setValue("tab", self.tabs.currentIndex())
         self._state.sync()
