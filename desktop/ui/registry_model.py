@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -244,10 +245,25 @@ class RegistryTableModel(RowsTableModel[RegistrySummary]):
         if column == CHARTS:
             return f"{summary.chart_count:,}"
         if column == LAST_SYNC:
-            return relative_time(summary.state.last_success_at, self._clock())
+            came = self._snapshot_came(summary)
+            return came or relative_time(summary.state.last_success_at, self._clock())
         if column == STATUS:
             return self._status(summary).text
         return "⋮"
+
+    def _snapshot_came(self, summary: RegistrySummary) -> str:
+        """For a registry never synced here whose snapshot a bundle or a subscription brought: where
+        from and when ("bundle of 7 Dec"), which is what its Last synced reads instead of "never"
+        (beside a Status of "Snapshot from bundle" that read as a contradiction); else ''."""
+        if summary.state.last_success_at is not None:
+            return ""
+        source = self._origins.get(summary.registry.id, "").partition("; ")[0]
+        if source.startswith("from bundle"):
+            return re.sub(r" \d{4}$", "", source.removeprefix("from "))  # "bundle of 7 Dec": the year in its tooltip
+        if source.startswith("subscribed to "):
+            at = source.rpartition("(catalog of ")[2].rstrip(")")
+            return f"catalog of {at}" if "(catalog of " in source else "subscription"
+        return ""
 
     def _status(self, summary: RegistrySummary) -> RegistryStatus:
         registry_id = summary.registry.id
@@ -269,6 +285,9 @@ class RegistryTableModel(RowsTableModel[RegistrySummary]):
 
     def _tooltip(self, summary: RegistrySummary, column: int) -> str | None:
         registry = summary.registry
+        if column == LAST_SYNC and self._snapshot_came(summary):
+            source = self._origins.get(registry.id, "").partition("; ")[0].replace("subscribed to ", "from ", 1)
+            return f"Never synced with its endpoint here: its snapshot came {source}."
         if column == LAST_SYNC:
             return f"Last successful sync: {local_time(summary.state.last_success_at)}"
         if column == STATUS:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from desktop.app import RunningApp
@@ -18,6 +19,7 @@ from desktop.operations.profiles import save_profile
 from desktop.profiles.model import Layer, Profile
 from desktop.registry import RegistryDraft
 from desktop.secrets import CredentialStore
+from desktop.ui.registry_model import ENDPOINT, LAST_SYNC, NAME, STATUS, SYNC
 from tests.support.catalog_harness import CatalogHarness
 from tests.support.charts import chart_archive, publish_charts
 from tests.support.repo_server import RepoServer
@@ -89,3 +91,40 @@ def test_a_change_made_by_the_cli_in_another_process_shows_without_a_relaunch(
     assert window.catalog_watch.check()  # what activating the window runs
     assert [s.registry.name for s in model.summaries()] == ["cli-made"]
     assert not window.catalog_watch.check()  # nothing new: no second reload
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1280, 800)])
+def test_after_an_import_the_registries_table_fits_its_columns_and_says_where_the_snapshot_came_from(
+    running_app: RunningApp, qtbot: QtBot, profile_bundle: Path, size: tuple[int, int]
+) -> None:
+    window = running_app.window
+    window.resize(*size)
+    window.tabs.setCurrentIndex(2)  # imported while the Profile editor shows: the table is fitted when shown
+    dialog = window.bundle_actions.open_import(profile_bundle)
+    qtbot.waitUntil(dialog.import_button.isEnabled, timeout=20000)
+    dialog.import_button.click()
+    qtbot.waitUntil(lambda: dialog.summary is not None, timeout=20000)
+    dialog.close()
+    tab = window.registries_tab
+    model = tab.model
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5000)
+    window.tabs.setCurrentIndex(1)
+    table, header = tab.table, tab.table.horizontalHeader()
+    # Last synced says where the snapshot came from and when, not "never" beside "Snapshot from bundle".
+    last = model.data(model.index(0, LAST_SYNC))
+    assert last.startswith("bundle of ") and last != "never"
+    assert "its snapshot came from bundle of" in model.data(model.index(0, LAST_SYNC), Qt.ItemDataRole.ToolTipRole)
+    assert model.data(model.index(0, STATUS)).startswith("Snapshot from bundle of ")
+
+    def fitted() -> bool:
+        """The whole width used; the endpoint whole; and a column cut only when no other has room to spare."""
+        widths = [header.sectionSize(c) for c in range(model.columnCount())]
+        wants = {c: table.sizeHintForColumn(c) for c in (ENDPOINT, SYNC, STATUS)}
+        cut = [c for c, want in wants.items() if header.sectionSize(c) < want]
+        spare = [c for c, want in wants.items() if header.sectionSize(c) > want + 16]
+        return sum(widths) >= table.viewport().width() - 2 and ENDPOINT not in cut and not (cut and spare)
+
+    qtbot.waitUntil(fitted, timeout=3000)  # no third of the width left empty while the others are cut
+    if size[0] >= 1280:
+        assert all(header.sectionSize(c) >= table.sizeHintForColumn(c) for c in range(model.columnCount()))
+    assert header.sectionSize(NAME) >= table.fontMetrics().horizontalAdvance("openfaas") + 20
