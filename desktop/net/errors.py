@@ -84,9 +84,7 @@ def transport_error(
     return NetworkError(f"Could not reach {where} ({detail}): check the endpoint and the network.")
 
 
-def _elsewhere_error(
-    plain: UserError, exc: Exception, host: str, where: str, endpoint: str, what: str
-) -> UserError:
+def _elsewhere_error(plain: UserError, exc: Exception, host: str, where: str, endpoint: str, what: str) -> UserError:
     """The error for a file on another host than the registry's endpoint, naming that host as the file's."""
     file = _FILES.get(what, "file")
     served = f"the index puts the {file} on {host}, not on the registry's host {origin(endpoint)[1]}"

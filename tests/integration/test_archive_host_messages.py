@@ -19,7 +19,9 @@ from tests.support.repo_server import RepoServer
 MakeRepo = Callable[..., RepoServer]
 
 
-def test_an_archive_on_a_host_that_does_not_resolve_names_that_host(engine: CatalogHarness, make_repo: MakeRepo) -> None:
+def test_an_archive_on_a_host_that_cannot_be_reached_names_that_host(
+    engine: CatalogHarness, make_repo: MakeRepo
+) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.3", 0))
         closed_port = probe.getsockname()[1]
