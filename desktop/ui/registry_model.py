@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 from desktop.bundle.origin_text import origin_texts
 from desktop.catalog.registries import RegistrySummary, summaries
 from desktop.operations.reachability import Reachability
+from desktop.profiles.palette_export import private_in_palette
 from desktop.registry import Registry
 from desktop.timefmt import clock_or_date, local_time, relative_time, short_date
 from desktop.ui.style import accent_colors
@@ -239,9 +240,11 @@ class RegistryTableModel(RowsTableModel[RegistrySummary]):
             origin = self._origins.get(registry.id)
             return ("On" if registry.sync_enabled else "Off") + (f" · {origin}" if origin else "")
         if column == ACCESS:
+            # What it takes to read it: a login or none. "Private" is kept for one meaning, Palette's
+            # (isPrivate): a Helm registry not synced, whose charts are named by exact name and version.
             if registry.token_auth:
-                return "Private (token)"
-            return f"Private ({registry.username})" if registry.username else "Public"
+                return "Token"
+            return f"Login ({registry.username})" if registry.username else "No login"
         if column == CHARTS:
             return f"{summary.chart_count:,}"
         if column == LAST_SYNC:
@@ -302,6 +305,8 @@ class RegistryTableModel(RowsTableModel[RegistrySummary]):
             )
         if column == ENDPOINT:
             return registry.shown_endpoint
+        if column == ACCESS:
+            return _access_tooltip(registry)
         if column == NAME:
             return f"{registry.name}: double-click or Enter to browse its charts"
         if column == SYNC and registry.id in self._origins:
@@ -318,3 +323,22 @@ class RegistryTableModel(RowsTableModel[RegistrySummary]):
 
     def registry(self, row: int) -> Registry:
         return self.rows[row].registry
+
+
+def _access_tooltip(registry: Registry) -> str:
+    """How reading the registry works here, and what its Palette export says (one meaning of private)."""
+    login = (
+        "Reached with a token."
+        if registry.token_auth
+        else f"Reached with the login {registry.username}."
+        if registry.username
+        else "Reached without a login."
+    )
+    private = private_in_palette(registry.kind, registry.sync_enabled, registry.is_private)
+    if registry.is_oci:
+        why = "it needs a login" if private else "it needs no login"
+    elif private:
+        why = "not synced, its charts are named by exact name and version (Palette's protected mode)"
+    else:
+        why = "synced, its charts are searchable"
+    return f"{login}\nIn Palette exports: isPrivate: {'true' if private else 'false'} — {why}."
