@@ -21,6 +21,7 @@ from desktop import __version__
 from desktop.catalog.registries import summaries
 from desktop.operations.sync_run import SyncResult
 from desktop.ui.bundle_dialogs import BundleActions
+from desktop.ui.catalog_search_dialog import CatalogSearchDialog
 from desktop.ui.catalog_watch import CatalogWatch
 from desktop.ui.context import AppContext
 from desktop.ui.geometry import fit_to_screen, keep_on_screen
@@ -78,6 +79,10 @@ class MainWindow(QMainWindow):
             action = QAction(name, self, shortcut=QKeySequence(f"Ctrl+{index + 1}"))
             action.triggered.connect(lambda _checked=False, index=index: self.tabs.setCurrentIndex(index))
             view_menu.addAction(action)
+        view_menu.addSeparator()
+        self.search_action = QAction("Search A&ll Charts…", self, shortcut=QKeySequence("Ctrl+K"))
+        self.search_action.setToolTip("Which registry holds a chart: search every registry's charts")
+        view_menu.addAction(self.search_action)
         help_menu = self.menuBar().addMenu("&Help")
         self.about_action = QAction("&About Chartkeeper", self)
         help_menu.addAction(self.about_action)
@@ -113,6 +118,7 @@ class MainWindow(QMainWindow):
         self.import_action.triggered.connect(self._on_import_triggered)
         self.quit_action.triggered.connect(self.close)
         self.about_action.triggered.connect(self._on_about_triggered)
+        self.search_action.triggered.connect(self.open_catalog_search)
         self.cancel_sync_button.clicked.connect(self._on_cancel_sync_clicked)
         self.registries_tab.status_message.connect(self.show_message)
         self.settings_tab.status_message.connect(self.show_message)
@@ -204,6 +210,10 @@ class MainWindow(QMainWindow):
     def _on_add_triggered(self) -> None:
         self.tabs.setCurrentIndex(REGISTRIES_TAB)
         self.registries_tab.open_add_dialog()
+
+    def open_catalog_search(self) -> CatalogSearchDialog:
+        self.tabs.setCurrentIndex(REGISTRIES_TAB)  # where the registry's browser it opens belongs
+        return self.registries_tab.open_catalog_search()
 
     def _on_sync_all_triggered(self) -> None:
         from desktop.catalog.origins import synchronized_registries

@@ -47,6 +47,7 @@ from desktop.profiles.health import HealthState, layer_health
 from desktop.registry import Registry
 from desktop.timefmt import short_date
 from desktop.ui.browse_charts_dialog import BrowseChartsDialog
+from desktop.ui.catalog_search_dialog import CatalogSearchDialog
 from desktop.ui.context import AppContext
 from desktop.ui.forms import confirm_box, empty_state, escape_clears, home_end_rows
 from desktop.ui.registry_dialog import RegistryDialog
@@ -98,6 +99,7 @@ class RegistriesTab(QWidget):
         self.model = RegistryTableModel(context.reader, context.clock, self)
         self.proxy = QSortFilterProxyModel(self)
         self._open_dialogs: list[QWidget] = []
+        self._last_search = ""
         self._build_ui()
         self._connect()
         self._load()
@@ -114,8 +116,11 @@ class RegistriesTab(QWidget):
         self.filter_edit.setMaximumWidth(360)
         self.filter_edit.setAccessibleName("Filter registries")
         escape_clears(self.filter_edit)
+        self.search_all_button = QPushButton("Search A&ll Charts…")
+        self.search_all_button.setToolTip("Which registry holds a chart: search every registry's charts (Ctrl+K)")
         toolbar = QHBoxLayout()
         toolbar.addWidget(self.add_button)
+        toolbar.addWidget(self.search_all_button)
         toolbar.addStretch(1)
         toolbar.addWidget(self.filter_edit)
 
@@ -207,6 +212,7 @@ class RegistriesTab(QWidget):
     def _connect(self) -> None:
         self.add_button.clicked.connect(self.open_add_dialog)
         self.empty_add_button.clicked.connect(self.open_add_dialog)
+        self.search_all_button.clicked.connect(lambda _checked=False: self.open_catalog_search())
         self.filter_edit.textChanged.connect(self._on_filter_changed)
         self._columns_timer.timeout.connect(self.fit_columns)
         self.model.dataChanged.connect(lambda *_: self._columns_timer.start())
@@ -476,6 +482,23 @@ class RegistriesTab(QWidget):
         dialog = BrowseChartsDialog(self.context, registry, self)
         dialog.status_message.connect(self.status_message)
         self._show(dialog)
+        return dialog
+
+    def open_catalog_search(self, text: str | None = None) -> CatalogSearchDialog:
+        """Search All Charts (Ctrl+K), starting from the last search of the session; Enter on a chart
+        opens it in its registry's browser."""
+        dialog = CatalogSearchDialog(self.context, self._last_search if text is None else text, self)
+        dialog.search_edit.textChanged.connect(self._remember_search)
+        dialog.chart_chosen.connect(self.open_chart)
+        self._show(dialog)
+        return dialog
+
+    def _remember_search(self, text: str) -> None:
+        self._last_search = text
+
+    def open_chart(self, registry: Registry, chart: str) -> BrowseChartsDialog:
+        dialog = self.open_browser(registry)
+        dialog.show_chart_named(chart)
         return dialog
 
     def open_history(self, registry: Registry) -> SyncHistoryDialog:
