@@ -318,8 +318,10 @@ class ProfileEditorTab(QWidget):
             self._load(saved.id)
 
     async def _save_now(self, profile: Profile) -> Profile | None:
+        future = self.context.worker.save_profile(profile)
+        future.add_done_callback(self._note_saved)  # its own _load shows it: not a change made elsewhere
         try:
-            return await asyncio.wrap_future(self.context.worker.save_profile(profile))
+            return await asyncio.wrap_future(future)
         except UserError as exc:
             self.status_message.emit(exc.message)
             return None
@@ -346,7 +348,9 @@ class ProfileEditorTab(QWidget):
         self._save_timer.stop()
         self._pending = None
         profile_id = profile.id or 0
-        await asyncio.wrap_future(self.context.worker.delete_profile(profile_id))
+        future = self.context.worker.delete_profile(profile_id)
+        future.add_done_callback(lambda _future: self._seen.pop(profile_id, None))
+        await asyncio.wrap_future(future)
         self._load()
         self.status_message.emit(f"Profile “{profile.name}” deleted.")
 

@@ -157,7 +157,10 @@ def test_the_whole_flow(running_app: RunningApp, qtbot: QtBot, make_repo: MakeRe
         ("db", "airgap/db", "2.0.0", None),
         ("web", "stable/web", "1.0.0", ["db/db"]),
     ]
-    assert helmfile["releases"][1]["values"] == [{"image": {"tag": "stable"}, "replicaCount": 3}]
+    # Only what the layer changed from the chart's defaults (image.tag stable is the default); db's
+    # values are its defaults unchanged, so it has none.
+    assert helmfile["releases"][1]["values"] == [{"replicaCount": 3}]
+    assert "values" not in helmfile["releases"][0]
     tab.export_to(profile, "palette", tmp_path / "palette.json")
     qtbot.waitUntil((tmp_path / "palette.json").exists, timeout=5000)
     packs = json.loads((tmp_path / "palette.json").read_text())["spec"]["template"]["packs"]
