@@ -130,6 +130,10 @@ class ProfilePane(QWidget):
         left_layout.addWidget(self._build_images())
 
         self.layer_editor = LayerEditor(self.context, self.checker, self.renderer)
+        # Its five tabs stay in view at 2x (QT_SCALE_FACTOR=2), their names cut at the end if they
+        # must be, rather than behind scroll arrows that hide Manifests and Images.
+        self.layer_editor.tabs.setUsesScrollButtons(False)
+        self.layer_editor.tabs.setElideMode(Qt.TextElideMode.ElideRight)
         self.no_layer = QLabel("Add a Helm chart to this profile, or select a layer to edit it.")
         self.no_layer.setObjectName("emptyText")
         self.no_layer.setAlignment(Qt.AlignmentFlag.AlignCenter)
