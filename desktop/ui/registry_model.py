@@ -237,7 +237,9 @@ class RegistryTableModel(RowsTableModel[RegistrySummary]):
             # issue 25: a plain-HTTP registry's row says so (its charts and logins cross unencrypted)
             return registry.shown_endpoint + (" · plain HTTP" if registry.is_oci and registry.plain_http else "")
         if column == SYNC:
-            origin = self._origins.get(registry.id)
+            # Where its snapshot came from; whether it also syncs with its endpoint is in the tooltip
+            # (beside "On", "not synced with its endpoint" read as a contradiction, and cut the column).
+            origin = self._origins.get(registry.id, "").partition("; ")[0]
             return ("On" if registry.sync_enabled else "Off") + (f" · {origin}" if origin else "")
         if column == ACCESS:
             # What it takes to read it: a login or none. "Private" is kept for one meaning, Palette's
