@@ -14,6 +14,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QLabel,
@@ -54,8 +55,10 @@ class CatalogSearcher:
             self._local.reader = reader
         return reader
 
-    def search(self, text: str) -> Future[list[SearchHit]]:
-        return self._pool.submit(lambda: search_charts(self._reader(), text, limit=MAX_RESULTS, by_chart_name=True))
+    def search(self, text: str, *, devel: bool = False) -> Future[list[SearchHit]]:
+        return self._pool.submit(
+            lambda: search_charts(self._reader(), text, devel=devel, limit=MAX_RESULTS, by_chart_name=True)
+        )
 
     def close(self) -> None:
         def close_reader() -> None:
@@ -86,6 +89,7 @@ class CatalogSearchDialog(QDialog):
         self._build_ui()
         self._timer.timeout.connect(self.run_search)
         self.search_edit.textChanged.connect(lambda _text: self._timer.start())
+        self.prerelease_check.toggled.connect(lambda _on: self.run_search())
         self.search_edit.installEventFilter(self)
         self.results.activated.connect(lambda _index: self.open_current())
         self.buttons.rejected.connect(self.reject)
@@ -113,6 +117,9 @@ class CatalogSearchDialog(QDialog):
         self.count_label = QLabel()
         self.count_label.setObjectName("formHint")
         self.count_label.setWordWrap(True)
+        # A chart whose every version is a prerelease (IBM's 1.0.0-20231006.132342.ab12cd3) shows only
+        # with this, as `helm search repo --devel` (and `chartkeeper search --devel`) show it.
+        self.prerelease_check = QCheckBox("Include p&rereleases")
         hint = QLabel("Enter opens the chart in its registry's browser; Escape closes.")
         hint.setObjectName("formHint")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -120,6 +127,7 @@ class CatalogSearchDialog(QDialog):
         layout.addWidget(label)
         layout.addWidget(self.search_edit)
         layout.addWidget(self.results, 1)
+        layout.addWidget(self.prerelease_check)
         layout.addWidget(self.count_label)
         layout.addWidget(hint)
         layout.addWidget(self.buttons)
@@ -134,7 +142,7 @@ class CatalogSearchDialog(QDialog):
         generation, text = self._generation, self.search_edit.text()
         self.count_label.setText("Searching…")
         try:
-            hits = await asyncio.wrap_future(self.searcher.search(text))
+            hits = await asyncio.wrap_future(self.searcher.search(text, devel=self.prerelease_check.isChecked()))
         except Exception:
             log.exception("searching the catalog failed")
             if not self.context.outlived(self):

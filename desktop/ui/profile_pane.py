@@ -117,14 +117,18 @@ class ProfilePane(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        layers_heading = QLabel("Layers, in install order (lower priority first)")
-        layers_heading.setWordWrap(True)
-        layers_heading.setToolTip(
-            "Palette installs the layers by install priority, lowest first. Move Up and Move Down change "
-            "the priorities; so does Install priority in the layer editor."
-        )
+        layers_heading = QLabel("Layers, in install order")
         layers_heading.setObjectName("sectionHeading")
+        self.order_hint = QLabel("Lower priority first, as Palette installs them")
+        self.order_hint.setObjectName("formHint")
+        self.order_hint.setWordWrap(True)
+        for label in (layers_heading, self.order_hint):
+            label.setToolTip(
+                "Palette installs the layers by install priority, lowest first. Move Up and Move Down change "
+                "the priorities; so does Install priority in the layer editor."
+            )
         left_layout.addWidget(layers_heading)
+        left_layout.addWidget(self.order_hint)
         left_layout.addWidget(self.layers, 1)
         left_layout.addLayout(layer_buttons)
         left_layout.addWidget(self._build_images())

@@ -535,6 +535,7 @@ def shoot_walkthrough(output: Path, tag: str) -> None:
         window.tabs.setCurrentIndex(1)
         save(window, "walkthrough-registries")
         search = window.open_catalog_search()
+        search.prerelease_check.setChecked(True)  # IBM's long prerelease versions
         search.search_edit.setText("db2")
         _wait(app, lambda: "matching" in search.count_label.text())
         save(search, "walkthrough-search")

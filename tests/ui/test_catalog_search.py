@@ -33,7 +33,13 @@ def test_ctrl_k_finds_which_registry_holds_a_chart_and_enter_opens_it(
     publish_charts(
         alpha, {"web": {"1.0.0": chart_archive("web", "1.0.0")}, "db": {"1.0.0": chart_archive("db", "1.0.0")}}
     )
-    publish_charts(beta, {"db2": {"3.1.0": chart_archive("db2", "3.1.0")}})
+    publish_charts(
+        beta,
+        {
+            "db2": {"3.1.0": chart_archive("db2", "3.1.0")},
+            "ibm-db2": {"1.0.0-20231006.132342.ab12cd3": chart_archive("ibm-db2", "1.0.0-20231006.132342.ab12cd3")},
+        },
+    )
     register(running_app, alpha, "alpha")
     register(running_app, beta, "beta")
     window = running_app.window
@@ -46,6 +52,12 @@ def test_ctrl_k_finds_which_registry_holds_a_chart_and_enter_opens_it(
     qtbot.waitUntil(lambda: dialog.count_label.text() == "1 chart in 1 registry matching “db2”", timeout=5000)
     hit = dialog.current_hit()
     assert hit is not None and (hit.registry, hit.chart, hit.version) == ("beta", "db2", "3.1.0")
+    dialog.prerelease_check.setChecked(True)  # a chart with prereleases only, as IBM's are
+    qtbot.waitUntil(lambda: dialog.count_label.text() == "2 charts in 1 registry matching “db2”", timeout=5000)
+    assert {(h.chart, h.version) for h in dialog.model.rows} >= {("ibm-db2", "1.0.0-20231006.132342.ab12cd3")}
+    dialog.prerelease_check.setChecked(False)
+    qtbot.waitUntil(lambda: dialog.count_label.text() == "1 chart in 1 registry matching “db2”", timeout=5000)
+    dialog.search_edit.setFocus()
     qtbot.keyClicks(dialog.search_edit, "x")  # nothing matches: said so
     qtbot.waitUntil(lambda: dialog.count_label.text().startswith("No chart matches “db2x”"), timeout=5000)
     qtbot.keyClick(dialog.search_edit, Qt.Key.Key_Backspace)

@@ -40,7 +40,8 @@ def test_layers_list_in_install_order_and_moving_changes_the_priority(running_ap
     pane = tab.pane
     qtbot.waitUntil(lambda: pane.profile is not None and pane.profile.name == "stack", timeout=5000)
     headings = [label.text() for label in pane.findChildren(QLabel)]
-    assert "Layers, in install order (lower priority first)" in headings
+    assert "Layers, in install order" in headings
+    assert pane.order_hint.text() == "Lower priority first, as Palette installs them"
     assert not any("drag" in text for text in headings)
     assert pane.layers.dragDropMode() == QAbstractItemView.DragDropMode.NoDragDrop
     assert charts(pane) == ["early", "late"]  # 10 above 30
