@@ -484,7 +484,8 @@ class ProfilePane(QWidget):
             )
         elif rendering or missing:
             notes.append("rendering the layers…")
-        self.images_status.setText("; ".join(notes) + ".")
+        text = "; ".join(notes)
+        self.images_status.setText(text if text.endswith(("…", ".")) else f"{text}.")  # not "layers…."
         for button in (self.copy_images_button, self.export_images_button):
             button.setEnabled(bool(references))
 

@@ -58,3 +58,16 @@ def test_layers_list_in_install_order_and_moving_changes_the_priority(running_ap
     assert pane.layers.currentRow() == 1 and pane.layer_editor.layer is not None
     assert pane.layer_editor.layer.chart == "late"
     qtbot.waitUntil(lambda: order(running_app) == [("early", 30), ("late", 40)], timeout=5000)
+
+
+def test_the_images_line_ends_with_one_mark(running_app: RunningApp, qtbot: QtBot) -> None:
+    running_app.context.worker.save_profile(Profile(uid=str(uuid.uuid4()), name="empty")).result(20)
+    pane = running_app.window.profile_editor_tab.pane
+    qtbot.waitUntil(lambda: pane.profile is not None and pane.profile.name == "empty", timeout=5000)
+    assert pane.images_status.text() == "No layers: no images."  # not "images.."
+    stored = Profile(uid=str(uuid.uuid4()), name="stack", layers=(layer("late", 30),))
+    running_app.context.worker.save_profile(stored).result(20)
+    tab = running_app.window.profile_editor_tab
+    qtbot.waitUntil(lambda: tab.profile_list.count() == 2, timeout=5000)
+    tab.profile_list.setCurrentRow(1)
+    assert not pane.images_status.text().endswith("….")
