@@ -47,7 +47,7 @@ def stored_variables(text: str) -> tuple[ProfileVariable, ...]:
 
 def _profile(db: sqlite3.Connection, row: sqlite3.Row | tuple[Any, ...]) -> Profile:
     layers = db.execute(
-        f"SELECT {_LAYER} FROM profile_layers WHERE profile_id = ? ORDER BY position", (row[0],)
+        f"SELECT {_LAYER} FROM profile_layers WHERE profile_id = ? ORDER BY install_priority, position", (row[0],)
     ).fetchall()
     return Profile(
         uid=row[1],

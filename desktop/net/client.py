@@ -210,7 +210,7 @@ class RegistryHttp:
             if expired is not None:
                 advice = f"try again later, or raise the request timeout{SETTINGS_HINT}"
                 raise NetworkError(f"{expired}: {advice}.") from exc
-            raise transport_error(exc, url, timeout) from exc
+            raise transport_error(exc, url, timeout, endpoint=self.access.endpoint, what=what) from exc
         finally:
             self._interrupter.disarm()
 

@@ -33,13 +33,22 @@ def _find(exc: BaseException, kind: type[_E]) -> _E | None:
     return None
 
 
-def transport_error(exc: Exception, url: str, timeout: float, *, oci: bool = False) -> UserError:
+_FILES = {"chart": "chart archive", "provenance": "provenance file", "icon": "icon"}
+
+
+def transport_error(
+    exc: Exception, url: str, timeout: float, *, oci: bool = False, endpoint: str | None = None, what: str = "index"
+) -> UserError:
     """A user-facing error for a request that got no HTTP answer (`oci`: to an oci:// registry,
-    whose way to plain HTTP is the Plain HTTP option rather than an http:// endpoint)."""
+    whose way to plain HTTP is the Plain HTTP option rather than an http:// endpoint). With the
+    registry's `endpoint`, a file the index places on another host (a chart archive on a CDN, say)
+    is named as that host's, not as the endpoint's."""
     where = host_and_port(url)
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
         return RegistryResponseError(f"{clipped(redacted(url))} is not an address that can be downloaded from.")
     host = origin(url)[1]
+    if endpoint is not None and host and host != origin(endpoint)[1]:
+        return _elsewhere_error(transport_error(exc, url, timeout, oci=oci), exc, host, where, endpoint, what)
     verification = _find(exc, ssl.SSLCertVerificationError)
     if verification is not None:
         return _certificate_error(verification, host)
@@ -73,6 +82,19 @@ def transport_error(exc: Exception, url: str, timeout: float, *, oci: bool = Fal
     os_error = _find(exc, OSError)
     detail = (os_error.strerror if os_error is not None and os_error.strerror else None) or type(exc).__name__
     return NetworkError(f"Could not reach {where} ({detail}): check the endpoint and the network.")
+
+
+def _elsewhere_error(plain: UserError, exc: Exception, host: str, where: str, endpoint: str, what: str) -> UserError:
+    """The error for a file on another host than the registry's endpoint, naming that host as the file's."""
+    file = _FILES.get(what, "file")
+    served = f"the index puts the {file} on {host}, not on the registry's host {origin(endpoint)[1]}"
+    if _find(exc, socket.gaierror) is not None:
+        return NetworkError(
+            f"The host name '{host}' does not resolve ({served}): check your DNS or proxy settings, or ask the "
+            "registry's administrator where its charts are served."
+        )
+    message = plain.message.replace(": check the endpoint and the network.", ": check the network and the proxy.")
+    return type(plain)(f"{message.rstrip('.')} ({served}).")
 
 
 class UntrustedCertificateError(TLSError):

@@ -134,8 +134,25 @@ def render_profile(services: Services, name: str, kind: str, mirror: str | None 
         registries = mirror_registries(profile, list(registries.values()), mirror)
     if kind == "palette":
         return ProfileExport(palette_json_text(profile, registries), notes=tuple(palette_notes(profile, registries)))
-    exported = helmfile_export(profile, registries)
+    exported = helmfile_export(profile, registries, services.catalog(kept_defaults, profile))
     return ProfileExport(exported.text, exported.files, notes=tuple(helmfile_notes(profile, registries)))
+
+
+def kept_defaults(db: sqlite3.Connection, profile: Profile) -> dict[int, str | None]:
+    """Layer index → its chart's values.yaml from the archive kept here ('' for a chart without one),
+    None where no archive is kept: the helmfile then writes only what each layer changed. No network."""
+    from desktop.catalog.archives import ChartRef, cached_archive
+    from desktop.errors import UserError
+    from desktop.helm.chart_archive import read_chart_files
+
+    defaults: dict[int, str | None] = {}
+    for index, layer in enumerate(profile.layers):
+        archive = cached_archive(db, ChartRef(layer.registry_uid, layer.chart, layer.version))
+        try:
+            defaults[index] = read_chart_files(archive).values or "" if archive is not None else None
+        except UserError:  # a kept archive that no longer reads: as if none were kept
+            defaults[index] = None
+    return defaults
 
 
 def write_export(export: ProfileExport, path: Path) -> ProfileExport:

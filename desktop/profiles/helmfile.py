@@ -106,6 +106,25 @@ def _layer_values(layer: Layer, profile: Profile, where: str) -> tuple[Any, str 
     return data, None
 
 
+def changed_values(values: Any, defaults: Any) -> Any:
+    """What `values` sets that the chart's `defaults` do not already hold: mappings compared key by
+    key, anything else (lists included) whole. A key left out means its default, as helm merges a
+    values file over the chart's values.yaml — as Palette deploys a pack's values."""
+    if not isinstance(values, dict) or not isinstance(defaults, dict):
+        return values
+    changed: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in defaults:
+            changed[key] = value
+        elif isinstance(value, dict) and isinstance(defaults[key], dict):
+            inner = changed_values(value, defaults[key])
+            if inner:
+                changed[key] = inner
+        elif value != defaults[key] or type(value) is not type(defaults[key]):
+            changed[key] = value
+    return changed
+
+
 def _repository(ref: RegistryRef, name: str, files: dict[str, bytes]) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": name}
     if ref.kind == "oci":
@@ -135,14 +154,23 @@ def helmfile_notes(profile: Profile, registries: Mapping[str, Registry]) -> list
     ]
 
 
-def helmfile_export(profile: Profile, registries: Mapping[str, Registry]) -> HelmfileExport:
+def helmfile_export(
+    profile: Profile,
+    registries: Mapping[str, Registry],
+    defaults: Mapping[int, str | None] | None = None,
+) -> HelmfileExport:
+    """`defaults`: layer index → its chart's values.yaml as kept here (None: no archive kept). With
+    them, a layer's `values:` hold only what differs from its chart's defaults (a layer made from a
+    chart starts as its whole values.yaml); without, the layer's values are written whole, and the
+    header says which layers and why."""
+    whole: list[str] = []  # layers written whole: their chart's defaults are not kept here
     repositories: dict[str, dict[str, Any]] = {}  # registry key → entry
     refs: dict[str, RegistryRef] = {}
     files: dict[str, bytes] = {}
     releases: list[dict[str, Any]] = []
     taken: set[str] = set()
     order: list[tuple[int, str]] = []
-    for layer in profile.layers:
+    for index, layer in enumerate(profile.layers):
         ref = registry_ref(layer, registries)
         if ref.key not in repositories:
             used = {entry["name"] for entry in repositories.values()}
@@ -159,6 +187,13 @@ def helmfile_export(profile: Profile, registries: Mapping[str, Registry]) -> Hel
         except ValidationError as exc:
             raise ValidationError(f"The {where} cannot be written to helmfile: {exc.message}") from None
         data, template = _layer_values(layer, profile, where)
+        if defaults is not None and template is None and data:
+            kept = defaults.get(index)
+            default_data = parse_values(kept)[0] if kept else None
+            if isinstance(default_data, dict):
+                data = changed_values(data, default_data)
+            elif kept is None:
+                whole.append(layer.chart)
         release = release_name(chart, taken)
         taken.add(release)
         entry: dict[str, Any] = {
@@ -187,10 +222,12 @@ def helmfile_export(profile: Profile, registries: Mapping[str, Registry]) -> Hel
         document["repositories"] = list(repositories.values())
     document["releases"] = releases
     body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
-    return HelmfileExport(_header(profile, repositories, refs) + body, files)
+    return HelmfileExport(_header(profile, repositories, refs, whole) + body, files)
 
 
-def _header(profile: Profile, repositories: dict[str, dict[str, Any]], refs: dict[str, RegistryRef]) -> str:
+def _header(
+    profile: Profile, repositories: dict[str, dict[str, Any]], refs: dict[str, RegistryRef], whole: Sequence[str] = ()
+) -> str:
     title = re.sub(r"\s+", " ", f"{profile.name} {profile.version}")
     lines = [
         f"Profile {title}, exported by Chartkeeper.",
@@ -222,6 +259,9 @@ def _header(profile: Profile, repositories: dict[str, dict[str, Any]], refs: dic
     plain = [entry["name"] for entry in repositories.values() if entry.get("plainHttp")]
     if plain:
         lines.append(f"plainHttp (repository {', '.join(plain)}) needs helmfile v0.168.0 or later.")
+    if whole:
+        lines.append(f"Each release's values are what differs from its chart's defaults, except {', '.join(whole)}:")
+        lines.append("  written whole, as its chart is not kept on this computer (keep it offline, then export again).")
     lines.extend(_variable_lines(profile))
     return "".join(f"# {line}\n" for line in lines)
 

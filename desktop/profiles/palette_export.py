@@ -26,6 +26,12 @@ def labels(tags: tuple[str, ...]) -> dict[str, str]:
     return result
 
 
+def private_in_palette(kind: str, sync_enabled: bool, needs_login: bool) -> bool:
+    """Palette's `isPrivate`: for a Helm registry its protected mode (not synced: charts are named by
+    exact name and version, what sync off means here); for an OCI registry, that it needs a login."""
+    return needs_login if kind == "oci" else not sync_enabled
+
+
 def registry_metadata(ref: RegistryRef) -> dict[str, Any]:
     """Palette's `v1PackRegistryMetadata`. Palette matches it by name and kind; the uid is left
     empty because Chartkeeper's uids mean nothing to Palette. `isPrivate` is Palette's protected
@@ -37,7 +43,7 @@ def registry_metadata(ref: RegistryRef) -> dict[str, Any]:
         "uid": "",
         "name": ref.name,
         "kind": "oci" if oci else "helm",
-        "isPrivate": ref.private if oci else not ref.sync_enabled,
+        "isPrivate": private_in_palette(ref.kind, ref.sync_enabled, ref.private),
         "providerType": "helm",
         "isSyncSupported": True if oci else ref.sync_enabled,
     }

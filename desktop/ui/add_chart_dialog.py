@@ -185,6 +185,10 @@ class AddChartDialog(QDialog):
                 if applies
             ]
             self.registry_combo.addItem(registry.name + (f"  ({', '.join(notes)})" if notes else ""), registry.name)
+        chosen_before = self.registry_combo.findData(self.context.private_registry)
+        if chosen_before >= 0:  # the registry chosen before in this session, not the first by name
+            self.registry_combo.setCurrentIndex(chosen_before)
+        self.registry_combo.currentIndexChanged.connect(self._remember_registry)
         self.run_search()
         self._on_private_changed()
         self.search_edit.setFocus()
@@ -280,6 +284,11 @@ class AddChartDialog(QDialog):
             close = nearest_versions(version, versions) or versions[:3]
             return f"'{chart}' has no version '{version}' in the snapshot; closest: {', '.join(close)}."
         return None
+
+    def _remember_registry(self) -> None:
+        name = self.registry_combo.currentData()
+        if name:
+            self.context.private_registry = str(name)
 
     def _on_private_changed(self) -> None:
         problem = self.private_problem()

@@ -107,6 +107,17 @@ class BrowseChartsDialog(QDialog):
         else:
             self.count_label.setText(f"{self.registry.name}'s snapshot holds no charts.")
 
+    def show_chart_named(self, chart: str) -> bool:
+        """Filter to `chart` and show it (opened from Search All Charts); False when it is not here."""
+        self.filter_edit.setText(chart)
+        rows = [r for r in range(self.model.rowCount()) if self.model.index(r, NAME).data(HIT_ROLE).chart == chart]
+        if not rows:
+            return False
+        self.charts.setCurrentIndex(self.model.index(rows[0], NAME))
+        self.choose_current()
+        self.charts.setFocus()
+        return True
+
     def choose_current(self) -> None:
         self._choose_timer.stop()
         hit = self.charts.currentIndex().data(HIT_ROLE)

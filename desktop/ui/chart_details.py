@@ -211,6 +211,7 @@ class ChartDetails(QWidget):
         self.versions.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.versions.setTabKeyNavigation(False)
         self.versions.setWordWrap(False)
+        self.versions.setTextElideMode(Qt.TextElideMode.ElideRight)  # a long build version keeps its start
         self.versions.verticalHeader().hide()
         self.versions.setAlternatingRowColors(True)
         header_view = self.versions.horizontalHeader()

@@ -169,12 +169,11 @@ class ChartRowDelegate(QStyledItemDelegate):
         painter.drawText(
             first.adjusted(used, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, registry
         )
-        versions = f"Chart {hit.version}" + (f"  ·  App {hit.app_version}" if hit.app_version else "")
         second = QRect(text.left(), text.top() + line + 2, text.width(), line)
         painter.drawText(
             second,
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            metrics.elidedText(versions, Qt.TextElideMode.ElideMiddle, second.width()),
+            version_line(hit, metrics, second.width()),
         )
         third = QRect(text.left(), second.bottom() + 2, text.width(), line)
         painter.setPen(text_color)
@@ -184,3 +183,10 @@ class ChartRowDelegate(QStyledItemDelegate):
             metrics.elidedText(hit.description or "No description", Qt.TextElideMode.ElideRight, third.width()),
         )
         painter.restore()
+
+
+def version_line(hit: SearchHit, metrics: QFontMetrics, width: int) -> str:
+    """ "Chart 1.0.0-20231006.132342.ab12cd3  ·  App 2.1", cut at its end when narrow: a long version
+    (IBM's builds) keeps its start and its build stamp, never loses its middle."""
+    versions = f"Chart {hit.version}" + (f"  ·  App {hit.app_version}" if hit.app_version else "")
+    return metrics.elidedText(versions, Qt.TextElideMode.ElideRight, width)

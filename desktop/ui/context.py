@@ -25,6 +25,8 @@ class AppContext:
     # profile id → variable name → the value to check and render with instead of the default;
     # kept for the window's session only (Palette sets the real values when a cluster is deployed)
     test_values: dict[int, dict[str, str]] = field(default_factory=dict)
+    # the registry last chosen on Add Helm Chart's Private tab: the next one starts there (this session)
+    private_registry: str = ""
 
     def test_values_of(self, profile: Profile | None) -> dict[str, str]:
         """The test values set on `profile` this session, for the variables it defines now."""

@@ -3,7 +3,7 @@ that tells what the background worker is doing and which registries are offline.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -21,6 +21,8 @@ from desktop import __version__
 from desktop.catalog.registries import summaries
 from desktop.operations.sync_run import SyncResult
 from desktop.ui.bundle_dialogs import BundleActions
+from desktop.ui.catalog_search_dialog import CatalogSearchDialog
+from desktop.ui.catalog_watch import CatalogWatch
 from desktop.ui.context import AppContext
 from desktop.ui.geometry import fit_to_screen, keep_on_screen
 from desktop.ui.profile_editor_tab import ProfileEditorTab
@@ -36,6 +38,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.context = context
         self._state = QSettings(str(context.paths.config_dir / "window.ini"), QSettings.Format.IniFormat)
+        self.catalog_watch = CatalogWatch(context.reader, context.bridge, self)  # the CLI's changes, seen here
         self._build_ui()
         self._connect()
         self._load()
@@ -76,6 +79,10 @@ class MainWindow(QMainWindow):
             action = QAction(name, self, shortcut=QKeySequence(f"Ctrl+{index + 1}"))
             action.triggered.connect(lambda _checked=False, index=index: self.tabs.setCurrentIndex(index))
             view_menu.addAction(action)
+        view_menu.addSeparator()
+        self.search_action = QAction("Search A&ll Charts…", self, shortcut=QKeySequence("Ctrl+K"))
+        self.search_action.setToolTip("Which registry holds a chart: search every registry's charts")
+        view_menu.addAction(self.search_action)
         help_menu = self.menuBar().addMenu("&Help")
         self.about_action = QAction("&About Chartkeeper", self)
         help_menu.addAction(self.about_action)
@@ -111,6 +118,7 @@ class MainWindow(QMainWindow):
         self.import_action.triggered.connect(self._on_import_triggered)
         self.quit_action.triggered.connect(self.close)
         self.about_action.triggered.connect(self._on_about_triggered)
+        self.search_action.triggered.connect(self.open_catalog_search)
         self.cancel_sync_button.clicked.connect(self._on_cancel_sync_clicked)
         self.registries_tab.status_message.connect(self.show_message)
         self.settings_tab.status_message.connect(self.show_message)
@@ -203,6 +211,10 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(REGISTRIES_TAB)
         self.registries_tab.open_add_dialog()
 
+    def open_catalog_search(self) -> CatalogSearchDialog:
+        self.tabs.setCurrentIndex(REGISTRIES_TAB)  # where the registry's browser it opens belongs
+        return self.registries_tab.open_catalog_search()
+
     def _on_sync_all_triggered(self) -> None:
         from desktop.catalog.origins import synchronized_registries
 
@@ -233,6 +245,11 @@ class MainWindow(QMainWindow):
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box.open()
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.catalog_watch.check()  # back from a terminal: what `chartkeeper` changed shows at once
+
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         self.bundle_actions.drag_enter(event)
 
@@ -242,6 +259,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.profile_editor_tab.flush()  # the last edit is saved before the worker stops
         self.profile_editor_tab.stop_waiting()
+        self.catalog_watch.stop()
         self._state.setValue("geometry", self.saveGeometry())
         self._state.setValue("tab", self.tabs.currentIndex())
         self._state.sync()

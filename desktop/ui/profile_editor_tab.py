@@ -66,6 +66,9 @@ class ProfileEditorTab(QWidget):
         self._dialogs: list[QWidget] = []
         self.import_dialog: ProfileImportDialog | None = None
         self._tasks: set[asyncio.Future[None]] = set()
+        # profile id → the updated_at this window last showed or wrote: a stored profile newer than
+        # that was changed elsewhere (a bundle import, the CLI in another process) and is shown afresh
+        self._seen: dict[int, float] = {}
         self.checker = LayerChecker(context, self)
         self.renderer = LayerRenderer(context, self)
         self._build_ui()
@@ -134,13 +137,14 @@ class ProfileEditorTab(QWidget):
         self.pane.profile_edited.connect(self._on_profile_edited)
         self.pane.test_values_changed.connect(self._refresh_health)
         self._save_timer.timeout.connect(self._save_pending)
-        self.context.bridge.catalog_changed.connect(self._refresh_health)
+        self.context.bridge.catalog_changed.connect(self._on_catalog_changed)
         self.checker.files_arrived.connect(self._refresh_health)
         self.checker.checked.connect(self._refresh_health)
         self.renderer.rendered.connect(self._refresh_health)
 
     def _load(self, select_id: int | None = None) -> None:
         profiles = list_profiles(self.context.reader)
+        self._seen = {p.id: p.updated_at for p in profiles if p.id is not None}
         current = select_id if select_id is not None else self.current_id()
         self.profile_list.blockSignals(True)
         self.profile_list.clear()
@@ -193,6 +197,18 @@ class ProfileEditorTab(QWidget):
         self.stack.setCurrentWidget(self.pane)
         self.pane.edit(profile)
 
+    def _on_catalog_changed(self) -> None:
+        """After any change to the catalog: profiles added, removed or changed elsewhere (a bundle
+        import, `chartkeeper profile …` in another process) are shown now; otherwise only the flags."""
+        if self._pending is not None or (self._saving is not None and not self._saving.done()):
+            self._refresh_health()  # the user's edit is on its way: it is not replaced under them
+            return
+        stored = {p.id: p.updated_at for p in list_profiles(self.context.reader) if p.id is not None}
+        if stored.keys() != self._seen.keys() or any(at > self._seen[i] for i, at in stored.items()):
+            self._load()  # re-selecting the current profile shows its layers afresh too
+            return
+        self._refresh_health()
+
     def _refresh_health(self) -> None:
         """After syncs: flags on profiles whose layers went away upstream or were deprecated."""
         by_id = {p.id: p for p in list_profiles(self.context.reader)}
@@ -216,10 +232,18 @@ class ProfileEditorTab(QWidget):
             return None
         future = self.context.worker.save_profile(profile)
         self._saving = future
+        # Known before the worker says the catalog changed (done callbacks run as the save resolves):
+        # the window's own save is not mistaken for a change made elsewhere.
+        future.add_done_callback(self._note_saved)
         task = asyncio.ensure_future(self._after_save(future))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return future
+
+    def _note_saved(self, future: Future[Profile]) -> None:
+        if not future.cancelled() and future.exception() is None and future.result().id is not None:
+            saved = future.result()
+            self._seen[saved.id or 0] = saved.updated_at
 
     async def _after_save(self, future: Future[Profile]) -> None:
         try:
@@ -294,8 +318,10 @@ class ProfileEditorTab(QWidget):
             self._load(saved.id)
 
     async def _save_now(self, profile: Profile) -> Profile | None:
+        future = self.context.worker.save_profile(profile)
+        future.add_done_callback(self._note_saved)  # its own _load shows it: not a change made elsewhere
         try:
-            return await asyncio.wrap_future(self.context.worker.save_profile(profile))
+            return await asyncio.wrap_future(future)
         except UserError as exc:
             self.status_message.emit(exc.message)
             return None
@@ -322,7 +348,9 @@ class ProfileEditorTab(QWidget):
         self._save_timer.stop()
         self._pending = None
         profile_id = profile.id or 0
-        await asyncio.wrap_future(self.context.worker.delete_profile(profile_id))
+        future = self.context.worker.delete_profile(profile_id)
+        future.add_done_callback(lambda _future: self._seen.pop(profile_id, None))
+        await asyncio.wrap_future(future)
         self._load()
         self.status_message.emit(f"Profile “{profile.name}” deleted.")
 

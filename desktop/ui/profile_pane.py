@@ -1,6 +1,6 @@
-"""One profile: name, version, description and tags, its variables, its layers — reordered by
-dragging, added with Add Helm Chart, edited in the layer editor — and the images they need, to copy
-or export. Every change is saved on its own."""
+"""One profile: name, version, description and tags, its variables, its layers — listed in install
+order (by priority), added with Add Helm Chart, edited in the layer editor — and the images they need,
+to copy or export. Every change is saved on its own."""
 
 from __future__ import annotations
 
@@ -97,9 +97,11 @@ class ProfilePane(QWidget):
         add_row(form, "Type:", type_label)
 
         self.layers = QListWidget()
-        self.layers.setAccessibleName("Layers, in install order")
-        self.layers.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
-        self.layers.setDefaultDropAction(Qt.DropAction.MoveAction)
+        # One order: the one Palette installs in, by install priority (lower first; a tie in the order
+        # the layers were added). Dragging would show an order the priorities contradict, so Move Up
+        # and Move Down change the priorities instead.
+        self.layers.setAccessibleName("Layers, in install order (lower priority first)")
+        self.layers.setDragDropMode(QAbstractItemView.DragDropMode.NoDragDrop)
         self.layers.setWordWrap(True)  # a narrow list wraps a row rather than scrolling sideways
         self.layers.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.add_chart_button = QPushButton("Add Helm &Chart…")
@@ -115,14 +117,27 @@ class ProfilePane(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        layers_heading = QLabel("Layers (drag to reorder)")
+        layers_heading = QLabel("Layers, in install order")
         layers_heading.setObjectName("sectionHeading")
+        self.order_hint = QLabel("Lower priority first, as Palette installs them")
+        self.order_hint.setObjectName("formHint")
+        self.order_hint.setWordWrap(True)
+        for label in (layers_heading, self.order_hint):
+            label.setToolTip(
+                "Palette installs the layers by install priority, lowest first. Move Up and Move Down change "
+                "the priorities; so does Install priority in the layer editor."
+            )
         left_layout.addWidget(layers_heading)
+        left_layout.addWidget(self.order_hint)
         left_layout.addWidget(self.layers, 1)
         left_layout.addLayout(layer_buttons)
         left_layout.addWidget(self._build_images())
 
         self.layer_editor = LayerEditor(self.context, self.checker, self.renderer)
+        # Its five tabs stay in view at 2x (QT_SCALE_FACTOR=2), their names cut at the end if they
+        # must be, rather than behind scroll arrows that hide Manifests and Images.
+        self.layer_editor.tabs.setUsesScrollButtons(False)
+        self.layer_editor.tabs.setElideMode(Qt.TextElideMode.ElideRight)
         self.no_layer = QLabel("Add a Helm chart to this profile, or select a layer to edit it.")
         self.no_layer.setObjectName("emptyText")
         self.no_layer.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -183,7 +198,6 @@ class ProfilePane(QWidget):
         self.description_edit.textEdited.connect(self._on_fields_edited)
         self.tags_edit.textEdited.connect(self._on_fields_edited)
         self.layers.currentRowChanged.connect(self._on_layer_selected)
-        self.layers.model().rowsMoved.connect(lambda *_: self._on_layers_dragged())
         self.add_chart_button.clicked.connect(self.open_add_chart)
         self.remove_layer_button.clicked.connect(self.remove_selected_layer)
         self.move_up_button.clicked.connect(lambda: self.move_selected_layer(-1))
@@ -201,6 +215,8 @@ class ProfilePane(QWidget):
     # --- loading ------------------------------------------------------------------------
 
     def edit(self, profile: Profile) -> None:
+        order = install_order(list(profile.layers))  # the catalog reads them so; a profile made elsewhere may not
+        profile = replace(profile, layers=tuple(profile.layers[i] for i in order))
         self._loading = True
         try:
             self.profile = profile
@@ -365,23 +381,34 @@ class ProfilePane(QWidget):
             return
         layers = list(self.profile.layers)
         layers[row] = layer
-        self._emit(replace(self.profile, layers=tuple(layers)))
+        order = install_order(layers)
+        self._emit(replace(self.profile, layers=tuple(layers[i] for i in order)))
         assert self.profile is not None
+        if order != list(range(len(layers))):  # a new priority: the row moves to its place in the order
+            row = order.index(row)
+            self._refill_rows(row)
         self.layer_editor.place(self.profile, row, edited=True)
         item = self.layers.item(row)
         if item is not None:
             self._describe_layer(item, layer, row)
         self._show_images()
 
-    def _on_layers_dragged(self) -> None:
-        if self.profile is None:
-            return
-        order = [int(self.layers.item(i).data(LAYER_INDEX)) for i in range(self.layers.count())]
-        layers = tuple(self.profile.layers[i] for i in order)
-        self._emit(replace(self.profile, layers=layers))
-        self._fill_layers(self.layers.currentRow())
+    def _refill_rows(self, select: int) -> None:
+        """The rows again, `select` current, without editing the layer afresh (its editor keeps focus)."""
+        assert self.profile is not None
+        self.layers.blockSignals(True)
+        self.layers.clear()
+        for index, layer in enumerate(self.profile.layers):
+            item = QListWidgetItem()
+            item.setData(LAYER_INDEX, index)
+            self._describe_layer(item, layer, index)
+            self.layers.addItem(item)
+        self.layers.setCurrentRow(select)
+        self.layers.blockSignals(False)
 
     def move_selected_layer(self, step: int) -> None:
+        """Move the layer one place in the install order: it swaps priorities with its neighbour
+        (or, when both have the same priority, places with it), so the list stays the install order."""
         row = self.layers.currentRow()
         if self.profile is None or not 0 <= row < len(self.profile.layers):
             return
@@ -389,7 +416,11 @@ class ProfilePane(QWidget):
         if not 0 <= target < len(self.profile.layers):
             return
         layers = list(self.profile.layers)
-        layers[row], layers[target] = layers[target], layers[row]
+        mine, theirs = layers[row].install_priority, layers[target].install_priority
+        layers[row], layers[target] = (
+            replace(layers[target], install_priority=mine),
+            replace(layers[row], install_priority=theirs),
+        )
         self._emit(replace(self.profile, layers=tuple(layers)))
         self._fill_layers(target)
 
@@ -421,7 +452,8 @@ class ProfilePane(QWidget):
             chart=chosen.chart,
             version=chosen.version,
             namespace=chosen.namespace,
-            install_priority=0,
+            # last in the install order, where the list shows it
+            install_priority=max((layer.install_priority for layer in self.profile.layers), default=0),
             values_override=defaults,
         )
         self._emit(replace(self.profile, layers=(*self.profile.layers, layer)))
@@ -452,7 +484,8 @@ class ProfilePane(QWidget):
             )
         elif rendering or missing:
             notes.append("rendering the layers…")
-        self.images_status.setText("; ".join(notes) + ".")
+        text = "; ".join(notes)
+        self.images_status.setText(text if text.endswith(("…", ".")) else f"{text}.")  # not "layers…."
         for button in (self.copy_images_button, self.export_images_button):
             button.setEnabled(bool(references))
 
@@ -486,3 +519,8 @@ class ProfilePane(QWidget):
             return False
         self.images_status.setText(f"Exported {plural(self.images_list.count(), 'image reference')} to {path}.")
         return True
+
+
+def install_order(layers: list[Layer]) -> list[int]:
+    """The layers' indexes in the order Palette installs them: by priority, lowest first; a tie as listed."""
+    return sorted(range(len(layers)), key=lambda i: (layers[i].install_priority, i))

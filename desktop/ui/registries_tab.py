@@ -47,6 +47,7 @@ from desktop.profiles.health import HealthState, layer_health
 from desktop.registry import Registry
 from desktop.timefmt import short_date
 from desktop.ui.browse_charts_dialog import BrowseChartsDialog
+from desktop.ui.catalog_search_dialog import CatalogSearchDialog
 from desktop.ui.context import AppContext
 from desktop.ui.forms import confirm_box, empty_state, escape_clears, home_end_rows
 from desktop.ui.registry_dialog import RegistryDialog
@@ -98,6 +99,7 @@ class RegistriesTab(QWidget):
         self.model = RegistryTableModel(context.reader, context.clock, self)
         self.proxy = QSortFilterProxyModel(self)
         self._open_dialogs: list[QWidget] = []
+        self._last_search = ""
         self._build_ui()
         self._connect()
         self._load()
@@ -114,8 +116,11 @@ class RegistriesTab(QWidget):
         self.filter_edit.setMaximumWidth(360)
         self.filter_edit.setAccessibleName("Filter registries")
         escape_clears(self.filter_edit)
+        self.search_all_button = QPushButton("Search A&ll Charts…")
+        self.search_all_button.setToolTip("Which registry holds a chart: search every registry's charts (Ctrl+K)")
         toolbar = QHBoxLayout()
         toolbar.addWidget(self.add_button)
+        toolbar.addWidget(self.search_all_button)
         toolbar.addStretch(1)
         toolbar.addWidget(self.filter_edit)
 
@@ -152,7 +157,7 @@ class RegistriesTab(QWidget):
         header.setHighlightSections(False)
         header.setStretchLastSection(False)
         for column, mode in (
-            (NAME, QHeaderView.ResizeMode.ResizeToContents),
+            (NAME, QHeaderView.ResizeMode.Interactive),  # sized in fit_columns, with room to spare
             (ENDPOINT, QHeaderView.ResizeMode.Interactive),
             (SYNC, QHeaderView.ResizeMode.Interactive),  # sized in fit_columns: a bundle's origin is long
             (ACCESS, QHeaderView.ResizeMode.ResizeToContents),
@@ -207,6 +212,7 @@ class RegistriesTab(QWidget):
     def _connect(self) -> None:
         self.add_button.clicked.connect(self.open_add_dialog)
         self.empty_add_button.clicked.connect(self.open_add_dialog)
+        self.search_all_button.clicked.connect(lambda _checked=False: self.open_catalog_search())
         self.filter_edit.textChanged.connect(self._on_filter_changed)
         self._columns_timer.timeout.connect(self.fit_columns)
         self.model.dataChanged.connect(lambda *_: self._columns_timer.start())
@@ -308,27 +314,44 @@ class RegistriesTab(QWidget):
     # --- columns ------------------------------------------------------------------------
 
     def fit_columns(self) -> None:
-        """Columns as wide as their content; Synchronization up to 30 % of the table (where a bundle
-        or a subscription is named at length); Endpoint and Status share what is left by what they
-        need, so neither takes all the room while the other is cut (their tooltips hold the rest)."""
+        """Columns as wide as their content (Name with room to spare). When Synchronization, Endpoint
+        and Status do not all fit, Synchronization takes up to 30 % of the table (where a bundle or a
+        subscription is named at length) and Endpoint and Status share what is left by what they need;
+        what one of them does not need goes back to the others, so no column is cut while another
+        stands half empty (their tooltips hold what is cut)."""
         header = self.table.horizontalHeader()
         available = self.table.viewport().width()
-        sync = max(self.table.sizeHintForColumn(SYNC), header.sectionSizeFromContents(SYNC).width()) + 8
-        header.resizeSection(SYNC, min(sync, max(160, round(available * 0.3))))
-        fixed = sum(header.sectionSize(c) for c in range(self.model.columnCount()) if c not in (ENDPOINT, STATUS))
+
+        def want(column: int) -> int:
+            return max(self.table.sizeHintForColumn(column), header.sectionSizeFromContents(column).width()) + 8
+
+        header.resizeSection(NAME, want(NAME) + 12)  # "openfaas" with room: not flush against Endpoint
+        flexible = (SYNC, ENDPOINT, STATUS)
+        fixed = sum(header.sectionSize(c) for c in range(self.model.columnCount()) if c not in flexible)
         room = max(0, available - fixed)
-        wants = {
-            column: max(self.table.sizeHintForColumn(column), header.sectionSizeFromContents(column).width()) + 8
-            for column in (ENDPOINT, STATUS)
-        }
-        # Endpoint: its whole text, up to 45 % of the room; Status: the rest (at least what it needs
-        # when that fits), since it is the column that changes and says what to do.
-        endpoint = min(wants[ENDPOINT], max(140, round(room * 0.45)))
-        if wants[ENDPOINT] + wants[STATUS] <= room:
-            endpoint = wants[ENDPOINT]
-        status = max(160, room - endpoint)
-        header.resizeSection(ENDPOINT, endpoint)
-        header.resizeSection(STATUS, status)
+        wants = {column: want(column) for column in flexible}
+        if sum(wants.values()) <= room:
+            sizes = dict(wants)
+            sizes[STATUS] += room - sum(wants.values())  # the spare room: after the column that changes
+        else:
+            sync = min(wants[SYNC], max(160, round(available * 0.3)))
+            rest = max(0, room - sync)
+            # Endpoint: its whole text, up to 45 % of the rest; Status: the rest (at least what it
+            # needs when that fits), since it is the column that changes and says what to do.
+            endpoint = min(wants[ENDPOINT], max(140, round(rest * 0.45)))
+            if wants[ENDPOINT] + wants[STATUS] <= rest:
+                endpoint = wants[ENDPOINT]
+            status = max(160, rest - endpoint)
+            spare = status - wants[STATUS]
+            if spare > 0:  # Status needs less: the cut columns take it back
+                status = wants[STATUS]
+                for_endpoint = min(spare, wants[ENDPOINT] - endpoint)
+                endpoint += for_endpoint
+                sync += min(spare - for_endpoint, wants[SYNC] - sync)
+                status += max(0, room - sync - endpoint - status)
+            sizes = {SYNC: sync, ENDPOINT: endpoint, STATUS: status}
+        for column, size in sizes.items():
+            header.resizeSection(column, size)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -404,7 +427,10 @@ class RegistriesTab(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """The Menu key sends the table a context-menu event placed in the table's own coordinates,
         which Qt then reads as the viewport's: a header's height lower, on the next row. So a
-        keyboard's menu is always the selected registry's."""
+        keyboard's menu is always the selected registry's. The columns are fitted again whenever
+        the table is shown or resized (a registry imported while another tab was showing)."""
+        if watched is self.table and event.type() in (QEvent.Type.Show, QEvent.Type.Resize):
+            self._columns_timer.start()
         if (
             watched is self.table
             and isinstance(event, QContextMenuEvent)
@@ -456,6 +482,23 @@ class RegistriesTab(QWidget):
         dialog = BrowseChartsDialog(self.context, registry, self)
         dialog.status_message.connect(self.status_message)
         self._show(dialog)
+        return dialog
+
+    def open_catalog_search(self, text: str | None = None) -> CatalogSearchDialog:
+        """Search All Charts (Ctrl+K), starting from the last search of the session; Enter on a chart
+        opens it in its registry's browser."""
+        dialog = CatalogSearchDialog(self.context, self._last_search if text is None else text, self)
+        dialog.search_edit.textChanged.connect(self._remember_search)
+        dialog.chart_chosen.connect(self.open_chart)
+        self._show(dialog)
+        return dialog
+
+    def _remember_search(self, text: str) -> None:
+        self._last_search = text
+
+    def open_chart(self, registry: Registry, chart: str) -> BrowseChartsDialog:
+        dialog = self.open_browser(registry)
+        dialog.show_chart_named(chart)
         return dialog
 
     def open_history(self, registry: Registry) -> SyncHistoryDialog:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 from desktop.bundle.origin_text import origin_texts
 from desktop.catalog.registries import RegistrySummary, summaries
 from desktop.operations.reachability import Reachability
+from desktop.profiles.palette_export import private_in_palette
 from desktop.registry import Registry
 from desktop.timefmt import clock_or_date, local_time, relative_time, short_date
 from desktop.ui.style import accent_colors
@@ -235,19 +237,38 @@ class RegistryTableModel(RowsTableModel[RegistrySummary]):
             # issue 25: a plain-HTTP registry's row says so (its charts and logins cross unencrypted)
             return registry.shown_endpoint + (" · plain HTTP" if registry.is_oci and registry.plain_http else "")
         if column == SYNC:
-            origin = self._origins.get(registry.id)
+            # Where its snapshot came from; whether it also syncs with its endpoint is in the tooltip
+            # (beside "On", "not synced with its endpoint" read as a contradiction, and cut the column).
+            origin = self._origins.get(registry.id, "").partition("; ")[0]
             return ("On" if registry.sync_enabled else "Off") + (f" · {origin}" if origin else "")
         if column == ACCESS:
+            # What it takes to read it: a login or none. "Private" is kept for one meaning, Palette's
+            # (isPrivate): a Helm registry not synced, whose charts are named by exact name and version.
             if registry.token_auth:
-                return "Private (token)"
-            return f"Private ({registry.username})" if registry.username else "Public"
+                return "Token"
+            return f"Login ({registry.username})" if registry.username else "No login"
         if column == CHARTS:
             return f"{summary.chart_count:,}"
         if column == LAST_SYNC:
-            return relative_time(summary.state.last_success_at, self._clock())
+            came = self._snapshot_came(summary)
+            return came or relative_time(summary.state.last_success_at, self._clock())
         if column == STATUS:
             return self._status(summary).text
         return "⋮"
+
+    def _snapshot_came(self, summary: RegistrySummary) -> str:
+        """For a registry never synced here whose snapshot a bundle or a subscription brought: where
+        from and when ("bundle of 7 Dec"), which is what its Last synced reads instead of "never"
+        (beside a Status of "Snapshot from bundle" that read as a contradiction); else ''."""
+        if summary.state.last_success_at is not None:
+            return ""
+        source = self._origins.get(summary.registry.id, "").partition("; ")[0]
+        if source.startswith("from bundle"):
+            return re.sub(r" \d{4}$", "", source.removeprefix("from "))  # "bundle of 7 Dec": the year in its tooltip
+        if source.startswith("subscribed to "):
+            at = source.rpartition("(catalog of ")[2].rstrip(")")
+            return f"catalog of {at}" if "(catalog of " in source else "subscription"
+        return ""
 
     def _status(self, summary: RegistrySummary) -> RegistryStatus:
         registry_id = summary.registry.id
@@ -269,6 +290,9 @@ class RegistryTableModel(RowsTableModel[RegistrySummary]):
 
     def _tooltip(self, summary: RegistrySummary, column: int) -> str | None:
         registry = summary.registry
+        if column == LAST_SYNC and self._snapshot_came(summary):
+            source = self._origins.get(registry.id, "").partition("; ")[0].replace("subscribed to ", "from ", 1)
+            return f"Never synced with its endpoint here: its snapshot came {source}."
         if column == LAST_SYNC:
             return f"Last successful sync: {local_time(summary.state.last_success_at)}"
         if column == STATUS:
@@ -283,6 +307,8 @@ class RegistryTableModel(RowsTableModel[RegistrySummary]):
             )
         if column == ENDPOINT:
             return registry.shown_endpoint
+        if column == ACCESS:
+            return _access_tooltip(registry)
         if column == NAME:
             return f"{registry.name}: double-click or Enter to browse its charts"
         if column == SYNC and registry.id in self._origins:
@@ -299,3 +325,22 @@ class RegistryTableModel(RowsTableModel[RegistrySummary]):
 
     def registry(self, row: int) -> Registry:
         return self.rows[row].registry
+
+
+def _access_tooltip(registry: Registry) -> str:
+    """How reading the registry works here, and what its Palette export says (one meaning of private)."""
+    login = (
+        "Reached with a token."
+        if registry.token_auth
+        else f"Reached with the login {registry.username}."
+        if registry.username
+        else "Reached without a login."
+    )
+    private = private_in_palette(registry.kind, registry.sync_enabled, registry.is_private)
+    if registry.is_oci:
+        why = "it needs a login" if private else "it needs no login"
+    elif private:
+        why = "not synced, its charts are named by exact name and version (Palette's protected mode)"
+    else:
+        why = "synced, its charts are searchable"
+    return f"{login}\nIn Palette exports: isPrivate: {'true' if private else 'false'} — {why}."

@@ -473,12 +473,92 @@ def shoot(output: Path, variant: str) -> None:
             server.stop()
 
 
+def shoot_walkthrough(output: Path, tag: str) -> None:
+    """Issue 22's states on the real display this runs on (Xvfb with a window manager): the registries
+    tab after a bundle import, the Profile editor showing the imported profile, and Search All Charts
+    finding which registry holds db2. The window fills the screen (QT_SCALE_FACTOR=2 halves it)."""
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.app import build_app, create_application
+    from desktop.cancellation import CancelToken
+    from desktop.paths import AppPaths
+    from desktop.registry import RegistryDraft
+    from tests.support.charts import chart_archive, publish_charts
+    from tests.support.repo_server import RepoServer
+
+    app = create_application()
+    import asyncio
+
+    import qasync
+
+    asyncio.set_event_loop(qasync.QEventLoop(app, already_running=True))
+
+    def save(widget: Any, name: str) -> None:
+        _settle(app, 10)
+        widget.grab().save(str(output / f"{name}-{tag}.png"))
+
+    with tempfile.TemporaryDirectory() as temp:
+        rancher = RepoServer().start()
+        _publish_rancher(rancher)
+        ibm = RepoServer().start()
+        publish_charts(
+            ibm,
+            {
+                "ibm-db2": {"1.0.0-20231006.132342.ab12cd3": chart_archive("ibm-db2", "1.0.0-20231006.132342.ab12cd3")},
+                "db2u-operator": {"110509.0.0": chart_archive("db2u-operator", "110509.0.0")},
+            },
+        )
+        openfaas = RepoServer().start()
+        publish_charts(openfaas, {"openfaas": {"14.2.34": chart_archive("openfaas", "14.2.34")}})
+        bundle = _site_bundle(Path(temp))
+        running = build_app(AppPaths.under(Path(temp) / "home").ensure(), schedule=False)
+        worker = running.context.worker
+        for name, server, path in (("rancher", rancher, ""), ("ibm-charts", ibm, ""), ("openfaas", openfaas, "")):
+            worker.register(RegistryDraft(name, server.url + path), CancelToken()).future.result(60)
+        window = running.window
+        screen = QApplication.primaryScreen().availableGeometry()
+        width, _, height = tag.partition("x")
+        wanted = (int(width), int(height)) if height else (screen.width(), screen.height())
+        window.resize(min(wanted[0], screen.width()), min(wanted[1], screen.height()))
+        window.show()
+        _settle(app, 20)
+        window.tabs.setCurrentIndex(2)  # imported while another tab shows, as in the walkthrough
+        importer = window.bundle_actions.open_import(bundle)
+        _wait(app, importer.import_button.isEnabled, 30)
+        importer.import_button.click()
+        _wait(app, lambda: importer.summary is not None, 30)
+        save(importer, "walkthrough-import-done")
+        importer.close()
+        profiles = window.profile_editor_tab
+        _wait(app, lambda: profiles.pane.profile is not None and profiles.pane.profile.name == "edge-site")
+        save(window, "walkthrough-profile-editor")
+        window.tabs.setCurrentIndex(1)
+        save(window, "walkthrough-registries")
+        search = window.open_catalog_search()
+        search.prerelease_check.setChecked(True)  # IBM's long prerelease versions
+        search.search_edit.setText("db2")
+        _wait(app, lambda: "matching" in search.count_label.text())
+        save(search, "walkthrough-search")
+        search.reject()
+        running.shut_down()
+        for server in (rancher, ibm, openfaas):
+            server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("output", type=Path)
     parser.add_argument("--variant", choices=sorted(VARIANTS))
+    parser.add_argument(
+        "--walkthrough",
+        metavar="WIDTHxHEIGHT|hidpi",
+        help="on the display it runs on (xvfb-run with openbox): issue 22's import, profile and search states",
+    )
     args = parser.parse_args()
     args.output.mkdir(parents=True, exist_ok=True)
+    if args.walkthrough:
+        shoot_walkthrough(args.output, args.walkthrough)
+        return
     if args.variant:
         shoot(args.output, args.variant)
         return

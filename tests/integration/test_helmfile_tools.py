@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import trustme
+import yaml
 
 from desktop.profiles.helmfile import helmfile_export
 from desktop.profiles.model import Layer, Profile
@@ -204,5 +205,55 @@ def test_profile_variables_are_read_from_the_environment_by_helmfile(tools: Helm
         chosen = tools.run(folder / "helmfile.yaml", "template", home=tmp_path / "home", env=env)
         assert chosen.returncode == 0, chosen.stderr
         assert 'host: "lab.example"\n  replicas: "3"\n  password: "pw-1"\n  size: "LARGE"' in chosen.stdout
+    finally:
+        repo.stop()
+
+
+LONG_TEMPLATE = (
+    b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n"
+    b"data:\n  replicas: {{ .Values.persistence.defaultClassReplicaCount | quote }}\n"
+    b"  path: {{ .Values.defaultSettings.defaultDataPath | quote }}\n"
+    b"  setting40: {{ .Values.defaultSettings.setting40 | quote }}\n"
+)
+
+
+def test_only_what_a_layer_changed_reaches_values_and_helm_fills_in_the_defaults(
+    tools: HelmTools, tmp_path: Path
+) -> None:
+    """A layer made from a longhorn-sized values.yaml with one value changed: the helmfile's `values:`
+    hold that one value, and helm still renders every default from the chart."""
+    defaults = (
+        "persistence:\n  defaultClass: true\n  defaultClassReplicaCount: 3\n"
+        "defaultSettings:\n  defaultDataPath: /var/lib/longhorn/\n"
+        + "".join(f"  setting{i}: value-{i}\n" for i in range(150))
+    )
+    changed = defaults.replace("defaultClassReplicaCount: 3", "defaultClassReplicaCount: 2")
+    repo = RepoServer().start()
+    try:
+        archive = chart_archive(
+            "longhorn", "1.7.2", values=defaults, extra={"longhorn/templates/config.yaml": LONG_TEMPLATE}
+        )
+        publish_charts(repo, {"longhorn": {"1.7.2": archive}})
+        registry = Registry(1, "u-longhorn", "longhorn", repo.url, True, None)
+        layer = Layer(
+            registry.uid, registry.name, registry.endpoint, "longhorn", "1.7.2", "longhorn-system", 0, changed
+        )
+        profile = Profile("p", "Storage", layers=(layer,))
+        result = helmfile_export(profile, {registry.uid: registry}, {0: defaults})
+        assert yaml.safe_load(result.text)["releases"][0]["values"] == [
+            {"persistence": {"defaultClassReplicaCount": 2}}
+        ]
+        assert len(result.text.splitlines()) < 40  # not ~150 lines of defaults copied
+        folder = tmp_path / "deploy"
+        folder.mkdir()
+        (folder / "helmfile.yaml").write_text(result.text)
+        rendered = tools.run(folder / "helmfile.yaml", "template", home=tmp_path / "home")
+        assert rendered.returncode == 0, rendered.stderr
+        assert 'replicas: "2"\n  path: "/var/lib/longhorn/"\n  setting40: "value-40"' in rendered.stdout
+
+        # Without the chart's values.yaml kept here: written whole, and the header says why.
+        whole = helmfile_export(profile, {registry.uid: registry}, {0: None})
+        assert "except longhorn:" in whole.text and "chart is not kept on this computer" in whole.text
+        assert yaml.safe_load(whole.text)["releases"][0]["values"] == [yaml.safe_load(changed)]
     finally:
         repo.stop()

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
@@ -129,9 +129,9 @@ def test_the_whole_flow(running_app: RunningApp, qtbot: QtBot, make_repo: MakeRe
     qtbot.waitUntil(lambda: len(editor.profile.layers) == 2)
     qtbot.waitUntil(lambda: layer_editor.values_edit.toPlainText() == "persistence: true\n", timeout=10000)
 
-    # Reorder by dragging (the list's own move), then namespace and priority.
-    model = editor.layers.model()
-    assert model.moveRow(QModelIndex(), 1, QModelIndex(), 0)
+    # Reorder with Move Up (the list is the install order: no dragging), then namespace and priority.
+    editor.layers.setCurrentRow(1)
+    editor.move_selected_layer(-1)
     assert [layer.chart for layer in editor.profile.layers] == ["db", "web"]
     editor.layers.setCurrentRow(1)
     layer_editor.namespace_edit.clear()
@@ -157,7 +157,10 @@ def test_the_whole_flow(running_app: RunningApp, qtbot: QtBot, make_repo: MakeRe
         ("db", "airgap/db", "2.0.0", None),
         ("web", "stable/web", "1.0.0", ["db/db"]),
     ]
-    assert helmfile["releases"][1]["values"] == [{"image": {"tag": "stable"}, "replicaCount": 3}]
+    # Only what the layer changed from the chart's defaults (image.tag stable is the default); db's
+    # values are its defaults unchanged, so it has none.
+    assert helmfile["releases"][1]["values"] == [{"replicaCount": 3}]
+    assert "values" not in helmfile["releases"][0]
     tab.export_to(profile, "palette", tmp_path / "palette.json")
     qtbot.waitUntil((tmp_path / "palette.json").exists, timeout=5000)
     packs = json.loads((tmp_path / "palette.json").read_text())["spec"]["template"]["packs"]

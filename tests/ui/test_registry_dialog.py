@@ -440,7 +440,7 @@ def test_a_token_is_chosen_from_the_keyboard_masked_and_checked_on_confirm(
     assert running_app.context.credentials.get_password(registry.uid) == "tok-right-1"
     table = running_app.window.registries_tab
     qtbot.waitUntil(lambda: table.model.rowCount() == 1)
-    assert table.model.index(0, ACCESS).data() == "Private (token)"
+    assert table.model.index(0, ACCESS).data() == "Token"
 
     edit = table.open_edit_dialog(registry)
     assert edit.auth() == "token" and edit.token_edit.text() == ""  # the token is never shown again

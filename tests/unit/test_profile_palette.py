@@ -168,7 +168,7 @@ def test_a_palette_export_in_the_models_shape_imports(db: sqlite3.Connection, tm
         "Metrics and dashboards",
         ("env:prod", "observability"),
     )
-    prometheus, cache = profile.layers
+    cache, prometheus = profile.layers  # read back in install order: priority 0 before 20
     assert (prometheus.registry_uid, prometheus.chart, prometheus.namespace, prometheus.install_priority) == (
         helm.uid,
         "prometheus",
@@ -183,7 +183,7 @@ def test_a_palette_export_in_the_models_shape_imports(db: sqlite3.Connection, tm
     assert result.ignored == ()
     assert profile.variables == (ProfileVariable("replicas", default_value="2"),)  # kept, no longer dropped
     exported = json.loads(render_profile(services, "Observability Stack", "palette").text)
-    assert exported["spec"]["template"]["packs"][0]["values"] == (
+    assert exported["spec"]["template"]["packs"][1]["values"] == (
         'pack:\n  namespace: monitoring\n  spectrocloud.com/install-priority: "20"\n'
         "  content:\n    images:\n      - image: quay.io/prometheus/prometheus:v2.51.0\n"
         "# keep two\nreplicas: {{ .spectro.var.replicas }}\n"
