@@ -211,6 +211,8 @@ def cmd_bundle_inspect(ctx: Context, args: argparse.Namespace) -> int:
                 "media_type": image.descriptor.media_type,
                 "platforms": [platform for platform in image.platforms if platform],
                 "size": image.size,
+                "size_in_bundle": image.size_in_bundle,
+                "left_out": list(image.absent),  # layers a delta leaves out: the site registry holds them
             }
             for image in layout.images
         ],
@@ -231,9 +233,15 @@ def cmd_bundle_inspect(ctx: Context, args: argparse.Namespace) -> int:
     if layout.images:
         print(f"\nContainer images ({len(layout.images):,}):")
         print_table(
-            ["IMAGE", "PLATFORMS", "SIZE", "DIGEST"],
+            ["IMAGE", "PLATFORMS", "SIZE", "DIGEST", "IN BUNDLE"],
             [
-                [i["ref"], ", ".join(i["platforms"]) or "-", human_size(i["size"]), i["digest"][:19]]
+                [
+                    i["ref"],
+                    ", ".join(i["platforms"]) or "-",
+                    human_size(i["size"]),
+                    i["digest"][:19],
+                    f"{plural(len(i['left_out']), 'layer')} left out" if i["left_out"] else "yes",
+                ]
                 for i in document["images"]
             ],
         )

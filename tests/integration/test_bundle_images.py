@@ -373,6 +373,8 @@ def test_a_profiles_images_come_with_its_charts(
             "media_type": OCI_MANIFEST,
             "platforms": ["linux/amd64"],
             "size": len(images["oci"].manifest) + sum(len(blob) for blob in images["oci"].blobs.values()),
+            "size_in_bundle": len(images["oci"].manifest) + sum(len(blob) for blob in images["oci"].blobs.values()),
+            "left_out": [],
         }
     ]
 
