@@ -139,6 +139,19 @@ def test_a_delta_leaves_out_the_image_layers_the_site_holds_and_its_push_finds_t
             path = f"/v2/mirror/{host.replace(':', '_')}/apps/new/blobs/{digest}"
             assert client.get(path).content == new.blobs[digest]
 
+    # a delta of one image alone, its base held by other repositories: the site's catalog knows where
+    have = tmp_path / "site-2.have"
+    assert run_cli("bundle", "have", "-o", str(have), env=at_site).returncode == 0
+    lone = build.image("apps/lone", "1.0", [base, random_layer(10_000)])
+    only = export(run_cli, tmp_path, "only", [f"{host}/apps/lone:1.0"], "--have", str(have))
+    assert open_layout(only).absent == frozenset({layers_of(lone)[0]})
+    pushed = run_cli("bundle", "push", str(only), target, "--plain-http", env=at_site)
+    assert pushed.returncode == 0, pushed.stderr
+    assert "1 mounted" in pushed.stdout, pushed.stdout
+    copied = skopeo("inspect", "--tls-verify=false", f"docker://{source}/apps/lone:1.0")
+    assert copied.returncode == 0, copied.stderr
+    assert json.loads(copied.stdout)["Layers"] == layers_of(lone)
+
 
 APP_TEMPLATE = """apiVersion: apps/v1
 kind: Deployment
