@@ -151,6 +151,11 @@ def test_a_delta_leaves_out_the_image_layers_the_site_holds_and_its_push_finds_t
     copied = skopeo("inspect", "--tls-verify=false", f"docker://{source}/apps/lone:1.0")
     assert copied.returncode == 0, copied.stderr
     assert json.loads(copied.stdout)["Layers"] == layers_of(lone)
+    # the delta comes back from the site registry byte for byte, its left-out layer left out again
+    pulled = tmp_path / "pulled.tar"
+    back = run_cli("bundle", "pull", target, "-o", str(pulled), "--plain-http", env=at_site)
+    assert back.returncode == 0, back.stderr
+    assert pulled.read_bytes() == only.read_bytes()
 
 
 APP_TEMPLATE = """apiVersion: apps/v1
