@@ -13,7 +13,7 @@ import hashlib
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -116,11 +116,16 @@ class LayoutImage:
     ref_name: str
     descriptor: Descriptor  # as index.json lists it
     platforms: tuple[str, ...]  # carried ('' for an image that names none)
-    blobs: tuple[Descriptor, ...]  # every blob under it that the bundle holds, manifests included
+    blobs: tuple[Descriptor, ...]  # every blob under it, manifests included
+    absent: tuple[str, ...] = ()  # its layers a delta left out (the site registry holds them)
 
     @property
     def size(self) -> int:
         return sum(blob.size for blob in self.blobs)
+
+    @property
+    def size_in_bundle(self) -> int:
+        return sum(blob.size for blob in self.blobs if blob.digest not in self.absent)
 
 
 @dataclass(frozen=True)
@@ -369,6 +374,8 @@ class _Checker:
         self.blobs = blobs
         self.limits = limits
         self.referenced: set[str] = set()
+        self.image_layers: set[str] = set()  # digests of image layers, held or not
+        self.missing_image_layers: dict[str, str] = {}  # … that the file does not hold (a delta's) → what
 
     def present(self, descriptor: Descriptor, what: str) -> _Member | None:
         member = self.blobs.get(descriptor.hex)
@@ -423,7 +430,12 @@ def _verify(
         checker.ranges.close()
     _check_record(record, catalog, entries)
     absent = frozenset(record.absent)
-    layers = {layer.digest for artifact in artifacts for layer in artifact.layers}
+    layers = {layer.digest for artifact in artifacts for layer in artifact.layers} | checker.image_layers
+    for digest, what in sorted(checker.missing_image_layers.items()):
+        if digest not in absent:
+            raise BundleError(
+                f"{what} is missing from the bundle (blob {digest[:19]}…), and no delta leaves it out: refused."
+            )
     for artifact in artifacts:
         for layer in artifact.layers:
             if layer.hex not in blobs and layer.digest not in absent:
@@ -440,8 +452,11 @@ def _verify(
         raise BundleError(f"The bundle holds blob sha256:{first[:12]}… that nothing refers to: refused.")
     final = [_with_absent(artifact, absent) for artifact in artifacts]
     catalog = next(artifact for artifact in final if artifact.ref_name == catalog.ref_name)
+    carried = tuple(
+        replace(image, absent=tuple(sorted(b.digest for b in image.blobs if b.digest in absent))) for image in images
+    )
     return VerifiedLayout(
-        parts, blobs, final, catalog, record, small["index.json"], small.get(SIGNATURE_MEMBER), tuple(images)
+        parts, blobs, final, catalog, record, small["index.json"], small.get(SIGNATURE_MEMBER), carried
     )
 
 
@@ -592,7 +607,12 @@ def _image_blobs(checker: _Checker, manifest: Descriptor, document: dict[str, An
     ]
     for number, descriptor in enumerate([config, *layers]):
         part = "config" if number == 0 else f"layer {number}"
+        if number > 0:
+            checker.image_layers.add(descriptor.digest)
         if checker.present(descriptor, f"{what}, {part},") is None:
+            if number > 0:  # a delta may leave a layer out: the layout record must say so
+                checker.missing_image_layers.setdefault(descriptor.digest, f"{what}: its {part}")
+                continue
             raise BundleError(
                 f"{what}: its {part} is missing from the bundle (blob {descriptor.digest[:19]}…): refused."
             )

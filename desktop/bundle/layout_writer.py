@@ -5,10 +5,11 @@ umask or temporary folder: members sorted by name (`blobs/`, `blobs/sha256/`, ea
 `index.json`, `oci-layout`), owner 0/0 without names, modes 0644/0755, every time `mtime`.
 Blobs are streamed from their sources (large in-memory ones are spooled to a private folder beside
 the output first), each checked against its digest on the way in. Layers whose digest is in
-`have` are left out (a delta) yet stay listed in their manifests; the catalog artifact's layout
-record says which. With `split_size` the tar is cut between members into `FILE.tar.001`, `.002`,
-…: a member larger than the split size gets a part of its own. Nothing appears under the output
-name until the whole tar is written; a failure or a cancel leaves no partial file behind."""
+`have` are left out (a delta), container images' layers too, yet stay listed in their manifests;
+the catalog artifact's layout record says which. With `split_size` the tar is cut between members
+into `FILE.tar.001`, `.002`, …: a member larger than the split size gets a part of its own. Nothing
+appears under the output name until the whole tar is written; a failure or a cancel leaves no
+partial file behind."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from desktop.bundle.layout_record import (
     catalog_artifact,
     index_json,
 )
+from desktop.bundle.media_types import IMAGE_CONFIGS, IMAGE_INDEXES, IMAGE_MANIFESTS
 from desktop.bundle.parts import part_path
 from desktop.bundle.tar_format import BLOCK, END_OF_ARCHIVE, MAX_OCTAL_SIZE, member_size, padded, ustar_header
 from desktop.cancellation import CancelToken
@@ -45,6 +47,7 @@ from desktop.files import write_error
 _COMPONENT = r"[A-Za-z0-9]+(?:[-._:@+]+[A-Za-z0-9]+)*"
 _REF_NAME = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
 MAX_REF_NAME = 255
+_IMAGE_DOCUMENTS = frozenset((*IMAGE_MANIFESTS, *IMAGE_INDEXES, *IMAGE_CONFIGS))  # read to verify an image
 MEMORY_BLOB = 256 * 1024  # blobs up to this size may stay in memory …
 MEMORY_TOTAL = 32 * 1024 * 1024  # … as long as all of them together stay under this
 
@@ -129,14 +132,19 @@ class LayoutWriter:
 
     def add_image(self, ref_name: str, entry: Descriptor, blobs: tuple[Blob, ...] | list[Blob]) -> None:
         """List a container image in index.json under `ref_name` (its manifest or index as published)
-        and keep every blob under it: the manifests, configs and layers. Images are never a delta."""
+        and keep every blob under it: the manifests, configs and layers — but the layers in `have`,
+        which the site registry holds already (a delta: its manifests and configs always come)."""
         self._check_open()
         check_ref_name(ref_name)
         if ref_name in self._entries:
             raise BundleError(f"Two artifacts are named {ref_name} in the bundle: each name must be unique.")
         self._entries[ref_name] = as_index_entry(Descriptor(entry.media_type, entry.digest, entry.size), ref_name)
         for blob in blobs:
-            self._keep(blob)
+            kind = blob.descriptor.media_type
+            if blob.descriptor.digest in self.have and kind not in _IMAGE_DOCUMENTS:
+                self._left_out.add(blob.descriptor.digest)
+            else:
+                self._keep(blob)
 
     def _keep(self, blob: Blob) -> None:
         digest, size = blob.descriptor.digest, blob.descriptor.size

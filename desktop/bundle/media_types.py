@@ -18,6 +18,8 @@ HELM_PROVENANCE = "application/vnd.cncf.helm.chart.provenance.v1.prov"
 
 CATALOG_ARTIFACT = "application/vnd.chartkeeper.catalog.v1+json"
 LAYOUT_RECORD = "application/vnd.chartkeeper.layout-record.v1+json"
+# On the catalog artifact: a JSON object, each profile's name → the image references it needs.
+PROFILE_IMAGES = "dev.chartkeeper.profile-images"
 CATALOG_REPOSITORY = "chartkeeper-catalog"  # where a catalog artifact is pushed, under the registry's path
 
 REF_NAME = "org.opencontainers.image.ref.name"

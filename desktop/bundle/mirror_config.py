@@ -1,4 +1,5 @@
-"""What clusters need to pull a bundle's images from the site's registry: containerd's `hosts.toml` per source host."""
+"""What clusters need to pull a bundle's images from the site's registry: containerd's `hosts.toml` per source host,
+and Palette's OCI image registry values with mirrors."""
 
 from __future__ import annotations
 
@@ -23,4 +24,27 @@ def hosts_toml(source_host: str, endpoint: str, *, plain_http: bool = False) -> 
         f'[host."{scheme}://{parts.netloc}/v2/{path}"]\n'
         '  capabilities = ["pull", "resolve"]\n'
         "  override_path = true\n"
+    )
+
+
+PALETTE_FILE = "palette-image-registry.yaml"
+
+
+def palette_mirror_registries(source_hosts: list[str], endpoint: str) -> str:
+    """Palette's `mirrorRegistries`: comma-separated `SOURCE::HOST/PATH/<source>` (the image swap format;
+    no `/v2`, which only a Harbor proxy-cache project takes), each source host where the push put it."""
+    parts = urlsplit(endpoint)
+    base = "/".join(part for part in (parts.netloc, parts.path.strip("/")) if part)
+    return ",".join(f"{host}::{base}/{image_source_component(host)}" for host in sorted(source_hosts))
+
+
+def palette_image_registry(source_hosts: list[str], endpoint: str) -> str:
+    """The values of Palette's OCI image registry with mirrors (`ociImageRegistry` in its Helm values):
+    the endpoint, the base content path, and which sources the site serves."""
+    parts = urlsplit(endpoint)
+    return (
+        "ociImageRegistry:\n"
+        f'  endpoint: "{parts.netloc}"\n'
+        f'  baseContentPath: "{parts.path.strip("/")}"\n'
+        f'  mirrorRegistries: "{palette_mirror_registries(source_hosts, endpoint)}"\n'
     )

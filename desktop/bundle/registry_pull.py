@@ -84,7 +84,7 @@ def pull_layout(
                 ref_name = ref_name_of(entry)
                 if progress is not None:
                     progress(done, len(record.manifests) + 1, ref_name)
-                image = _image(client, entry, limits, spool)
+                image = _image(client, entry, limits, spool, absent)
                 if image is not None:
                     writer.add_image(ref_name, entry, image)
                     continue
@@ -144,9 +144,11 @@ def _manifest(client: OciClient, name: str, reference: str, limits: LayoutLimits
     return _Manifest(data, config, layers, dict(annotations), document.get("artifactType"))
 
 
-def _image(client: OciClient, entry: Descriptor, limits: LayoutLimits, spool: Path) -> list[Blob] | None:
-    """The blobs of an image entry, from where `bundle push` put it (`PATH/<source host>/<repository>`);
-    None when nothing is there by that digest (the entry is a chart's)."""
+def _image(
+    client: OciClient, entry: Descriptor, limits: LayoutLimits, spool: Path, absent: frozenset[str]
+) -> list[Blob] | None:
+    """The blobs of an image entry, from where `bundle push` put it (`PATH/<source host>/<repository>`),
+    but the layers a delta leaves out; None when nothing is there by that digest (the entry is a chart's)."""
     ref_name = ref_name_of(entry)
     if parse_image(ref_name) is None:
         return None
@@ -178,7 +180,8 @@ def _image(client: OciClient, entry: Descriptor, limits: LayoutLimits, spool: Pa
         layers = [
             parse_descriptor(item, f"A layer of {ref_name[:80]}", limits.max_blob_bytes) for item in document["layers"]
         ]
-        blobs.extend(_fetch(client, name, item, frozenset(), spool) for item in (config, *layers))
+        blobs.append(_fetch(client, name, config, frozenset(), spool))
+        blobs.extend(_fetch(client, name, item, absent, spool) for item in layers)
     return blobs
 
 

@@ -52,6 +52,7 @@ class PushSummary:
     blobs_present: int = 0
     bytes_uploaded: int = 0
     image_hosts: list[str] = field(default_factory=list)  # source hosts of the images pushed
+    homes: dict[str, str] = field(default_factory=dict)  # digest → a repository that now holds it
 
 
 def layout_items(layout: VerifiedLayout, catalog_tags: Sequence[str]) -> list[PushItem]:
@@ -182,16 +183,24 @@ def push_layout(
     catalog_tags: Sequence[str],
     replace_tags: bool = False,
     progress: Progress | None = None,
+    homes: dict[str, str] | None = None,
 ) -> PushSummary:
-    """Push a verified bundle to the registry and path of `client`."""
-    summary = push_items(client, layout_items(layout, catalog_tags), replace_tags=replace_tags, progress=progress)
+    """Push a verified bundle to the registry and path of `client`; a blob a delta leaves out is
+    mounted from a repository `homes` names for it (or another of the bundle's images') that holds it."""
+    items = layout_items(layout, catalog_tags)
+    summary = push_items(client, items, replace_tags=replace_tags, progress=progress, homes=homes)
     hosts = {ref.registry for ref in (parse_image(image.ref_name) for image in layout.images) if ref is not None}
     summary.image_hosts = sorted(hosts)
     return summary
 
 
 def push_items(
-    client: OciClient, items: Sequence[PushItem], *, replace_tags: bool = False, progress: Progress | None = None
+    client: OciClient,
+    items: Sequence[PushItem],
+    *,
+    replace_tags: bool = False,
+    progress: Progress | None = None,
+    homes: dict[str, str] | None = None,
 ) -> PushSummary:
     """Push `items` in order, after checking no tag would change content (the catalog's tags move freely)."""
     summary = PushSummary()
@@ -215,7 +224,7 @@ def push_items(
             f"The registry already holds {conflicts[0]}{more} with other content; nothing was pushed. "
             "Chart versions should never change: replace them only on purpose."
         )
-    pusher = _BlobPusher(client, summary)
+    pusher = _BlobPusher(client, summary, homes or {}, [item.name for item in items])
     for done, (item, tags) in enumerate(todo):
         if progress is not None:
             progress(done, len(todo), f"{item.name}:{tags[0]}")
@@ -230,11 +239,13 @@ def push_items(
 
 
 class _BlobPusher:
-    def __init__(self, client: OciClient, summary: PushSummary) -> None:
+    def __init__(self, client: OciClient, summary: PushSummary, recorded: dict[str, str], names: list[str]) -> None:
         self.client = client
         self.summary = summary
         self.known: dict[str, set[str]] = {}  # repository name → digests it holds
         self.homes: dict[str, str] = {}  # digest → a repository that holds it (to mount from)
+        self.recorded = recorded  # digest → a repository an earlier push put it in
+        self.names = list(dict.fromkeys(names))  # the repositories of this push
 
     def push(self, item: PushItem, blob: Descriptor) -> None:
         held = self.known.setdefault(item.name, set())
@@ -242,6 +253,8 @@ class _BlobPusher:
             return
         if self.client.blob_exists(item.name, blob.digest):
             self.summary.blobs_present += 1
+        elif blob.digest not in item.available and self._mount_left_out(item, blob):
+            self.summary.blobs_mounted += 1
         elif blob.digest not in item.available:
             raise BundleError(
                 f"The bundle is a delta that leaves out blob {blob.digest[:19]}… of {item.name}, and the registry "
@@ -258,3 +271,14 @@ class _BlobPusher:
                 self.summary.bytes_uploaded += blob.size
         held.add(blob.digest)
         self.homes.setdefault(blob.digest, item.name)
+        self.summary.homes.setdefault(blob.digest, item.name)
+
+    def _mount_left_out(self, item: PushItem, blob: Descriptor) -> bool:
+        """A blob a delta leaves out, mounted from a repository of the registry that holds it."""
+        candidates = [self.homes.get(blob.digest), self.recorded.get(blob.digest), *self.names]
+        for source in dict.fromkeys(name for name in candidates if name and name != item.name):
+            if not self.client.blob_exists(source, blob.digest):
+                continue
+            if self.client.upload_blob(item.name, blob.digest, blob.size, lambda: item.open_blob(blob.digest), source):
+                return True
+        return False

@@ -278,4 +278,22 @@ MIGRATIONS: list[list[str]] = [
             WHERE registry_uid = OLD.registry_uid AND chart = OLD.chart AND version = OLD.version;
         END""",
     ],
+    [
+        # Issue 19: container images across the gap. The image blobs this site holds (a bundle it
+        # imported or pushed carried them), with a repository of the site registry that holds each
+        # ('' when only imported): `bundle have` lists them, and a delta's push mounts from there.
+        """CREATE TABLE image_blobs (
+            digest TEXT PRIMARY KEY,
+            repository TEXT NOT NULL DEFAULT '',
+            at REAL NOT NULL
+        ) WITHOUT ROWID""",
+        # The images each profile needs, as the bundle that brought it lists them, and the date of
+        # the bundle that carried each (NULL: none carried it, it is missing).
+        """CREATE TABLE profile_images (
+            profile_id INTEGER NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+            reference TEXT NOT NULL,
+            carried_at REAL,
+            PRIMARY KEY (profile_id, reference)
+        ) WITHOUT ROWID""",
+    ],
 ]

@@ -211,6 +211,8 @@ def cmd_bundle_inspect(ctx: Context, args: argparse.Namespace) -> int:
                 "media_type": image.descriptor.media_type,
                 "platforms": [platform for platform in image.platforms if platform],
                 "size": image.size,
+                "size_in_bundle": image.size_in_bundle,
+                "left_out": list(image.absent),  # layers a delta leaves out: the site registry holds them
             }
             for image in layout.images
         ],
@@ -231,9 +233,15 @@ def cmd_bundle_inspect(ctx: Context, args: argparse.Namespace) -> int:
     if layout.images:
         print(f"\nContainer images ({len(layout.images):,}):")
         print_table(
-            ["IMAGE", "PLATFORMS", "SIZE", "DIGEST"],
+            ["IMAGE", "PLATFORMS", "SIZE", "DIGEST", "IN BUNDLE"],
             [
-                [i["ref"], ", ".join(i["platforms"]) or "-", human_size(i["size"]), i["digest"][:19]]
+                [
+                    i["ref"],
+                    ", ".join(i["platforms"]) or "-",
+                    human_size(i["size"]),
+                    i["digest"][:19],
+                    f"{plural(len(i['left_out']), 'layer')} left out" if i["left_out"] else "yes",
+                ]
                 for i in document["images"]
             ],
         )
@@ -360,7 +368,7 @@ def cmd_bundle_push(ctx: Context, args: argparse.Namespace) -> int:
 
 def _print_mirror_config(hosts: list[str], endpoint: str, plain_http: bool, folder: str | None) -> None:
     """containerd's hosts.toml per source host, printed; with --mirror-config DIR written as DIR/HOST/hosts.toml."""
-    from desktop.bundle.mirror_config import hosts_toml
+    from desktop.bundle.mirror_config import PALETTE_FILE, hosts_toml, palette_image_registry
     from desktop.files import write_output_file
 
     print("\nClusters pull the images from here with containerd's /etc/containerd/certs.d/<source host>/hosts.toml:")
@@ -376,8 +384,12 @@ def _print_mirror_config(hosts: list[str], endpoint: str, plain_http: bool, fold
                     f"{target} cannot be made ({exc.strerror or exc}): choose another folder."
                 ) from None
             write_output_file(target / "hosts.toml", text.encode())
+    palette = palette_image_registry(hosts, endpoint)
+    print(f"\nPalette's OCI image registry with mirrors (Helm values, config.ociImageRegistry):\n{palette}", end="")
     if folder is not None:
-        print(f"\nWrote {len(hosts):,} hosts.toml under {folder}: copy them to /etc/containerd/certs.d/ on each node.")
+        write_output_file(Path(folder) / PALETTE_FILE, palette.encode())
+        print(f"\nWrote {len(hosts):,} hosts.toml under {folder}: copy them to /etc/containerd/certs.d/ on each node;")
+        print(f"and {Path(folder) / PALETTE_FILE} for Palette's image registry.")
 
 
 def cmd_bundle_pull(ctx: Context, args: argparse.Namespace) -> int:

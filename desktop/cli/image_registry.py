@@ -11,9 +11,10 @@ from desktop.cli.exit_codes import EXIT_OK
 
 
 def cmd_image_registry_add(ctx: Context, args: argparse.Namespace) -> int:
-    from desktop.cli.access import read_password
+    from desktop.cli.access import read_password, read_token
     from desktop.operations.image_hosts import add_image_host
 
+    token = read_token(args)
     entry = add_image_host(
         ctx.services(),
         args.host,
@@ -21,10 +22,15 @@ def cmd_image_registry_add(ctx: Context, args: argparse.Namespace) -> int:
         insecure_skip_tls_verify=args.insecure_skip_tls_verify,
         ca_file=Path(args.ca_file) if args.ca_file else None,
         username=args.username or None,
-        password=read_password(args),
+        password=None if token is not None else read_password(args),
+        token=token,
     )
     login = f" as {entry.username} (password in the keyring)" if entry.username else " anonymously"
+    if entry.token_auth:
+        login = " with a bearer token (in the keyring)"
     how = "plain HTTP" if entry.plain_http else "HTTPS" + (" with its CA" if entry.ca_pem else "")
+    if entry.insecure_skip_tls_verify and not entry.plain_http:
+        how += " without checking its certificate"
     print(f"Image registry {entry.host}: pulled over {how}{login}.")
     return EXIT_OK
 
@@ -41,6 +47,7 @@ def cmd_image_registry_list(ctx: Context, args: argparse.Namespace) -> int:
             "insecure_skip_tls_verify": entry.insecure_skip_tls_verify,
             "ca": entry.ca_pem is not None,
             "username": entry.username,
+            "token": entry.token_auth,
         }
         for entry in hosts
     ]
@@ -54,8 +61,12 @@ def cmd_image_registry_list(ctx: Context, args: argparse.Namespace) -> int:
             [
                 [
                     row["host"],
-                    "plain HTTP" if row["plain_http"] else "HTTPS" + (" (own CA)" if row["ca"] else ""),
-                    row["username"] or "anonymous",
+                    "plain HTTP"
+                    if row["plain_http"]
+                    else "HTTPS"
+                    + (" (own CA)" if row["ca"] else "")
+                    + (" (certificate not checked)" if row["insecure_skip_tls_verify"] else ""),
+                    row["username"] or ("token" if row["token"] else "anonymous"),
                 ]
                 for row in rows
             ],
@@ -78,7 +89,13 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     host_commands = hosts.add_subparsers(dest="image_registry_command", metavar="COMMAND", required=True)
     add = host_commands.add_parser("add", parents=[common], help="add or replace how HOST is reached")
     add.add_argument("host", metavar="HOST[:PORT]")
-    add.add_argument("--username", help="log in as this user (the password from --password-stdin)")
+    login = add.add_mutually_exclusive_group()
+    login.add_argument("--username", help="log in as this user (the password from --password-stdin)")
+    login.add_argument(
+        "--token-stdin",
+        action="store_true",
+        help="read a token from standard input, sent as `Authorization: Bearer` (instead of a username)",
+    )
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.add_argument("--ca-file", metavar="FILE", help="the CA certificates (PEM) that sign the host's certificate")
     add.add_argument("--plain-http", action="store_true", help="talk plain HTTP, without TLS")

@@ -58,6 +58,7 @@ def cmd_profile_list(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_profile_show(ctx: Context, args: argparse.Namespace) -> int:
     import yaml
 
+    from desktop.catalog.image_records import images_text, profile_images
     from desktop.catalog.profiles import get_profile, layer_sources
     from desktop.profiles.health import profile_health
     from desktop.profiles.variables import layer_variable_problems, shown_variable
@@ -88,6 +89,8 @@ def cmd_profile_show(ctx: Context, args: argparse.Namespace) -> int:
             for layer, health, problems in zip(profile.layers, healths, undefined, strict=True)
         ],
     }
+    if profile.id is not None and (images := images_text(profile_images(ctx.db, profile.id))):
+        document["images"] = images  # as the bundle that brought the profile lists them
     sys.stdout.write(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=1000))
     return EXIT_OK
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import orjson
+
 from desktop.bundle.artifacts import Artifact, Blob, FileSource, OpenerSource
 from desktop.bundle.catalog_records import (
     ARCHIVE_LIST,
@@ -40,10 +42,11 @@ from desktop.bundle.image_pull import ImagePuller, PulledImage, parse_platforms
 from desktop.bundle.layout_reader import LayoutLimits
 from desktop.bundle.layout_record import CatalogContent
 from desktop.bundle.layout_writer import LayoutWriter, WrittenLayout
-from desktop.bundle.media_types import CATALOG_REPOSITORY, CREATED
+from desktop.bundle.media_types import CATALOG_REPOSITORY, CREATED, PROFILE_IMAGES
 from desktop.cancellation import CancelToken
 from desktop.catalog import bundle_rows
 from desktop.catalog.bundle_rows import StoredArchive
+from desktop.catalog.image_records import image_blob_digests
 from desktop.catalog.origins import remembered_layers
 from desktop.catalog.profiles import get_profile, list_profiles
 from desktop.catalog.registries import get_registry, list_registries
@@ -323,6 +326,7 @@ class _Exporter:
         self._unreachable: set[int] = set()  # registries whose .prov could not be fetched in this export
         self.skipped: list[MissingArchive] = list(plan.skipped)
         self.allow_missing = allow_missing
+        self.profile_images: dict[str, list[str]] = {}  # profile → the images it needs (with --images)
 
     def run(self) -> ExportResult:
         if not self.path.parent.is_dir():
@@ -358,9 +362,10 @@ class _Exporter:
                 writer.add(artifact, ref)
             for image in images:
                 writer.add_image(image.reference, image.entry, image.blobs)
-            content = CatalogContent(
-                tuple(layers), config, {CREATED: rfc3339(plan.mtime)}, f"{CATALOG_REPOSITORY}:{date_tag(plan.mtime)}"
-            )
+            annotations = {CREATED: rfc3339(plan.mtime)}
+            if self.profile_images:  # what a workstation records for each profile
+                annotations[PROFILE_IMAGES] = orjson.dumps(self.profile_images, option=orjson.OPT_SORT_KEYS).decode()
+            content = CatalogContent(tuple(layers), config, annotations, f"{CATALOG_REPOSITORY}:{date_tag(plan.mtime)}")
             written = writer.close(content, self._bytes_progress, self.sign)
         return ExportResult(written, plan, len(charts), len(written.absent), self.skipped, tuple(images))
 
@@ -409,10 +414,13 @@ class _Exporter:
                             f"{layer.label} does not render ({layer.error}); fix the layer, or list the images "
                             "with --images-from."
                         )
+                needed = self.profile_images.setdefault(profile.name, [])
                 for found in profile_images(layers):
                     ref = parse_image(found.image)
                     if ref is not None:
                         wanted.setdefault(str(ref), ref)
+                        needed.append(str(ref))
+                self.profile_images[profile.name] = sorted(set(needed))
         if self.selection.images_from is not None:
             for ref in read_image_list(self.selection.images_from):
                 wanted.setdefault(str(ref), ref)
@@ -589,7 +597,8 @@ def write_have_file(services: Services, path: Path) -> int:
 
 def have_step(db: sqlite3.Connection) -> set[str]:
     """Every blob a bundle could leave out for this catalog: its archives, each chart's shard and each
-    profile's record as this catalog would write them, and the chart-files layers it was brought."""
+    profile's record as this catalog would write them, the chart-files layers it was brought, and the
+    container image blobs a bundle brought it or it pushed to the site registry."""
     digests = {f"sha256:{digest}" for digest in bundle_rows.archive_digests(db) if _HEX.fullmatch(digest)}
     registries = list_registries(db)
     for registry in registries:
@@ -597,6 +606,7 @@ def have_step(db: sqlite3.Connection) -> set[str]:
     by_uid = {registry.uid: registry for registry in registries}
     digests.update(digest_of(profile_record(profile, by_uid).to_bytes()) for profile in list_profiles(db))
     digests.update(remembered_layers(db))
+    digests.update(image_blob_digests(db))
     return digests
 
 

@@ -28,12 +28,13 @@ from desktop.bundle.catalog_records import ArchiveRecord, ProfileRecord, Registr
 from desktop.bundle.errors import BundleError
 from desktop.bundle.helm_artifact import oci_tag
 from desktop.bundle.layout_reader import LayoutArtifact, VerifiedLayout, open_layout
-from desktop.bundle.media_types import HELM_CHART, HELM_PROVENANCE
+from desktop.bundle.media_types import HELM_CHART, HELM_PROVENANCE, PROFILE_IMAGES
 from desktop.bundle.snapshot_shards import MAX_SHARD_BYTES, ParsedShard, parse_shard
 from desktop.cancellation import CancelToken
 from desktop.catalog import bundle_rows
 from desktop.catalog.archives import ChartRef
 from desktop.catalog.db import transaction
+from desktop.catalog.image_records import remember_image_blobs, set_profile_images
 from desktop.catalog.origins import (
     BUNDLE,
     SUBSCRIBED,
@@ -336,6 +337,7 @@ class CatalogImport:
         self.shard_digests = {record.name: dict(record.charts) for record in catalog.registries}
         self.records = {record.name: record for record in catalog.registries}
         self.missing = {(item.registry, item.chart, item.version): item for item in catalog.config.missing}
+        self.placed: dict[str, str] = {}  # the bundle's profile name → its name here
 
     def run(self, layout: VerifiedLayout | None, carried: tuple[CarriedChart, ...]) -> ImportSummary:
         total = len(self.catalog.registries)
@@ -346,6 +348,8 @@ class CatalogImport:
         self._archives(layout, carried)
         self._profiles()
         self._chart_files()
+        if layout is not None:
+            self._images(layout)
         return self.summary
 
     def _step(self, phase: str, done: int, total: int | None) -> None:
@@ -623,6 +627,7 @@ class CatalogImport:
             profile = self._mapped(record)
             wanted = profile_fingerprint(profile)
             self._place(profile, wanted, fingerprints)
+            self.placed[record.name] = self.summary.profiles[-1][0]
             self._incomplete(record, self.summary.profiles[-1][0])
 
     def _incomplete(self, record: ProfileRecord, name_here: str) -> None:
@@ -708,6 +713,20 @@ class CatalogImport:
         set_profile_origin(self.db, saved_id, fingerprint, float(self.catalog.mtime))
         self.summary.profiles.append((name, action))
 
+    # --- container images -----------------------------------------------------------------------
+
+    def _images(self, layout: VerifiedLayout) -> None:
+        """Record the image blobs the bundle carries (a later `bundle have` lists them) and, per profile,
+        the images it needs and that this bundle carried them; the blobs stay in the bundle."""
+        at = float(self.catalog.mtime)
+        remember_image_blobs(self.db, {blob.digest for image in layout.images for blob in image.blobs}, at)
+        carried = {image.ref_name for image in layout.images}
+        for name, refs in needed_images(layout.catalog.annotations).items():
+            here = self.placed.get(name)
+            profile = find_profile(self.db, here) if here is not None else None
+            if profile is not None and profile.id is not None:
+                set_profile_images(self.db, profile.id, {ref: at if ref in carried else None for ref in refs})
+
     # --- what a later `bundle have` names ----------------------------------------------------------
 
     def _chart_files(self) -> None:
@@ -770,3 +789,20 @@ def _day(timestamp: float) -> str:
     from desktop.timefmt import local_date
 
     return local_date(timestamp)
+
+
+def needed_images(annotations: dict[str, str]) -> dict[str, list[str]]:
+    """The catalog's profile → image references it needs; nothing when the bundle does not say."""
+    import json
+
+    try:
+        document = json.loads(annotations.get(PROFILE_IMAGES, "{}"))
+    except ValueError:
+        raise BundleError("The bundle's list of each profile's images is not JSON: refused.") from None
+    if not isinstance(document, dict):
+        raise BundleError("The bundle's list of each profile's images is not an object: refused.")
+    return {
+        str(name): [ref for ref in refs if isinstance(ref, str)]
+        for name, refs in document.items()
+        if isinstance(refs, list)
+    }

@@ -24,6 +24,8 @@ from desktop.bundle.registry_pull import published_signature, pull_layout
 from desktop.bundle.registry_push import PushSummary, artifact_item, pulled_image_items, push_items, push_layout
 from desktop.cancellation import CancelToken
 from desktop.catalog import bundle_rows
+from desktop.catalog.db import transaction
+from desktop.catalog.image_records import image_blob_homes, remember_image_blobs
 from desktop.catalog.profiles import get_profile
 from desktop.catalog.registries import find_registry_by_uid, get_registry_by_id, list_registries
 from desktop.catalog.sync_records import sync_state
@@ -115,8 +117,21 @@ def push_bundle(
     """Verify the bundle, then push it; blobs the registry holds already are not sent again."""
     layout = open_layout(path, cancel=cancel, progress=verified)
     access = resolve_access(services, target)
+    homes = services.catalog(image_blob_homes) if layout.images else {}
     with OciClient(access, services.network, cancel=cancel) as client:
-        return push_layout(layout, client, catalog_tags=[date_tag(layout.mtime), LATEST], progress=progress)
+        summary = push_layout(
+            layout, client, catalog_tags=[date_tag(layout.mtime), LATEST], progress=progress, homes=homes
+        )
+    if layout.images:  # the site registry holds them now: `bundle have` lists them, a delta mounts them
+        digests = {blob.digest for image in layout.images for blob in image.blobs}
+        services.catalog(_remember_pushed, digests, summary.homes, float(layout.mtime))
+    return summary
+
+
+def _remember_pushed(db: sqlite3.Connection, digests: set[str], homes: dict[str, str], at: float) -> None:
+    with transaction(db):
+        for digest in sorted(digests):
+            remember_image_blobs(db, [digest], at, homes.get(digest, ""))
 
 
 def pull_bundle(

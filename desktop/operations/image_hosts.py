@@ -1,5 +1,6 @@
-"""Image registries: how each container image host is reached (plain HTTP, a CA, a login kept in the keyring),
-and the OCI clients image pulls use; a host with no entry is pulled anonymously over HTTPS."""
+"""Image registries: how each container image host is reached (plain HTTP, a CA, a login or a bearer token
+kept in the keyring), and the OCI clients image pulls use; a host with no entry is pulled anonymously over
+HTTPS. Credentials go only to their host and the token service it names (the OCI client sees to that)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ class ImageHost:
     insecure_skip_tls_verify: bool = False
     ca_pem: str | None = None
     username: str | None = None
+    token_auth: bool = False  # the keyring holds a token, sent as `Authorization: Bearer`
+
+    @property
+    def has_secret(self) -> bool:
+        return self.username is not None or self.token_auth
 
     @property
     def account(self) -> str:
@@ -73,6 +79,7 @@ def list_image_hosts(services: Services) -> list[ImageHost]:
                     bool(item.get("insecure_skip_tls_verify")),
                     item.get("ca_pem") if isinstance(item.get("ca_pem"), str) else None,
                     item.get("username") if isinstance(item.get("username"), str) else None,
+                    bool(item.get("token_auth")),
                 )
             )
     return sorted(hosts, key=lambda entry: entry.host)
@@ -92,11 +99,16 @@ def add_image_host(
     ca_file: Path | None = None,
     username: str | None = None,
     password: str | None = None,
+    token: str | None = None,
 ) -> ImageHost:
-    """Add (or replace) a host's entry; the password goes to the keyring, never to the file."""
+    """Add (or replace) a host's entry; the password or token goes to the keyring, never to the file."""
     name = check_host(host)
     if (username is None) != (password is None):
         raise ValidationError("Give a username with its password (--username U --password-stdin), or neither.")
+    if token is not None and username is not None:
+        raise ValidationError("Give a username and password, or a token (--token-stdin), not both.")
+    if token is not None and not token.strip():
+        raise ValidationError("The token is empty: give the registry's token on standard input.")
     ca_pem = None
     if ca_file is not None:
         try:
@@ -106,10 +118,14 @@ def add_image_host(
         if len(data) > MAX_CA_BYTES or b"-----BEGIN CERTIFICATE-----" not in data:
             raise ValidationError(f"{ca_file} is no PEM certificate file: give the CA's certificates in PEM.")
         ca_pem = data.decode("ascii", "replace")
-    entry = ImageHost(name, plain_http, insecure_skip_tls_verify, ca_pem, username)
-    if password is not None:
-        services.credentials.set_password(entry.account, password)
-    hosts = [other for other in list_image_hosts(services) if other.host != name]
+    entry = ImageHost(name, plain_http, insecure_skip_tls_verify, ca_pem, username, token is not None)
+    hosts = list_image_hosts(services)
+    secret = password if password is not None else token
+    if secret is not None:
+        services.credentials.set_password(entry.account, secret)
+    elif any(other.has_secret for other in hosts if other.host == name):  # replaced by an anonymous entry
+        services.credentials.delete_password(entry.account)
+    hosts = [other for other in hosts if other.host != name]
     _save(services, [*hosts, entry])
     return entry
 
@@ -120,7 +136,7 @@ def remove_image_host(services: Services, host: str) -> None:
     if all(entry.host != name for entry in hosts):
         raise UserError(f"No image registry {name}: `chartkeeper image-registry list` shows them.")
     kept = [entry for entry in hosts if entry.host != name]
-    if any(entry.username for entry in hosts if entry.host == name):
+    if any(entry.has_secret for entry in hosts if entry.host == name):
         services.credentials.delete_password(credential_account(name))
     _save(services, kept)
 
@@ -133,16 +149,22 @@ def image_clients(services: Services, cancel: CancelToken | None = None) -> Call
 
     def client_for(host: str) -> OciClient:
         rule = rules.get(host) or ImageHost(host)
-        if rule.username is not None and host not in secrets:
+        if rule.has_secret and host not in secrets:
             secrets[host] = services.credentials.get_password(rule.account)
+        if rule.has_secret and not secrets.get(host):
+            raise UserError(
+                f"The keyring holds no {'token' if rule.token_auth else 'password'} for image registry {host}:"
+                f" add it again (`chartkeeper image-registry add {host} …`)."
+            )
         address = DOCKER_HUB_API if host == DOCKER_HUB else host
         access = OciAccess(
             f"oci://{address}",
             rule.username,
-            secrets.get(host),
+            None if rule.token_auth else secrets.get(host),
             rule.ca_pem,
             rule.insecure_skip_tls_verify,
             rule.plain_http,
+            token=secrets.get(host) if rule.token_auth else None,
         )
         return OciClient(access, network, cancel=cancel)
 

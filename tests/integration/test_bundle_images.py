@@ -373,6 +373,8 @@ def test_a_profiles_images_come_with_its_charts(
             "media_type": OCI_MANIFEST,
             "platforms": ["linux/amd64"],
             "size": len(images["oci"].manifest) + sum(len(blob) for blob in images["oci"].blobs.values()),
+            "size_in_bundle": len(images["oci"].manifest) + sum(len(blob) for blob in images["oci"].blobs.values()),
+            "left_out": [],
         }
     ]
 
@@ -399,6 +401,20 @@ def test_push_puts_the_images_under_their_source_host_and_skips_what_is_there(
             "  override_path = true\n"
         )
         assert hosts in pushed.stdout
+        # Palette's OCI image registry with mirrors: SOURCE::TARGET in the image swap format, no /v2
+        palette = (config / "palette-image-registry.yaml").read_text()
+        mirror = f"{site.endpoint_host}/mirror/{source}"
+        assert palette == (
+            "ociImageRegistry:\n"
+            f'  endpoint: "{site.endpoint_host}"\n'
+            '  baseContentPath: "mirror"\n'
+            f'  mirrorRegistries: "{upstream.endpoint_host}::{mirror}"\n'
+        )
+        assert palette in pushed.stdout
+        swapped = refs["oci"].replace(f"{upstream.endpoint_host}/", f"{mirror}/", 1)  # as image swap rewrites it
+        assert skopeo("inspect", "--tls-verify=false", "--raw", f"docker://{swapped}").stdout.encode() == (
+            images["oci"].manifest
+        )
         where = f"docker://{site.endpoint_host}/mirror/{source}"
         for key, path in (("oci", "apps/web:1.0"), ("pinned", f"apps/pinned@{images['pinned'].digest}")):
             inspected = skopeo("inspect", "--tls-verify=false", "--raw", f"{where}/{path}")

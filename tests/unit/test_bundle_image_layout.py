@@ -45,8 +45,8 @@ def _index(children: list[tuple[str, Blob]]) -> Blob:
     return _blob(OCI_INDEX, json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}).encode())
 
 
-def _write(path: Path, images: list[tuple[str, Blob, list[Blob]]]) -> Path:
-    with LayoutWriter(path, mtime=1767225600) as writer:
+def _write(path: Path, images: list[tuple[str, Blob, list[Blob]]], have: frozenset[str] = frozenset()) -> Path:
+    with LayoutWriter(path, mtime=1767225600, have=have) as writer:
         for ref, top, blobs in images:
             writer.add_image(ref, top.descriptor, blobs)
         writer.close()
@@ -94,3 +94,17 @@ def test_a_manifest_labelled_with_another_media_type_is_refused(tmp_path: Path) 
     path = _write(tmp_path / "b.tar", [("quay.io/a/one:1", relabelled, blobs)])
     with pytest.raises(BundleError, match=r"not of the media type index\.json gives it"):
         open_layout(path)
+
+
+def test_a_delta_leaves_out_the_layers_a_site_has_and_says_so(tmp_path: Path) -> None:
+    amd, amd_blobs = _image("amd64", b"base")
+    index = _index([("amd64", amd)])
+    have = frozenset(blob.descriptor.digest for blob in [index, *amd_blobs])  # the site has all of it
+    layout = open_layout(_write(tmp_path / "b.tar", [("quay.io/a/multi:1", index, [index, *amd_blobs])], have))
+    layer = sha256_digest(b"base")
+    assert layout.absent == frozenset({layer})  # the layer only: manifests and configs always come
+    assert not layout.has_blob(layer) and layout.has_blob(amd.descriptor.digest)
+    image = layout.images[0]
+    assert image.absent == (layer,) and image.size_in_bundle == image.size - len(b"base")
+    with pytest.raises(BundleError, match="a delta leaves it out"):
+        layout.read_blob(layer, 100)
