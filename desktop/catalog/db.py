@@ -344,3 +344,13 @@ def _raise_mapped(error: sqlite3.Error, connection: sqlite3.Connection) -> None:
     mapped = catalog_failure(error, connection_path(connection))
     if mapped is not None:
         raise mapped from error
+
+
+def data_version(db: sqlite3.Connection) -> int | None:
+    """SQLite's `PRAGMA data_version`: it changes when another connection (another process, the
+    writer thread) commits to the catalog; None when the catalog cannot be read."""
+    try:
+        row = db.execute("PRAGMA data_version").fetchone()
+    except sqlite3.Error:
+        return None
+    return int(row[0]) if row else None

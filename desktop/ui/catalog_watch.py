@@ -7,6 +7,7 @@ import sqlite3
 
 from PySide6.QtCore import QObject, QTimer
 
+from desktop.catalog.db import data_version
 from desktop.ui.worker_bridge import WorkerBridge
 
 log = logging.getLogger(__name__)
@@ -30,12 +31,7 @@ class CatalogWatch(QObject):
         self.timer.start()
 
     def _version(self) -> int | None:
-        try:
-            row = self._reader.execute("PRAGMA data_version").fetchone()
-        except sqlite3.Error:  # the catalog went away: the tabs' own reads say so
-            log.debug("PRAGMA data_version failed", exc_info=True)
-            return None
-        return int(row[0]) if row else None
+        return data_version(self._reader)  # None when the catalog went away: the tabs' own reads say so
 
     def _on_announced(self) -> None:
         self._seen = self._version()
