@@ -150,8 +150,11 @@ class LayerEditor(QWidget):
         # one is taken on this screen; Ctrl+Tab reaches it.
         self.tabs.addTab(self.values_form, "Form")
         self.tabs.setTabVisible(1, False)
-        self.tabs.addTab(self.override_view, "Chan&ges from defaults")
-        self.tabs.addTab(self.version_diff_view, "Defaults &between versions")
+        self.tabs.addTab(self.override_view, "Chan&ges")
+        self.tabs.addTab(self.version_diff_view, "&Between versions")
+        # Short names so that every tab fits at 1024 px and at 2× (issue 22); the full ones as tips.
+        self.tabs.setTabToolTip(self.tabs.indexOf(self.override_view), "Changes from the chart's defaults")
+        self.tabs.setTabToolTip(self.tabs.indexOf(self.version_diff_view), "Defaults between chart versions")
         # No letters: every one of theirs is taken on this screen; Ctrl+Tab reaches them.
         self.manifests_view = ManifestsView()
         self.images_view = ImagesView()
@@ -308,7 +311,7 @@ class LayerEditor(QWidget):
                 self._defaults_problem = f"The chart's defaults are not available: {exc.message}"
                 self.defaults_status.setText(
                     "The chart's defaults are not available: the values are checked as YAML only "
-                    "(Changes from defaults says why)."
+                    "(the Changes tab says why)."
                 )
                 self.defaults_status.setToolTip(exc.message)
                 self._check_values()
