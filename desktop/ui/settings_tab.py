@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
@@ -386,10 +389,19 @@ class TenantSettingsTab(QWidget):
         """Trust the keys of `path` (read off the UI thread: a keyring can be large)."""
         from desktop.trust.keys import import_keys
 
+        # A daemon thread of its own, not the loop's executor: qasync's runs on QThreads that, still
+        # running at exit, abort the process.
+        outcome: Future[list[Any]] = Future()
+
+        def run() -> None:
+            try:
+                outcome.set_result(import_keys(self.context.paths.trusted_keys, path))
+            except BaseException as exc:  # delivered to the await below
+                outcome.set_exception(exc)
+
+        threading.Thread(target=run, name="import-keys", daemon=True).start()
         try:
-            keys = await asyncio.get_running_loop().run_in_executor(
-                None, import_keys, self.context.paths.trusted_keys, path
-            )
+            keys = await asyncio.wrap_future(outcome)
         except UserError as exc:
             self.show_keys()
             self.keys_status.setText(f"Not imported: {exc.message}")

@@ -74,7 +74,6 @@ def test_the_values_problems_list_shows_each_message_whole(
     long_name = "an_undefined_variable_whose_name_is_long_enough_to_wrap_in_a_narrow_list"
     editor.values_edit.setPlainText(f"domain: {{{{.spectro.var.{long_name}}}}}\nreplicas: 1\n")
     qtbot.waitUntil(lambda: editor.problems.count() == 1, timeout=10000)
-    qtbot.wait(50)  # the resize that follows the fit
     text = editor.problems.item(0).text()
     from PySide6.QtCore import QRect, Qt
 
@@ -82,7 +81,7 @@ def test_the_values_problems_list_shows_each_message_whole(
     width = editor.problems.viewport().width() - 8
     needed = metrics.boundingRect(QRect(0, 0, width, 10_000), int(Qt.TextFlag.TextWordWrap), text).height()
     assert needed > metrics.height()  # the message does wrap at this width
-    assert editor.problems.viewport().height() >= needed
+    qtbot.waitUntil(lambda: editor.problems.viewport().height() >= needed, timeout=5000)  # after the refit
 
 
 def test_file_choosers_open_where_the_last_file_was_chosen(
