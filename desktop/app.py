@@ -20,10 +20,10 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from desktop.catalog.db import CatalogDamagedError, catalog_failure, open_catalog
 from desktop.desktop_entry import APP_ID
 from desktop.errors import UserError
+from desktop.jobs.worker import BackgroundWorker
 from desktop.logs import configure_logging
 from desktop.paths import AppPaths, HomeError, resolve_paths
 from desktop.secrets import CredentialStore
-from desktop.sync.worker import BackgroundWorker
 from desktop.ui.context import AppContext
 from desktop.ui.file_dialogs import remember_in
 from desktop.ui.focus_style import FocusStyle

@@ -38,10 +38,10 @@ from desktop.cancellation import CancelToken
 from desktop.catalog.profiles import list_profiles
 from desktop.catalog.registries import list_registries
 from desktop.errors import OperationCancelled, UserError
+from desktop.jobs.job import Job, JobEvent, Progress
 from desktop.operations.bundle_export import LARGE_BUNDLE, ExportPlan, ExportResult, ExportSelection, IncompleteBundle
 from desktop.operations.bundle_import import ImportSummary, summary_lines
 from desktop.operations.bundle_publish import OciTarget, split_reference
-from desktop.sync.worker import Job
 from desktop.ui.context import AppContext
 from desktop.ui.file_dialogs import file_dialog
 from desktop.ui.forms import add_row, finished
@@ -105,10 +105,10 @@ class _JobPanel(QWidget):
             self.context.bridge.job_event.disconnect(self._on_job_event)
             self.job_id = None
 
-    def _on_job_event(self, job_id: int, kind: str, payload: object) -> None:
-        if job_id != self.job_id or kind != "progress" or not isinstance(payload, tuple):
+    def _on_job_event(self, job_id: int, event: JobEvent) -> None:
+        if job_id != self.job_id or not isinstance(event, Progress):
             return
-        phase, done, total = payload
+        phase, done, total = event.phase, event.done, event.total
         label = PHASES.get(phase, phase)
         if phase in ("verify", "write"):
             amount = human_size(done) + (f" of {human_size(total)}" if total else "")

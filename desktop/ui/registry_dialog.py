@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import cast
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QResizeEvent, QShowEvent
@@ -28,6 +27,7 @@ from desktop.cancellation import CancelToken
 from desktop.catalog.origins import is_subscription
 from desktop.catalog.registries import find_registry
 from desktop.errors import AuthError, OperationCancelled, TLSError, UserError, ValidationError
+from desktop.jobs.job import JobEvent, Progress
 from desktop.operations.bundle_import import ImportSummary
 from desktop.operations.sync_run import SyncResult
 from desktop.registry import (
@@ -497,10 +497,10 @@ class RegistryDialog(QDialog):
             self.error_box.hide()
         self._validate()
 
-    def _on_job_event(self, job_id: int, kind: str, payload: object) -> None:
-        if job_id != self._job_id or kind != "progress" or self._token is None:
+    def _on_job_event(self, job_id: int, event: JobEvent) -> None:
+        if job_id != self._job_id or not isinstance(event, Progress) or self._token is None:
             return
-        phase, done, total = cast(tuple[str, int, int | None], payload)
+        phase, done, total = event.phase, event.done, event.total
         label = _PHASES.get(phase, phase)
         if phase == "download" and self.subscribing():  # the published catalog's parts this catalog lacks
             label = f"Downloading the published catalog… part {done + 1:,} of {total:,}" if total else label

@@ -31,6 +31,7 @@ from desktop.catalog.archives import cache_usage
 from desktop.catalog.icons import icons_size
 from desktop.errors import UserError
 from desktop.helm.repositories_file import default_repositories_file
+from desktop.jobs.job import ImportDone, ImportStarted, ImportWorking, JobEvent
 from desktop.net.settings import environment_proxy
 from desktop.operations.helm_import import ImportOutcome
 from desktop.settings import SETTING_RULES, TenantSettings, proxy_problem
@@ -339,15 +340,15 @@ class TenantSettingsTab(QWidget):
         dialog.open()
         job = self.context.worker.import_from_helm(path, dialog.token)
 
-        def on_event(job_id: int, kind: str, payload: object) -> None:
+        def on_event(job_id: int, event: JobEvent) -> None:
             if job_id != job.id:
                 return
-            if kind == "start" and isinstance(payload, int):
-                dialog.start(payload)
-            elif kind == "working" and isinstance(payload, str):
-                dialog.working_on(payload)
-            elif kind == "outcome" and isinstance(payload, ImportOutcome):
-                dialog.add_outcome(payload)
+            if isinstance(event, ImportStarted):
+                dialog.start(event.count)
+            elif isinstance(event, ImportWorking):
+                dialog.working_on(event.name)
+            elif isinstance(event, ImportDone):
+                dialog.add_outcome(event.outcome)
 
         self.context.bridge.job_event.connect(on_event)
         try:
