@@ -31,6 +31,7 @@ from desktop.operations.chart_files import chart_archive
 from desktop.operations.services import Services
 from desktop.profiles.model import Profile
 from desktop.registry import Registry, validate_oci_endpoint
+from desktop.secrets import registry_password
 
 PushProgress = Callable[[int, int, str], None]  # (artifacts done, artifacts in all, the one now)
 LATEST = "latest"
@@ -78,7 +79,7 @@ def resolve_access(services: Services, target: OciTarget) -> OciAccess:
     known = _registered(services.catalog(list_registries), endpoint)
     if known is None:
         return OciAccess(endpoint, None, None, target.ca_pem, target.insecure_skip_tls_verify, target.plain_http)
-    password = services.credentials.get_password(known.uid) if known.is_private else None
+    password = registry_password(services.credentials, known, "if_stored")
     return OciAccess(
         endpoint,
         None if known.token_auth else known.username,

@@ -44,6 +44,7 @@ from desktop.registry import (
 )
 from desktop.ui.certificate_field import CertificateField
 from desktop.ui.context import AppContext
+from desktop.ui.failure_text import failure_text
 from desktop.ui.forms import add_row, error_label, stacked
 from desktop.ui.geometry import fit_height_to_content, fit_to_screen, needed_height
 from desktop.ui.list_field import ListField
@@ -442,13 +443,10 @@ class RegistryDialog(QDialog):
                 edit = self.context.worker.edit(self.registry.id, self.draft(), token)
                 self._job_id = edit.id
                 self.result_registry = await asyncio.wrap_future(edit.future)
-        except OperationCancelled:
-            self._fail("Cancelled: nothing was saved. Your entries are still here.", None)
-        except UserError as exc:
-            self._fail(exc.message, exc)
-        except Exception:
-            log.exception("saving the registry failed")
-            self._fail(f"Something went wrong inside Chartkeeper; details are in {self.context.paths.log_file}.", None)
+        except Exception as exc:
+            shown = "Cancelled: nothing was saved. Your entries are still here."
+            known = exc if isinstance(exc, UserError) and not isinstance(exc, OperationCancelled) else None
+            self._fail(failure_text(self.context, exc, "Saving the registry", cancelled=shown), known)
         else:
             self._set_busy(None)
             self.accept()

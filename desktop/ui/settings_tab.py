@@ -29,13 +29,13 @@ from qasync import asyncSlot
 from desktop.bundle.tar_format import looks_like_tar
 from desktop.catalog.archives import cache_usage
 from desktop.catalog.icons import icons_size
-from desktop.errors import UserError
 from desktop.helm.repositories_file import default_repositories_file
 from desktop.jobs.job import ImportDone, ImportStarted, ImportWorking, JobEvent
 from desktop.net.settings import environment_proxy
 from desktop.operations.helm_import import ImportOutcome
 from desktop.settings import SETTING_RULES, TenantSettings, proxy_problem
 from desktop.ui.context import AppContext
+from desktop.ui.failure_text import failure_text
 from desktop.ui.forms import add_row, confirm_box, error_label, finished, stacked
 from desktop.ui.helm_import_dialog import HelmImportDialog
 from desktop.wording import human_size, plural
@@ -229,9 +229,10 @@ class TenantSettingsTab(QWidget):
     async def _clear_cache(self) -> None:
         try:
             count, size = await asyncio.wrap_future(self.context.worker.clear_unused_cache())
-        except Exception:
-            log.exception("clearing the cache failed")
-            self.status_message.emit(f"The cache was not cleared; details are in {self.context.paths.log_file}.")
+        except Exception as exc:
+            self.status_message.emit(
+                f"The cache was not cleared: {failure_text(self.context, exc, 'Clearing the cache')}"
+            )
             return
         if self.context.outlived(self):
             return
@@ -289,9 +290,8 @@ class TenantSettingsTab(QWidget):
             return
         try:
             await asyncio.wrap_future(self.context.worker.save_settings(self.settings()))
-        except Exception:
-            log.exception("saving settings failed")
-            self.saved_label.setText(f"Not saved: see {self.context.paths.log_file}.")
+        except Exception as exc:
+            self.saved_label.setText(f"Not saved: {failure_text(self.context, exc, 'Saving the settings')}")
             return
         self.saved_label.setText("✓ Saved")
 
@@ -353,12 +353,8 @@ class TenantSettingsTab(QWidget):
         self.context.bridge.job_event.connect(on_event)
         try:
             outcomes = await asyncio.wrap_future(job.future)
-        except UserError as exc:
-            dialog.fail(exc.message)
-            return []
-        except Exception:
-            log.exception("importing from Helm failed")
-            dialog.fail(f"Something went wrong inside Chartkeeper; details are in {self.context.paths.log_file}.")
+        except Exception as exc:
+            dialog.fail(failure_text(self.context, exc, "Importing from Helm"))
             return []
         finally:
             self.context.bridge.flush()  # outcomes still queued reach the dialog before its summary
