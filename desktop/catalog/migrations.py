@@ -278,4 +278,9 @@ MIGRATIONS: list[list[str]] = [
             WHERE registry_uid = OLD.registry_uid AND chart = OLD.chart AND version = OLD.version;
         END""",
     ],
+    [
+        # Issue 23: a registry a bundle brought that needs a login there (the bundle's `private`): its
+        # credentials do not travel, yet every export of a profile using it must say they are needed.
+        "ALTER TABLE registry_origins ADD COLUMN login_needed INTEGER NOT NULL DEFAULT 0",
+    ],
 ]

@@ -146,6 +146,11 @@ def fill(db: sqlite3.Connection, version: int) -> None:
         )
         db.execute("INSERT INTO profile_origins (profile_id, fingerprint, at) VALUES (1, 'abc', 900.0)")
         db.execute("INSERT INTO bundle_layers (registry_id, digest) VALUES (2, 'sha256:00')")
+    if version >= 10:
+        db.execute(
+            "INSERT INTO chart_provenance (registry_uid, chart, version, data, fetched_at)"
+            " VALUES ('uid-stable', 'nginx', '1.2.0', x'2d2d', 1000.0)"
+        )
     db.execute("COMMIT")
 
 
@@ -195,6 +200,8 @@ def test_every_row_survives_the_migration_to_the_current_schema(tmp_path: Path, 
         if version < 9:  # an OCI registry made before base paths reads its endpoint's own path
             assert db.execute("SELECT DISTINCT base_paths FROM registries").fetchall() == [("[]",)]
             assert {s.registry.base_paths for s in summaries(db)} == {()}
+        if 6 <= version < 11:  # a bundle's registry made before the flag: no login asked of its exports
+            assert db.execute("SELECT DISTINCT login_needed FROM registry_origins").fetchall() == [(0,)]
         if 2 <= version < 7:  # profiles made before variables have none
             assert db.execute("SELECT DISTINCT variables FROM profiles").fetchall() == [("[]",)]
 
