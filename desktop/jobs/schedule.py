@@ -43,12 +43,12 @@ def due_registries(db: sqlite3.Connection, now: float, interval: float) -> tuple
 
 
 def start_due_syncs(
-    db: sqlite3.Connection, now: float, interval: float, running: dict[int, str], start: Callable[[int], object]
+    db: sqlite3.Connection, now: float, interval: float, running: dict[int, str], start: Callable[[int, str], object]
 ) -> float:
-    """Start (`start(registry_id)`) the syncs that are due and not `running`; return how long to wait
-    before looking again."""
+    """Start (`start(registry_id, "schedule")`) the syncs that are due and not `running`; return how long
+    to wait before looking again."""
     due, soonest = due_registries(db, now, interval)
     for registry in due:
         if registry.id not in running:
-            start(registry.id)
+            start(registry.id, "schedule")
     return CHECK_SECONDS if soonest is None else min(CHECK_SECONDS, soonest - now)

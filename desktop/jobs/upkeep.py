@@ -1,14 +1,18 @@
 """Work nobody waits on, in the background pool: keeping the charts that profiles and pins use
-offline, and fetching the icons of a registry's new or changed charts."""
+offline, and fetching the icons of a registry's new or changed charts (and, once after start, all)."""
 
 from __future__ import annotations
 
 import logging
+import math
+import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 
 from desktop.cancellation import CancelToken
+from desktop.catalog.registries import list_registries
 from desktop.errors import OperationCancelled, UserError
 from desktop.jobs.job import JobRunner, WorkerListener
 from desktop.operations.chart_files import keep_offline
@@ -17,6 +21,7 @@ from desktop.operations.services import Services
 
 log = logging.getLogger(__name__)
 ICON_PACE = 0.01  # seconds between icons in the background
+ICON_CATCH_UP_DELAY = 10.0  # seconds after start: the window's first moments are the user's
 
 
 class Upkeep:
@@ -36,6 +41,23 @@ class Upkeep:
         self._lock = threading.Lock()
         self._keeping_offline = False
         self._keep_offline_again = False
+        self._icons_at: float | None = None
+
+    def started(self) -> None:
+        self._icons_at = time.monotonic() + ICON_CATCH_UP_DELAY
+
+    def icons_due(self, db: sqlite3.Connection) -> float:
+        """On the writer thread: once, ICON_CATCH_UP_DELAY after `started`, fetch the icons the command
+        line left to the window (it never waits on icon hosts); the seconds until then."""
+        if self._icons_at is None:
+            return math.inf
+        left = self._icons_at - time.monotonic()
+        if left > 0:
+            return left
+        self._icons_at = None
+        for registry in list_registries(db):
+            self.fetch_icons(registry.id)
+        return math.inf
 
     def keep_offline(self) -> None:
         """Fetch every pinned or profile-used version not yet cached; asked for while that runs, it

@@ -17,12 +17,12 @@ from typing import Any, TypeVar
 
 from desktop.bundle.registry_push import PushSummary
 from desktop.cancellation import CancelToken
-from desktop.catalog.registries import list_registries
 from desktop.catalog.settings_store import load_settings
 from desktop.helm.chart_archive import ChartFiles
 from desktop.jobs.futures import reporting, resolve_if_pending
 from desktop.jobs.job import ImportDone, ImportStarted, ImportWorking, Job, JobRunner, WorkerListener
 from desktop.jobs.pool import DaemonPool
+from desktop.jobs.reading import CatalogReader
 from desktop.jobs.running import RunningSyncs
 from desktop.jobs.schedule import CHECK_SECONDS, start_due_syncs
 from desktop.jobs.upkeep import Upkeep
@@ -74,10 +74,8 @@ from desktop.secrets import CredentialStore
 from desktop.settings import TenantSettings
 from desktop.trust.openpgp import Verdict
 
-__all__ = ["BackgroundWorker", "Job", "WorkerListener"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-ICON_CATCH_UP_DELAY = 10.0  # seconds after start: the window's first moments are the user's
 POOL_SIZE = 4  # threads for what the user asked for
 BACKGROUND_POOL_SIZE = 2  # and for work nobody waits on
 RENDER_POOL_SIZE = 2  # renders of the layers being edited: a profile's, and the one being typed into
@@ -96,6 +94,7 @@ class BackgroundWorker:
         self._listener = listener
         self._clock = clock
         self._writer = CatalogWriter(catalog_path, opened=self._opened, tick=self._tick)
+        self._reader = CatalogReader(catalog_path)
         self._pool = DaemonPool(POOL_SIZE)
         self._background = DaemonPool(BACKGROUND_POOL_SIZE, "background")
         self._checking = DaemonPool(1, "schema-check")
@@ -108,7 +107,6 @@ class BackgroundWorker:
         self.schema_checks = SchemaChecks()  # its `seconds` bounds each check
         self._settings = TenantSettings()
         self._schedule_enabled = True
-        self._icons_at: float | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -123,6 +121,7 @@ class BackgroundWorker:
         self._writer.stopping.set()
         self._syncs.cancel_all()
         stopped = self._writer.stop(timeout)
+        self._reader.close()
         self.schema_checks.close()
         return stopped
 
@@ -137,6 +136,10 @@ class BackgroundWorker:
     def run(self, operation: Callable[..., T], *args: Any, **options: Any) -> Job[T]:
         """Any operation `operation(services, *args, …)` as a job on the user's pool (`JobRunner.run`)."""
         return self._jobs.run(operation, *args, **options)
+
+    def read(self, step: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        """A catalog query `step(db, …)` on a read-only connection of its own, off the UI thread."""
+        return self._reader.read(step, *args, **kwargs)
 
     # --- registries -----------------------------------------------------------------------------
 
@@ -423,27 +426,18 @@ class BackgroundWorker:
         return self._jobs.write(operation)
 
     def _opened(self, db: sqlite3.Connection) -> None:
-        """On the writer thread, the catalog just opened: its settings, and when icons catch up."""
+        """On the writer thread, the catalog just opened: its settings; the icons' catch-up is counted from now."""
         self._settings = load_settings(db)
-        self._icons_at = time.monotonic() + ICON_CATCH_UP_DELAY
+        self._upkeep.started()
 
     def _tick(self) -> float:
-        """On the writer thread between writes: start the syncs due, and (once, a little after start) the
-        icons the command line left to the window; how long to wait before looking again."""
+        """On the writer thread between writes: start the syncs due, and the icons' catch-up once it is
+        due; how long to wait before looking again."""
         wait = CHECK_SECONDS
         try:
             if self._schedule_enabled:
                 interval = self._settings.sync_interval_seconds
-                wait = start_due_syncs(self._writer.db, self._clock(), interval, self.running(), self._scheduled)
-            if self._icons_at is not None and time.monotonic() >= self._icons_at:
-                self._icons_at = None
-                for registry in list_registries(self._writer.db):
-                    self.fetch_icons(registry.id)
+                wait = start_due_syncs(self._writer.db, self._clock(), interval, self.running(), self.sync)
         except Exception:  # a damaged page, say: the user's own jobs still run and say what is wrong
             log.exception("the sync schedule could not read the catalog")
-        if self._icons_at is not None:
-            wait = min(wait, self._icons_at - time.monotonic())
-        return wait
-
-    def _scheduled(self, registry_id: int) -> None:
-        self.sync(registry_id, "schedule")
+        return min(wait, self._upkeep.icons_due(self._writer.db))

@@ -165,7 +165,7 @@ def test_the_command_line_leaves_icons_to_the_window(
     assert run_cli("registry", "add", "r", repo.url).returncode == 0
     assert run_cli("registry", "sync", "r").returncode == 0
     assert repo.requests_for("/web.png") == []
-    monkeypatch.setattr("desktop.jobs.worker.ICON_CATCH_UP_DELAY", 0.2)  # 10 s in the app
+    monkeypatch.setattr("desktop.jobs.upkeep.ICON_CATCH_UP_DELAY", 0.2)  # 10 s in the app
     worker = BackgroundWorker(home / "data" / "catalog.sqlite3", credentials, _Quiet())
     worker.start(schedule=False)
     try:
