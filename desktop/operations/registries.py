@@ -100,11 +100,12 @@ def prepare_registration(
     """Check the endpoint and credentials by fetching the first index; then keep the password."""
     from desktop.net.access import http_access, oci_access
     from desktop.sync.fetch_index import fetch_index
-    from desktop.sync.fetch_oci import fetch_oci
 
     if draft.is_private:
         credentials.check_available()
     if draft.kind == "oci":
+        from desktop.sync.fetch_oci import fetch_oci
+
         fetched = fetch_oci(oci_access(draft, draft.password), settings, draft.chart_names, {}, cancel, progress)
     else:
         fetched = fetch_index(http_access(draft, draft.password), settings, None, cancel, progress)
