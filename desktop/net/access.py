@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 from desktop.net.client import RegistryAccess
 
 if TYPE_CHECKING:
-    from desktop.net.oci import OciAccess
+    from desktop.net.oci_auth import OciAccess
 
 
 class Reachable(Protocol):
@@ -42,7 +42,7 @@ def http_access(registry: Reachable, secret: str | None) -> RegistryAccess:
 
 def oci_access(registry: Reachable, secret: str | None) -> OciAccess:
     """An OCI registry's address, TLS settings and login (`secret`: its password, or its token)."""
-    from desktop.net.oci import OciAccess  # here: a classic repository's commands need no OCI client
+    from desktop.net.oci_auth import OciAccess  # here: a classic repository's commands need no OCI client
 
     token = registry.token_auth
     return OciAccess(

@@ -25,7 +25,8 @@ from desktop.catalog.profiles import get_profile
 from desktop.catalog.registries import find_registry_by_uid, get_registry_by_id, list_registries
 from desktop.catalog.sync_records import sync_state
 from desktop.errors import NotFoundError, ValidationError
-from desktop.net.oci import OciAccess, OciClient
+from desktop.net.oci import OciClient
+from desktop.net.oci_auth import OciAccess
 from desktop.operations.bundle_catalog import chart_created
 from desktop.operations.chart_files import chart_archive
 from desktop.operations.services import Services
