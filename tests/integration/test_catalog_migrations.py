@@ -20,6 +20,9 @@ from desktop.catalog.sync_records import list_runs, mark_interrupted_runs, run_c
 DOCUMENT = b'[{"name":"nginx","version":"1.2.0","urls":["nginx-1.2.0.tgz"]}]'
 
 
+LOGIN_NEEDED = next(n for n, m in enumerate(MIGRATIONS, 1) if any("login_needed" in s for s in m))
+
+
 def write_schema(path: Path, version: int) -> sqlite3.Connection:
     """A catalog as the Chartkeeper of schema `version` left it (WAL mode, its statements, its number)."""
     db = sqlite3.connect(path, isolation_level=None)
@@ -149,7 +152,7 @@ def fill(db: sqlite3.Connection, version: int) -> None:
     if version >= 10:
         db.execute(
             "INSERT INTO chart_provenance (registry_uid, chart, version, data, fetched_at)"
-            " VALUES ('uid-stable', 'nginx', '1.2.0', x'2d2d', 1000.0)"
+            " VALUES ('uid-stable', 'nginx', '1.2.0', x'2d2d', 950.0)"
         )
     db.execute("COMMIT")
 
@@ -200,7 +203,7 @@ def test_every_row_survives_the_migration_to_the_current_schema(tmp_path: Path, 
         if version < 9:  # an OCI registry made before base paths reads its endpoint's own path
             assert db.execute("SELECT DISTINCT base_paths FROM registries").fetchall() == [("[]",)]
             assert {s.registry.base_paths for s in summaries(db)} == {()}
-        if 6 <= version < 11:  # a bundle's registry made before the flag: no login asked of its exports
+        if 6 <= version < LOGIN_NEEDED:  # a bundle's registry made before the flag: no login asked of its exports
             assert db.execute("SELECT DISTINCT login_needed FROM registry_origins").fetchall() == [(0,)]
         if 2 <= version < 7:  # profiles made before variables have none
             assert db.execute("SELECT DISTINCT variables FROM profiles").fetchall() == [("[]",)]
