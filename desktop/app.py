@@ -19,11 +19,11 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from desktop.catalog.db import CatalogDamagedError, catalog_failure, open_catalog
 from desktop.desktop_entry import APP_ID
-from desktop.errors import UserError
+from desktop.errors import UserError, bug_message
+from desktop.jobs.worker import BackgroundWorker
 from desktop.logs import configure_logging
 from desktop.paths import AppPaths, HomeError, resolve_paths
 from desktop.secrets import CredentialStore
-from desktop.sync.worker import BackgroundWorker
 from desktop.ui.context import AppContext
 from desktop.ui.file_dialogs import remember_in
 from desktop.ui.focus_style import FocusStyle
@@ -132,7 +132,7 @@ def open_window(
 def _recovery_dialog(paths: AppPaths, message: str) -> QDialog:
     from desktop.ui.catalog_recovery_dialog import CatalogRecoveryDialog
 
-    return CatalogRecoveryDialog(paths.catalog, message)
+    return CatalogRecoveryDialog(paths.catalog, message, log_file=paths.log_file)
 
 
 def _install_excepthook(paths: AppPaths) -> None:
@@ -147,10 +147,10 @@ def _install_excepthook(paths: AppPaths) -> None:
             box = QMessageBox(
                 QMessageBox.Icon.Critical,
                 "Chartkeeper",
-                "Something went wrong inside Chartkeeper.",
+                bug_message(paths.log_file),
                 QMessageBox.StandardButton.Ok,
             )
-            box.setInformativeText(f"{kind.__name__}: {error}\n\nThe details are in {paths.log_file}.")
+            box.setInformativeText(f"{kind.__name__}: {error}")
         shown.append(box)
         box.finished.connect(lambda _result: shown.remove(box))
         box.open()

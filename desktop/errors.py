@@ -55,3 +55,10 @@ class OperationCancelled(UserError):
 
     def __init__(self, message: str = "Cancelled.") -> None:
         super().__init__(message)
+
+
+def bug_message(log_file: object, error: BaseException | None = None) -> str:
+    """The one line for a bug (not the user's to fix), in the window and on the command line: that
+    it is ours, and where its details are; `error`'s kind is named when given."""
+    kind = f": {type(error).__name__}" if error is not None else ""
+    return f"Something went wrong inside Chartkeeper (an internal error{kind}); details are in {log_file}."

@@ -38,6 +38,7 @@ class Registry:
     # OCI only: the repository paths on the host whose charts are read (endpoint then oci://HOST);
     # each chart is then named by its repository, path included (team-a/charts/web).
     base_paths: tuple[str, ...] = ()
+    login_needed: bool = False  # exports only: a bundle said it needs a login, not entered here (yet)
 
     @property
     def auth(self) -> AuthKind:

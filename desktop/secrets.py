@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from desktop.errors import KeyringError
 
@@ -97,3 +97,44 @@ class CredentialStore:
             raise KeyringError(
                 f"The OS keyring did not {verb} the password ({type(exc).__name__}): unlock the keyring and try again."
             ) from exc
+
+
+class _Keyed(Protocol):
+    @property
+    def uid(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def is_private(self) -> bool: ...
+    @property
+    def token_auth(self) -> bool: ...
+
+
+PasswordPolicy = Literal["required", "if_stored", "best_effort"]
+
+
+def registry_password(credentials: CredentialStore, registry: _Keyed, policy: PasswordPolicy) -> str | None:
+    """The password (or token) to send to `registry`, read from the keyring; None for a public one.
+    The one place it is read, each caller with the policy that is right for it:
+
+    - "required": a sync or a subscription's refresh (`operations/sync.py`, `subscriptions.py`) — a
+      private registry's snapshot cannot be had without it, so a missing one is a KeyringError saying
+      to enter it again, before any request that would only be refused.
+    - "if_stored": one fetch or check the user asked for or that is tried again later (an archive, a
+      .prov, publishing to a known registry, checking an edit that keeps the password) — a missing one
+      sends none, and the registry's own refusal says what is wrong; a locked keyring still raises.
+    - "best_effort": icons — never worth an error: a locked or absent keyring, too, gives None."""
+    if not registry.is_private:
+        return None
+    try:
+        password = credentials.get_password(registry.uid)
+    except KeyringError:
+        if policy == "best_effort":
+            return None
+        raise
+    if password is None and policy == "required":
+        secret = "token" if registry.token_auth else "password"
+        raise KeyringError(
+            f"The keyring holds no {secret} for '{registry.name}': edit the registry and enter it again."
+        )
+    return password

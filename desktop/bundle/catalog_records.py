@@ -352,7 +352,7 @@ class ProfileRecord:
     variables: tuple[ProfileVariable, ...] = ()  # written in Palette's V1Variable shape, sensitive defaults masked
 
     def to_bytes(self) -> bytes:
-        from desktop.profiles.variables import variables_document
+        from desktop.profiles.variable_documents import variables_document
 
         # written only when there are some, so a profile without variables keeps the digest it had
         variables = [("variables", variables_document(self.variables, mask=True))] if self.variables else []
@@ -426,7 +426,7 @@ class ProfileRecord:
 
 
 def _record_variables(value: object, what: str) -> tuple[ProfileVariable, ...]:
-    from desktop.profiles.variables import read_palette_variables
+    from desktop.profiles.variable_documents import read_palette_variables
 
     try:
         return read_palette_variables(value, "its variables")

@@ -6,21 +6,22 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from desktop.catalog.charts import SearchHit, version_order
+from desktop.catalog.charts import SearchHit, relevance_parameters, relevance_sql, version_order
 from desktop.helm.metadata import display_text, load_chart_document
 from desktop.registry import Registry
 
 
 def registry_charts(db: sqlite3.Connection, registry: Registry, keyword: str = "") -> list[SearchHit]:
     """Every chart of one registry (its latest stable version, else its latest) whose name,
-    description or keywords contain `keyword`; name matches first, then by name."""
+    description or keywords contain `keyword`; ranked by search's one rule, then by name."""
     term = keyword.strip().lower()
     rows = db.execute(
         "SELECT c.name, COALESCE(c.latest_stable_version, c.latest_version), c.app_version, c.description,"
-        " c.deprecated, CASE WHEN ? = '' OR instr(lower(c.name), ?) > 0 THEN 0 ELSE 2 END AS score"
-        " FROM charts c WHERE c.registry_id = ? AND (? = '' OR instr(c.search_text_devel, ?) > 0)"
+        f" c.deprecated, {relevance_sql('c.search_text_devel')} AS score"
+        " FROM charts c JOIN registries r ON r.id = c.registry_id"
+        " WHERE c.registry_id = ? AND (? = '' OR instr(c.search_text_devel, ?) > 0)"
         " ORDER BY score, c.name",
-        (term, term, registry.id, term, term),
+        (*relevance_parameters(term), registry.id, term, term),
     )
     return [SearchHit(registry.name, r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
 

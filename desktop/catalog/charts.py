@@ -67,7 +67,7 @@ def search_charts(
     if constraint is None and not all_versions:
         # One row per chart: ranked and cut in SQL, so a one-letter search stays fast.
         if devel:
-            columns = f"{_HIT_COLUMNS}, {_score_sql(text_column)}"
+            columns = f"{_HIT_COLUMNS}, {relevance_sql(text_column)}"
             source = (
                 " FROM charts c JOIN registries r ON r.id = c.registry_id JOIN chart_versions v"
                 " ON v.registry_id = c.registry_id AND v.chart = c.name AND v.version = c.latest_version"
@@ -76,7 +76,7 @@ def search_charts(
         else:  # every column the usual search needs is in `charts`
             columns = (
                 "r.name, c.name, c.latest_stable_version, c.app_version, c.description, c.deprecated,"
-                f" c.search_text, {_score_sql(text_column)}"
+                f" c.search_text, {relevance_sql(text_column)}"
             )
             source = (
                 " FROM charts c JOIN registries r ON r.id = c.registry_id"
@@ -88,17 +88,19 @@ def search_charts(
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         ordering = [term] if by_chart_name else []
-        rows = db.execute(sql, [term, term, term, term, *parameters, *ordering])  # in the order they appear
+        rows = db.execute(sql, [*relevance_parameters(term), *parameters, *ordering])  # in the order they appear
         return [SearchHit(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[7]) for r in rows]
     stable_only = " AND v.prerelease = 0" if constraint is None and not devel else ""
     sql = (
-        f"SELECT {_HIT_COLUMNS} FROM charts c JOIN registries r ON r.id = c.registry_id"
+        f"SELECT {_HIT_COLUMNS}, {relevance_sql('c.search_text')} FROM charts c"
+        " JOIN registries r ON r.id = c.registry_id"
         f" JOIN chart_versions v ON v.registry_id = c.registry_id AND v.chart = c.name"
         f" WHERE r.sync_enabled = 1 AND {match}{stable_only} ORDER BY v.rank"
     )
     hits: list[SearchHit] = []
     seen: set[tuple[str, str]] = set()
-    for registry, chart, version, app_version, description, deprecated, search_text in db.execute(sql, parameters):
+    rows = db.execute(sql, [*relevance_parameters(term), *parameters])
+    for registry, chart, version, app_version, description, deprecated, _text, score in rows:
         if constraint is not None:
             parsed = parse_version(version)
             if parsed is None or not constraint.allows(parsed):
@@ -107,7 +109,6 @@ def search_charts(
                 if (registry, chart) in seen:
                     continue
                 seen.add((registry, chart))
-        score = _score(term, registry, chart, search_text)
         hits.append(SearchHit(registry, chart, version, app_version, description, bool(deprecated), score))
     if all_versions:
         hits.extend(_removed_hits(db, term, devel or constraint is not None, constraint))
@@ -137,25 +138,31 @@ def _removed_hits(
     match, parameters = _match_clause(db, term, "c.search_text")
     stable_only = "" if prereleases else " AND c.prerelease = 0"
     rows = db.execute(
-        "SELECT r.name, c.name, c.version, c.app_version, c.description, c.deprecated, c.search_text, c.removed_at"
-        " FROM removed_versions c JOIN registries r ON r.id = c.registry_id"
+        "SELECT r.name, c.name, c.version, c.app_version, c.description, c.deprecated, c.removed_at,"
+        f" {relevance_sql('c.search_text')} FROM removed_versions c JOIN registries r ON r.id = c.registry_id"
         f" WHERE r.sync_enabled = 1 AND {match}{stable_only}",
-        parameters,
+        [*relevance_parameters(term), *parameters],
     )
     hits = []
-    for registry, chart, version, app_version, description, deprecated, search_text, removed_at in rows:
+    for registry, chart, version, app_version, description, deprecated, removed_at, score in rows:
         if constraint is not None:
             parsed = parse_version(version)
             if parsed is None or not constraint.allows(parsed):
                 continue
-        score = _score(term, registry, chart, search_text)
         hits.append(SearchHit(registry, chart, version, app_version, description, bool(deprecated), score, removed_at))
     return hits
 
 
-def _score_sql(text_column: str) -> str:
-    """Where the keyword matched, as Helm ranks it: 0 the chart's name, 1 `registry/name`,
-    2 the description, 3 the keywords. The search text is `name<TAB>description<TAB>keywords`."""
+def relevance_parameters(term: str) -> list[str]:
+    """The parameters of `relevance_sql`, in its order."""
+    return [term] * 4
+
+
+def relevance_sql(text_column: str) -> str:
+    """The one ranking rule of every search (the window's lists and pickers, the CLI): where the
+    keyword matched, as Helm ranks it: 0 the chart's name (or no keyword), 1 `registry/name`, 2 the
+    description, 3 the keywords. The search text is `name<TAB>description<TAB>keywords`, lowercase;
+    the query names the chart `c` and its registry `r`."""
     description_end = (
         f"instr({text_column}, char(9)) + instr(substr({text_column}, instr({text_column}, char(9)) + 1), char(9)) - 1"
     )
@@ -189,15 +196,6 @@ def _match_clause(db: sqlite3.Connection, term: str, text_column: str) -> tuple[
 
 def _like_escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _score(term: str, registry: str, chart: str, search_text: str) -> int:
-    if not term or term in chart.lower():
-        return 0
-    if term in f"{registry}/{chart}".lower():
-        return 1
-    _, description, _keywords = search_text.split("\t", 2)
-    return 2 if term in description else 3
 
 
 def chart_versions(db: sqlite3.Connection, registry: Registry, chart: str) -> list[str]:

@@ -296,4 +296,9 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (profile_id, reference)
         ) WITHOUT ROWID""",
     ],
+    [
+        # Issue 23: a registry a bundle brought that needs a login there (the bundle's `private`): its
+        # credentials do not travel, yet every export of a profile using it must say they are needed.
+        "ALTER TABLE registry_origins ADD COLUMN login_needed INTEGER NOT NULL DEFAULT 0",
+    ],
 ]

@@ -61,6 +61,19 @@ def set_registry_origin(
     )
 
 
+def mark_login_needed(db: sqlite3.Connection, registry_id: int, needed: bool = True) -> None:
+    """Inside the caller's transaction: the registry needs a login its catalog here has no username for."""
+    db.execute("UPDATE registry_origins SET login_needed = ? WHERE registry_id = ?", (int(needed), registry_id))
+
+
+def login_needed_uids(db: sqlite3.Connection) -> set[str]:
+    """The uids of registries a bundle said need a login, whose credentials were not entered here since."""
+    rows = db.execute(
+        "SELECT r.uid FROM registry_origins o JOIN registries r ON r.id = o.registry_id WHERE o.login_needed = 1"
+    )
+    return {row[0] for row in rows}
+
+
 def resume_upstream_sync(db: sqlite3.Connection, registry_id: int) -> None:
     """The user synced a registry from a bundle with its own endpoint: the schedule takes it again."""
     from desktop.catalog.db import transaction

@@ -14,7 +14,8 @@ from desktop.catalog.registries import find_registry_by_uid
 from desktop.errors import NotFoundError, ValidationError
 from desktop.profiles.health import LayerSource
 from desktop.profiles.model import Layer, Profile, ProfileVariable
-from desktop.profiles.variables import read_variable_fields, validate_variables, variables_document
+from desktop.profiles.variable_documents import read_variable_fields, variables_document
+from desktop.profiles.variables import validate_variables
 
 _PROFILE = "id, uid, name, version, description, tags, updated_at, variables"
 _LAYER = (

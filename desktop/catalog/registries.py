@@ -129,6 +129,8 @@ def update_registry(db: sqlite3.Connection, registry_id: int, draft: RegistryDra
             registry_id,
         ),
     )
+    # The user said how it is reached now: a bundle's word that it needs a login no longer counts.
+    db.execute("UPDATE registry_origins SET login_needed = 0 WHERE registry_id = ?", (registry_id,))
 
 
 def delete_registry(db: sqlite3.Connection, registry_id: int) -> None:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import signal
 import sys
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 from desktop.cli.exit_codes import EXIT_BUG, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from desktop.errors import UserError
+from desktop.errors import UserError, bug_message
 from desktop.paths import AppPaths
 
 log = logging.getLogger("desktop.cli")
@@ -69,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # a bug: the user gets one line, the log gets the traceback
         log.exception("unexpected error in %s", args.command)
         where = ctx.paths.log_file if ctx else "the log"
-        print(f"error: internal error ({type(exc).__name__}); details are in {where}", file=sys.stderr)
+        print(f"error: {bug_message(where, exc)}", file=sys.stderr)
         return EXIT_BUG
     finally:
         if ctx is not None:
@@ -77,17 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _known_failure(error: Exception, ctx: object | None) -> UserError | None:
-    """The machine's faults that reach here from anywhere, as the user's line: the catalog busy,
-    damaged, read-only or its disk full (SQLite's errors), a disk that filled under another file."""
-    import sqlite3
+    """The machine's faults that reach here from anywhere, as the user's line (`desktop/failures.py`)."""
+    from desktop.failures import known_failure
 
-    if isinstance(error, sqlite3.Error):
-        from desktop.catalog.db import catalog_failure
-
-        paths = getattr(ctx, "paths", None)
-        return catalog_failure(error, paths.catalog if isinstance(paths, AppPaths) else None)
-    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS) and error.filename:
-        from desktop.files import write_error
-
-        return write_error(error, Path(error.filename))
-    return None
+    paths = getattr(ctx, "paths", None)
+    return known_failure(error, paths.catalog if isinstance(paths, AppPaths) else None)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desktop.cli.access import access_options, read_password
+from desktop.cli.bundle_output import bundle_progress, print_push, print_summary, push_progress, summary_document
 from desktop.cli.context import Context
 from desktop.cli.exit_codes import EXIT_ERROR, EXIT_OK
 from desktop.cli.output import end_progress, print_json, print_table, warn
@@ -18,46 +17,10 @@ from desktop.errors import ValidationError
 from desktop.wording import human_size, plural
 
 if TYPE_CHECKING:
-    from desktop.operations.bundle_import import ImportSummary
     from desktop.operations.bundle_publish import OciTarget
 
 CHART_MODES = ("none", "pinned", "profiles", "latest", "all")
 SHOWN = 20
-
-
-def _progress(enabled: bool) -> Callable[[str, int, int | None], None] | None:
-    if not enabled:
-        return None
-    last = [0.0]
-    labels = {
-        "verify": "verifying",
-        "archives": "reading chart archives",
-        "catalog": "snapshots",
-        "images": "pulling images",
-        "write": "writing",
-    }
-
-    def report(phase: str, done: int, total: int | None) -> None:
-        now = time.monotonic()
-        if now - last[0] < 0.2 and (total is None or done < total):
-            return
-        last[0] = now
-        label = labels.get(phase, phase)
-        if phase in ("verify", "write"):
-            amount = f"{human_size(done)}" + (f" of {human_size(total)}" if total else "")
-        else:
-            amount = f"{done:,}" + (f" of {total:,}" if total else "")
-        print(f"\r\033[K{label}… {amount}", end="", file=sys.stderr, flush=True)
-
-    return report
-
-
-def _push_progress(enabled: bool) -> Callable[[int, int, str], None] | None:
-    if not enabled:
-        return None
-    return lambda done, total, name: print(
-        f"\r\033[Kpushing {done:,} of {total:,} {name}", end="", file=sys.stderr, flush=True
-    )
 
 
 # --- export, have, inspect, import --------------------------------------------------------------------
@@ -93,7 +56,7 @@ def cmd_bundle_export(ctx: Context, args: argparse.Namespace) -> int:
             confirm_large=lambda _plan: args.yes,
             allow_missing=args.allow_missing,
             sign=sign,
-            progress=_progress(show),
+            progress=bundle_progress(show),
         )
     finally:
         end_progress(show)
@@ -162,7 +125,7 @@ def cmd_bundle_inspect(ctx: Context, args: argparse.Namespace) -> int:
 
     show = sys.stderr.isatty() and args.output != "json"
     try:
-        layout, catalog = inspect_bundle(Path(args.file), progress=_progress(show))
+        layout, catalog = inspect_bundle(Path(args.file), progress=bundle_progress(show))
     finally:
         end_progress(show)
     charts = [
@@ -272,7 +235,7 @@ def cmd_bundle_import(ctx: Context, args: argparse.Namespace) -> int:
             Path(args.file),
             dry_run=args.dry_run,
             accept_removals=args.accept_removals,
-            progress=_progress(show),
+            progress=bundle_progress(show),
         )
     finally:
         end_progress(show)
@@ -281,40 +244,6 @@ def cmd_bundle_import(ctx: Context, args: argparse.Namespace) -> int:
     else:
         print_summary(summary)
     return EXIT_OK
-
-
-def summary_document(summary: ImportSummary) -> dict[str, Any]:
-    from desktop.timefmt import iso_time
-
-    return {
-        "bundle_created": iso_time(summary.bundle_date),
-        "dry_run": summary.dry_run,
-        "registries": [
-            {
-                "name": outcome.name,
-                "bundle_name": outcome.bundle_name,
-                "result": outcome.action,
-                "versions": outcome.versions,
-                "added": len(outcome.diff.added),
-                "removed": len(outcome.diff.removed),
-                "changed": len(outcome.diff.changed),
-                "detail": outcome.detail or None,
-            }
-            for outcome in summary.registries
-        ],
-        "archives_stored": summary.archives_stored,
-        "archives_already_here": summary.archives_present,
-        "pins": summary.pins,
-        "profiles": [{"name": name, "result": result} for name, result in summary.profiles],
-        "conflicts": summary.conflicts,
-        "notes": summary.notes,
-    }
-
-
-def print_summary(summary: ImportSummary) -> None:
-    from desktop.operations.bundle_import import summary_lines
-
-    print("\n".join(summary_lines(summary)))
 
 
 # --- publishing ------------------------------------------------------------------------------------
@@ -338,15 +267,6 @@ def _target(args: argparse.Namespace, endpoint: str) -> OciTarget:
     )
 
 
-def _print_push(summary: Any) -> None:
-    print(
-        f"Pushed {len(summary.pushed):,} tags ({summary.blobs_uploaded:,} blobs uploaded, "
-        f"{human_size(summary.bytes_uploaded)}; {summary.blobs_present:,} already there, "
-        f"{summary.blobs_mounted:,} mounted)"
-        f"; {len(summary.unchanged):,} tags unchanged."
-    )
-
-
 def cmd_bundle_push(ctx: Context, args: argparse.Namespace) -> int:
     from desktop.operations.bundle_publish import push_bundle, split_reference
 
@@ -355,10 +275,10 @@ def cmd_bundle_push(ctx: Context, args: argparse.Namespace) -> int:
         raise ValidationError("Push to oci://HOST/PATH without a tag: the catalog is tagged with its date and latest.")
     show = sys.stderr.isatty()
     try:
-        summary = push_bundle(ctx.services(), Path(args.file), _target(args, endpoint), progress=_push_progress(show))
+        summary = push_bundle(ctx.services(), Path(args.file), _target(args, endpoint), progress=push_progress(show))
     finally:
         end_progress(show)
-    _print_push(summary)
+    print_push(summary)
     print(f"Clusters pull the charts as {endpoint}/<chart> --version <version>; workstations subscribe with")
     print(f"  chartkeeper registry add NAME {endpoint} --bundle")
     if summary.image_hosts:
@@ -405,7 +325,7 @@ def cmd_bundle_pull(ctx: Context, args: argparse.Namespace) -> int:
             tag,
             Path(args.file),
             split_size=parse_size(args.split_size) if args.split_size else None,
-            progress=_push_progress(show),
+            progress=push_progress(show),
         )
     finally:
         end_progress(show)
@@ -439,10 +359,10 @@ def cmd_mirror(ctx: Context, args: argparse.Namespace) -> int:
         charts = [(get_registry(ctx.db, registry_name).id, chart, args.version)]
     show = sys.stderr.isatty()
     try:
-        summary = mirror_charts(services, charts, _target(args, endpoint), images=images, progress=_push_progress(show))
+        summary = mirror_charts(services, charts, _target(args, endpoint), images=images, progress=push_progress(show))
     finally:
         end_progress(show)
-    _print_push(summary)
+    print_push(summary)
     for _registry_id, chart, version in charts:
         print(f"  helm pull {endpoint}/{chart} --version {version}")
     if summary.image_hosts:
@@ -590,47 +510,3 @@ def add_commands(commands: Any, common: argparse.ArgumentParser, output: argpars
     )
     access_options(mirror)
     mirror.set_defaults(handler=cmd_mirror)
-
-
-# --- hooks of other commands ---------------------------------------------------------------------------
-
-
-def origin_text(origin: Any, db: Any) -> str:
-    from desktop.bundle.origin_text import origin_text as text
-    from desktop.catalog.origins import subscription_endpoints
-
-    if origin is None:
-        return ""
-    return text(origin, subscription_endpoints(db).get(origin.source))
-
-
-def origin_document(origin: Any, db: Any) -> dict[str, Any] | None:
-    from desktop.catalog.origins import subscription_endpoints
-    from desktop.timefmt import iso_time
-
-    if origin is None:
-        return None
-    return {
-        "kind": origin.kind,
-        "date": iso_time(origin.at),
-        "subscription": subscription_endpoints(db).get(origin.source) if origin.kind == "subscribed" else None,
-        "syncs_with_endpoint": origin.upstream_sync,
-        "text": origin_text(origin, db),
-    }
-
-
-def subscribe_command(ctx: Context, draft: Any, show_progress: bool) -> int:
-    """`registry add NAME oci://HOST/PATH --bundle`: subscribe, and import the published catalog."""
-    from desktop.cli.output import end_progress, progress_printer
-    from desktop.operations.subscriptions import subscribe
-
-    try:
-        result, summary = subscribe(ctx.services(), draft, progress=progress_printer(show_progress))
-    finally:
-        end_progress(show_progress)
-    print(
-        f'"{result.registry.name}" has been added: a subscription to the catalog published at '
-        f"{result.registry.endpoint}; it serves {len(result.diff.added):,} chart versions."
-    )
-    print_summary(summary)
-    return EXIT_OK

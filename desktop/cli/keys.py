@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop.cli.context import Context
 from desktop.cli.exit_codes import EXIT_OK
-from desktop.trust.openpgp import PublicKey
+
+if TYPE_CHECKING:
+    from desktop.trust.openpgp import PublicKey
 
 
 def _expiry(key: PublicKey) -> str:

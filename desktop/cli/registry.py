@@ -51,7 +51,7 @@ def cmd_registry_add(ctx: Context, args: argparse.Namespace) -> int:
     )
     show_progress = sys.stderr.isatty()
     if args.bundle:  # a subscription to the catalog `bundle push` published there
-        from desktop.cli.bundle import subscribe_command
+        from desktop.cli.bundle_output import subscribe_command
 
         return subscribe_command(ctx, draft, show_progress)
     from desktop.errors import TLSError
@@ -89,7 +89,7 @@ def _certificate_hint(ca_file: str | None) -> str:
 def cmd_registry_list(ctx: Context, args: argparse.Namespace) -> int:
     from desktop.catalog.origins import registry_origins
     from desktop.catalog.registries import summaries
-    from desktop.cli.bundle import origin_document, origin_text
+    from desktop.cli.bundle_output import origin_document, origin_text
     from desktop.timefmt import iso_time, local_time
 
     items = summaries(ctx.db)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from desktop.errors import IndexFormatError
+from desktop.helm.index_json import pairs_of, try_json
 from desktop.helm.index_splitter import split_index
 from desktop.helm.metadata import (
     YAML_NULLS,
@@ -143,7 +144,7 @@ def parse_index(data: bytes) -> ParsedIndex:
             "check that the endpoint is the repository URL that serves index.yaml."
         )
     if first.group(1) in (b"{", b"["):
-        document = _try_json(_utf8(data))
+        document = try_json(_utf8(data))
         if document is not None:
             return _from_json(document)
     with quiet_native_errors():
@@ -163,78 +164,6 @@ def _utf8(data: bytes) -> str:
         ) from None
 
 
-class _RepeatedKeys(dict):  # type: ignore[type-arg]
-    """A JSON object that names a key more than once; `pairs` holds every one of them."""
-
-    __slots__ = ("pairs",)
-    pairs: list[tuple[str, Any]]
-
-
-def _pairs(mapping: dict[str, Any]) -> list[tuple[str, Any]]:
-    return mapping.pairs if isinstance(mapping, _RepeatedKeys) else list(mapping.items())
-
-
-_JSON = json.JSONDecoder(parse_float=NumberText, parse_int=NumberText)
-
-
-def _after_blanks(text: str, position: int) -> int:
-    while position < len(text) and text[position] in " \t\n\r":
-        position += 1
-    return position
-
-
-def _json_object(text: str, position: int, nested: str | None) -> tuple[dict[str, Any], int]:
-    """The JSON object at `position` (a `{`) and where it ends. Its values are decoded by the C
-    decoder, except the one under the key `nested`, read like this one: at these two levels (the
-    document, its entries) a repeated key keeps every value, deeper it keeps the last, as in Go."""
-    pairs: list[tuple[str, Any]] = []
-    position = _after_blanks(text, position + 1)
-    if text.startswith("}", position):
-        return {}, position + 1
-    while True:
-        if not text.startswith('"', position):
-            raise ValueError("a key was expected")
-        key, position = _JSON.raw_decode(text, position)
-        position = _after_blanks(text, position)
-        if not text.startswith(":", position):
-            raise ValueError("':' was expected")
-        position = _after_blanks(text, position + 1)
-        if key == nested and text.startswith("{", position):
-            value, position = _json_object(text, position, None)
-        else:
-            value, position = _JSON.raw_decode(text, position)
-        pairs.append((key, value))
-        position = _after_blanks(text, position)
-        if text.startswith(",", position):
-            position = _after_blanks(text, position + 1)
-        elif text.startswith("}", position):
-            break
-        else:
-            raise ValueError("',' or '}' was expected")
-    decoded = dict(pairs)
-    if len(decoded) == len(pairs):
-        return decoded, position + 1
-    repeated = _RepeatedKeys(decoded)
-    repeated.pairs = pairs
-    return repeated, position + 1
-
-
-def _try_json(text: str) -> Any:
-    try:
-        start = _after_blanks(text, 0)
-        if text.startswith("{", start):
-            document, end = _json_object(text, start, "entries")
-        else:
-            document, end = _JSON.raw_decode(text, start)
-        if _after_blanks(text, end) != len(text):
-            return None  # more after the JSON: Helm reads it as YAML then
-        return document
-    except RecursionError:
-        raise IndexFormatError("The index nests too deeply to be a Helm index.") from None
-    except ValueError:
-        return None  # not JSON after all: Helm reads it as YAML then
-
-
 def parse_entries(entries: dict[str, list[Any]]) -> ParsedIndex:
     """Validate entries gathered elsewhere (an OCI registry's chart configs) as an index's."""
     return _from_json({"apiVersion": "v1", "entries": entries})
@@ -244,14 +173,14 @@ def _from_json(document: Any) -> ParsedIndex:
     if not isinstance(document, dict):
         raise IndexFormatError("The server sent JSON that is not a Helm index (not an object).")
     parsed = ParsedIndex(_require_api_version(document.get("apiVersion"), document))
-    blocks = [value for key, value in _pairs(document) if key == "entries"]
+    blocks = [value for key, value in pairs_of(document) if key == "entries"]
     _note_repeated_entries(parsed, len(blocks))
     for entries in blocks:
         if not entries:
             continue
         if not isinstance(entries, dict):
             raise IndexFormatError("The index's 'entries' is not a mapping of chart names to versions.")
-        for chart, versions in _pairs(entries):
+        for chart, versions in pairs_of(entries):
             if not isinstance(versions, list):
                 parsed.warn(f"skipped chart {chart!r}: its entry is not a list of versions")
                 continue

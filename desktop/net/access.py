@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from desktop.net.client import RegistryAccess
-from desktop.net.oci import OciAccess
+
+if TYPE_CHECKING:
+    from desktop.net.oci_auth import OciAccess
 
 
 class Reachable(Protocol):
@@ -40,6 +42,8 @@ def http_access(registry: Reachable, secret: str | None) -> RegistryAccess:
 
 def oci_access(registry: Reachable, secret: str | None) -> OciAccess:
     """An OCI registry's address, TLS settings and login (`secret`: its password, or its token)."""
+    from desktop.net.oci_auth import OciAccess  # here: a classic repository's commands need no OCI client
+
     token = registry.token_auth
     return OciAccess(
         registry.endpoint,

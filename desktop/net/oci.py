@@ -4,15 +4,10 @@ headers registries require, digest-checked blobs, and 429 Retry-After with backo
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
-import math
-import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any, BinaryIO, Self
 from urllib.parse import urlencode, urljoin, urlsplit
 
@@ -26,15 +21,25 @@ from desktop.errors import (
     NotFoundError,
     OperationCancelled,
     RegistryResponseError,
-    UserError,
 )
-from desktop.net.client import RateFloor, read_body
+from desktop.net.client import read_body
 from desktop.net.errors import SETTINGS_HINT, transport_error
+from desktop.net.oci_answers import (
+    OciResponse,
+    Pages,
+    json_document,
+    listed_names,
+    next_page,
+    retry_after,
+    status_error,
+    stream_into,
+)
+from desktop.net.oci_auth import OciAccess, TokenAuth
 from desktop.net.settings import MB, NetworkSettings
 from desktop.net.sockets import Interrupter
 from desktop.net.tls import ssl_context_for
 from desktop.net.transport import http_client
-from desktop.net.urls import chart_base_path, clipped, host_and_port, origin, redacted
+from desktop.net.urls import chart_base_path, host_and_port, origin
 
 MANIFEST_TYPES = (
     "application/vnd.oci.image.manifest.v1+json",
@@ -49,14 +54,6 @@ HELM_CHART = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 SMALL_LIMIT = 4 * MB  # manifests, configs, tag lists
 UPLOAD_CHUNK = 1024 * 1024
 MAX_RETRIES_429 = 4
-MAX_PAGES = 1000  # of a catalog or tag list: a registry whose `Link: next` never ends is refused
-MAX_NAMES = 100_000  # repositories or tags in one listing; no Helm chart has that many versions
-MAX_TOKEN_LENGTH = 64 * 1024
-DEFAULT_TOKEN_LIFETIME = 60.0  # seconds, as Docker's client assumes when the token service does not say
-MAX_TOKEN_LIFETIME = 24 * 3600.0
-_TOKEN_TEXT = re.compile(r"[\x21-\x7e]+")  # what an Authorization header can carry as it is
-_CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
-_LINK = re.compile(r"<([^>]+)>\s*;\s*rel=\"?next\"?")
 
 Sleep = Callable[[float], None]
 
@@ -65,50 +62,7 @@ class RequestBudgetSpent(RegistryResponseError):
     """A sync made all the requests it may: the registry's listings do not end."""
 
 
-@dataclass(frozen=True)
-class OciAccess:
-    """How to reach one OCI registry; the password or token never appears in a repr."""
-
-    endpoint: str  # oci://host[:port][/base]
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    ca_pem: str | None = field(default=None, repr=False)
-    insecure_skip_tls_verify: bool = False
-    plain_http: bool = False
-    # Instead of a login: sent as `Authorization: Bearer` to the registry itself, and offered to its
-    # token service as an OAuth2 refresh token (an identity token, as `docker login` keeps one).
-    token: str | None = field(default=None, repr=False)
-    # Repository paths on the host whose charts are listed (the endpoint is then the host alone):
-    # their charts are named by their whole repository, path included.
-    base_paths: tuple[str, ...] = ()
-
-    @property
-    def has_credentials(self) -> bool:
-        return self.username is not None or bool(self.token)
-
-    @property
-    def base_url(self) -> str:
-        parts = urlsplit(self.endpoint)
-        return f"{'http' if self.plain_http else 'https'}://{parts.netloc}"
-
-    @property
-    def base_path(self) -> str:
-        return urlsplit(self.endpoint).path.strip("/")
-
-    def repository(self, chart: str) -> str:
-        return f"{self.base_path}/{chart}" if self.base_path else chart
-
-
-@dataclass
-class OciResponse:
-    status: int
-    headers: httpx.Headers
-    body: bytes
-    wire_bytes: int
-    url: str = ""  # where the answer came from, after redirects
-
-
-class OciClient:
+class OciClient(TokenAuth):
     def __init__(
         self,
         access: OciAccess,
@@ -155,7 +109,7 @@ class OciClient:
         """Repositories directly under the base path (with several base paths: directly under any
         of them, each named whole), or None when the registry will not list them."""
         names: list[str] = []
-        pages = _Pages("list of repositories")
+        pages = Pages("list of repositories")
         path: str | None = f"/v2/_catalog?{urlencode({'n': page_size})}"
         while path:
             pages.visit(path)
@@ -165,9 +119,9 @@ class OciClient:
                 raise
             except (AuthError, NotFoundError, RegistryResponseError):
                 return None
-            names.extend(_names(_json(response), "repositories", "list of repositories"))
+            names.extend(listed_names(json_document(response), "repositories", "list of repositories"))
             pages.check(len(names))
-            path = _next_page(response)
+            path = next_page(response)
         if self.access.base_paths:
             return sorted(name for name in set(names) if chart_base_path(name, self.access.base_paths) is not None)
         prefix = f"{self.access.base_path}/" if self.access.base_path else ""
@@ -180,13 +134,13 @@ class OciClient:
         query = f"?{urlencode({'n': page_size})}" if page_size else ""
         path: str | None = f"/v2/{repository}/tags/list{query}"
         tags: list[str] = []
-        pages = _Pages(f"list of tags of chart '{chart}'")
+        pages = Pages(f"list of tags of chart '{chart}'")
         while path:
             pages.visit(path)
             response = self._get(path, scope=f"repository:{repository}:pull", what=f"chart '{chart}'")
-            tags.extend(_names(_json(response), "tags", f"list of tags of chart '{chart}'"))
+            tags.extend(listed_names(json_document(response), "tags", f"list of tags of chart '{chart}'"))
             pages.check(len(tags))
-            path = _next_page(response)
+            path = next_page(response)
         return tags
 
     def manifest(self, chart: str, tag: str) -> dict[str, Any]:
@@ -197,7 +151,7 @@ class OciClient:
             accept=", ".join(MANIFEST_TYPES),
             what=f"version '{tag}' of chart '{chart}'",
         )
-        return _json(response)
+        return json_document(response)
 
     def blob(self, chart: str, digest: str, max_bytes: int = SMALL_LIMIT) -> bytes:
         """A blob, checked against its digest."""
@@ -398,12 +352,12 @@ class OciClient:
                 continue
             if response.status == 429 and rate_limited < MAX_RETRIES_429:
                 rate_limited += 1
-                self._wait(_retry_after(response.headers.get("retry-after"), rate_limited))
+                self._wait(retry_after(response.headers.get("retry-after"), rate_limited))
                 continue
             if response.status in ok:
                 return response
             writing = method in ("POST", "PUT")
-            raise _status_error(
+            raise status_error(
                 response, url, what, self.access.has_credentials, writing=writing, token=bool(self.access.token)
             )
 
@@ -456,7 +410,7 @@ class OciClient:
                             error_body, _ = read_body(response, 65536, self.settings, self.cancel, None, what="answer")
                     return OciResponse(response.status_code, response.headers, error_body, len(error_body), url)
                 if sink is not None:
-                    wire = _stream_into(response, sink, self.settings, self.cancel)
+                    wire = stream_into(response, sink, self.settings, self.cancel)
                     self.wire_bytes += wire
                     return OciResponse(response.status_code, response.headers, b"", wire, url)
                 data, wire = read_body(response, max_bytes, self.settings, self.cancel, None, what="download")
@@ -491,242 +445,9 @@ class OciClient:
             self._interrupter.disarm()
             self._interrupter.reset()
 
-    def _authorization(self, scope: str | None) -> str | None:
-        token = self._tokens.get(scope or "")
-        fresh, self._fresh = self._fresh == (scope or ""), None
-        if token is not None and (fresh or token[1] > time.monotonic()):
-            return f"Bearer {token[0]}"
-        if self.access.token:
-            return f"Bearer {self.access.token}"
-        if self._basic and self.access.username:
-            pair = f"{self.access.username}:{self.access.password or ''}".encode()
-            return "Basic " + base64.b64encode(pair).decode("ascii")
-        return None
-
-    def _answer_challenge(self, challenge: str, scope: str | None) -> None:
-        kind = challenge.split(" ", 1)[0].lower()
-        if kind == "basic":
-            self._basic = True
-            return
-        if kind != "bearer":
-            return
-        values = dict(_CHALLENGE.findall(challenge))
-        realm = values.get("realm")
-        if not realm:
-            raise RegistryResponseError("The registry asked for a token but named no token service (realm).")
-        params = {
-            key: value
-            for key, value in (("service", values.get("service")), ("scope", values.get("scope") or scope))
-            if value
-        }
-        token, lifetime = self._fetch_token(realm, params)
-        margin = 10 if lifetime > 20 else lifetime / 2  # renew a little before the registry would refuse it
-        self._tokens[scope or ""] = (token, time.monotonic() + lifetime - margin)
-        self._fresh = scope or ""
-
-    def _fetch_token(self, realm: str, params: dict[str, str]) -> tuple[str, float]:
-        headers = {}
-        form: dict[str, str] | None = None
-        realm_origin = origin(realm)
-        # Send the password to the token service only over HTTPS, or over plain HTTP to the host of
-        # a registry that is itself reached over plain HTTP (never in clear beside an HTTPS registry).
-        in_clear_allowed = self._origin[0] == "http" and realm_origin[1] == self._origin[1]
-        may_send = realm_origin[0] == "https" or in_clear_allowed
-        if self.access.token and may_send:
-            # The distribution spec's OAuth2 exchange: the token as a refresh token, in a POST's form.
-            form = {"grant_type": "refresh_token", "refresh_token": self.access.token, "client_id": "chartkeeper"}
-            form.update(params)
-        elif self.access.username and may_send:
-            pair = f"{self.access.username}:{self.access.password or ''}".encode()
-            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-        try:
-            url = str(httpx.URL(realm, params=None if form is not None else params))
-        except (httpx.InvalidURL, ValueError, TypeError):
-            raise RegistryResponseError(
-                f"The registry named a token service that is not a URL ({clipped(redacted(realm))}): "
-                "ask its administrator to fix its token realm."
-            ) from None
-        if self._realm_client is None:
-            self._realm_client = http_client(
-                ssl_context_for(self.access.ca_pem, False), self.settings, self._interrupter
-            )
-        method = "GET" if form is None else "POST"
-        with self._exchange(url), self._realm_client.stream(method, url, headers=headers, data=form) as streamed:
-            self._interrupter.disarm()
-            body, _ = read_body(streamed, SMALL_LIMIT, self.settings, self.cancel, None, what="token")
-            response = httpx.Response(streamed.status_code, headers=streamed.headers, content=body)
-        if response.status_code in (400, 401, 403) and self.access.token:
-            raise AuthError(
-                f"The registry's token service at {host_and_port(url)} refused the token: check it, or give a new one."
-            )
-        if response.status_code in (401, 403):
-            if self.access.username:
-                raise AuthError(
-                    f"The registry's token service at {host_and_port(url)} refused the username or password: "
-                    "check them."
-                )
-            raise AuthError(
-                "The registry requires a login: turn off No Authentication and give a username and password,"
-                " or a token."
-            )
-        if response.status_code != 200:
-            raise RegistryResponseError(f"The registry's token service answered {response.status_code}.")
-        try:
-            document = response.json()
-            if not isinstance(document, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            raise RegistryResponseError("The registry's token service did not answer with a token.") from None
-        token = document.get("token") or document.get("access_token")
-        if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not _TOKEN_TEXT.fullmatch(token):
-            raise RegistryResponseError("The registry's token service did not answer with a token.")
-        return token, _token_lifetime(document.get("expires_in"))
-
     def _wait(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.cancel is not None:
                 self.cancel.raise_if_cancelled()
             self._sleep(min(0.2, max(0.0, deadline - time.monotonic())))
-
-
-def _token_lifetime(value: Any) -> float:
-    """Seconds a token may be used: the `expires_in` the service gave, or a minute when it gave
-    none, nothing positive or no number; never more than a day. (However short, a new token is
-    used for the request that asked for it.)"""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return DEFAULT_TOKEN_LIFETIME
-    try:
-        seconds = float(value)
-    except (ValueError, OverflowError):
-        return DEFAULT_TOKEN_LIFETIME
-    if not math.isfinite(seconds) or seconds <= 0:
-        return DEFAULT_TOKEN_LIFETIME
-    return min(seconds, MAX_TOKEN_LIFETIME)
-
-
-class _Pages:
-    """Bounds a listing that the registry pages with `Link: next`: a page asked for twice (a
-    loop), too many pages, or too many names end it with one line."""
-
-    def __init__(self, what: str) -> None:
-        self._what = what
-        self._seen: set[str] = set()
-
-    def visit(self, path: str) -> None:
-        if path in self._seen:
-            raise RegistryResponseError(
-                f"The registry's {self._what} links back to a page it sent already (a loop): "
-                "ask its administrator to fix its paging."
-            )
-        if len(self._seen) >= MAX_PAGES:
-            raise RegistryResponseError(f"The registry's {self._what} runs past {MAX_PAGES:,} pages: refused.")
-        self._seen.add(path)
-
-    def check(self, names: int) -> None:
-        if names > MAX_NAMES:
-            raise RegistryResponseError(f"The registry's {self._what} names more than {MAX_NAMES:,} entries: refused.")
-
-
-def _names(document: dict[str, Any], key: str, what: str) -> list[str]:
-    """The list of names under `key` (null: none); anything but a list of text is refused."""
-    value = document.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
-        raise RegistryResponseError(f"The registry's {what} is not a list of names: refused.")
-    return value
-
-
-def _json(response: OciResponse) -> dict[str, Any]:
-    import json
-
-    try:
-        document = json.loads(response.body)
-    except ValueError:
-        raise RegistryResponseError("The registry answered with something that is not JSON.") from None
-    if not isinstance(document, dict):
-        raise RegistryResponseError("The registry answered with unexpected JSON.")
-    return document
-
-
-def _next_page(response: OciResponse) -> str | None:
-    link = response.headers.get("link")
-    match = _LINK.search(link) if link else None
-    return match.group(1) if match else None
-
-
-def _retry_after(value: str | None, attempt: int) -> float:
-    """Seconds to wait: the server's Retry-After (seconds or a date), else 1, 2, 4 … capped at 30."""
-    if value:
-        try:
-            return min(30.0, max(0.0, float(value)))
-        except ValueError:
-            try:
-                return min(30.0, max(0.0, parsedate_to_datetime(value).timestamp() - time.time()))
-            except (TypeError, ValueError):
-                pass
-    return min(30.0, float(2 ** (attempt - 1)))
-
-
-def _stream_into(
-    response: httpx.Response, sink: Callable[[bytes], None], settings: NetworkSettings, cancel: CancelToken | None
-) -> int:
-    """Hand the body to `sink` chunk by chunk; returns the bytes received. A dribbling registry is
-    given up on like any download (the tenant's slowest accepted rate)."""
-    encoding = response.headers.get("content-encoding", "identity").strip().lower()
-    if encoding not in ("identity", ""):
-        raise RegistryResponseError(
-            f"The registry sent a blob in a content encoding ({clipped(encoding, 40)}) not asked for."
-        )
-    rate = RateFloor(settings.min_rate, settings.timeout, host_and_port(str(response.url)), "blob")
-    wire = 0
-    for chunk in response.iter_raw():
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        wire += len(chunk)
-        rate.received(wire)
-        sink(chunk)
-    return wire
-
-
-def _status_error(
-    response: OciResponse, url: str, what: str, sent_credentials: bool, *, writing: bool = False, token: bool = False
-) -> UserError:
-    codes: list[str] = []
-    messages: list[str] = []
-    try:
-        import json
-
-        for error in json.loads(response.body).get("errors", []):
-            codes.append(str(error.get("code", "")))
-            messages.append(str(error.get("message", "")))
-    except (ValueError, AttributeError):
-        pass
-    subject = what or clipped(redacted(url))
-    if response.status == 401:
-        if sent_credentials and token:
-            return AuthError("The registry refused the token (401 Unauthorized): check it, or give a new one.")
-        if sent_credentials:
-            return AuthError("The registry refused the username or password (401 Unauthorized): check them.")
-        return AuthError(
-            "The registry requires a login (401 Unauthorized): turn off No Authentication and give "
-            "a username and password, or a token."
-        )
-    if response.status == 403 or "DENIED" in codes:
-        verb = "push to" if writing else "read"
-        return AuthError(f"Access denied to {subject} (403): this account may not {verb} it; check its permissions.")
-    if "NAME_UNKNOWN" in codes or (response.status == 404 and "tags/list" in url):
-        return NotFoundError(f"The registry has no {subject}: check the name, and the endpoint's path.")
-    if "MANIFEST_UNKNOWN" in codes or (response.status == 404 and "/manifests/" in url):
-        return NotFoundError(f"The registry has no {subject}.")
-    if response.status == 404:
-        return RegistryResponseError(
-            f"Nothing at {clipped(redacted(url))} (404 Not Found): is this an OCI registry (the /v2/ API)? "
-            "Check the endpoint."
-        )
-    if response.status == 429:
-        return NetworkError("The registry keeps rate-limiting the requests (429 Too Many Requests): try again later.")
-    said = " ".join("; ".join(m for m in messages if m).split())  # the registry's words, on one line
-    detail = f" ({clipped(said, 200)})" if said else ""
-    return RegistryResponseError(f"The registry answered {response.status}{detail} for {subject}.")

@@ -21,7 +21,7 @@ class NetworkSettings:
     credentials_to_other_hosts: bool = False
     max_index_bytes: int = 100 * MB
     oci_versions_per_chart: int = 50  # an OCI sync reads at most this many new versions of a chart
-    # All the requests of one OCI sync: each listing is bounded (oci.MAX_PAGES), but not how many
+    # All the requests of one OCI sync: each listing is bounded (oci_answers.MAX_PAGES), but not how many
     # there are (a catalog of 99,999 repositories, each with 999 pages of tags).
     oci_requests_per_sync: int = 100_000
     min_rate: float = 1024.0  # bytes/s: a download slower than this over one timeout is abandoned

@@ -15,7 +15,7 @@ from desktop.bundle.snapshot_shards import RemovedMark, snapshot_shard
 from desktop.catalog.bundle_rows import RemovedRow, chart_document, chart_documents, removed_rows
 from desktop.catalog.sync_records import SyncState
 from desktop.profiles.model import Profile
-from desktop.profiles.variables import variables_document
+from desktop.profiles.variable_documents import variables_document
 from desktop.registry import Registry
 
 

@@ -38,6 +38,7 @@ from desktop.catalog.image_records import remember_image_blobs, set_profile_imag
 from desktop.catalog.origins import (
     BUNDLE,
     SUBSCRIBED,
+    mark_login_needed,
     profile_fingerprints,
     registry_origin,
     remember_layers,
@@ -371,6 +372,7 @@ class CatalogImport:
                     f"({record.endpoint}) was added as '{registry.name}'."
                 )
             if record.private:
+                mark_login_needed(self.db, registry.id)
                 self.summary.notes.append(
                     f"'{registry.name}' needs a login to sync from {record.endpoint}: no credentials travel in a"
                     " bundle; edit it to add them."

@@ -31,7 +31,8 @@ from desktop.catalog.registries import find_registry_by_uid, get_registry_by_id,
 from desktop.catalog.sync_records import sync_state
 from desktop.errors import NotFoundError, ValidationError
 from desktop.helm.image_refs import ImageRef, parse_image
-from desktop.net.oci import OciAccess, OciClient
+from desktop.net.oci import OciClient
+from desktop.net.oci_auth import OciAccess
 from desktop.operations.bundle_catalog import chart_created
 from desktop.operations.bundle_signing import add_signature
 from desktop.operations.chart_files import chart_archive
@@ -39,6 +40,7 @@ from desktop.operations.image_hosts import image_clients
 from desktop.operations.services import Services
 from desktop.profiles.model import Profile
 from desktop.registry import Registry, validate_oci_endpoint
+from desktop.secrets import registry_password
 
 PushProgress = Callable[[int, int, str], None]  # (artifacts done, artifacts in all, the one now)
 LATEST = "latest"
@@ -86,7 +88,7 @@ def resolve_access(services: Services, target: OciTarget) -> OciAccess:
     known = _registered(services.catalog(list_registries), endpoint)
     if known is None:
         return OciAccess(endpoint, None, None, target.ca_pem, target.insecure_skip_tls_verify, target.plain_http)
-    password = services.credentials.get_password(known.uid) if known.is_private else None
+    password = registry_password(services.credentials, known, "if_stored")
     return OciAccess(
         endpoint,
         None if known.token_auth else known.username,

@@ -19,6 +19,7 @@ from desktop.images import ICON_LIMIT, IconRefused, decode_data_uri, image_type
 from desktop.net.urls import origin
 from desktop.operations.services import Services
 from desktop.registry import Registry
+from desktop.secrets import registry_password
 
 if TYPE_CHECKING:
     from desktop.net.client import RegistryHttp
@@ -133,10 +134,7 @@ def _record(
 
 
 def _password(services: Services, registry: Registry) -> str:
-    try:
-        return services.credentials.get_password(registry.uid) or ""
-    except UserError:  # the keyring is locked or gone: the icon goes without a login
-        return ""
+    return registry_password(services.credentials, registry, "best_effort") or ""  # "": read, none
 
 
 def _absolute(registry: Registry, url: str) -> str:

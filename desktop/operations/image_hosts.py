@@ -13,7 +13,8 @@ from pathlib import Path
 from desktop.cancellation import CancelToken
 from desktop.errors import UserError, ValidationError
 from desktop.files import write_private_file
-from desktop.net.oci import OciAccess, OciClient
+from desktop.net.oci import OciClient
+from desktop.net.oci_auth import OciAccess
 from desktop.operations.services import Services
 
 HOSTS_FILE = "image-registries.json"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from desktop.catalog import profiles as catalog
+from desktop.catalog.origins import login_needed_uids
 from desktop.catalog.registries import list_registries
 from desktop.errors import ValidationError
 from desktop.files import MIB, read_text_file, write_output_file, write_private_file
@@ -127,7 +128,8 @@ def render_profile(services: Services, name: str, kind: str, mirror: str | None 
     if kind not in FORMATS:
         raise ValidationError(f"'{kind}' is not an export format: use palette or helmfile.")
     profile = services.catalog(catalog.get_profile, name)
-    registries = {r.uid: r for r in services.catalog(list_registries)}
+    needed = services.catalog(login_needed_uids)
+    registries = {r.uid: replace(r, login_needed=r.uid in needed) for r in services.catalog(list_registries)}
     if mirror is not None:
         from desktop.operations.bundle_publish import mirror_registries
 

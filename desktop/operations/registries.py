@@ -24,7 +24,7 @@ from desktop.net.settings import NetworkSettings
 from desktop.operations.services import Services
 from desktop.operations.sync_run import SyncResult, apply_fetched, result_of
 from desktop.registry import Registry, RegistryDraft
-from desktop.secrets import CredentialStore
+from desktop.secrets import CredentialStore, registry_password
 from desktop.sync.fetch_index import FetchedIndex, ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -100,11 +100,12 @@ def prepare_registration(
     """Check the endpoint and credentials by fetching the first index; then keep the password."""
     from desktop.net.access import http_access, oci_access
     from desktop.sync.fetch_index import fetch_index
-    from desktop.sync.fetch_oci import fetch_oci
 
     if draft.is_private:
         credentials.check_available()
     if draft.kind == "oci":
+        from desktop.sync.fetch_oci import fetch_oci
+
         fetched = fetch_oci(oci_access(draft, draft.password), settings, draft.chart_names, {}, cancel, progress)
     else:
         fetched = fetch_index(http_access(draft, draft.password), settings, None, cancel, progress)
@@ -149,7 +150,7 @@ def check_edit(
         return
     password = draft.password
     if draft.is_private and password is None and draft.keep_password:
-        password = credentials.get_password(registry.uid)
+        password = registry_password(credentials, registry, "if_stored")
     checked = replace(draft, password=password)
     if draft.kind == "oci":
         with OciClient(oci_access(checked, password), settings, cancel=cancel) as client:

@@ -55,6 +55,7 @@ from desktop.operations.sync_run import (
     result_of,
 )
 from desktop.registry import Registry, RegistryDraft
+from desktop.secrets import registry_password
 from desktop.sync.fetch_index import FetchedIndex, ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -167,7 +168,7 @@ def sync_subscription(
 
     def fetch(pending: PendingSync) -> FetchedCatalog:
         registry = pending.registry
-        password = services.credentials.get_password(registry.uid) if registry.is_private else None
+        password = registry_password(services.credentials, registry, "required")
         return fetch_catalog(services, oci_access(registry, password), pending.state.content_digest, cancel, progress)
 
     def apply(pending: PendingSync, fetched: FetchedCatalog) -> SyncResult:

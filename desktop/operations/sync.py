@@ -16,7 +16,6 @@ from desktop.catalog.sync_records import (
     record_held,
     run_status,
 )
-from desktop.errors import KeyringError
 from desktop.operations.services import Services
 from desktop.operations.sync_run import (
     PendingSync,
@@ -28,7 +27,7 @@ from desktop.operations.sync_run import (
     recorded_sync,
     result_of,
 )
-from desktop.secrets import CredentialStore
+from desktop.secrets import CredentialStore, registry_password
 from desktop.sync.fetch_index import FetchedIndex, ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -109,12 +108,7 @@ def fetch_for_sync(
     from desktop.sync.fetch_oci import fetch_oci
 
     registry = pending.registry
-    password = credentials.get_password(registry.uid) if registry.is_private else None
-    if registry.is_private and password is None:
-        secret = "token" if registry.token_auth else "password"
-        raise KeyringError(
-            f"The keyring holds no {secret} for '{registry.name}': edit the registry and enter it again."
-        )
+    password = registry_password(credentials, registry, "required")
     if registry.is_oci:
         return fetch_oci(
             oci_access(registry, password), settings, registry.chart_names, pending.existing, cancel, progress

@@ -11,7 +11,7 @@ from typing import Any
 from desktop.profiles.model import Layer, Profile
 from desktop.profiles.pack_values import pack_values
 from desktop.profiles.registry_refs import RegistryRef, registry_ref
-from desktop.profiles.variables import palette_variable
+from desktop.profiles.variable_documents import palette_variable
 from desktop.registry import Registry
 
 BARE_TAG = "spectro__tag"  # Palette's label value for a tag without a value

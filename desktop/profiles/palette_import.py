@@ -25,7 +25,7 @@ from desktop.profiles.model import (
 from desktop.profiles.pack_values import PackSettings, split_pack_values
 from desktop.profiles.palette_export import BARE_TAG
 from desktop.profiles.registry_refs import public_endpoint
-from desktop.profiles.variables import read_palette_variables
+from desktop.profiles.variable_documents import read_palette_variables
 from desktop.registry import Registry
 
 MAX_PACKS = 500  # far beyond any real profile; keeps a hostile file's work bounded

@@ -47,7 +47,7 @@ def registry_ref(layer: Layer, registries: Mapping[str, Registry]) -> RegistryRe
         registry.kind,
         public_endpoint(registry.endpoint),
         registry.sync_enabled,
-        registry.is_private,
+        registry.is_private or registry.login_needed,
         registry.ca_pem,
         registry.insecure_skip_tls_verify,
         registry.plain_http,

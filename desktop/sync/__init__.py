@@ -1,1 +1,1 @@
-"""Keeping snapshots current: fetching indexes, applying them to the catalog, and the schedule."""
+"""Network steps without a database: fetching an index, OCI tags, an archive, its provenance."""

@@ -16,7 +16,7 @@ from desktop.helm.chart_archive import ChartArchiveError, check_chart_name, read
 from desktop.helm.urls import resolve_chart_url
 from desktop.net.settings import NetworkSettings
 from desktop.registry import Registry
-from desktop.secrets import CredentialStore
+from desktop.secrets import CredentialStore, registry_password
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def download_archive(
     from desktop.net.oci import OciClient
 
     registry = source.registry
-    password = credentials.get_password(registry.uid) if registry.is_private else None
+    password = registry_password(credentials, registry, "if_stored")
     if registry.is_oci:
         with OciClient(oci_access(registry, password), settings, cancel=cancel) as client:
             body = client.blob(source.ref.chart, f"sha256:{source.digest}", max_bytes=CHART_ARCHIVE_LIMIT)

@@ -17,7 +17,8 @@ from desktop.errors import NotFoundError, ValidationError
 from desktop.helm.index import parse_entries
 from desktop.helm.versions import newest_first, parse_version
 from desktop.net.client import Download
-from desktop.net.oci import HELM_CHART, HELM_CONFIG, OciAccess, OciClient
+from desktop.net.oci import HELM_CHART, HELM_CONFIG, OciClient
+from desktop.net.oci_auth import OciAccess
 from desktop.net.settings import NetworkSettings
 from desktop.sync.fetch_index import FetchedIndex, ProgressCallback
 

@@ -7,7 +7,7 @@ from desktop.cancellation import CancelToken
 from desktop.errors import NotFoundError
 from desktop.helm.provenance import PROVENANCE_LIMIT, PROVENANCE_MEDIA_TYPE
 from desktop.net.settings import NetworkSettings
-from desktop.secrets import CredentialStore
+from desktop.secrets import CredentialStore, registry_password
 from desktop.sync.fetch_archive import ArchiveSource
 
 
@@ -22,7 +22,7 @@ def download_provenance(
     from desktop.net.client import RegistryHttp
 
     registry = source.registry
-    password = credentials.get_password(registry.uid) if registry.is_private else None
+    password = registry_password(credentials, registry, "if_stored")
     if registry.is_oci:
         from desktop.net.oci import OciClient
 

@@ -4,7 +4,9 @@ registry, a chart name and a version, checked against that registry's snapshot."
 
 from __future__ import annotations
 
+import asyncio
 import difflib
+import sqlite3
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QStringListModel, Qt, QTimer
@@ -24,9 +26,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from qasync import asyncSlot
 
-from desktop.catalog.charts import chart_names, chart_versions, get_chart_version, search_charts
-from desktop.catalog.registries import find_registry
+from desktop.catalog.charts import SearchHit, chart_names, chart_versions, get_chart_version, search_charts
+from desktop.catalog.registries import find_registry, list_registries
 from desktop.errors import UserError
 from desktop.helm.chart_archive import ChartFiles
 from desktop.helm.versions import nearest_versions, pick_version
@@ -37,6 +40,7 @@ from desktop.ui.chart_icons import ChartIconCache
 from desktop.ui.chart_list import HIT_ROLE, NAME, ChartListModel, ChartRowDelegate, registry_facts
 from desktop.ui.completer_focus import close_suggestions_on_focus_out
 from desktop.ui.context import AppContext
+from desktop.ui.failure_text import failure_text
 from desktop.ui.forms import add_row, error_label, escape_clears, stacked
 from desktop.ui.geometry import fit_to_screen
 from desktop.wording import plural
@@ -70,6 +74,7 @@ class AddChartDialog(QDialog):
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._searches = 0  # the newest search's number: an older one's late answer is dropped
         self._build_ui()
         self._connect()
         self._load()
@@ -163,7 +168,7 @@ class AddChartDialog(QDialog):
     def _connect(self) -> None:
         self.search_edit.textChanged.connect(lambda _text: self._search_timer.start())
         self.search_edit.installEventFilter(self)
-        self._search_timer.timeout.connect(self.run_search)
+        self._search_timer.timeout.connect(self._search_off_thread)
         self.results.selectionModel().currentChanged.connect(lambda *_: self._choose_timer.start())
         self._choose_timer.timeout.connect(self.choose_current)
         self.results.activated.connect(self._on_result_activated)
@@ -196,9 +201,27 @@ class AddChartDialog(QDialog):
     # --- public -------------------------------------------------------------------------
 
     def run_search(self) -> None:
-        hits = search_charts(self.context.reader, self.search_edit.text(), limit=MAX_RESULTS, by_chart_name=True)
+        """The results of what is typed, read here and now (the dialog opens with its list, a key that
+        needs the results has them); as the user types, `_search_off_thread` reads them."""
+        self._searches += 1
+        self._show_hits(*picker_search(self.context.reader, self.search_edit.text()))
+
+    @asyncSlot()
+    async def _search_off_thread(self) -> None:
+        """As the user types: the catalog read off the UI thread; only the newest search's answer is shown."""
+        self._searches += 1
+        asked = self._searches
+        try:
+            found = await asyncio.wrap_future(self.context.worker.read(picker_search, self.search_edit.text()))
+        except Exception as exc:
+            if not self.context.outlived(self) and asked == self._searches:
+                self.result_count.setText(failure_text(self.context, exc, "The search"))
+            return
+        if not self.context.outlived(self) and asked == self._searches:
+            self._show_hits(*found)
+
+    def _show_hits(self, hits: list[SearchHit], searchable: int) -> None:
         self.results_model.set_hits(hits)  # nothing selected: nothing is fetched until a chart is chosen
-        searchable = sum(1 for f in registry_facts(self.context.reader).values() if f.registry.sync_enabled)
         shown = plural(len(hits), "chart") if len(hits) < MAX_RESULTS else f"the best {MAX_RESULTS} charts"
         self.result_count.setText(f"{shown} from {_registries_read(len({hit.registry for hit in hits}), searchable)}")
         self._update_add_button()
@@ -333,6 +356,12 @@ class AddChartDialog(QDialog):
         except UserError:
             meta = None
         return suggested_namespace(chart, meta)
+
+
+def picker_search(db: sqlite3.Connection, text: str) -> tuple[list[SearchHit], int]:
+    """The picker's best charts for `text`, and how many registries search reads."""
+    hits = search_charts(db, text, limit=MAX_RESULTS, by_chart_name=True)
+    return hits, sum(1 for registry in list_registries(db) if registry.sync_enabled)
 
 
 def _registries_read(matched: int, searchable: int) -> str:

@@ -37,12 +37,13 @@ from desktop.bundle.parts import parse_size
 from desktop.cancellation import CancelToken
 from desktop.catalog.profiles import list_profiles
 from desktop.catalog.registries import list_registries
-from desktop.errors import OperationCancelled, UserError
+from desktop.errors import UserError
+from desktop.jobs.job import Job, JobEvent, Progress
 from desktop.operations.bundle_export import LARGE_BUNDLE, ExportPlan, ExportResult, ExportSelection, IncompleteBundle
 from desktop.operations.bundle_import import ImportSummary, summary_lines
 from desktop.operations.bundle_publish import OciTarget, split_reference
-from desktop.sync.worker import Job
 from desktop.ui.context import AppContext
+from desktop.ui.failure_text import failure_text
 from desktop.ui.file_dialogs import file_dialog
 from desktop.ui.forms import add_row, finished
 from desktop.wording import human_size, plural
@@ -105,10 +106,10 @@ class _JobPanel(QWidget):
             self.context.bridge.job_event.disconnect(self._on_job_event)
             self.job_id = None
 
-    def _on_job_event(self, job_id: int, kind: str, payload: object) -> None:
-        if job_id != self.job_id or kind != "progress" or not isinstance(payload, tuple):
+    def _on_job_event(self, job_id: int, event: JobEvent) -> None:
+        if job_id != self.job_id or not isinstance(event, Progress):
             return
-        phase, done, total = payload
+        phase, done, total = event.phase, event.done, event.total
         label = PHASES.get(phase, phase)
         if phase in ("verify", "write"):
             amount = human_size(done) + (f" of {human_size(total)}" if total else "")
@@ -130,15 +131,6 @@ def _action_buttons(box: QDialogButtonBox, action: QPushButton, cancel: QPushBut
     box.addButton(cancel, QDialogButtonBox.ButtonRole.ActionRole)
     cancel.setAutoDefault(False)
     cancel.hide()
-
-
-def _failure(context: AppContext, error: BaseException, what: str) -> str:
-    if isinstance(error, OperationCancelled):
-        return f"{what} was cancelled; nothing was changed."
-    if isinstance(error, UserError):
-        return error.message
-    log.error("%s failed", what, exc_info=error)
-    return f"Something went wrong inside Chartkeeper; details are in {context.paths.log_file}."
 
 
 # --- Export ------------------------------------------------------------------------------------------
@@ -255,7 +247,7 @@ class ExportBundleDialog(QDialog):
             plan = await asyncio.wrap_future(self.context.worker.plan_bundle_export(self.selection()))
         except Exception as error:  # shown, never raised into Qt
             self.plan = None
-            self.estimate_label.setText(_failure(self.context, error, "The estimate"))
+            self.estimate_label.setText(failure_text(self.context, error, "The estimate"))
             return
         self.plan = plan
         unknown = f", {plan.unknown_archives:,} of them to download" if plan.unknown_archives else ""
@@ -342,7 +334,7 @@ class ExportBundleDialog(QDialog):
                 allow_missing = True
                 continue
             except Exception as error:  # shown in the dialog
-                self.message.setText(_failure(self.context, error, "The export"))
+                self.message.setText(failure_text(self.context, error, "The export"))
                 return None
             finally:
                 self._running(False)
@@ -430,7 +422,7 @@ class ImportBundleDialog(QDialog):
             )
             return await self.panel.run(job)
         except Exception as error:  # shown in the dialog
-            self.report.setPlainText(_failure(self.context, error, "The import"))
+            self.report.setPlainText(failure_text(self.context, error, "The import"))
             return None
         finally:
             self.token = None
@@ -574,7 +566,7 @@ class PublishBundleDialog(QDialog):
             job = self.context.worker.push_bundle(Path(self.file_edit.text().strip()), target, self.token)
             summary = await self.panel.run(job)
         except Exception as error:  # shown in the dialog
-            self.message.setText(_failure(self.context, error, "Publishing"))
+            self.message.setText(failure_text(self.context, error, "Publishing"))
             return None
         finally:
             self.token = None

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.catalog.maintenance import CheckReport, RecoveryReport, check_catalog, describe_check, recover_catalog
-from desktop.errors import UserError
+from desktop.ui.failure_text import failure_line
 from desktop.wording import plural
 
 
@@ -31,9 +31,12 @@ class CatalogRecoveryDialog(QDialog):
 
     work_finished = Signal(object, object)  # (what to do with the result, the result or the error)
 
-    def __init__(self, catalog: Path, message: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, catalog: Path, message: str, parent: QWidget | None = None, *, log_file: Path | None = None
+    ) -> None:
         super().__init__(parent)
         self.catalog = catalog
+        self.log_file = log_file
         self.message = message
         self.check_report: CheckReport | None = None
         self.recovery: RecoveryReport | None = None
@@ -145,8 +148,9 @@ class CatalogRecoveryDialog(QDialog):
         self.open_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _show_failure(self, error: BaseException) -> None:
-        text = error.message if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
-        self.details.setPlainText(text)
+        self.details.setPlainText(
+            failure_line(error, "The catalog's repair", catalog=self.catalog, log_file=self.log_file)
+        )
 
     def _set_working(self, working: bool, what: str) -> None:
         self._working = working

@@ -31,6 +31,7 @@ from desktop.registry import Registry
 from desktop.ui.chart_icons import ChartIconCache
 from desktop.ui.chart_list import HIT_ROLE, NAME, ChartListModel, ChartRowDelegate, registry_facts
 from desktop.ui.context import AppContext
+from desktop.ui.failure_text import failure_text
 from desktop.ui.geometry import fit_to_screen
 from desktop.wording import plural
 
@@ -143,10 +144,9 @@ class CatalogSearchDialog(QDialog):
         self.count_label.setText("Searching…")
         try:
             hits = await asyncio.wrap_future(self.searcher.search(text, devel=self.prerelease_check.isChecked()))
-        except Exception:
-            log.exception("searching the catalog failed")
+        except Exception as error:  # shown in the dialog, in the one way failures read
             if not self.context.outlived(self):
-                self.count_label.setText(f"The search failed: see {self.context.paths.log_file}")
+                self.count_label.setText(failure_text(self.context, error, "The search"))
             return
         if self.context.outlived(self) or generation != self._generation:
             return

@@ -45,6 +45,7 @@ from desktop.timefmt import local_date
 from desktop.ui.chart_icons import ChartIconCache
 from desktop.ui.code_editor import CodeEditor
 from desktop.ui.context import AppContext
+from desktop.ui.failure_text import failure_text
 from desktop.ui.forms import home_end_rows
 from desktop.ui.style import accent_colors
 from desktop.ui.table_model import ModelIndex, RowsTableModel
@@ -414,9 +415,8 @@ class ChartDetails(QWidget):
             outcome = await asyncio.wrap_future(future)
         except UserError as exc:
             message = f"{chart} {version} is not kept offline: {self._failure_text(exc, version, hint=False)}"
-        except Exception:
-            log.exception("changing the offline copy failed")
-            message = f"Something went wrong inside Chartkeeper; details are in {self.context.paths.log_file}."
+        except Exception as exc:
+            message = failure_text(self.context, exc, "Changing the offline copy")
         else:
             kept_for = getattr(outcome, "kept_for", None)
             if kept_for is None:
@@ -458,11 +458,10 @@ class ChartDetails(QWidget):
                 )
                 self.files_loaded.emit(None)
             return
-        except Exception:
-            log.exception("loading chart files failed")
+        except Exception as exc:
+            text = failure_text(self.context, exc, "Loading the chart's files")
             if not self.context.outlived(self) and request == self._request:
-                log_file = self.context.paths.log_file
-                self.status.setText(f"The chart's files could not be read; details are in {log_file}.")
+                self.status.setText(f"The chart's files could not be read: {text}")
                 self.files_loaded.emit(None)
             return
         if self.context.outlived(self) or request != self._request:
@@ -484,9 +483,8 @@ class ChartDetails(QWidget):
             verdict = await asyncio.wrap_future(future)
         except UserError as exc:
             text = f"Provenance not checked: {exc.message}"
-        except Exception:
-            log.exception("checking a chart's provenance failed")
-            text = f"Provenance not checked; details are in {self.context.paths.log_file}."
+        except Exception as exc:
+            text = f"Provenance not checked: {failure_text(self.context, exc, 'Checking the provenance')}"
         else:
             if verdict is None:
                 return

@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from desktop.jobs.worker import BackgroundWorker
 from desktop.paths import AppPaths
 from desktop.profiles.model import Profile
 from desktop.secrets import CredentialStore
-from desktop.sync.worker import BackgroundWorker
 from desktop.ui.worker_bridge import WorkerBridge
 
 

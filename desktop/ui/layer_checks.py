@@ -18,6 +18,7 @@ from desktop.profiles.checked_values import CheckedValues, checked_values
 from desktop.profiles.model import Layer, Profile
 from desktop.profiles.values import ONLY_YAML, ValuesProblem, parse_values
 from desktop.ui.context import AppContext
+from desktop.ui.failure_text import failure_text
 
 log = logging.getLogger(__name__)
 VersionKey = tuple[str, str, str]  # registry uid, chart, version
@@ -134,9 +135,9 @@ class LayerChecker(QObject):
     async def _wait_check(self, result_key: ResultKey, future: Future[list[ValuesProblem]]) -> None:
         try:
             found = await asyncio.wrap_future(future)
-        except Exception:
-            log.exception("checking values against a chart's schema failed")
-            found = [ValuesProblem(0, f"the chart's schema could not be checked; {ONLY_YAML}")]
+        except Exception as exc:
+            why = failure_text(self.context, exc, "Checking the values against the chart's schema")
+            found = [ValuesProblem(0, f"the chart's schema could not be checked ({why}); {ONLY_YAML}")]
         finally:
             self._running = None
         if self.context.outlived(self):

@@ -13,10 +13,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from desktop.cancellation import CancelToken
 from desktop.errors import OperationCancelled
 from desktop.helm.container_images import ImageSet
+from desktop.jobs.worker import RENDER_POOL_SIZE
 from desktop.operations.chart_render import LayerOutput
 from desktop.profiles.model import Profile, release_names
 from desktop.profiles.variables import substitute_variables
-from desktop.sync.worker import RENDER_POOL_SIZE
 from desktop.ui.context import AppContext
 
 log = logging.getLogger(__name__)

@@ -39,6 +39,7 @@ from desktop.profiles.health import problems
 from desktop.profiles.model import Profile
 from desktop.profiles.palette_import import ImportPlan
 from desktop.ui.context import AppContext
+from desktop.ui.failure_text import failure_text
 from desktop.ui.file_dialogs import file_dialog
 from desktop.ui.forms import confirm_box, empty_state
 from desktop.ui.layer_checks import LayerChecker
@@ -248,12 +249,8 @@ class ProfileEditorTab(QWidget):
     async def _after_save(self, future: Future[Profile]) -> None:
         try:
             saved = await asyncio.wrap_future(future)
-        except UserError as exc:
-            self.status_message.emit(f"Not saved: {exc.message}")
-            return
-        except Exception:
-            log.exception("saving a profile failed")
-            self.status_message.emit(f"Not saved: see {self.context.paths.log_file}")
+        except Exception as exc:
+            self.status_message.emit(f"Not saved: {failure_text(self.context, exc, 'Saving the profile')}")
             return
         row = self.profile_list.currentRow()
         item = self.profile_list.item(row) if row >= 0 else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import cast
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QResizeEvent, QShowEvent
@@ -28,6 +27,7 @@ from desktop.cancellation import CancelToken
 from desktop.catalog.origins import is_subscription
 from desktop.catalog.registries import find_registry
 from desktop.errors import AuthError, OperationCancelled, TLSError, UserError, ValidationError
+from desktop.jobs.job import JobEvent, Progress
 from desktop.operations.bundle_import import ImportSummary
 from desktop.operations.sync_run import SyncResult
 from desktop.registry import (
@@ -44,6 +44,7 @@ from desktop.registry import (
 )
 from desktop.ui.certificate_field import CertificateField
 from desktop.ui.context import AppContext
+from desktop.ui.failure_text import failure_text
 from desktop.ui.forms import add_row, error_label, stacked
 from desktop.ui.geometry import fit_height_to_content, fit_to_screen, needed_height
 from desktop.ui.list_field import ListField
@@ -442,13 +443,10 @@ class RegistryDialog(QDialog):
                 edit = self.context.worker.edit(self.registry.id, self.draft(), token)
                 self._job_id = edit.id
                 self.result_registry = await asyncio.wrap_future(edit.future)
-        except OperationCancelled:
-            self._fail("Cancelled: nothing was saved. Your entries are still here.", None)
-        except UserError as exc:
-            self._fail(exc.message, exc)
-        except Exception:
-            log.exception("saving the registry failed")
-            self._fail(f"Something went wrong inside Chartkeeper; details are in {self.context.paths.log_file}.", None)
+        except Exception as exc:
+            shown = "Cancelled: nothing was saved. Your entries are still here."
+            known = exc if isinstance(exc, UserError) and not isinstance(exc, OperationCancelled) else None
+            self._fail(failure_text(self.context, exc, "Saving the registry", cancelled=shown), known)
         else:
             self._set_busy(None)
             self.accept()
@@ -497,10 +495,10 @@ class RegistryDialog(QDialog):
             self.error_box.hide()
         self._validate()
 
-    def _on_job_event(self, job_id: int, kind: str, payload: object) -> None:
-        if job_id != self._job_id or kind != "progress" or self._token is None:
+    def _on_job_event(self, job_id: int, event: JobEvent) -> None:
+        if job_id != self._job_id or not isinstance(event, Progress) or self._token is None:
             return
-        phase, done, total = cast(tuple[str, int, int | None], payload)
+        phase, done, total = event.phase, event.done, event.total
         label = _PHASES.get(phase, phase)
         if phase == "download" and self.subscribing():  # the published catalog's parts this catalog lacks
             label = f"Downloading the published catalog… part {done + 1:,} of {total:,}" if total else label

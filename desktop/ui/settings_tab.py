@@ -37,10 +37,12 @@ from desktop.catalog.archives import cache_usage
 from desktop.catalog.icons import icons_size
 from desktop.errors import UserError
 from desktop.helm.repositories_file import default_repositories_file
+from desktop.jobs.job import ImportDone, ImportStarted, ImportWorking, JobEvent
 from desktop.net.settings import environment_proxy
 from desktop.operations.helm_import import ImportOutcome
 from desktop.settings import SETTING_RULES, TenantSettings, proxy_problem
 from desktop.ui.context import AppContext
+from desktop.ui.failure_text import failure_text
 from desktop.ui.file_dialogs import file_dialog
 from desktop.ui.forms import add_row, confirm_box, error_label, finished, stacked
 from desktop.ui.helm_import_dialog import HelmImportDialog
@@ -293,9 +295,10 @@ class TenantSettingsTab(QWidget):
     async def _clear_cache(self) -> None:
         try:
             count, size = await asyncio.wrap_future(self.context.worker.clear_unused_cache())
-        except Exception:
-            log.exception("clearing the cache failed")
-            self.status_message.emit(f"The cache was not cleared; details are in {self.context.paths.log_file}.")
+        except Exception as exc:
+            self.status_message.emit(
+                f"The cache was not cleared: {failure_text(self.context, exc, 'Clearing the cache')}"
+            )
             return
         if self.context.outlived(self):
             return
@@ -449,9 +452,8 @@ class TenantSettingsTab(QWidget):
             return
         try:
             await asyncio.wrap_future(self.context.worker.save_settings(self.settings()))
-        except Exception:
-            log.exception("saving settings failed")
-            self.saved_label.setText(f"Not saved: see {self.context.paths.log_file}.")
+        except Exception as exc:
+            self.saved_label.setText(f"Not saved: {failure_text(self.context, exc, 'Saving the settings')}")
             return
         self.saved_label.setText("✓ Saved")
 
@@ -500,25 +502,21 @@ class TenantSettingsTab(QWidget):
         dialog.open()
         job = self.context.worker.import_from_helm(path, dialog.token)
 
-        def on_event(job_id: int, kind: str, payload: object) -> None:
+        def on_event(job_id: int, event: JobEvent) -> None:
             if job_id != job.id:
                 return
-            if kind == "start" and isinstance(payload, int):
-                dialog.start(payload)
-            elif kind == "working" and isinstance(payload, str):
-                dialog.working_on(payload)
-            elif kind == "outcome" and isinstance(payload, ImportOutcome):
-                dialog.add_outcome(payload)
+            if isinstance(event, ImportStarted):
+                dialog.start(event.count)
+            elif isinstance(event, ImportWorking):
+                dialog.working_on(event.name)
+            elif isinstance(event, ImportDone):
+                dialog.add_outcome(event.outcome)
 
         self.context.bridge.job_event.connect(on_event)
         try:
             outcomes = await asyncio.wrap_future(job.future)
-        except UserError as exc:
-            dialog.fail(exc.message)
-            return []
-        except Exception:
-            log.exception("importing from Helm failed")
-            dialog.fail(f"Something went wrong inside Chartkeeper; details are in {self.context.paths.log_file}.")
+        except Exception as exc:
+            dialog.fail(failure_text(self.context, exc, "Importing from Helm"))
             return []
         finally:
             self.context.bridge.flush()  # outcomes still queued reach the dialog before its summary

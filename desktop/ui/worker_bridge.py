@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 
+from desktop.jobs.job import JobEvent, Progress
 from desktop.operations.sync_run import SyncResult
 
 _WAKE = QEvent.Type(QEvent.registerEventType())
@@ -25,7 +26,7 @@ class WorkerBridge(QObject):
     sync_progress = Signal(int, str, int, object)  # registry id, phase, done, total (None when unknown)
     sync_finished = Signal(object)  # SyncResult
     catalog_changed = Signal()
-    job_event = Signal(int, str, object)  # job id, kind, payload: a dialog's own operation reporting
+    job_event = Signal(int, object)  # job id, JobEvent: a dialog's own operation reporting
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -55,7 +56,7 @@ class WorkerBridge(QObject):
                 return
             if name == "sync_progress":
                 self._progress[args[0]] = args
-            elif name == "job_event" and args[1] == "progress":
+            elif name == "job_event" and isinstance(args[1], Progress):
                 self._job_progress[args[0]] = args
             else:
                 self._pending.append((name, args))
@@ -108,5 +109,5 @@ class BridgeListener:
     def catalog_changed(self) -> None:
         self._bridge.deliver("catalog_changed")
 
-    def job_event(self, job_id: int, kind: str, payload: object) -> None:
-        self._bridge.deliver("job_event", job_id, kind, payload)
+    def job_event(self, job_id: int, event: JobEvent) -> None:
+        self._bridge.deliver("job_event", job_id, event)

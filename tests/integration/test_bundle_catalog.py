@@ -342,3 +342,24 @@ def test_a_bundle_carries_profile_variables_with_sensitive_defaults_masked(
     assert "defaultValue: '********'" in shown.stdout and "s3cret" not in shown.stdout
     again = run_cli(*other, "bundle", "import", str(bundle))
     assert again.returncode == 0 and "profile edge: unchanged" in again.stdout, again.stdout
+
+
+def test_a_profile_from_a_bundle_of_a_private_registry_still_names_its_credentials(
+    engine: CatalogHarness, make_repo: MakeRepo, run_cli: RunCli, tmp_path: Path
+) -> None:
+    """Issue 23: no username travels in a bundle, but its `private` flag makes every export of a profile
+    using that registry say that credentials are needed, as the export at the source does."""
+    repo = make_repo(auth=("ana", "s3cret"))
+    publish_charts(repo, {"web": web_charts()["web"]})
+    engine.register(RegistryDraft("rancher", repo.url, username="ana", password="s3cret"))
+    edge_profile(engine, "rancher")
+    bundle = export(engine, tmp_path / "site.tar")
+    here = run_cli("profile", "export", "edge", "--format", "helmfile")
+    assert "set RANCHER_USERNAME and RANCHER_PASSWORD" in here.stdout, here.stdout
+    other = ["--home", str(tmp_path / "other")]
+    imported = run_cli(*other, "bundle", "import", str(bundle))
+    assert imported.returncode == 0, imported.stderr
+    helmfile = run_cli(*other, "profile", "export", "edge", "--format", "helmfile")
+    assert helmfile.returncode == 0, helmfile.stderr
+    assert "repository rancher: set RANCHER_USERNAME and RANCHER_PASSWORD" in helmfile.stdout, helmfile.stdout
+    assert "ana" not in helmfile.stdout  # the username did not travel either

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from desktop.catalog.db import open_catalog
 from desktop.catalog.registries import get_registry
+from desktop.jobs.schedule import due_registries
 from desktop.operations.bundle_export import ExportSelection, export_bundle
 from desktop.operations.profiles import save_profile
 from desktop.profiles.model import Layer, Profile
 from desktop.registry import RegistryDraft
 from desktop.secrets import CredentialStore
-from desktop.sync.schedule import due_registries
 from tests.conftest import CliResult
 from tests.support.catalog_harness import CatalogHarness
 from tests.support.charts import chart_archive, publish_charts

@@ -21,7 +21,8 @@ from desktop.bundle.media_types import HELM_PROVENANCE
 from desktop.bundle.registry_pull import pull_layout
 from desktop.bundle.registry_push import push_layout
 from desktop.errors import NotFoundError
-from desktop.net.oci import OciAccess, OciClient
+from desktop.net.oci import OciClient
+from desktop.net.oci_auth import OciAccess
 from tests.support.bundle_files import CREATED, original_archive, sample_charts, stable_archive, write_bundle
 from tests.support.helm_binary import HELM_3, HELM_4, helm_binary, helm_environment
 from tests.support.oci_registry import DistributionRegistry, TokenService

@@ -20,6 +20,9 @@ from desktop.catalog.sync_records import list_runs, mark_interrupted_runs, run_c
 DOCUMENT = b'[{"name":"nginx","version":"1.2.0","urls":["nginx-1.2.0.tgz"]}]'
 
 
+LOGIN_NEEDED = next(n for n, m in enumerate(MIGRATIONS, 1) if any("login_needed" in s for s in m))
+
+
 def write_schema(path: Path, version: int) -> sqlite3.Connection:
     """A catalog as the Chartkeeper of schema `version` left it (WAL mode, its statements, its number)."""
     db = sqlite3.connect(path, isolation_level=None)
@@ -151,6 +154,14 @@ def fill(db: sqlite3.Connection, version: int) -> None:
             "INSERT INTO chart_provenance (registry_uid, chart, version, data, fetched_at)"
             " VALUES ('uid-stable', 'nginx', '1.2.0', x'2d2d', 950.0)"
         )
+    if version >= 11:
+        db.execute(
+            "INSERT INTO image_blobs (digest, repository, at) VALUES ('sha256:11', 'site/docker.io/nginx', 960.0)"
+        )
+        db.execute(
+            "INSERT INTO profile_images (profile_id, reference, carried_at)"
+            " VALUES (1, 'docker.io/library/nginx:1.25', 960.0)"
+        )
     db.execute("COMMIT")
 
 
@@ -203,6 +214,8 @@ def test_every_row_survives_the_migration_to_the_current_schema(tmp_path: Path, 
         if version < 11:  # image records start empty: nothing was imported with images before
             assert db.execute("SELECT count(*) FROM image_blobs").fetchone() == (0,)
             assert db.execute("SELECT count(*) FROM profile_images").fetchone() == (0,)
+        if 6 <= version < LOGIN_NEEDED:  # a bundle's registry made before the flag: no login asked of its exports
+            assert db.execute("SELECT DISTINCT login_needed FROM registry_origins").fetchall() == [(0,)]
         if 2 <= version < 7:  # profiles made before variables have none
             assert db.execute("SELECT DISTINCT variables FROM profiles").fetchall() == [("[]",)]
 

@@ -15,10 +15,10 @@ import pytest
 
 from desktop.catalog.db import open_catalog
 from desktop.catalog.icons import chart_icon, icon_problem
+from desktop.jobs.worker import BackgroundWorker
 from desktop.operations.chart_icons import fetch_icons
 from desktop.registry import Registry, RegistryDraft
 from desktop.secrets import CredentialStore
-from desktop.sync.worker import BackgroundWorker
 from tests.conftest import CliResult
 from tests.support.catalog_harness import CatalogHarness
 from tests.support.charts import chart_entry, index_yaml
@@ -165,7 +165,7 @@ def test_the_command_line_leaves_icons_to_the_window(
     assert run_cli("registry", "add", "r", repo.url).returncode == 0
     assert run_cli("registry", "sync", "r").returncode == 0
     assert repo.requests_for("/web.png") == []
-    monkeypatch.setattr("desktop.sync.worker.ICON_CATCH_UP_DELAY", 0.2)  # 10 s in the app
+    monkeypatch.setattr("desktop.jobs.upkeep.ICON_CATCH_UP_DELAY", 0.2)  # 10 s in the app
     worker = BackgroundWorker(home / "data" / "catalog.sqlite3", credentials, _Quiet())
     worker.start(schedule=False)
     try:

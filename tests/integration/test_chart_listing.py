@@ -67,3 +67,38 @@ def test_one_registrys_charts_and_versions_with_dates(engine: CatalogHarness, ma
         ("1.1.0-rc.1", True, "2.0", "2026-03-01T10:00:00Z"),
         ("1.0.0", False, "1.9", "2026-02-01T10:00:00Z"),
     ]
+
+
+def test_one_ranking_rule_for_every_search(engine: CatalogHarness, make_repo: MakeRepo) -> None:
+    """Issue 23: search ranked in three places (SQL, Python beside it, a simpler copy for one registry);
+    now one rule: the name, then `registry/name`, then the description, then the keywords."""
+    from desktop.helm.versions import VersionConstraint
+
+    repo = make_repo()
+    entries = {
+        "akey": [chart_entry("akey", "1.0.0", description="Tooling", keywords=["web"])],
+        "zdesc": [chart_entry("zdesc", "1.0.0", description="A web server")],
+        "web": [chart_entry("web", "1.0.0")],
+        "other": [chart_entry("other", "1.0.0", description="Nothing")],
+    }
+    repo.put("/index.yaml", index_yaml(entries))
+    registry = engine.register(RegistryDraft("site", repo.url)).registry
+    ranked = {"web": 0, "zdesc": 2, "akey": 3}
+    constraint = VersionConstraint(">=1.0.0").validate()
+    for hits in (
+        search_charts(engine.db, "web"),
+        search_charts(engine.db, "web", devel=True),
+        search_charts(engine.db, "web", all_versions=True),
+        search_charts(engine.db, "web", constraint=constraint),
+        search_charts(engine.db, "web", by_chart_name=True),
+    ):
+        assert {hit.chart: hit.score for hit in hits} == ranked
+        assert [hit.chart for hit in hits] == ["web", "zdesc", "akey"]
+    assert {hit.chart: hit.score for hit in search_charts(engine.db, "site/")} == {
+        "akey": 1,
+        "other": 1,
+        "web": 1,
+        "zdesc": 1,
+    }
+    browsed = registry_charts(engine.db, registry, "web")
+    assert [(hit.chart, hit.score) for hit in browsed] == [("web", 0), ("zdesc", 2), ("akey", 3)]

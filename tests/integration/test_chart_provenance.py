@@ -22,6 +22,7 @@ from desktop.cancellation import CancelToken
 from desktop.catalog.archives import ChartRef, cached_archive, discard_archive
 from desktop.catalog.profiles import save_profile as save_profile_row
 from desktop.catalog.provenance import cached_provenance
+from desktop.jobs.worker import BackgroundWorker
 from desktop.operations.chart_files import chart_provenance, keep_offline, pin_version
 from desktop.operations.profiles import save_profile
 from desktop.operations.provenance import ProvenanceError, judge_provenance
@@ -30,7 +31,6 @@ from desktop.profiles.model import Layer, Profile
 from desktop.registry import RegistryDraft
 from desktop.secrets import CredentialStore
 from desktop.settings import TenantSettings
-from desktop.sync.worker import BackgroundWorker
 from desktop.trust.keys import import_keys
 from desktop.trust.openpgp import read_public_keys, verify_cleartext
 from tests.conftest import CliResult

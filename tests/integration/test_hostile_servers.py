@@ -18,13 +18,13 @@ from desktop.cancellation import CancelToken
 from desktop.catalog.charts import get_chart_version, search_charts, version_rows
 from desktop.catalog.sync_records import list_runs, sync_state
 from desktop.errors import NetworkError, OperationCancelled, RegistryResponseError
+from desktop.jobs.worker import BackgroundWorker
 from desktop.net.client import RegistryAccess, RegistryHttp
 from desktop.net.settings import NetworkSettings
 from desktop.operations.prune import prune_registry
 from desktop.operations.sync_run import SyncStatus
 from desktop.registry import Registry, RegistryDraft
 from desktop.secrets import CredentialStore
-from desktop.sync.worker import BackgroundWorker
 from tests.conftest import CliResult, server_context
 from tests.support.catalog_harness import CatalogHarness
 from tests.support.charts import simple_index

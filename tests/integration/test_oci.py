@@ -17,7 +17,8 @@ import yaml
 from desktop.catalog.charts import get_chart_version, search_charts
 from desktop.catalog.sync_records import list_runs
 from desktop.errors import AuthError, NotFoundError, ValidationError
-from desktop.net.oci import OciAccess, OciClient
+from desktop.net.oci import OciClient
+from desktop.net.oci_auth import OciAccess
 from desktop.net.settings import NetworkSettings
 from desktop.operations.chart_files import chart_files
 from desktop.registry import RegistryDraft

@@ -13,7 +13,8 @@ import pytest
 import trustme
 
 from desktop.errors import AuthError, UserError
-from desktop.net.oci import OciAccess, OciClient
+from desktop.net.oci import OciClient
+from desktop.net.oci_auth import OciAccess
 from desktop.net.settings import NetworkSettings
 from tests.conftest import server_context
 from tests.support.hostile_server import Behaviour, HostileServer

@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from desktop.errors import RegistryResponseError, UserError
-from desktop.net.oci import OciAccess, OciClient
+from desktop.net.oci import OciClient
+from desktop.net.oci_auth import OciAccess
 from desktop.net.settings import NetworkSettings
 from desktop.sync.fetch_oci import fetch_oci
 from tests.conftest import server_context

@@ -15,7 +15,7 @@ import pytest
 
 from desktop.catalog.charts import chart_versions
 from desktop.catalog.sync_records import list_runs
-from desktop.net.oci import MAX_PAGES
+from desktop.net.oci_answers import MAX_PAGES
 from desktop.net.settings import NetworkSettings, network_settings
 from desktop.registry import RegistryDraft
 from desktop.settings import TenantSettings

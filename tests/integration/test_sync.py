@@ -18,8 +18,8 @@ from desktop.catalog.charts import get_chart_version, search_charts
 from desktop.catalog.db import open_catalog
 from desktop.catalog.registries import get_registry
 from desktop.catalog.sync_records import list_runs, mark_interrupted_runs, run_changes, sync_state
+from desktop.jobs.schedule import due_registries
 from desktop.registry import Registry, RegistryDraft
-from desktop.sync.schedule import due_registries
 from tests.conftest import ROOT
 from tests.support.catalog_harness import CatalogHarness
 from tests.support.charts import chart_entry, index_yaml, simple_index

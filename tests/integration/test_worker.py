@@ -18,12 +18,13 @@ from desktop.catalog.db import open_catalog
 from desktop.catalog.registries import get_registry
 from desktop.catalog.sync_records import list_runs
 from desktop.errors import AuthError, OperationCancelled
+from desktop.jobs.job import JobEvent
+from desktop.jobs.worker import BackgroundWorker
 from desktop.operations.sync_run import SyncResult
 from desktop.profiles.model import Layer, Profile
 from desktop.registry import RegistryDraft
 from desktop.secrets import CredentialStore
 from desktop.settings import TenantSettings
-from desktop.sync.worker import BackgroundWorker
 from tests.support.catalog_harness import CatalogHarness
 from tests.support.charts import chart_archive, publish_charts, simple_index
 from tests.support.repo_server import Fault, RepoServer
@@ -49,8 +50,8 @@ class Recorder:
     def catalog_changed(self) -> None:
         self.events.append(("changed",))
 
-    def job_event(self, job_id: int, kind: str, payload: object) -> None:
-        self.events.append(("job", job_id, kind))
+    def job_event(self, job_id: int, event: JobEvent) -> None:
+        self.events.append(("job", job_id, type(event).__name__))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from desktop.sync.pool import DaemonPool
+from desktop.jobs.pool import DaemonPool
 
 WAIT = 10.0  # seconds: bounds on waits that end at once when the pool works, never timings
 
@@ -67,7 +67,7 @@ def test_a_failing_task_is_logged_and_its_thread_serves_the_next(caplog: pytest.
         raise RuntimeError("a bug in a task")
 
     after = threading.Event()
-    with caplog.at_level(logging.ERROR, logger="desktop.sync.pool"):
+    with caplog.at_level(logging.ERROR, logger="desktop.jobs.pool"):
         pool.submit(fail)
         pool.submit(after.set)
         assert after.wait(WAIT)

@@ -12,20 +12,22 @@ from hypothesis import strategies as st
 
 from desktop.errors import ValidationError
 from desktop.profiles.model import MASK, Layer, Profile, ProfileVariable, VariableOption
+from desktop.profiles.variable_documents import (
+    palette_variable,
+    read_palette_variables,
+    read_variable_fields,
+    variables_document,
+)
 from desktop.profiles.variables import (
     layer_variable_problems,
     override_with_variables,
-    palette_variable,
     parse_test_values,
-    read_palette_variables,
-    read_variable_fields,
     regex_unsafe,
     substitute_variables,
     undefined_references,
     validate_variables,
     value_problem,
     variable_problems,
-    variables_document,
 )
 from tests.support.exports import palette_variables
 

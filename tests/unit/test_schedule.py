@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from desktop.catalog.sync_records import SyncState
-from desktop.sync.schedule import FIRST_RETRY, next_sync_at
+from desktop.jobs.schedule import FIRST_RETRY, next_sync_at
 
 DAY = 86400.0
 

@@ -44,3 +44,22 @@ def test_a_hanging_keyring_times_out() -> None:
     with pytest.raises(KeyringError, match=r"did not answer within 0\.3 s"):
         store.get_password("uid")
     backend.release.set()
+
+
+def test_each_caller_reads_a_registry_password_by_its_policy(credentials: CredentialStore) -> None:
+    """Issue 23: one function, three policies — a sync needs it, one fetch sends none, icons never fail."""
+    from desktop.registry import Registry
+    from desktop.secrets import registry_password
+
+    private = Registry(1, "uid-private", "r", "https://r.example", True, "ci")
+    public = Registry(2, "uid-public", "p", "https://p.example", True, None)
+    assert registry_password(credentials, public, "required") is None  # nothing is read for a public one
+    with pytest.raises(KeyringError, match="holds no password for 'r': edit the registry"):
+        registry_password(credentials, private, "required")
+    assert registry_password(credentials, private, "if_stored") is None
+    credentials.set_password("uid-private", "s3cret")
+    assert registry_password(credentials, private, "required") == "s3cret"
+    broken = CredentialStore(fail.Keyring())
+    assert registry_password(broken, private, "best_effort") is None
+    with pytest.raises(KeyringError, match="No OS keyring"):
+        registry_password(broken, private, "if_stored")

@@ -4,12 +4,14 @@ after failures, never for registries with synchronization off."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 from desktop.catalog.origins import synchronized_registries
 from desktop.catalog.sync_records import SyncState, sync_state
 from desktop.registry import Registry
 
 FIRST_RETRY = 5 * 60.0
+CHECK_SECONDS = 60.0  # how often the schedule looks for syncs due
 
 
 def next_sync_at(state: SyncState, interval: float, *, enabled: bool) -> float | None:
@@ -38,3 +40,15 @@ def due_registries(db: sqlite3.Connection, now: float, interval: float) -> tuple
         elif soonest is None or at < soonest:
             soonest = at
     return due, soonest
+
+
+def start_due_syncs(
+    db: sqlite3.Connection, now: float, interval: float, running: dict[int, str], start: Callable[[int, str], object]
+) -> float:
+    """Start (`start(registry_id, "schedule")`) the syncs that are due and not `running`; return how long
+    to wait before looking again."""
+    due, soonest = due_registries(db, now, interval)
+    for registry in due:
+        if registry.id not in running:
+            start(registry.id, "schedule")
+    return CHECK_SECONDS if soonest is None else min(CHECK_SECONDS, soonest - now)
