@@ -232,15 +232,20 @@ class ProfilePane(QWidget):
         self.layer_editor.set_profile(profile)
         self._fill_layers(0 if profile.layers else -1)
 
-    def _fill_layers(self, select: int) -> None:
+    def _rows(self) -> None:
+        """One row a layer, in the profile's order (signals held by the caller)."""
         assert self.profile is not None
-        self.layers.blockSignals(True)
         self.layers.clear()
         for index, layer in enumerate(self.profile.layers):
             item = QListWidgetItem()
             item.setData(LAYER_INDEX, index)
             self._describe_layer(item, layer, index)
             self.layers.addItem(item)
+
+    def _fill_layers(self, select: int) -> None:
+        assert self.profile is not None
+        self.layers.blockSignals(True)
+        self._rows()
         self.layers.blockSignals(False)
         if 0 <= select < self.layers.count():
             self.layers.setCurrentRow(select)
@@ -397,12 +402,7 @@ class ProfilePane(QWidget):
         """The rows again, `select` current, without editing the layer afresh (its editor keeps focus)."""
         assert self.profile is not None
         self.layers.blockSignals(True)
-        self.layers.clear()
-        for index, layer in enumerate(self.profile.layers):
-            item = QListWidgetItem()
-            item.setData(LAYER_INDEX, index)
-            self._describe_layer(item, layer, index)
-            self.layers.addItem(item)
+        self._rows()
         self.layers.setCurrentRow(select)
         self.layers.blockSignals(False)
 
