@@ -83,11 +83,6 @@ class ImageSet:
             mine.sources.extend(source for source in found.sources if source not in mine.sources)
             mine.charts.extend(label for label in found.charts if label not in mine.charts)
 
-    def label_all(self, chart_label: str) -> None:
-        for found in self._found.values():
-            if chart_label not in found.charts:
-                found.charts.append(chart_label)
-
     def __iter__(self) -> Iterator[FoundImage]:
         return iter(sorted(self._found.values(), key=lambda found: found.image))
 

@@ -63,7 +63,6 @@ class RenderedChart:
     seconds: float = 0.0  # the engine's own time in the child
     peak_rss_mb: int = 0
     wall_seconds: float = 0.0  # the child's whole life, start to answer
-    notes: tuple[str, ...] = field(default=())
 
 
 class RenderError(UserError):

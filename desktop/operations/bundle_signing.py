@@ -32,10 +32,9 @@ def signer_for(key_file: Path, passphrase: str | None) -> Callable[[bytes], byte
     return sign
 
 
-def sign_bundle(path: Path, key_file: Path, passphrase: str | None) -> Verdict | None:
+def sign_bundle(path: Path, key_file: Path, passphrase: str | None) -> None:
     """Add a detached signature of the bundle's index.json to the bundle (appended to its tar, in
-    place); a bundle signed already, or split into parts, is refused. Returns the signature's
-    verdict against the trusted keys (None when there are none)."""
+    place); a bundle signed already, or split into parts, is refused."""
     sign = signer_for(key_file, passphrase)
     layout = open_layout(path)
     if len(layout.parts) > 1:
@@ -43,7 +42,6 @@ def sign_bundle(path: Path, key_file: Path, passphrase: str | None) -> Verdict |
     if layout.signature is not None:
         raise BundleError("The bundle is signed already: a bundle carries one signature.")
     add_signature(path, sign(layout.index), layout.mtime)
-    return None
 
 
 def add_signature(path: Path, signature: bytes, mtime: int) -> None:

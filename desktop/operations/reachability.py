@@ -39,6 +39,7 @@ def probe(registry: Registry, settings: NetworkSettings, *, seconds: float = PRO
     url = probe_url(registry)
     bounded = replace(settings, timeout=min(settings.timeout, seconds))
     interrupter = Interrupter()
+    interrupter.arm(seconds, "no answer in time")  # as a whole: a server dribbling its headers is cut too
     verify = ssl_context_for(registry.ca_pem, registry.insecure_skip_tls_verify) if url.startswith("https") else False
     try:
         with http_client(verify, bounded, interrupter) as client:

@@ -162,16 +162,6 @@ def sign_detached(secret_key: bytes, passphrase: str | None, data: bytes) -> byt
     return pysequoia.sign(signer, data, mode=pysequoia.SignatureMode.DETACHED, armor=True)
 
 
-def signer_fingerprint(signature: bytes) -> str:
-    import pysequoia
-
-    try:
-        sig = pysequoia.Sig.from_bytes(signature)
-    except Exception as exc:
-        raise ValidationError(f"The signature is no OpenPGP signature ({_one_line(exc)}).") from None
-    return (sig.issuer_fingerprint or sig.issuer_key_id or "").upper()
-
-
 def verify_detached(data: bytes, signature: bytes | None, trusted: list[PublicKey]) -> Verdict:
     """Judge a detached signature of `data` against the trusted keys."""
     import pysequoia

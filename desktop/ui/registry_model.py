@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.bundle.origin_text import origin_texts
 from desktop.catalog.registries import RegistrySummary, summaries
+from desktop.catalog.sync_records import SyncState
 from desktop.operations.reachability import Reachability
 from desktop.profiles.palette_export import private_in_palette
 from desktop.registry import Registry
@@ -84,13 +85,7 @@ def registry_status(
             "whose index is whole clears this.",
         )
     if state.offline:
-        snapshot = short_date(state.snapshot_at) if state.snapshot_at else "registration"
-        return RegistryStatus(
-            "offline",
-            f"Offline: using snapshot of {snapshot}",
-            f"Registry unreachable: {state.last_error}\nIts charts still work from the snapshot of "
-            f"{local_time(state.snapshot_at)}.",
-        )
+        return _offline(state, f"Registry unreachable: {state.last_error}")
     if state.last_error:
         snapshot = short_date(state.snapshot_at) if state.snapshot_at else "registration"
         return RegistryStatus(
@@ -125,15 +120,19 @@ def registry_status(
             f"has not been checked yet.\nSnapshot of {local_time(state.snapshot_at)}",
         )
     if not reach.answers:
-        snapshot = short_date(state.snapshot_at) if state.snapshot_at else "registration"
-        return RegistryStatus(
-            "offline",
-            f"Offline: using snapshot of {snapshot}",
-            f"Did not answer at {local_time(reach.checked_at)} ({reach.detail}).\nIts charts still work from the "
-            f"snapshot of {local_time(state.snapshot_at)}.",
-        )
+        return _offline(state, f"Did not answer at {local_time(reach.checked_at)} ({reach.detail}).")
     return RegistryStatus(
         "ok", "OK", f"Answered at {local_time(reach.checked_at)}.\nSnapshot of {local_time(state.snapshot_at)}"
+    )
+
+
+def _offline(state: SyncState, why: str) -> RegistryStatus:
+    """Unreachable (its last sync said so, or this launch's check): its snapshot stands in."""
+    snapshot = short_date(state.snapshot_at) if state.snapshot_at else "registration"
+    return RegistryStatus(
+        "offline",
+        f"Offline: using snapshot of {snapshot}",
+        f"{why}\nIts charts still work from the snapshot of {local_time(state.snapshot_at)}.",
     )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -131,6 +131,7 @@ class TenantSettingsTab(QWidget):
             ("require", "Use only charts a trusted key signed (require)"),
             ("off", "Do not check (off)"),
         )
+        self._keys_listed = False
         self.keys_list = QListWidget()
         self.keys_list.setAccessibleName("Trusted keys")
         self.keys_list.setMaximumHeight(110)
@@ -245,7 +246,8 @@ class TenantSettingsTab(QWidget):
         self.render_memory_spin.setValue(settings.render_memory_mb)
         self.signatures_combo.setCurrentIndex(self.signatures_combo.findData(settings.bundle_signatures))
         self.provenance_combo.setCurrentIndex(self.provenance_combo.findData(settings.chart_provenance))
-        self.show_keys()
+        if self.isVisible():  # else when first shown: reading keys loads OpenPGP, not worth a launch's time
+            self.show_keys()
         self._save_timer.stop()  # loading is not editing
         self._update_size()
         self._show_keyring_name()
@@ -355,9 +357,15 @@ class TenantSettingsTab(QWidget):
 
     # --- trusted keys ----------------------------------------------------------------------
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._keys_listed:
+            self.show_keys()
+
     def show_keys(self) -> None:
         from desktop.trust.keys import trusted_keys
 
+        self._keys_listed = True
         self.keys_list.clear()
         keys = trusted_keys(self.context.paths.trusted_keys)
         for key in keys:

@@ -19,6 +19,7 @@ def test_keys_are_added_listed_and_no_longer_trusted(running_app: RunningApp, qt
     public = tmp_path / "signer.asc"
     public.write_bytes(key.public)
     tab = running_app.window.settings_tab
+    running_app.window.tabs.setCurrentWidget(tab)  # the keys are read when the tab is first shown
     assert "No trusted keys yet" in tab.keys_status.text()
     tab.add_key(public)
     qtbot.waitUntil(lambda: tab.keys_list.count() == 1, timeout=10000)
