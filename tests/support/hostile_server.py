@@ -95,7 +95,11 @@ class HostileServer:
             self.headers.append(_headers(request))
             behaviour = self.paths.get(path)
             if behaviour is None:
-                self._send_all(connection, b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found")
+                # It closes the connection after answering, so it says so, as every answer here does: a
+                # client reusing it would meet a reset (a bundle's `latest.sig` lookup met one).
+                self._send_all(
+                    connection, b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found"
+                )
                 return
             self._answer(connection, behaviour)
         except OSError:
